@@ -1,0 +1,17 @@
+/**
+ * The adapter list. Adding a provider = one file in this folder, one line here, and a folder in
+ * `fixtures/`. test/unit/adapter-list.test.ts fails when a file here is missing from the list.
+ */
+import type { AnyAdapter } from '../src/core/adapter';
+import { adapter as mailgun } from './mailgun';
+import { adapter as sendgrid } from './sendgrid';
+import { adapter as twilio } from './twilio';
+
+export const ADAPTERS: readonly AnyAdapter[] = [sendgrid, twilio, mailgun];
+
+const BY_NAME = new Map(ADAPTERS.map((a) => [a.name, a]));
+
+/** The adapter for a provider slug, or undefined. */
+export function getAdapter(name: string): AnyAdapter | undefined {
+  return BY_NAME.get(name);
+}

@@ -1,0 +1,126 @@
+/**
+ * The configuration file's shape (DESIGN §4, contract), validated with zod at start-up.
+ * Provider-specific source options are validated by each adapter's own `settingsSchema`.
+ */
+import { z } from 'zod';
+import { DEFAULT_REGISTRY } from '../mapping/default-actions';
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+/** Accepts `5mb`, `512kb`, `1048576`; yields bytes. */
+export const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a size such as 5mb, 512kb or 1048576` });
+    return z.NEVER;
+  }
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  return Math.floor(Number(m[1]) * mult);
+});
+
+export const distinctSchema = z
+  .object({
+    baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.distinct.so'),
+    apiKey: z.string().min(1, 'Distinct API key is required (set DISTINCT_API_KEY)'),
+    timeoutMs: positiveInt.default(10_000),
+    concurrency: positiveInt.max(1024).default(16),
+    ratePerSecond: z.number().nonnegative().default(0),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(3000),
+    host: z.string().default('0.0.0.0'),
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    bodyLimit: byteSize.default(5 * 1024 * 1024),
+    trustProxy: z.boolean().default(false),
+  })
+  .strict();
+
+export const queueSchema = z
+  .object({
+    driver: z.enum(['sqlite', 'memory', 'sqs']).default('sqlite'),
+    path: z.string().min(1).default('./data/outbox.db'),
+    /** SQLite `synchronous`: `full` survives power loss, `normal` survives process crashes (WAL). */
+    synchronous: z.enum(['full', 'normal']).default('full'),
+  })
+  .strict();
+
+export const retrySchema = z
+  .object({
+    maxAttempts: positiveInt.default(15),
+    baseDelayMs: positiveInt.default(1_000),
+    maxDelayMs: positiveInt.default(900_000),
+    maxAgeMs: positiveInt.default(86_400_000),
+    /** "User not found" is retried on this slow schedule (the user may not exist yet). */
+    userNotFoundDelayMs: positiveInt.default(3_600_000),
+    userNotFoundMaxAgeMs: positiveInt.default(86_400_000),
+  })
+  .strict();
+
+export const dedupeSchema = z.object({ windowMs: positiveInt.default(604_800_000) }).strict();
+
+export const circuitSchema = z
+  .object({
+    /** While Distinct answers 401/403, one probe request is sent this often. */
+    probeIntervalMs: positiveInt.default(30_000),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Redact e-mail addresses and phone numbers in logs (default on). */
+    redactPii: z.boolean().default(true),
+  })
+  .strict();
+
+/** Keys every source has whatever its provider; the rest belongs to the provider's settings. */
+export const sourceCommonSchema = z.object({
+  provider: z.string().min(1).optional(),
+  feature: z.string().min(1),
+  experienceId: z.string().min(1),
+  /** Normalized type → Distinct action; `null` ignores the type. */
+  actions: z.record(z.string(), z.string().min(1).nullable()).optional(),
+  /** The exact URL configured at the provider (no query string); URL-signed providers need it. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Accept unauthenticated requests. Logs a warning at every start. */
+  insecure: z.boolean().optional(),
+});
+
+export const COMMON_SOURCE_KEYS = Object.keys(sourceCommonSchema.shape) as ReadonlyArray<keyof typeof sourceCommonSchema.shape>;
+
+export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+export const rootSchema = z
+  .object({
+    distinct: distinctSchema,
+    registry: z
+      .record(z.string().min(1), z.array(z.string().min(1)).min(1))
+      .default(() => structuredClone(DEFAULT_REGISTRY) as Record<string, string[]>),
+    server: serverSchema.default(() => serverSchema.parse({})),
+    queue: queueSchema.default(() => queueSchema.parse({})),
+    retry: retrySchema.default(() => retrySchema.parse({})),
+    dedupe: dedupeSchema.default(() => dedupeSchema.parse({})),
+    circuit: circuitSchema.default(() => circuitSchema.parse({})),
+    log: logSchema.default(() => logSchema.parse({})),
+    // Validated one by one in load.ts, with the adapter's own schema.
+    sources: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .strict();
+
+export type RootConfigInput = z.input<typeof rootSchema>;
+export type RootConfig = z.output<typeof rootSchema>;
+export type SourceCommon = z.output<typeof sourceCommonSchema>;
+
+/** Shared zod pieces for adapters' settings schemas. */
+export const rotatableSecret = z.union([
+  z.string().min(1, 'must not be empty'),
+  z.array(z.string().min(1, 'must not be empty')).min(1),
+]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const toleranceSeconds = z.number().int().nonnegative();

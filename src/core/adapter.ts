@@ -1,0 +1,108 @@
+/**
+ * The adapter contract: what one file in `adapters/` exports (STYLE §3.3).
+ *
+ * An adapter holds provider knowledge only: how to verify a request, how to parse its body into
+ * {@link EventDraft}s, and its raw-name → normalized-type table. The pipeline does the rest.
+ */
+import type { z } from 'zod';
+import type { Channel, EventMap } from './event-types';
+import type { EventDraft } from './normalized-event';
+import type { WebhookRequest, WebhookResponse } from './request';
+import type { ReplayCache } from '../verify/primitives';
+
+/** Capabilities that switch the shared conformance suite's optional checks on. */
+export interface AdapterSupports {
+  /** The provider signs a timestamp, so stale and future requests are rejected. */
+  timestamp: boolean;
+  /** Secrets accept a list (old and new both valid). */
+  rotation: boolean;
+  /** The signature covers the whole raw body (false for Mailgun, which signs only timestamp + token). */
+  signsBody: boolean;
+  /** The signature covers the request URL (Twilio): needs the exact public URL. */
+  signsUrl: boolean;
+  /** One request can carry many events. */
+  batch: boolean;
+}
+
+/** What `verify` can use besides the request and its settings. */
+export interface VerifyContext {
+  /** Per-source cache of replay tokens (keys are recorded by the pipeline after acknowledgement). */
+  replayCache: ReplayCache;
+}
+
+/** The result of `verify`: optionally a replay key the pipeline records once the request is acknowledged. */
+export interface VerifyResult {
+  replayKey?: string;
+}
+
+/** A request before signing, as the test signer and `simulate` build it. */
+export interface UnsignedRequest {
+  method: string;
+  /** Full URL the provider would call (the source's public URL plus query). */
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Test-signing support: every verifier can also sign (octokit `sign`, stripe `generateTestHeaderString`). */
+export interface AdapterTesting<TSigner> {
+  /**
+   * Throwaway credentials: `options` are the source options exactly as a config file would hold
+   * them (e.g. `{ publicKey: '<base64 DER>' }`), `signer` the private material that signs for them.
+   */
+  createCredentials(): { options: Record<string, unknown>; signer: TSigner };
+  /** Returns the request signed as the provider would sign it at `now`. */
+  sign(req: UnsignedRequest, signer: TSigner, now: Date): UnsignedRequest;
+  /**
+   * A canonical sample request body for `simulate`, for a normalized type this adapter emits
+   * (`email.delivered`…), addressed to `recipient` and carrying `overrides` the way the provider
+   * echoes a sender's metadata. Returns the body and the query string (for URL-carried metadata).
+   */
+  sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+    headers: Record<string, string>;
+    body: Buffer;
+    query: string;
+  };
+}
+
+export interface Adapter<TSettings = unknown, TSigner = unknown> {
+  /** Slug = file name = default source id: `sendgrid`. */
+  readonly name: string;
+  /** The provider's own spelling: `SendGrid`. */
+  readonly displayName: string;
+  readonly channel: Channel;
+  /** The provider's webhook documentation. */
+  readonly docsUrl: string;
+  readonly supports: AdapterSupports;
+  /** HTTP methods the provider uses (POST for nearly everyone). */
+  readonly methods: readonly string[];
+  /**
+   * The provider-specific source options (DESIGN §4 table), validated at start-up.
+   * Parsing yields the settings `verify` receives.
+   */
+  readonly settingsSchema: z.ZodType<TSettings>;
+  /** Raw provider event name → normalized type. Written as data. */
+  readonly eventMap: EventMap;
+  /**
+   * Proves the request comes from the provider.
+   * @throws WebhookVerificationError with a reason
+   */
+  verify(req: WebhookRequest, settings: TSettings, ctx: VerifyContext): VerifyResult | void | Promise<VerifyResult | void>;
+  /**
+   * Parses an already-verified request into event drafts (always an array; may be empty).
+   * @throws WebhookParseError naming the path of the problem
+   */
+  parse(req: WebhookRequest): EventDraft[];
+  /** Provider handshakes answered before verification of events (SNS subscription, validation pings). */
+  handshake?(req: WebhookRequest, settings: TSettings): Promise<WebhookResponse | undefined> | WebhookResponse | undefined;
+  readonly testing: AdapterTesting<TSigner>;
+}
+
+/** Identity helper that keeps each adapter's types while checking it against the contract. */
+export function defineAdapter<TSettings, TSigner>(adapter: Adapter<TSettings, TSigner>): Adapter<TSettings, TSigner> {
+  return adapter;
+}
+
+/** Any adapter, for lists. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAdapter = Adapter<any, any>;

@@ -1,0 +1,35 @@
+/**
+ * The one request type every runtime (express, Lambda) builds and the pipeline consumes.
+ * Adapters never see a framework object.
+ */
+export interface WebhookRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /**
+   * The externally visible URL the provider called, query string included: the source's
+   * configured `publicUrl` plus the received query when one is configured, otherwise the
+   * runtime's reconstruction. URL-signed providers (Twilio) sign exactly this.
+   */
+  readonly url: string;
+  /** Raw query string without the leading `?` ('' when none). */
+  readonly query: string;
+  /** Header names lower-cased; repeated headers joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The exact bytes received. Verification always runs on these. */
+  readonly rawBody: Buffer;
+  /** Receipt time (injected clock; adapters never call `new Date()`). */
+  readonly receivedAt: Date;
+}
+
+/** What the pipeline answers; each runtime writes it out. */
+export interface WebhookResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** JSON-serialisable body, or a string sent as text/plain. */
+  body?: unknown;
+}
+
+/** Case-insensitive header lookup on a {@link WebhookRequest}. */
+export function header(req: Pick<WebhookRequest, 'headers'>, name: string): string | undefined {
+  return req.headers[name.toLowerCase()];
+}

@@ -1,0 +1,101 @@
+/**
+ * Shared verification primitives. Adapters compose these; none of them logs or returns a secret.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { WebhookVerificationError } from '../core/errors';
+
+/** A secret that may be rotated: one value, or a list where any entry is accepted. */
+export type Rotatable<T = string> = T | readonly T[];
+
+/** Normalizes a rotatable secret to a non-empty list. */
+export function secretList<T>(value: Rotatable<T>): readonly T[] {
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+/**
+ * Constant-time equality of two strings or buffers.
+ * Security: the length is checked first on purpose (timingSafeEqual requires equal lengths and
+ * the length of an HMAC digest is public); the content comparison never short-circuits.
+ */
+export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
+  const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+  if (x.length !== y.length) return false;
+  return timingSafeEqual(x, y);
+}
+
+/** HMAC of `data` under `key`, encoded as asked. */
+export function hmac(
+  algorithm: 'sha1' | 'sha256' | 'sha512' | 'md5',
+  key: string | Buffer,
+  data: string | Buffer,
+  encoding: 'hex' | 'base64',
+): string {
+  return createHmac(algorithm, key).update(data).digest(encoding);
+}
+
+/**
+ * Throws `timestamp_out_of_tolerance` unless `timestampSeconds` is within `toleranceSeconds` of
+ * `now`, in either direction (stale and future). A tolerance of 0 disables the window.
+ */
+export function assertWithinTolerance(timestampSeconds: number, now: Date, toleranceSeconds: number): void {
+  if (!Number.isFinite(timestampSeconds)) {
+    throw new WebhookVerificationError('malformed_signature', 'signed timestamp is not a number');
+  }
+  if (toleranceSeconds <= 0) return;
+  const skew = Math.abs(now.getTime() / 1000 - timestampSeconds);
+  if (skew > toleranceSeconds) {
+    throw new WebhookVerificationError(
+      'timestamp_out_of_tolerance',
+      `signed timestamp is ${Math.round(skew)} s away from now; the tolerance is ${toleranceSeconds} s`,
+    );
+  }
+}
+
+/** Parses a unix-seconds timestamp header; throws `missing_signature` / `malformed_signature`. */
+export function requireTimestampHeader(value: string | undefined, headerName: string): number {
+  if (value === undefined || value === '') {
+    throw new WebhookVerificationError('missing_signature', `missing ${headerName} header`);
+  }
+  if (!/^\d{1,13}$/.test(value.trim())) {
+    throw new WebhookVerificationError('malformed_signature', `${headerName} is not a unix timestamp`);
+  }
+  return Number(value.trim());
+}
+
+/** Throws `missing_signature` when a required header is absent or empty; returns it otherwise. */
+export function requireHeader(value: string | undefined, headerName: string): string {
+  if (value === undefined || value === '') {
+    throw new WebhookVerificationError('missing_signature', `missing ${headerName} header`);
+  }
+  return value;
+}
+
+/**
+ * A bounded in-memory replay cache: remembers keys (e.g. Mailgun tokens) for `ttlMs`.
+ * Keys are recorded only after a request was acknowledged, so a failed request can be retried.
+ */
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
+
+  has(key: string, now: number): boolean {
+    const expires = this.seen.get(key);
+    if (expires === undefined) return false;
+    if (expires <= now) {
+      this.seen.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  add(key: string, now: number): void {
+    this.seen.delete(key);
+    this.seen.set(key, now + this.ttlMs);
+    // Map iterates in insertion order, so the first entries are the oldest.
+    while (this.seen.size > this.maxEntries) {
+      const oldest = this.seen.keys().next().value as string;
+      this.seen.delete(oldest);
+    }
+  }
+}
