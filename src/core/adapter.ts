@@ -63,6 +63,12 @@ export interface AdapterTesting<TSigner> {
     body: Buffer;
     query: string;
   };
+  /** The request with its signature removed: `verify` must then fail with `missing_signature`. */
+  stripSignature(req: UnsignedRequest): UnsignedRequest;
+  /** The options key holding the rotatable secret (the conformance suite's rotation check). */
+  readonly secretKey: string;
+  /** For symmetric schemes, the signer derived from a config's options (so `simulate --config` can sign); undefined otherwise. */
+  signerFromOptions(options: Record<string, unknown>): TSigner | undefined;
 }
 
 export interface Adapter<TSettings = unknown, TSigner = unknown> {
@@ -95,6 +101,8 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> {
   parse(req: WebhookRequest): EventDraft[];
   /** Provider handshakes answered before verification of events (SNS subscription, validation pings). */
   handshake?(req: WebhookRequest, settings: TSettings): Promise<WebhookResponse | undefined> | WebhookResponse | undefined;
+  /** The 2xx answered once events are queued, when the provider wants something specific (default: 200 JSON summary). */
+  readonly acknowledgement?: WebhookResponse;
   readonly testing: AdapterTesting<TSigner>;
 }
 

@@ -1,0 +1,34 @@
+/**
+ * Recipient identifiers for Distinct (DESIGN §3.1): e-mail lower-cased and trimmed; phone to E.164
+ * with libphonenumber-js after stripping channel prefixes (`whatsapp:`); short codes and
+ * unparseable numbers are not phones.
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const CHANNEL_PREFIX = /^[a-z][a-z0-9+.-]*:/i;
+
+/** Normalized e-mail address, or undefined when the value is not one. */
+export function normalizeEmail(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const email = value.trim().toLowerCase();
+  return EMAIL.test(email) ? email : undefined;
+}
+
+/** E.164 phone number, or undefined for short codes, alphanumeric senders and garbage. */
+export function normalizePhone(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let text = value.trim().replace(CHANNEL_PREFIX, '').trim();
+  if (text === '') return undefined;
+  // Providers that omit the '+' (Vonage msisdn, Brevo) send full international numbers.
+  if (!text.startsWith('+')) {
+    if (!/^\d[\d\s().-]*$/.test(text)) return undefined;
+    text = `+${text}`;
+  }
+  const digits = text.replace(/\D/g, '');
+  // Short codes (5–6 digits) are never phones, even when a country code would make them "possible".
+  if (digits.length < 8) return undefined;
+  const parsed = parsePhoneNumberFromString(text);
+  if (!parsed || !parsed.isPossible()) return undefined;
+  return parsed.number;
+}

@@ -1,0 +1,184 @@
+/**
+ * The runtime-agnostic core: verify → parse → map → enqueue (DESIGN §1). Express and Lambda
+ * shims build a {@link WebhookRequest} and write out the {@link WebhookResponse}; nothing here
+ * knows which runtime it is in.
+ *
+ * The provider gets a 2xx only after every event of the request is durably queued,
+ * dead-lettered or deliberately ignored.
+ */
+import type { AppConfig, SourceConfig } from '../config/load';
+import {
+  InternalError,
+  MethodNotAllowedError,
+  UnknownSourceError,
+  WebhookAdapterError,
+  WebhookVerificationError,
+} from '../core/errors';
+import type { WebhookRequest, WebhookResponse } from '../core/request';
+import { completeDraft } from '../mapping/normalize';
+import { toDistinct } from '../mapping/to-distinct';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { EnqueueItem, Queue } from '../queue/queue';
+import { ReplayCache } from '../verify/primitives';
+
+/** Replay tokens are remembered at least this long (beyond any sane signed-timestamp window). */
+const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface PipelineDeps {
+  config: AppConfig;
+  queue: Queue;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Counts reported in the 200 body (and logged). */
+export interface IngestSummary {
+  received: number;
+  queued: number;
+  duplicates: number;
+  ignored: number;
+  deadLettered: number;
+}
+
+export class Pipeline {
+  private readonly replayCaches = new Map<string, ReplayCache>();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  get config(): AppConfig {
+    return this.deps.config;
+  }
+
+  /** The source for a route segment, or undefined. */
+  source(id: string): SourceConfig | undefined {
+    return this.deps.config.sources.get(id);
+  }
+
+  /**
+   * The externally visible URL for a request on `sourceId`: the source's configured public URL
+   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction).
+   */
+  publicUrlFor(sourceId: string, query: string, fallbackUrl: string): string {
+    const base = this.source(sourceId)?.publicUrl;
+    if (!base) return fallbackUrl;
+    return query ? `${base}?${query}` : base;
+  }
+
+  /** Handles one webhook request end to end. Never throws: every failure becomes a response. */
+  async handle(sourceId: string, req: WebhookRequest): Promise<WebhookResponse> {
+    const started = process.hrtime.bigint();
+    const log = this.deps.logger.child({ source: sourceId });
+    let response: WebhookResponse;
+    let summary: IngestSummary | undefined;
+    try {
+      const result = await this.process(sourceId, req);
+      response = result.response;
+      summary = result.summary;
+    } catch (err) {
+      response = this.errorResponse(err, sourceId, log);
+    }
+    this.deps.metrics.requests.inc({ source: this.source(sourceId) ? sourceId : '(unknown)', status: String(response.status) });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    log.info({ status: response.status, ms: Math.round(ms * 100) / 100, bytes: req.rawBody.length, ...summary }, 'webhook request');
+    return response;
+  }
+
+  private async process(sourceId: string, req: WebhookRequest): Promise<{ response: WebhookResponse; summary?: IngestSummary }> {
+    const source = this.source(sourceId);
+    if (!source) throw new UnknownSourceError(sourceId);
+    const { adapter } = source;
+
+    if (adapter.handshake && source.settings !== undefined) {
+      const handshake = await adapter.handshake(req, source.settings);
+      if (handshake) return { response: handshake };
+    }
+    if (!adapter.methods.includes(req.method)) throw new MethodNotAllowedError(req.method, adapter.methods);
+
+    let replayKey: string | undefined;
+    if (!source.insecure || source.settings !== undefined) {
+      if (source.settings === undefined) {
+        throw new WebhookVerificationError('bad_credentials', 'source has no verification settings');
+      }
+      const verified = await adapter.verify(req, source.settings, { replayCache: this.replayCache(sourceId) });
+      replayKey = verified ? verified.replayKey : undefined;
+    }
+
+    const drafts = adapter.parse(req);
+    const items: EnqueueItem[] = [];
+    const summary: IngestSummary = { received: drafts.length, queued: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
+    const ignoredTypes: string[] = [];
+    for (const draft of drafts) {
+      const ev = completeDraft(draft, adapter, sourceId, req.receivedAt);
+      const outcome = toDistinct(ev, source, this.deps.config.registry);
+      if (outcome.kind === 'ignore') {
+        summary.ignored += 1;
+        ignoredTypes.push(ev.type);
+        this.deps.metrics.events.inc({ source: sourceId, type: ev.type, outcome: 'ignored', reason: '' });
+        continue;
+      }
+      const message = {
+        key: ev.dedupeKey,
+        source: sourceId,
+        provider: adapter.name,
+        type: ev.type,
+        event: outcome.event,
+        receivedAt: req.receivedAt.getTime(),
+      };
+      items.push(
+        outcome.kind === 'forward'
+          ? { message }
+          : { message, deadLetter: { reason: outcome.reason, detail: outcome.detail } },
+      );
+    }
+    if (ignoredTypes.length > 0) this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
+
+    if (items.length > 0) {
+      const result = await this.deps.queue.enqueue(items);
+      summary.queued = result.queued;
+      summary.deadLettered = result.deadLettered;
+      summary.duplicates = result.duplicates;
+      this.countEnqueued(sourceId, items, result.duplicates);
+    }
+    if (replayKey) this.replayCache(sourceId).add(replayKey, req.receivedAt.getTime());
+
+    const response: WebhookResponse = adapter.acknowledgement ?? { status: 200, body: { ok: true, ...summary } };
+    return { response, summary };
+  }
+
+  private countEnqueued(sourceId: string, items: readonly EnqueueItem[], duplicates: number): void {
+    const m = this.deps.metrics.events;
+    if (duplicates > 0) m.inc({ source: sourceId, type: 'any', outcome: 'duplicate', reason: '' }, duplicates);
+    for (const item of items) {
+      if (item.deadLetter) {
+        m.inc({ source: sourceId, type: item.message.type, outcome: 'dead_lettered', reason: item.deadLetter.reason });
+        this.deps.logger.warn(
+          { source: sourceId, type: item.message.type, reason: item.deadLetter.reason, detail: item.deadLetter.detail, key: item.message.key },
+          'event dead-lettered at ingest',
+        );
+      } else {
+        m.inc({ source: sourceId, type: item.message.type, outcome: 'accepted', reason: '' });
+      }
+    }
+  }
+
+  private replayCache(sourceId: string): ReplayCache {
+    let cache = this.replayCaches.get(sourceId);
+    if (!cache) {
+      cache = new ReplayCache(REPLAY_TTL_MS);
+      this.replayCaches.set(sourceId, cache);
+    }
+    return cache;
+  }
+
+  private errorResponse(err: unknown, sourceId: string, log: Logger): WebhookResponse {
+    const known = err instanceof WebhookAdapterError ? err : new InternalError({ cause: err });
+    if (known instanceof InternalError) log.error({ err }, 'unexpected error while handling a webhook');
+    else if (known.statusCode >= 500) log.error({ err: known.cause ?? known, code: known.code }, known.message);
+    else {
+      const reason = known instanceof WebhookVerificationError ? known.reason : undefined;
+      log.warn({ code: known.code, reason, source: sourceId }, known.message);
+    }
+    return { status: known.statusCode, body: known.toResponseBody() };
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The express runtime: a thin shim that turns an express request into a {@link WebhookRequest}
+ * and writes the pipeline's {@link WebhookResponse}. Webhook routes read the raw bytes
+ * (`express.raw` for every content type) because every signature scheme needs them.
+ */
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { AppConfig } from '../config/load';
+import { PayloadTooLargeError, WebhookParseError } from '../core/errors';
+import type { WebhookRequest, WebhookResponse } from '../core/request';
+import type { Metrics } from '../observability/metrics';
+import type { Logger } from '../observability/logger';
+import type { Pipeline } from '../pipeline/pipeline';
+import type { Queue } from '../queue/queue';
+
+export interface AppDeps {
+  config: AppConfig;
+  pipeline: Pipeline;
+  queue: Queue;
+  metrics: Metrics;
+  logger: Logger;
+  /** Readiness of the forwarder (circuit closed); absent when this process does not forward. */
+  forwarderReady?: () => boolean;
+  /** Set during graceful shutdown: readiness fails so load balancers stop sending. */
+  isShuttingDown?: () => boolean;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.server.trustProxy);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const queueWritable = await deps.queue.isWritable().catch(() => false);
+    const distinctCredentials = deps.forwarderReady ? deps.forwarderReady() : true;
+    const shuttingDown = deps.isShuttingDown?.() ?? false;
+    const ready = queueWritable && distinctCredentials && !shuttingDown;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', queueWritable, distinctCredentials, shuttingDown });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const stats = await deps.queue.stats();
+      deps.metrics.queueDepth.set(stats.depth);
+      deps.metrics.queueOldestAge.set(stats.oldestAgeMs / 1000);
+      deps.metrics.deadLetters.set(stats.deadLettered);
+    } catch (err) {
+      deps.logger.warn({ err }, 'could not read queue stats for /metrics');
+    }
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const raw = express.raw({ type: () => true, limit: deps.config.server.bodyLimit });
+  app.all('/webhooks/:source', raw, async (req: Request, res: Response) => {
+    const sourceId = String(req.params.source);
+    const webhookRequest = toWebhookRequest(req, sourceId, deps.pipeline);
+    writeResponse(res, await deps.pipeline.handle(sourceId, webhookRequest));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'ERR_NOT_FOUND', message: 'no such route; providers post to /webhooks/<source>' });
+  });
+
+  // Body-parser failures (over the limit, aborted upload) and anything unexpected: short JSON, no stack.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number };
+    const source = typeof req.params?.source === 'string' ? req.params.source : '(none)';
+    let status: number;
+    let body: { error: string; message: string };
+    if (e.type === 'entity.too.large') {
+      const error = new PayloadTooLargeError(String(deps.config.server.bodyLimit) + ' bytes');
+      status = 413;
+      body = error.toResponseBody();
+    } else if (e.status === 400 || e.type === 'request.aborted') {
+      status = 400;
+      body = new WebhookParseError('request body could not be read').toResponseBody();
+    } else {
+      deps.logger.error({ err }, 'unexpected error in the HTTP layer');
+      status = 500;
+      body = { error: 'ERR_INTERNAL', message: 'internal error' };
+    }
+    deps.metrics.requests.inc({ source, status: String(status) });
+    deps.logger.warn({ source, status }, body.message);
+    res.status(status).json(body);
+  });
+
+  return app;
+}
+
+/** Builds the runtime-agnostic request. The URL is the source's public URL when configured. */
+export function toWebhookRequest(req: Request, sourceId: string, pipeline: Pipeline): WebhookRequest {
+  const original = req.originalUrl;
+  const q = original.indexOf('?');
+  const query = q === -1 ? '' : original.slice(q + 1);
+  // req.protocol / req.host honour X-Forwarded-* only when server.trustProxy is set.
+  const fallbackUrl = `${req.protocol}://${req.host}${original}`;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return {
+    method: req.method,
+    url: pipeline.publicUrlFor(sourceId, query, fallbackUrl),
+    query,
+    headers,
+    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    receivedAt: new Date(),
+  };
+}
+
+function writeResponse(res: Response, response: WebhookResponse): void {
+  res.status(response.status);
+  for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
+  if (response.body === undefined) res.end();
+  else if (typeof response.body === 'string') res.send(response.body);
+  else res.json(response.body);
+}

@@ -1,0 +1,210 @@
+/**
+ * The shared conformance suite (STYLE §3.8): every adapter goes through the same checks, with the
+ * optional ones switched on by what the adapter says it supports. A new adapter needs no tests of
+ * its own beyond its fixtures.
+ */
+import type { z } from 'zod';
+import { buildConfig, type SourceConfig } from '../../src/config/load';
+import type { AnyAdapter, UnsignedRequest } from '../../src/core/adapter';
+import { WebhookAdapterError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { isEventType } from '../../src/core/event-types';
+import { completeDraft } from '../../src/mapping/normalize';
+import { toDistinct } from '../../src/mapping/to-distinct';
+import { ReplayCache } from '../../src/verify/primitives';
+import { loadFixtures, toWebhookRequest, unsignedRequest, type Fixture } from '../helpers/fixtures';
+
+const NOW = new Date();
+
+function fresh(): { replayCache: ReplayCache } {
+  return { replayCache: new ReplayCache(60_000) };
+}
+
+async function verifyReason(adapter: AnyAdapter, req: UnsignedRequest, settings: unknown, at = NOW): Promise<VerificationReason | 'ok'> {
+  try {
+    await adapter.verify(toWebhookRequest(req, at), settings, fresh());
+    return 'ok';
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return err.reason;
+    throw err;
+  }
+}
+
+/** A source configured the way the fixtures' expectations assume. */
+function fixtureSource(adapter: AnyAdapter, options: Record<string, unknown>): { source: SourceConfig; config: ReturnType<typeof buildConfig> } {
+  const config = buildConfig({
+    distinct: { apiKey: 'test-key', baseUrl: 'http://127.0.0.1:1' },
+    sources: {
+      [adapter.name]: { feature: `registration_${adapter.channel}`, experienceId: 'exp_fixture', ...options },
+    },
+  });
+  return { source: config.sources.get(adapter.name)!, config };
+}
+
+export function runAdapterConformance(adapter: AnyAdapter): void {
+  const fixtures = loadFixtures(adapter.name);
+  const valid = fixtures.filter((f) => f.expect.events !== undefined);
+  const creds = adapter.testing.createCredentials();
+  const other = adapter.testing.createCredentials();
+  const settings = (adapter.settingsSchema as z.ZodType).parse(creds.options);
+  const { source, config } = fixtureSource(adapter, creds.options);
+
+  const signed = (f: Fixture, signer: unknown = creds.signer, at: Date = NOW): UnsignedRequest =>
+    adapter.testing.sign(unsignedRequest(f), signer, at);
+
+  describe('manifest', () => {
+    test('slug, display name and docs URL are present', () => {
+      expect(adapter.name).toMatch(/^[a-z][a-z0-9-]*$/);
+      expect(adapter.displayName.length).toBeGreaterThan(0);
+      expect(adapter.docsUrl).toMatch(/^https:\/\//);
+    });
+
+    test('every event-map value is a type of the adapter\'s channel', () => {
+      for (const [raw, type] of Object.entries(adapter.eventMap)) {
+        expect({ raw, ok: isEventType(type) && type.startsWith(`${adapter.channel}.`) }).toEqual({ raw, ok: true });
+      }
+    });
+
+    test('has valid fixtures, an unknown-event fixture and an invalid-* fixture', () => {
+      expect(valid.length).toBeGreaterThan(0);
+      expect(fixtures.map((f) => f.name)).toContain('unknown-event');
+      expect(fixtures.some((f) => f.name.startsWith('invalid-') && f.expect.error)).toBe(true);
+    });
+
+    test('every event-map key is covered by a fixture', () => {
+      const covered = new Set<string>();
+      for (const f of valid) for (const e of f.expect.events ?? []) covered.add(String(e.providerEvent));
+      const missing = Object.keys(adapter.eventMap).filter((k) => !covered.has(k));
+      expect(missing).toEqual([]);
+    });
+
+    test('the options from createCredentials() validate with the settings schema', () => {
+      expect((adapter.settingsSchema as z.ZodType).safeParse(creds.options).success).toBe(true);
+    });
+  });
+
+  describe('verification', () => {
+    test.each(valid.map((f) => [f.name, f] as const))('accepts the signed fixture %s', async (_n, f) => {
+      expect(await verifyReason(adapter, signed(f), settings)).toBe('ok');
+    });
+
+    const first = valid[0]!;
+
+    if (adapter.supports.signsBody) {
+      test('rejects a body changed by one byte (signature_mismatch)', async () => {
+        const req = signed(first);
+        const body = Buffer.from(req.body);
+        const i = Math.floor(body.length / 2);
+        body[i] = body[i]! ^ 0x01;
+        expect(await verifyReason(adapter, { ...req, body }, settings)).toBe('signature_mismatch');
+      });
+    }
+
+    test('rejects a request without its signature (missing_signature)', async () => {
+      const req = adapter.testing.stripSignature(signed(first));
+      expect(await verifyReason(adapter, req, settings)).toBe('missing_signature');
+    });
+
+    test('rejects a request signed with another secret', async () => {
+      expect(['signature_mismatch', 'bad_credentials']).toContain(await verifyReason(adapter, signed(first, other.signer), settings));
+    });
+
+    if (adapter.supports.timestamp) {
+      test('rejects a stale signed timestamp (timestamp_out_of_tolerance)', async () => {
+        const req = signed(first, creds.signer, new Date(NOW.getTime() - 3_600_000));
+        expect(await verifyReason(adapter, req, settings)).toBe('timestamp_out_of_tolerance');
+      });
+      test('rejects a future signed timestamp (timestamp_out_of_tolerance)', async () => {
+        const req = signed(first, creds.signer, new Date(NOW.getTime() + 3_600_000));
+        expect(await verifyReason(adapter, req, settings)).toBe('timestamp_out_of_tolerance');
+      });
+    }
+
+    if (adapter.supports.rotation) {
+      test('accepts a rotated secret list [old, current]', async () => {
+        const key = adapter.testing.secretKey;
+        const rotated = (adapter.settingsSchema as z.ZodType).parse({ ...creds.options, [key]: [other.options[key], creds.options[key]] });
+        expect(await verifyReason(adapter, signed(first), rotated)).toBe('ok');
+      });
+    }
+
+    if (adapter.supports.signsUrl) {
+      test('rejects a request whose URL differs from the signed one', async () => {
+        const req = signed(first);
+        const moved = { ...req, url: req.url.replace('hooks.example.com', 'evil.example.net') };
+        expect(await verifyReason(adapter, moved, settings)).toBe('signature_mismatch');
+      });
+    }
+  });
+
+  describe('parsing', () => {
+    test.each(valid.map((f) => [f.name, f] as const))('%s parses to the events it states', (_n, f) => {
+      const req = toWebhookRequest(signed(f), NOW);
+      const drafts = adapter.parse(req);
+      const expected = f.expect.events!;
+      expect(drafts).toHaveLength(expected.length);
+      drafts.forEach((d, i) => expect(d).toMatchObject(expected[i]!));
+
+      const again = adapter.parse(req).map((d) => completeDraft(d, adapter, adapter.name, NOW).dedupeKey);
+      const events = drafts.map((d) => completeDraft(d, adapter, adapter.name, NOW));
+      expect(events.map((e) => e.dedupeKey)).toEqual(again);
+      for (const e of events) {
+        expect(isEventType(e.type)).toBe(true);
+        expect(e.raw).toBeDefined();
+        expect(e.occurredAt === null || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(e.occurredAt)).toBe(true);
+      }
+
+      const outcomes = events.map((e) => toDistinct(e, source, config.registry));
+      expect(outcomes).toHaveLength(f.expect.distinct!.length);
+      outcomes.forEach((o, i) => {
+        const want = f.expect.distinct![i];
+        if (want === null) expect(o.kind).toBe('ignore');
+        else if (want && typeof want.deadLetter === 'string') expect({ kind: o.kind, reason: o.kind === 'dead_letter' ? o.reason : undefined }).toEqual({ kind: 'dead_letter', reason: want.deadLetter });
+        else {
+          expect(o.kind).toBe('forward');
+          if (o.kind === 'forward') {
+            expect(o.event).toMatchObject(want!);
+            expect(o.event.metadata).toMatchObject({ provider: adapter.name });
+            for (const v of Object.values(o.event.metadata ?? {})) expect(v === '' || v === null).toBe(false);
+          }
+        }
+      });
+    });
+
+    const invalid = fixtures.filter((f) => f.expect.error !== undefined);
+    test.each(invalid.map((f) => [f.name, f] as const))('%s is rejected with its stated error', (_n, f) => {
+      const req = toWebhookRequest(signed(f), NOW);
+      let code: string | undefined;
+      try {
+        adapter.parse(req);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WebhookAdapterError);
+        code = (err as WebhookAdapterError).code;
+      }
+      expect(code).toBe(f.expect.error);
+    });
+
+    test('unknown-event yields <channel>.unknown without throwing', () => {
+      const f = fixtures.find((x) => x.name === 'unknown-event');
+      expect(f).toBeDefined();
+      const drafts = adapter.parse(toWebhookRequest(signed(f!), NOW));
+      expect(drafts.map((d) => d.type)).toContain(`${adapter.channel}.unknown`);
+    });
+
+    test.each([
+      ['empty', ''],
+      ['not json', 'not json'],
+      ['truncated JSON', '{"event":'],
+      ['a wrong top-level type', '42'],
+      ['null', 'null'],
+      ['a string', '"hello"'],
+    ])('a junk body (%s) raises only our error classes', (_n, body) => {
+      const base = valid[0]!;
+      const req = toWebhookRequest({ ...unsignedRequest(base), body: Buffer.from(body) }, NOW);
+      try {
+        expect(Array.isArray(adapter.parse(req))).toBe(true);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WebhookAdapterError);
+      }
+    });
+  });
+}
