@@ -30,6 +30,8 @@ export interface SourceConfig {
   readonly insecure: boolean;
   /** The adapter's parsed settings (secrets inside: never log this object). */
   readonly settings: unknown;
+  /** The provider-specific options as written in the file (secrets inside: never log this object). */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export interface AppConfig extends Omit<RootConfig, 'sources' | 'registry'> {
@@ -135,6 +137,7 @@ function buildSource(
   }
   const emitted = new Set<EventType>(Object.values(adapter.eventMap));
   emitted.add(`${adapter.channel}.unknown`);
+  for (const type of adapter.extraTypes ?? []) emitted.add(type);
   for (const type of emitted) {
     const wanted = Object.prototype.hasOwnProperty.call(overrides, type) ? overrides[type] : DEFAULT_ACTIONS[type];
     if (wanted == null) {
@@ -162,6 +165,7 @@ function buildSource(
     publicUrl: c.data.publicUrl ?? (root.server.publicUrl ? `${root.server.publicUrl.replace(/\/+$/, '')}/webhooks/${id}` : undefined),
     insecure,
     settings,
+    options: specific,
   };
 }
 

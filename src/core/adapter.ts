@@ -5,7 +5,7 @@
  * {@link EventDraft}s, and its raw-name → normalized-type table. The pipeline does the rest.
  */
 import type { z } from 'zod';
-import type { Channel, EventMap } from './event-types';
+import type { Channel, EventMap, EventType } from './event-types';
 import type { EventDraft } from './normalized-event';
 import type { WebhookRequest, WebhookResponse } from './request';
 import type { ReplayCache } from '../verify/primitives';
@@ -89,6 +89,11 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> {
   readonly settingsSchema: z.ZodType<TSettings>;
   /** Raw provider event name → normalized type. Written as data. */
   readonly eventMap: EventMap;
+  /**
+   * Types reachable only through a refinement table (e.g. Mailgun `failed` + `severity: temporary`
+   * → `email.deferred`), not as `eventMap` values; configuration checks treat them as emitted too.
+   */
+  readonly extraTypes?: readonly EventType[];
   /**
    * Proves the request comes from the provider.
    * @throws WebhookVerificationError with a reason

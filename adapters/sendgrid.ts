@@ -1,0 +1,404 @@
+/**
+ * SendGrid Event Webhook (Twilio SendGrid), e-mail.
+ *
+ * Payload:  https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event
+ * Security: https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features
+ * Oracle:   github.com/sendgrid/sendgrid-nodejs `packages/eventwebhook` (`@sendgrid/eventwebhook`, tests only)
+ *
+ * Verification: ECDSA P-256 / SHA-256 over the `X-Twilio-Email-Event-Webhook-Timestamp` value
+ * followed by the raw body; base64 DER signature in `X-Twilio-Email-Event-Webhook-Signature`.
+ *
+ * Quirks:
+ * - The signed body is compact JSON with `\r\n` between events and after the closing `]`. Any
+ *   re-serialization or trimming breaks the signature, so only the raw bytes are verified (the
+ *   SDK's own spec vectors carry the CRLFs; test/adapters/sendgrid.test.ts replays them).
+ * - One POST is a batch from one sending server (flushed every 30 s or at 768 KB). Any non-2xx
+ *   makes SendGrid re-send the whole batch for up to 24 h, so the core de-duplicates per event.
+ * - `sg_event_id` is the documented de-dup id, but the docs' own batch example reuses the literal
+ *   "sg_event_id" for every event and it can be missing on (un)subscribe events
+ *   (sendgrid/docs#2862): the core's key therefore also hashes type, recipient and time.
+ * - `sg_message_id` is missing on asynchronous bounces → `messageId` null.
+ * - `timestamp` is unix seconds, as a number; one Single Send example shows 13-digit milliseconds,
+ *   and strings occur: `isoFromEpochSeconds` takes all three and never invents a time.
+ * - Sender metadata (v3 `custom_args`, legacy `unique_args`) is copied to top-level keys of every
+ *   event; a nested `custom_args` / `unique_args` object is read as a fallback.
+ * - `bounce` with `type: "blocked"` stays `email.bounced`, as in anymail `webhooks/sendgrid.py`
+ *   (BOUNCED, reject reason "blocked"): the receiving server refused the message, whereas
+ *   `email.rejected` means SendGrid itself refused to send it (`dropped`). The `type` refinement
+ *   table below keeps that decision in data.
+ * - `processed` → `email.sent`, not `queued` as anymail has it: `processed` is SendGrid's only
+ *   "accepted for sending" event, which is what Distinct's `sent` means (PROVIDERS.md §1).
+ * - `account_status_change` is account-level (no recipient), so it is left out of the map on
+ *   purpose and arrives as `email.unknown`: acknowledged and counted, never forwarded.
+ * - `useragent` and `ip` are not copied into details (personal data); they stay in `raw`.
+ * - No replay window is documented, nor whether retries are re-signed with a fresh timestamp:
+ *   `toleranceSeconds` (default 300, 0 = no window) is explained in docs/providers/sendgrid.md.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
+import { z } from 'zod';
+import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { header, type WebhookRequest } from '../src/core/request';
+import { isoFromEpochSeconds } from '../src/core/time';
+import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
+
+const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
+const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
+const DEFAULT_TOLERANCE_SECONDS = 300;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const NOT_A_KEY = 'not a P-256 public key in base64 DER or PEM';
+
+/** SendGrid `event` → normalized type. Every documented event of the Event Webhook Reference. */
+const EVENT_MAP = {
+  processed: 'email.sent', // accepted for sending (anymail: QUEUED; see header)
+  delivered: 'email.delivered',
+  deferred: 'email.deferred', // temporary: SendGrid keeps trying; may end delivered or bounced
+  bounce: 'email.bounced', // refined by `type` (BOUNCE_TYPE_MAP)
+  dropped: 'email.rejected', // SendGrid refused to send: suppression list, invalid address, spam content
+  open: 'email.opened', // may be a machine open (Apple MPP): details.sg_machine_open
+  click: 'email.clicked',
+  spamreport: 'email.complained',
+  unsubscribe: 'email.unsubscribed', // global unsubscribe
+  group_unsubscribe: 'email.unsubscribed', // one suppression group only: details.asm_group_id
+  group_resubscribe: 'email.subscribed',
+  // account_status_change: deliberately absent → email.unknown (account-level, no recipient).
+} as const satisfies EventMap;
+
+type SendGridEvent = keyof typeof EVENT_MAP;
+
+/** `bounce` events refined by their `type`. Both stay bounces (anymail semantics, see header). */
+const BOUNCE_TYPE_MAP = {
+  bounce: 'email.bounced', // hard bounce: the address does not exist
+  blocked: 'email.bounced', // the receiving server refused the message (reputation, content); not a SendGrid rejection
+} as const satisfies EventMap;
+
+/** Second-field refinements: provider event → the field that refines it and its table. */
+const REFINEMENTS: Readonly<Partial<Record<SendGridEvent, { field: string; map: EventMap }>>> = {
+  bounce: { field: 'type', map: BOUNCE_TYPE_MAP },
+};
+
+/** Scalar SendGrid fields copied to `details` (→ Distinct metadata), under the same name. */
+const DETAIL_FIELDS = [
+  'reason', // bounce/dropped: SMTP answer or suppression reason
+  'status', // bounce/dropped: enhanced SMTP status code
+  'response', // delivered/deferred: the receiving server's answer
+  'attempt', // deferred: attempt count
+  'url', // click, group (un)subscribe: the link followed
+  'sg_machine_open', // open: true when SendGrid thinks a machine (Apple MPP, scanner) loaded the pixel
+  'bounce_classification', // bounce: SendGrid's category (Invalid Address, Reputation…)
+  'asm_group_id', // group (un)subscribe: the suppression group
+  'category', // string or array (joined)
+] as const;
+
+/** Fields renamed on the way to `details` for one event, where the SendGrid name is ambiguous. */
+const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, Readonly<Record<string, string>>>>> = {
+  bounce: { type: 'bounce_type' }, // "bounce" | "blocked"; `type` alone would read like the event type
+};
+
+/** The per-message override keys (DESIGN §3.3), as SendGrid echoes them from `custom_args`. */
+const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+/** Parsed settings: keys are parsed once at start-up so each request only verifies. */
+interface SendGridSettings {
+  /** Every accepted verification key (rotation: old and new). */
+  publicKey: readonly KeyObject[];
+  /** Signed-timestamp window in seconds; 0 disables it. */
+  toleranceSeconds: number;
+}
+
+/** The verification key as SendGrid shows it (base64 DER SPKI), or PEM; null when it is not a P-256 public key. */
+function parsePublicKey(text: string): KeyObject | null {
+  const trimmed = text.trim();
+  let key: KeyObject;
+  try {
+    if (trimmed.startsWith('-----')) {
+      // Environment variables often carry PEM with literal "\n"; a private key is refused outright.
+      const pem = trimmed.replace(/\\n/g, '\n');
+      if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) return null;
+      key = createPublicKey({ key: pem, format: 'pem' });
+    } else {
+      const compact = trimmed.replace(/\s+/g, '');
+      if (!BASE64.test(compact)) return null;
+      key = createPublicKey({ key: Buffer.from(compact, 'base64'), format: 'der', type: 'spki' });
+    }
+  } catch {
+    return null;
+  }
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : null;
+}
+
+const publicKeySetting = z
+  .union([z.string(), z.array(z.string())], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: the verification key SendGrid shows (base64 DER) or PEM, or a list of them for rotation'
+        : 'must be a key string or a list of key strings',
+  })
+  .pipe(rotatableSecret)
+  .transform((texts, ctx) => {
+    const keys: KeyObject[] = [];
+    texts.forEach((text, i) => {
+      const key = parsePublicKey(text);
+      // The message never echoes the value: it is configuration, possibly pasted from a secret store.
+      if (key) keys.push(key);
+      else ctx.addIssue({ code: 'custom', message: NOT_A_KEY, path: texts.length > 1 ? [i] : [], input: undefined });
+    });
+    return keys;
+  });
+
+const settingsSchema = z
+  .object({
+    publicKey: publicKeySetting,
+    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
+  })
+  .strict();
+
+/** Decodes the signature header; anything that cannot be a base64 DER ECDSA signature is malformed. */
+function decodeSignature(text: string): Buffer {
+  const bytes = BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+  // A DER P-256 signature is a SEQUENCE (0x30) of 8 to 72 bytes.
+  if (bytes.length < 8 || bytes.length > 72 || bytes[0] !== 0x30) {
+    throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} is not a base64 DER ECDSA signature`);
+  }
+  return bytes;
+}
+
+function verifiesWith(key: KeyObject, signed: Buffer, signature: Buffer): boolean {
+  try {
+    return cryptoVerify('sha256', signed, key, signature);
+  } catch {
+    // OpenSSL may throw on a DER structure it cannot read: that is a mismatch, never a crash.
+    return false;
+  }
+}
+
+/** @throws WebhookVerificationError */
+function verify(req: WebhookRequest, settings: SendGridSettings): void {
+  const signatureText = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER).trim();
+  const timestampText = requireHeader(header(req, TIMESTAMP_HEADER), TIMESTAMP_HEADER);
+  const timestamp = requireTimestampHeader(timestampText, TIMESTAMP_HEADER);
+  // SendGrid sends seconds; a 13-digit value is read as milliseconds rather than as the far future.
+  const seconds = timestampText.trim().length === 13 ? timestamp / 1000 : timestamp;
+  assertWithinTolerance(seconds, req.receivedAt, settings.toleranceSeconds);
+  const signature = decodeSignature(signatureText);
+  // Security: the timestamp text exactly as received, then the exact received bytes (CRLFs
+  // included); never re-serialized JSON.
+  const signed = Buffer.concat([Buffer.from(timestampText, 'utf8'), req.rawBody]);
+  for (const key of settings.publicKey) {
+    if (verifiesWith(key, signed, signature)) return;
+  }
+  throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
+}
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function eventType(name: string, item: Record<string, unknown>): EventType {
+  const base = mapEventType(EVENT_MAP, name, 'email');
+  const refinement = own(REFINEMENTS, name);
+  const sub = refinement ? item[refinement.field] : undefined;
+  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? base) : base;
+}
+
+/** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
+function scalar(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    const parts = value.map(scalar).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
+    return parts.length > 0 ? parts.join(', ') : undefined;
+  }
+  return undefined;
+}
+
+function readDetails(name: string, item: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const field of DETAIL_FIELDS) {
+    const v = scalar(item[field]);
+    if (v !== undefined) details[field] = v;
+  }
+  for (const [field, key] of Object.entries(own(EVENT_DETAIL_RENAMES, name) ?? {})) {
+    const v = scalar(item[field]);
+    if (v !== undefined) details[key] = v;
+  }
+  return details;
+}
+
+function readOverrides(item: Record<string, unknown>): EventOverrides {
+  // Top-level keys first (how SendGrid echoes custom_args), then a nested object if one is present.
+  const sources = [item, optionalObject(item, 'custom_args'), optionalObject(item, 'unique_args')].filter(
+    (s): s is Record<string, unknown> => s !== undefined,
+  );
+  const overrides: EventOverrides = {};
+  for (const wire of Object.keys(OVERRIDE_FIELDS) as Array<keyof typeof OVERRIDE_FIELDS>) {
+    for (const source of sources) {
+      const value = optionalString(source, wire)?.trim();
+      if (value) {
+        overrides[OVERRIDE_FIELDS[wire]] = value;
+        break;
+      }
+    }
+  }
+  return overrides;
+}
+
+function toDraft(item: unknown, path: string): EventDraft {
+  if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describe(item)}`, path);
+  const name = item.event;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new WebhookParseError('"event" is required and must be a non-empty string', `${path}.event`);
+  }
+  const email = optionalString(item, 'email');
+  return {
+    type: eventType(name, item),
+    providerEvent: name,
+    occurredAt: isoFromEpochSeconds(item.timestamp),
+    messageId: optionalString(item, 'sg_message_id') ?? null,
+    providerEventId: optionalString(item, 'sg_event_id') ?? null,
+    ...(email !== undefined ? { email } : {}),
+    overrides: readOverrides(item),
+    details: readDetails(name, item),
+    raw: item,
+  };
+}
+
+/** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJson(req.rawBody);
+  if (!Array.isArray(body)) throw new WebhookParseError(`SendGrid posts a JSON array of events, got ${describe(body)}`);
+  return body.map((item, index) => toDraft(item, `[${index}]`));
+}
+
+/** SendGrid's byte format: compact events joined by CRLF, and a CRLF after the closing bracket. */
+function wireBody(events: readonly unknown[]): Buffer {
+  return Buffer.from(`[${events.map((e) => JSON.stringify(e)).join(',\r\n')}]\r\n`, 'utf8');
+}
+
+/** One realistic event per normalized type `simulate` can send; `satisfies` keeps `event` a real map key. */
+const SAMPLES = {
+  'email.sent': { event: 'processed' },
+  'email.delivered': { event: 'delivered', response: '250 2.0.0 OK', tls: 1 },
+  'email.deferred': { event: 'deferred', response: '451 4.7.1 Please try again later', attempt: '1' },
+  'email.bounced': {
+    event: 'bounce',
+    reason: '550 5.1.1 The email account that you tried to reach does not exist',
+    status: '5.1.1',
+    type: 'bounce',
+    bounce_classification: 'Invalid Address',
+  },
+  'email.rejected': { event: 'dropped', reason: 'Bounced Address', status: '5.0.0' },
+  'email.opened': { event: 'open', sg_machine_open: false, useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)', ip: '192.0.2.10' },
+  'email.clicked': {
+    event: 'click',
+    url: 'https://example.com/welcome',
+    url_offset: { index: 0, type: 'html' },
+    useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+    ip: '192.0.2.10',
+  },
+  'email.complained': { event: 'spamreport' },
+  'email.unsubscribed': { event: 'unsubscribe' },
+  'email.subscribed': { event: 'group_resubscribe', asm_group_id: 1, url: 'https://example.com/preferences' },
+} as const satisfies Partial<Record<EmailEventType, { event: SendGridEvent } & Record<string, unknown>>>;
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+function withoutSignature(headers: Record<string, string>): Record<string, string> {
+  const drop = new Set([SIGNATURE_HEADER.toLowerCase(), TIMESTAMP_HEADER.toLowerCase()]);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
+}
+
+export const adapter = defineAdapter<SendGridSettings, string>({
+  name: 'sendgrid',
+  displayName: 'SendGrid',
+  channel: 'email',
+  docsUrl: 'https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event',
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  verify,
+  parse,
+  testing: {
+    createCredentials() {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      return {
+        options: { publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') },
+        signer: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      };
+    },
+    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
+      const timestamp = String(Math.floor(now.getTime() / 1000));
+      const signature = cryptoSign('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), req.body]), createPrivateKey(signer));
+      return {
+        ...req,
+        headers: {
+          ...withoutSignature(req.headers),
+          [SIGNATURE_HEADER.toLowerCase()]: signature.toString('base64'),
+          [TIMESTAMP_HEADER.toLowerCase()]: timestamp,
+        },
+      };
+    },
+    sample({ type, recipient, now, overrides }) {
+      const template = own<Readonly<Record<string, unknown>>>(SAMPLES, type);
+      if (!template) {
+        throw new Error(`SendGrid has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+      }
+      const messageId = randomBytes(16).toString('base64url');
+      const customArgs: Record<string, string> = {};
+      for (const [key, value] of Object.entries(overrides ?? {})) customArgs[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+      const { event, ...extra } = template;
+      const item = {
+        email: recipient,
+        timestamp: Math.floor(now.getTime() / 1000),
+        'smtp-id': `<${messageId}@ismtpd0001p1iad2.sendgrid.net>`,
+        event,
+        category: 'registration',
+        sg_event_id: randomBytes(36).toString('base64url'),
+        sg_message_id: `${messageId}.filterdrecv-sample-0.0`,
+        ...extra,
+        ...customArgs, // custom_args come back as top-level keys
+      };
+      return {
+        headers: { 'content-type': 'application/json', 'user-agent': 'SendGrid Event API' },
+        body: wireBody([item]),
+        query: '',
+      };
+    },
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutSignature(req.headers) };
+    },
+    secretKey: 'publicKey',
+    signerFromOptions(): undefined {
+      return undefined; // asymmetric: the private key never appears in the configuration
+    },
+  },
+});

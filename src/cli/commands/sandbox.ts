@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../observability/logger';
+import { createSandbox } from '../../sandbox/sandbox-server';
+
+export function registerSandbox(program: Command): void {
+  program
+    .command('sandbox')
+    .description('run a local Distinct-compatible analytics API that enforces the contract and shows what it received')
+    .option('-p, --port <port>', 'port', '4010')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--api-key <key>', 'the x-distinct-api-key it accepts', process.env.DISTINCT_API_KEY ?? 'sandbox')
+    .action(async (flags: { port: string; host: string; apiKey: string }) => {
+      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+      const sandbox = createSandbox({ apiKey: flags.apiKey, logger });
+      await sandbox.listen(Number(flags.port), flags.host);
+      logger.info({ url: `http://${flags.host}:${flags.port}/` }, 'Distinct sandbox listening: POST /api/v1/user/analytics; open / to see received events');
+      const stop = (): void => {
+        void sandbox.close().then(() => process.exit(0));
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+}

@@ -1,0 +1,31 @@
+/** Configuration loading shared by the CLI commands: `--config`, `$DISTINCT_ADAPTER_CONFIG`, `./distinct.config.yml`, or `--dev`. */
+import { existsSync } from 'node:fs';
+import { devConfig } from '../config/dev-defaults';
+import { findConfigPath, loadConfigFile, type AppConfig } from '../config/load';
+import { ConfigurationError } from '../core/errors';
+
+export interface ConfigFlags {
+  config?: string;
+  dev?: boolean;
+}
+
+/** Loads the configuration the flags point at; `--dev` without a file uses the embedded defaults. */
+export function loadCliConfig(flags: ConfigFlags): AppConfig {
+  const path = findConfigPath(flags.config);
+  if (!existsSync(path)) {
+    if (flags.dev && flags.config === undefined) return devConfig();
+    throw new ConfigurationError([
+      `${path}: file not found (pass --config <file>, set DISTINCT_ADAPTER_CONFIG, or use --dev for the embedded development defaults)`,
+    ]);
+  }
+  return loadConfigFile(path);
+}
+
+/** Prints a configuration error and exits 1; rethrows anything else. */
+export function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigurationError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,41 @@
+/** The `distinct-adapter` command line (DESIGN §5). */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { registerDlq } from './commands/dlq';
+import { registerSandbox } from './commands/sandbox';
+import { registerServe } from './commands/serve';
+import { registerSimulate } from './commands/simulate';
+import { registerValidate } from './commands/validate';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('distinct-adapter')
+    .description('Verify email and SMS provider webhooks and deliver each event once to Distinct')
+    .version(packageVersion());
+  registerServe(program);
+  registerSandbox(program);
+  registerSimulate(program);
+  registerValidate(program);
+  registerDlq(program);
+  return program;
+}
+
+/** The version in package.json, found by walking up (works from src/ and from dist/src/). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+export function main(argv: string[]): void {
+  buildProgram()
+    .parseAsync(argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}
