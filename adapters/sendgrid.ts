@@ -115,7 +115,7 @@ const OVERRIDE_FIELDS = {
 } as const satisfies Record<string, keyof EventOverrides>;
 
 /** Parsed settings: keys are parsed once at start-up so each request only verifies. */
-interface SendGridSettings {
+export interface SendGridSettings {
   /** Every accepted verification key (rotation: old and new). */
   publicKey: readonly KeyObject[];
   /** Signed-timestamp window in seconds; 0 disables it. */

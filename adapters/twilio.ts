@@ -1,0 +1,356 @@
+/**
+ * Twilio Programmable Messaging status callbacks, SMS (and WhatsApp/other channels through the same API).
+ *
+ * Payload:  https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
+ *           https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+ * Security: https://www.twilio.com/docs/usage/webhooks/webhooks-security
+ *           https://www.twilio.com/docs/usage/webhooks/webhook-shared-keys (beta)
+ * Retries:  https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides
+ * Oracle:   github.com/twilio/twilio-node `src/webhooks/webhooks.ts` (`twilio`, tests only)
+ *
+ * Verification: `X-Twilio-Signature` = base64(HMAC-SHA1(Auth Token, public URL + form params sorted
+ * by name, each as name+value)), on every URL spelling twilio-node v6 accepts
+ * (src/verify/twilio-signature.ts). JSON bodies: the URL carries `bodySHA256`, the URL alone is
+ * signed and the raw body must hash to it.
+ *
+ * Quirks:
+ * - The URL is signed, query included, so `req.url` must be exactly the URL configured at Twilio:
+ *   the source's `publicUrl` (or `server.publicUrl`) plus the raw received query. Behind a
+ *   TLS-terminating proxy the request's own URL never matches.
+ * - Twilio signs decoded form values, not bytes: `%2B` and `%2b` are the same request to it, and so
+ *   to us. Parameters are all signed (Twilio adds new ones without notice), never a whitelist.
+ * - Sender metadata rides in the StatusCallback URL's query (`distinct_user_id`…), which the
+ *   signature covers; it is read from `req.query`, never from the body.
+ * - No event time: `occurredAt` is null (the core uses the receipt time), except the carrier's
+ *   `RawDlrDoneDate` (YYMMDDhhmm, zone unstated, read as UTC) on delivered/undelivered.
+ * - No per-event id: `providerEventId` is null and the core hashes message id + status. The
+ *   `I-Twilio-Idempotency-Token` header (same across retries of one callback) goes to details only.
+ * - Callbacks are unordered (`delivered` may precede `sent`) and one status per request.
+ * - WhatsApp sends `read` after `delivered`; mapping it to `sms.delivered` would count one message
+ *   delivered twice, so it is `sms.unknown` (acknowledged, never forwarded by default).
+ * - An inbound message posted to a status URL has `SmsStatus=received` and no `MessageStatus`; its
+ *   customer is `From`, not `To`. It is acknowledged (`sms.received`) and ignored by default.
+ * - The acknowledgement is an empty TwiML `<Response/>` (text/xml): an inbound message posted
+ *   here gets "no reply" instead of a JSON body that Twilio would try to read as TwiML.
+ * - The signature has no timestamp: replays are only absorbed by de-duplication.
+ * - Webhook Settings (beta) may sign with a SharedKey and `X-Twilio-Webhooks-Signature-Settings:
+ *   key=…,algorithm=HMAC_SHA256`: only the hash and key change. Opt in with `sharedKeySecret`.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { readForm } from '../src/body/read-form';
+import { isObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { header, type WebhookRequest } from '../src/core/request';
+import { rotatableSecret } from '../src/config/schema';
+import { requireHeader } from '../src/verify/primitives';
+import {
+  computeTwilioSignature,
+  twilioBodyHash,
+  validateTwilioSignature,
+  validateTwilioSignatureWithBody,
+  type TwilioHmacAlgorithm,
+  type TwilioParams,
+} from '../src/verify/twilio-signature';
+
+const SIGNATURE_HEADER = 'X-Twilio-Signature';
+const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
+const IDEMPOTENCY_HEADER = 'I-Twilio-Idempotency-Token';
+const BODY_HASH_PARAM = 'bodySHA256';
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/** Twilio `MessageStatus` (or `SmsStatus`) → normalized type. Every value of the Message resource's `status`. */
+const EVENT_MAP = {
+  queued: 'sms.queued',
+  accepted: 'sms.queued', // Messaging Service took it; no sender chosen yet
+  scheduled: 'sms.queued', // Messaging Service will send it at the scheduled time
+  sending: 'sms.queued', // being dispatched, not yet confirmed with the carrier: as sms.sent it would count "sent" twice
+  sent: 'sms.sent',
+  delivered: 'sms.delivered',
+  undelivered: 'sms.undelivered', // the carrier reported non-delivery; ErrorCode says why
+  failed: 'sms.failed', // never left Twilio; ErrorCode says why
+  canceled: 'sms.unknown', // a scheduled message the sender canceled: a choice, not a failure, so never counted as failed
+  read: 'sms.unknown', // WhatsApp/RCS read receipt after `delivered`: as sms.delivered it would count delivered twice
+  partially_delivered: 'sms.unknown', // only part of the message arrived: neither delivered nor failed
+  receiving: 'sms.received', // inbound message still arriving (MMS)
+  received: 'sms.received', // inbound message: acknowledged and ignored on a status route
+} as const satisfies EventMap;
+
+type TwilioStatus = keyof typeof EVENT_MAP;
+
+/** Which parameter holds the customer's number, when it is not `To`: inbound messages come from them. */
+const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
+  'sms.received': 'From',
+};
+
+/** Statuses whose `RawDlrDoneDate` is the carrier's delivery-report time (Twilio passes the DLR field through). */
+const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
+
+/** Twilio parameters copied to `details` (→ Distinct metadata). AccountSid is left out on purpose. */
+const DETAIL_FIELDS = {
+  ErrorCode: 'errorCode', // failed/undelivered: https://www.twilio.com/docs/api/errors
+  ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
+  MessagingServiceSid: 'messagingServiceSid',
+} as const;
+
+/** The per-message override keys (DESIGN §3.3), as query parameters of the StatusCallback URL. */
+const OVERRIDE_PARAMS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+/** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
+const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
+  ['HMAC_SHA1', 'sha1'],
+  ['HMAC_SHA256', 'sha256'],
+]);
+
+/** Parsed settings (secrets inside: never log). */
+interface TwilioSettings {
+  /** Account Auth Tokens (rotation: primary and secondary both valid). */
+  authToken: readonly string[];
+  /** SharedKey secrets, for requests carrying `X-Twilio-Webhooks-Signature-Settings` (beta). */
+  sharedKeySecret?: readonly string[] | undefined;
+}
+
+const settingsSchema = z
+  .object({
+    authToken: rotatableSecret,
+    sharedKeySecret: rotatableSecret.optional(),
+  })
+  .strict();
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+/** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
+function hasBodyHash(url: string): boolean {
+  try {
+    return new URL(url).searchParams.has(BODY_HASH_PARAM);
+  } catch {
+    return false;
+  }
+}
+
+/** The keys and hash to verify with: the Auth Token and SHA-1, unless a Webhook Setting (beta) signed the request. */
+function signingKeys(req: WebhookRequest, settings: TwilioSettings): { keys: readonly string[]; algorithm: TwilioHmacAlgorithm } {
+  const signatureSettings = header(req, SETTINGS_HEADER);
+  if (signatureSettings === undefined) return { keys: settings.authToken, algorithm: 'sha1' };
+  const name = /(?:^|,)\s*algorithm\s*=\s*([^,\s]+)/i.exec(signatureSettings)?.[1]?.toUpperCase() ?? '';
+  const algorithm = SIGNATURE_ALGORITHMS.get(name);
+  if (!algorithm) {
+    throw new WebhookVerificationError('malformed_signature', `${SETTINGS_HEADER} names an unsupported algorithm`);
+  }
+  // Without a configured SharedKey the Auth Token is tried: still a secret only Twilio and we hold.
+  return { keys: settings.sharedKeySecret ?? settings.authToken, algorithm };
+}
+
+/** @throws WebhookVerificationError */
+function verify(req: WebhookRequest, settings: TwilioSettings): void {
+  const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
+  const { keys, algorithm } = signingKeys(req, settings);
+  const hint = header(req, SETTINGS_HEADER) !== undefined && !settings.sharedKeySecret ? ' (signed with a SharedKey: set sharedKeySecret)' : '';
+  if (hasBodyHash(req.url)) {
+    // Security: the hash is checked over the exact bytes received, in constant time.
+    if (validateTwilioSignatureWithBody(keys, signature, req.url, req.rawBody, algorithm)) return;
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      `${SIGNATURE_HEADER} does not match the public URL, or the body does not hash to its bodySHA256${hint}`,
+    );
+  }
+  let params: TwilioParams;
+  try {
+    params = readForm(req.rawBody).all;
+  } catch (cause) {
+    throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
+  }
+  if (validateTwilioSignature(keys, signature, req.url, params, algorithm)) return;
+  // The URL is never echoed: it may hold user:pass@ credentials.
+  throw new WebhookVerificationError(
+    'signature_mismatch',
+    `${SIGNATURE_HEADER} does not match the public URL and form parameters (is publicUrl exactly the URL configured at Twilio?)${hint}`,
+  );
+}
+
+/** `YYMMDDhhmm` (carrier DLR done date, read as UTC) → ISO; null for anything that is not a real minute. */
+function isoFromDoneDate(value: string | undefined): string | null {
+  const m = value === undefined ? null : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value.trim());
+  if (!m) return null;
+  const [, yy, mo, dd, hh, mi] = m;
+  const iso = `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z`;
+  const date = new Date(iso);
+  // Date.parse rolls 31 February over to March: the round trip must be exact.
+  return !Number.isNaN(date.getTime()) && date.toISOString() === iso.replace('Z', '.000Z') ? iso : null;
+}
+
+/** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
+function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw: unknown } {
+  if (/json/i.test(header(req, 'content-type') ?? '')) {
+    const body = readJson(req.rawBody);
+    if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
+    return { fields: body, raw: body };
+  }
+  const form = readForm(req.rawBody);
+  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
+  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
+  return { fields: { ...form.fields }, raw };
+}
+
+function readOverrides(query: string): EventOverrides {
+  const params = readForm(query).fields;
+  const overrides: EventOverrides = {};
+  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
+    const value = own(params, param)?.trim();
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+    const value = optionalString(fields, field)?.trim();
+    if (value) details[key] = value;
+  }
+  const token = header(req, IDEMPOTENCY_HEADER)?.trim();
+  if (token) details.idempotencyToken = token;
+  return details;
+}
+
+/** @throws WebhookParseError naming the missing parameter (`MessageSid`, `MessageStatus`) */
+function parse(req: WebhookRequest): EventDraft[] {
+  const { fields, raw } = readParams(req);
+  const messageId = optionalString(fields, 'MessageSid') ?? optionalString(fields, 'SmsSid');
+  if (messageId === undefined) throw new WebhookParseError('"MessageSid" (or "SmsSid") is required', 'MessageSid');
+  // Inbound messages carry only SmsStatus; status callbacks carry both, with the same value.
+  const status = optionalString(fields, 'MessageStatus') ?? optionalString(fields, 'SmsStatus');
+  if (status === undefined) throw new WebhookParseError('"MessageStatus" (or "SmsStatus") is required', 'MessageStatus');
+  const type = mapEventType(EVENT_MAP, status, 'sms');
+  const phone = optionalString(fields, own(PHONE_FIELD, type) ?? 'To');
+  return [
+    {
+      type,
+      providerEvent: status,
+      occurredAt: DONE_DATE_STATUSES.has(status) ? isoFromDoneDate(optionalString(fields, 'RawDlrDoneDate')) : null,
+      messageId,
+      providerEventId: null,
+      ...(phone !== undefined ? { phone } : {}),
+      overrides: readOverrides(req.query),
+      details: readDetails(req, fields),
+      raw,
+    },
+  ];
+}
+
+/** The status `simulate` sends for each normalized type. */
+const SAMPLE_STATUS = {
+  'sms.queued': 'queued',
+  'sms.sent': 'sent',
+  'sms.delivered': 'delivered',
+  'sms.undelivered': 'undelivered',
+  'sms.failed': 'failed',
+  'sms.received': 'received',
+  'sms.unknown': 'canceled',
+} as const satisfies Partial<Record<SmsEventType, TwilioStatus>>;
+
+/** Error codes carried by sample failures: 30003 unreachable handset, 30008 unknown error. */
+const SAMPLE_ERROR_CODE: Readonly<Partial<Record<TwilioStatus, string>>> = { undelivered: '30003', failed: '30008' };
+
+/** The sample sender: Twilio's documentation number (and WhatsApp sandbox number for whatsapp:). */
+const SAMPLE_SENDER = '+15017122661';
+const SAMPLE_WHATSAPP_SENDER = '+14155238886';
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+function doneDate(now: Date): string {
+  return now.toISOString().replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5');
+}
+
+function withoutSignature(headers: Record<string, string>): Record<string, string> {
+  const drop = SIGNATURE_HEADER.toLowerCase();
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
+}
+
+function headerOf(headers: Record<string, string>, name: string): string | undefined {
+  return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+export const adapter = defineAdapter<TwilioSettings, string>({
+  name: 'twilio',
+  displayName: 'Twilio',
+  channel: 'sms',
+  docsUrl: 'https://www.twilio.com/docs/messaging/guides/track-outbound-message-status',
+  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: false },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  verify,
+  parse,
+  acknowledgement: { status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' },
+  testing: {
+    createCredentials() {
+      const authToken = randomBytes(16).toString('hex');
+      return { options: { authToken }, signer: authToken };
+    },
+    /** Form bodies: URL + sorted params. JSON bodies: appends `bodySHA256` to the URL (as Twilio does) and signs the URL. */
+    sign(req: UnsignedRequest, signer: string): UnsignedRequest {
+      let url = req.url;
+      let signature: string;
+      if (/json/i.test(headerOf(req.headers, 'content-type') ?? '') || hasBodyHash(url)) {
+        if (!hasBodyHash(url)) url += `${url.includes('?') ? '&' : '?'}${BODY_HASH_PARAM}=${twilioBodyHash(req.body)}`;
+        signature = computeTwilioSignature(signer, url, {});
+      } else {
+        signature = computeTwilioSignature(signer, url, readForm(req.body).all);
+      }
+      return { ...req, url, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: signature } };
+    },
+    sample({ type, recipient, now, overrides }) {
+      const status = own<TwilioStatus>(SAMPLE_STATUS, type);
+      if (!status) throw new Error(`Twilio has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      const sid = `SM${randomBytes(16).toString('hex')}`;
+      const channel = /^([a-z]+):/i.exec(recipient)?.[1];
+      const sender = channel ? `${channel}:${SAMPLE_WHATSAPP_SENDER}` : SAMPLE_SENDER;
+      const inbound = EVENT_MAP[status] === 'sms.received';
+      // Parameter order as Twilio posts status callbacks.
+      const body = new URLSearchParams();
+      if (channel) body.set('ChannelPrefix', channel);
+      body.set('SmsSid', sid);
+      body.set('SmsStatus', status);
+      if (!inbound) body.set('MessageStatus', status); // inbound webhooks carry SmsStatus only
+      body.set('To', inbound ? sender : recipient);
+      body.set('MessageSid', sid);
+      body.set('AccountSid', `AC${randomBytes(16).toString('hex')}`);
+      body.set('From', inbound ? recipient : sender);
+      body.set('ApiVersion', '2010-04-01');
+      const errorCode = own(SAMPLE_ERROR_CODE, status);
+      if (errorCode) body.set('ErrorCode', errorCode);
+      if (DONE_DATE_STATUSES.has(status)) body.set('RawDlrDoneDate', doneDate(now));
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(overrides ?? {})) query.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      return {
+        headers: { 'content-type': FORM_CONTENT_TYPE, 'user-agent': 'TwilioProxy/1.1' },
+        body: Buffer.from(body.toString(), 'utf8'),
+        query: query.toString(),
+      };
+    },
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutSignature(req.headers) };
+    },
+    secretKey: 'authToken',
+    signerFromOptions(options: Record<string, unknown>): string | undefined {
+      const token = options.authToken;
+      const first: unknown = Array.isArray(token) ? token[0] : token;
+      return typeof first === 'string' && first !== '' ? first : undefined;
+    },
+  },
+});

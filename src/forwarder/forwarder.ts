@@ -1,0 +1,366 @@
+/**
+ * The forwarder: takes due messages from the queue and delivers each to Distinct, applying the
+ * DESIGN §6 policy (retry-policy.ts) to every answer.
+ *
+ * - Bounded: it never claims more messages than it has free request slots, so memory stays flat
+ *   whatever the backlog (DESIGN §7); an optional token bucket caps requests per second.
+ * - Event-driven: it wakes when the queue reports new messages, when a request finishes, and on a
+ *   timer set from `queue.nextDueInMs()` (capped, so a missed signal never stalls it for long).
+ * - Circuit breaker: a 401/403 means the key or the IP allowlist is wrong, and every other request
+ *   would fail the same way. Sending stops, messages go back untouched (attempts unchanged), the
+ *   readiness check fails, and one real message is sent as a probe every `probeIntervalMs`; the
+ *   first probe Distinct does not reject closes the circuit again.
+ * - `stop()` loses nothing: requests in flight finish and are settled, claimed messages that were
+ *   not sent yet are released.
+ */
+import type { Logger } from 'pino';
+import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
+import type { Metrics } from '../observability/metrics';
+import type { Lease, Queue } from '../queue/queue';
+import type { DistinctSender, ForwardOutcome } from './distinct-client';
+import { RateLimiter } from './rate-limiter';
+import { decide, describe, type RetryPolicy, type RetryPolicyConfig } from './retry-policy';
+import { Semaphore } from './semaphore';
+
+export interface ForwarderOptions {
+  queue: Queue;
+  client: DistinctSender;
+  /** The `retry` configuration section. */
+  retry: RetryPolicyConfig;
+  /** The `circuit` configuration section. */
+  circuit: { probeIntervalMs: number };
+  /** Requests in flight at most (`distinct.concurrency`). */
+  concurrency: number;
+  /** Requests per second at most; 0 = unlimited (`distinct.ratePerSecond`). */
+  ratePerSecond: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** Clock, ms since epoch (retry decisions, probe schedule). */
+  now?: () => number;
+  /** Random source in [0, 1) for backoff jitter. */
+  random?: () => number;
+  /** Longest sleep between queue checks (default 1000 ms). */
+  maxIdleMs?: number;
+}
+
+/** What `/readyz` needs to know from the forwarder. */
+export interface ForwarderReadiness {
+  /** False while Distinct rejects our credentials (circuit open). */
+  ready: boolean;
+  circuitOpen: boolean;
+  running: boolean;
+  /** Why it is not ready. */
+  reason?: string;
+}
+
+/** Shortest timer, so a driver that reports "due now" without handing the message out cannot spin the CPU. */
+const MIN_TIMER_MS = 2;
+
+/** Delivers queued events to Distinct. */
+export class Forwarder {
+  private readonly queue: Queue;
+  private readonly client: DistinctSender;
+  private readonly policy: RetryPolicy;
+  private readonly probeIntervalMs: number;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly maxIdleMs: number;
+  private readonly slots: Semaphore;
+  private readonly limiter: RateLimiter;
+  private readonly tasks = new Set<Promise<void>>();
+
+  private running = false;
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
+  private stopping: Promise<void> | null = null;
+  /** Aborted when sending must stop (shutdown, circuit opening): rate-limit waits end and their messages go back. */
+  private gate = new AbortController();
+  private circuitOpenSince: number | null = null;
+  private nextProbeAt = 0;
+  private probeInFlight = false;
+
+  constructor(options: ForwarderOptions) {
+    this.queue = options.queue;
+    this.client = options.client;
+    this.policy = { ...options.retry, random: options.random };
+    this.probeIntervalMs = options.circuit.probeIntervalMs;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.now = options.now ?? Date.now;
+    this.maxIdleMs = options.maxIdleMs ?? 1000;
+    this.slots = new Semaphore(options.concurrency);
+    this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
+    this.metrics.circuitOpen.set(0);
+  }
+
+  /** Starts delivering; idempotent. */
+  start(): void {
+    if (this.running) return;
+    if (this.stopping) throw new Error('forwarder is stopping; await stop() before starting it again');
+    this.running = true;
+    this.gate = new AbortController();
+    this.unsubscribe = this.queue.onEnqueued(() => this.wake());
+    this.wake();
+  }
+
+  /**
+   * Stops claiming, lets requests in flight finish and settles them in the queue, and releases
+   * messages that were claimed but not sent. Resolves when nothing of ours is left in flight.
+   */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (!this.running) return Promise.resolve();
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.gate.abort();
+    this.stopping = (async () => {
+      if (this.pumping) await this.pumping;
+      while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    })().finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  /** True while Distinct rejects our credentials (401/403) and sending is paused. */
+  isCircuitOpen(): boolean {
+    return this.circuitOpenSince !== null;
+  }
+
+  /** Readiness for `/readyz`: not ready while the circuit is open. */
+  readiness(): ForwarderReadiness {
+    const circuitOpen = this.isCircuitOpen();
+    return circuitOpen
+      ? { ready: false, circuitOpen, running: this.running, reason: 'Distinct rejected the API key or this IP (HTTP 401/403); forwarding is paused' }
+      : { ready: true, circuitOpen, running: this.running };
+  }
+
+  /** Requests in flight (claimed messages being sent or waiting for a rate-limit token). */
+  get inFlight(): number {
+    return this.slots.inUse;
+  }
+
+  private wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+    });
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      try {
+        await this.fill();
+      } catch (err) {
+        this.logger.error({ err }, 'forwarder could not claim from the queue; will try again');
+      }
+      await this.schedule();
+      // A wake that arrived while we were busy asked for one more pass.
+    } while (this.pumpAgain && this.running);
+  }
+
+  /** Claims as many due messages as there are free slots (or one probe while the circuit is open). */
+  private async fill(): Promise<void> {
+    while (this.running) {
+      if (this.isCircuitOpen()) {
+        if (this.probeInFlight || this.now() < this.nextProbeAt || !this.slots.tryAcquire()) return;
+        let leases: Lease[];
+        try {
+          leases = await this.queue.claim(1);
+        } catch (err) {
+          this.slots.release();
+          throw err;
+        }
+        const lease = leases[0];
+        if (!lease) {
+          this.slots.release();
+          return;
+        }
+        if (!this.running) {
+          await this.releaseQuietly(lease);
+          this.slots.release();
+          return;
+        }
+        this.probeInFlight = true;
+        this.track(this.deliver(lease, true));
+        return;
+      }
+      const free = this.slots.available;
+      if (free === 0) return;
+      const leases = await this.queue.claim(free);
+      for (const lease of leases) {
+        // Only this loop takes slots, and it runs once at a time, so the claim cannot outgrow them.
+        this.slots.tryAcquire();
+        if (!this.running || this.isCircuitOpen()) {
+          await this.releaseQuietly(lease);
+          this.slots.release();
+          continue;
+        }
+        this.track(this.deliver(lease, false));
+      }
+      if (leases.length < free) return;
+    }
+  }
+
+  /** Sets the wake-up timer: next due message or next probe, never longer than maxIdleMs. */
+  private async schedule(): Promise<void> {
+    if (!this.running) return;
+    let delay = this.maxIdleMs;
+    const untilProbe = this.nextProbeAt - this.now();
+    if (this.isCircuitOpen() && this.probeInFlight) {
+      // The probe's completion wakes us.
+    } else if (this.isCircuitOpen() && untilProbe > 0) {
+      delay = Math.min(delay, untilProbe);
+    } else if (this.slots.available > 0) {
+      try {
+        const next = await this.queue.nextDueInMs();
+        if (next !== null) delay = Math.min(delay, next);
+      } catch (err) {
+        this.logger.error({ err }, 'forwarder could not read the queue schedule');
+      }
+    }
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, Math.max(MIN_TIMER_MS, delay));
+    // The HTTP server keeps the process alive; an idle forwarder alone should not.
+    this.timer.unref();
+  }
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  /** Sends one message and settles it; always frees its slot. Never rejects. */
+  private async deliver(lease: Lease, probe: boolean): Promise<void> {
+    const gate = this.gate.signal;
+    try {
+      const { event } = lease.message;
+      if (!hasIdentifier(event)) {
+        // DESIGN §3.1: never sent to fail at Distinct.
+        await this.deadLetter(lease, 'no_identifier', 'no userId, email or phone');
+        return;
+      }
+      if (!(await this.limiter.acquire(gate)) || !this.running || (this.isCircuitOpen() && !probe)) {
+        await this.releaseQuietly(lease);
+        return;
+      }
+      const started = performance.now();
+      const outcome = await this.client.send(event, lease.message.key);
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.forwardAttempts.inc({ result: outcome.kind });
+      this.metrics.forwardLatency.observe({ result: outcome.kind }, seconds);
+      await this.settle(lease, outcome, probe, seconds);
+    } catch (err) {
+      this.logger.error({ err, key: lease.message.key }, 'forwarder failed to settle a message; it stays in flight until the queue recovers it');
+    } finally {
+      if (probe) this.probeInFlight = false;
+      this.slots.release();
+      this.wake();
+    }
+  }
+
+  private async settle(lease: Lease, outcome: ForwardOutcome, probe: boolean, seconds: number): Promise<void> {
+    const decision = decide(outcome, lease, this.now(), this.policy);
+    if (decision.kind === 'circuit_open') {
+      if (probe) {
+        this.nextProbeAt = this.now() + this.probeIntervalMs;
+        this.logger.debug({ status: outcome.status }, 'circuit probe rejected; forwarding stays paused');
+      } else {
+        this.openCircuit(outcome);
+      }
+      await this.queue.release(lease);
+      return;
+    }
+    if (probe) this.closeCircuit(outcome);
+    const { message } = lease;
+    const attempts = lease.attempts + 1;
+    switch (decision.kind) {
+      case 'complete':
+        await this.queue.complete(lease);
+        this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
+        this.logger.info(
+          { key: message.key, source: message.source, type: message.type, feature: message.event.feature, action: message.event.action, attempts, ms: Math.round(seconds * 1000) },
+          'event forwarded to Distinct',
+        );
+        return;
+      case 'retry':
+        await this.queue.retry(lease, decision.delayMs, describe(outcome));
+        this.logger.info(
+          { key: message.key, source: message.source, type: message.type, result: outcome.kind, status: outcome.status, error: outcome.message, attempts, retryInMs: decision.delayMs },
+          'delivery failed; will retry',
+        );
+        return;
+      case 'dead_letter':
+        await this.deadLetter(lease, decision.reason, decision.detail);
+        return;
+    }
+  }
+
+  private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
+    const { message } = lease;
+    await this.queue.deadLetter(lease, reason, detail);
+    this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
+    this.logger.warn(
+      {
+        key: message.key,
+        source: message.source,
+        type: message.type,
+        reason,
+        detail,
+        attempts: lease.attempts + (reason === 'no_identifier' ? 0 : 1),
+        // Registry drift and a wrong experience id are configuration errors: someone must act.
+        alert: reason === 'invalid_pair' || reason === 'invalid_experience' ? true : undefined,
+      },
+      'event dead-lettered',
+    );
+  }
+
+  private openCircuit(outcome: ForwardOutcome): void {
+    if (this.isCircuitOpen()) return;
+    this.circuitOpenSince = this.now();
+    this.nextProbeAt = this.circuitOpenSince + this.probeIntervalMs;
+    this.metrics.circuitOpen.set(1);
+    // Messages waiting for a rate-limit token go back at once; a fresh gate serves the probes.
+    this.gate.abort();
+    this.gate = new AbortController();
+    this.logger.error(
+      { status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs },
+      'Distinct rejected the API key or this IP (401/403): forwarding paused, events stay queued; one probe per interval until it is accepted',
+    );
+  }
+
+  private closeCircuit(outcome: ForwardOutcome): void {
+    if (this.circuitOpenSince === null) return;
+    const pausedMs = this.now() - this.circuitOpenSince;
+    this.circuitOpenSince = null;
+    this.metrics.circuitOpen.set(0);
+    this.logger.info({ status: outcome.status, pausedMs }, 'Distinct accepted the credentials again: forwarding resumed');
+  }
+
+  private async releaseQuietly(lease: Lease): Promise<void> {
+    try {
+      await this.queue.release(lease);
+    } catch (err) {
+      this.logger.error({ err, key: lease.message.key }, 'could not release a message; the queue recovers it after a restart');
+    }
+  }
+}
+
+function hasIdentifier(event: DistinctEvent): boolean {
+  return [event.userId, event.email, event.phone].some((v) => typeof v === 'string' && v.trim() !== '');
+}

@@ -1,0 +1,608 @@
+/**
+ * The default embedded queue: an SQLite outbox (better-sqlite3, WAL) owned by one process.
+ *
+ * - Ack-after-persist with group commit: `enqueue` calls made in the same event-loop turn are
+ *   written in ONE transaction (flushed by `setImmediate`); each caller's promise settles only
+ *   after that commit. One fsync per turn instead of one per request is what keeps ingest near
+ *   bare-express throughput.
+ * - De-duplication is atomic with the write: the key goes into `dedupe` first (insert, or
+ *   refresh when expired) and the message is stored only when that changed a row. Expired keys
+ *   are pruned in small batches inside normal write transactions, never in a separate sweep.
+ * - One process owns the file. Leases are columns of the outbox; the owner clears them when it
+ *   opens the file, so after a crash every claimed-but-unfinished row is due again. Ownership is
+ *   an exclusive SQLite lock on `<path>-owner`, held while the queue is open and dropped by the
+ *   OS when the process dies (even on SIGKILL). A queue opened while another live one owns the
+ *   file (e.g. `distinct-adapter dlq` beside `serve`) is not the owner and leaves leases alone,
+ *   so it cannot cause double deliveries. Run one forwarding process per file; scale out with
+ *   the `sqs` driver.
+ * - The backlog stays on disk: rows are read only when claimed, statements are prepared once.
+ * - better-sqlite3 is required in the constructor, not at import, so bundles that never open an
+ *   SQLite queue (Lambda + SQS) never load the native module.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../core/distinct-event';
+import { InternalError, QueueWriteError } from '../core/errors';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  EnqueueItem,
+  EnqueueResult,
+  Lease,
+  Queue,
+  QueueMessage,
+  QueueStats,
+} from './queue';
+
+/** Options of {@link SqliteQueue}. */
+export interface SqliteQueueOptions {
+  /** Database file; its directory is created when missing. */
+  path: string;
+  /** SQLite `synchronous`: `full` (default) survives power loss, `normal` survives process crashes (WAL). */
+  synchronous?: 'full' | 'normal';
+  /** How long a de-duplication key is remembered, in ms. */
+  dedupeWindowMs: number;
+  /** Clock in ms since epoch; injectable for tests. */
+  now?: () => number;
+  /** How long a write waits for a lock held by another connection, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** Current schema version, kept in `PRAGMA user_version`. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** `MIGRATIONS[v]` takes the schema from version v to v + 1; append, never edit. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,          -- JSON of QueueMessage
+    enqueued_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    leased_at INTEGER,              -- non-null while in flight; cleared at open
+    last_error TEXT
+  );
+  -- claim() and nextDueInMs() read only due, unleased rows
+  CREATE INDEX outbox_due ON outbox (due_at) WHERE leased_at IS NULL;
+  -- stats().inFlight without scanning the backlog
+  CREATE INDEX outbox_leased ON outbox (leased_at) WHERE leased_at IS NOT NULL;
+
+  -- AUTOINCREMENT: operators address dead letters by id, so ids are never reused
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    dead_lettered_at INTEGER NOT NULL
+  );
+  CREATE INDEX dead_letters_reason ON dead_letters (reason);
+
+  CREATE TABLE dedupe (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+  -- pruning walks the oldest keys first
+  CREATE INDEX dedupe_seen_at ON dedupe (seen_at);
+  `,
+];
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Expired de-duplication keys are pruned at most this often while nothing is left over... */
+const PRUNE_INTERVAL_MS = 60_000;
+/** ...and at most this many per transaction, so the hot path never does unbounded work. */
+const PRUNE_BATCH = 500;
+/** Below this much free disk space the queue reports itself not writable (readiness). */
+const FREE_SPACE_FLOOR_BYTES = 1024 * 1024;
+/** `LIMIT -1` is SQLite for "no limit". */
+const NO_LIMIT = -1;
+
+const SYNCHRONOUS_PRAGMA = { full: 'FULL', normal: 'NORMAL' } as const;
+
+interface DueRow {
+  id: number;
+  payload: string;
+  attempts: number;
+  enqueuedAt: number;
+}
+
+interface DeadLetterRow {
+  id: number;
+  payload: string;
+  reason: string;
+  detail: string;
+  attempts: number;
+  deadLetteredAt: number;
+}
+
+/** Named parameters of the dead-letter filter statements. */
+interface FilterParams {
+  reason: string | null;
+  id: number | null;
+  limit: number;
+}
+
+type Run<P extends unknown[]> = BetterSqlite3.Statement<P, unknown>;
+
+interface Statements {
+  dedupeUpsert: Run<[string, number, number]>;
+  pruneDedupe: Run<[number, number]>;
+  insertOutbox: Run<[string, string, number, number]>;
+  insertDeadLetter: Run<[string, string, string, string, number, number]>;
+  selectDue: BetterSqlite3.Statement<[number, number], DueRow>;
+  markLeased: Run<[number, number]>;
+  deleteLeased: Run<[number]>;
+  retry: Run<[number, string, number]>;
+  release: Run<[number, number]>;
+  leasedToDeadLetters: Run<[string, string, number, number]>;
+  nextDue: BetterSqlite3.Statement<[], number | null>;
+  countOutbox: BetterSqlite3.Statement<[], number>;
+  countLeased: BetterSqlite3.Statement<[], number>;
+  countDeadLetters: BetterSqlite3.Statement<[], number>;
+  oldestEnqueuedAt: BetterSqlite3.Statement<[], number>;
+  listDeadLetters: BetterSqlite3.Statement<[FilterParams], DeadLetterRow>;
+  replayDeadLetters: BetterSqlite3.Statement<[FilterParams & { now: number }], unknown>;
+  deleteDeadLetters: BetterSqlite3.Statement<[FilterParams], unknown>;
+}
+
+/** One item serialized at `enqueue` time (later mutations by the caller do not leak in). */
+interface PreparedItem {
+  key: string;
+  payload: string;
+  deadLetter?: { reason: DeadLetterReason; detail: string };
+}
+
+interface PendingEnqueue {
+  items: PreparedItem[];
+  resolve: (result: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const DEAD_LETTER_FILTER = '(@reason IS NULL OR reason = @reason) AND (@id IS NULL OR id = @id)';
+const MATCHING_DEAD_LETTER_IDS = `SELECT id FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`;
+
+/** The SQLite outbox driver (see the file header for its guarantees). */
+export class SqliteQueue implements Queue {
+  readonly driver = 'sqlite';
+  private readonly db: BetterSqlite3.Database;
+  private readonly stmts: Statements;
+  private readonly now: () => number;
+  private readonly dedupeWindowMs: number;
+  private readonly busyTimeoutMs: number;
+  private readonly directory: string;
+  private readonly listeners = new Set<() => void>();
+  private readonly writeTx: BetterSqlite3.Transaction<(batch: readonly PendingEnqueue[], now: number) => EnqueueResult[]>;
+  private readonly claimTx: BetterSqlite3.Transaction<(now: number, limit: number) => Lease[]>;
+  private readonly deadLetterTx: BetterSqlite3.Transaction<(id: number, reason: string, detail: string, now: number) => void>;
+  private pending: PendingEnqueue[] = [];
+  private flushScheduled = false;
+  private nextPruneAt = Number.NEGATIVE_INFINITY;
+  private commitCount = 0;
+  private closed = false;
+  /** Open connection to `<path>-owner` holding the ownership lock; null when not the owner. */
+  private readonly ownerLock: BetterSqlite3.Database | null;
+
+  /** Opens (creating or migrating) the outbox; as the owner, makes every leased row due again. */
+  constructor(options: SqliteQueueOptions) {
+    this.now = options.now ?? Date.now;
+    this.dedupeWindowMs = options.dedupeWindowMs;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const file = path.resolve(options.path);
+    this.directory = path.dirname(file);
+    fs.mkdirSync(this.directory, { recursive: true });
+
+    // Lazy on purpose: see the file header.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    const ownerLock = acquireOwnership(Database, file);
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      db = new Database(file, { timeout: this.busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${SYNCHRONOUS_PRAGMA[options.synchronous ?? 'full']}`);
+      db.pragma(`busy_timeout = ${Math.floor(this.busyTimeoutMs)}`);
+      migrate(db, file);
+      if (ownerLock) {
+        // Whatever is in flight belongs to a previous owner, and that process is gone.
+        db.prepare('UPDATE outbox SET leased_at = NULL WHERE leased_at IS NOT NULL').run();
+      }
+      this.stmts = prepareStatements(db);
+    } catch (err) {
+      db?.close();
+      ownerLock?.close();
+      throw err;
+    }
+    this.db = db;
+    this.ownerLock = ownerLock;
+    this.writeTx = db.transaction((batch: readonly PendingEnqueue[], now: number) => this.writeBatch(batch, now));
+    this.claimTx = db.transaction((now: number, limit: number) => this.claimRows(now, limit));
+    this.deadLetterTx = db.transaction((id: number, reason: string, detail: string, now: number) => {
+      if (this.stmts.leasedToDeadLetters.run(reason, detail, now, id).changes > 0) this.stmts.deleteLeased.run(id);
+    });
+  }
+
+  /** True when this queue owns the file (recovered leases at open); false beside a live owner. */
+  get isOwner(): boolean {
+    return this.ownerLock !== null;
+  }
+
+  /** Write transactions committed by `enqueue` (group commit makes this fewer than calls). */
+  get commits(): number {
+    return this.commitCount;
+  }
+
+  enqueue(items: readonly EnqueueItem[]): Promise<EnqueueResult> {
+    if (this.closed) return Promise.reject(new QueueWriteError('the queue is closed'));
+    if (items.length === 0) return Promise.resolve({ queued: 0, deadLettered: 0, duplicates: 0 });
+    let prepared: PreparedItem[];
+    try {
+      prepared = items.map(prepareItem);
+    } catch (err) {
+      // Not a storage problem: a message that cannot be serialized is a bug upstream.
+      return Promise.reject(new InternalError({ cause: err }));
+    }
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      this.pending.push({ items: prepared, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async claim(limit: number): Promise<Lease[]> {
+    this.assertOpen();
+    if (!Number.isInteger(limit) || limit <= 0) return [];
+    return this.claimTx.immediate(this.now(), limit);
+  }
+
+  async complete(lease: Lease): Promise<void> {
+    this.assertOpen();
+    this.stmts.deleteLeased.run(parseHandle(lease));
+  }
+
+  async retry(lease: Lease, delayMs: number, lastError: string): Promise<void> {
+    this.assertOpen();
+    this.stmts.retry.run(this.now() + Math.max(0, delayMs), lastError, parseHandle(lease));
+  }
+
+  async release(lease: Lease, delayMs = 0): Promise<void> {
+    this.assertOpen();
+    this.stmts.release.run(this.now() + Math.max(0, delayMs), parseHandle(lease));
+  }
+
+  async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
+    this.assertOpen();
+    this.deadLetterTx.immediate(parseHandle(lease), reason, detail, this.now());
+  }
+
+  async nextDueInMs(): Promise<number | null> {
+    this.assertOpen();
+    const dueAt = this.stmts.nextDue.get() ?? null;
+    return dueAt === null ? null : Math.max(0, dueAt - this.now());
+  }
+
+  onEnqueued(listener: () => void): () => void {
+    // Wrapped so the same function can subscribe twice and unsubscribe each time independently.
+    const entry = (): void => listener();
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  async stats(): Promise<QueueStats> {
+    this.assertOpen();
+    const now = this.now();
+    return this.db
+      .transaction((): QueueStats => {
+        const oldest = this.stmts.oldestEnqueuedAt.get();
+        return {
+          depth: this.stmts.countOutbox.get() ?? 0,
+          inFlight: this.stmts.countLeased.get() ?? 0,
+          deadLettered: this.stmts.countDeadLetters.get() ?? 0,
+          oldestAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+        };
+      })
+      .deferred();
+  }
+
+  async isWritable(): Promise<boolean> {
+    if (this.closed || this.db.readonly) return false;
+    try {
+      // A full disk makes every commit fail while BEGIN/ROLLBACK still succeed.
+      const space = fs.statfsSync(this.directory);
+      if (space.bavail * space.bsize < FREE_SPACE_FLOOR_BYTES) return false;
+      // Probe without waiting: a readiness check must not block the event loop for busy_timeout.
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.db.exec('ROLLBACK');
+      } finally {
+        this.db.pragma(`busy_timeout = ${Math.floor(this.busyTimeoutMs)}`);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+    this.assertOpen();
+    const params = filterParams(filter);
+    if (params === null) return [];
+    return this.stmts.listDeadLetters.all(params).map(toDeadLetter);
+  }
+
+  async replayDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    this.assertOpen();
+    const params = filterParams(filter);
+    if (params === null) return 0;
+    const now = this.now();
+    // Bypasses `dedupe` on purpose: the key is still remembered, and the replayed message must
+    // not be rejected as its own duplicate. enqueued_at restarts so max-age counts from now.
+    const moved = this.db
+      .transaction((): number => {
+        const inserted = this.stmts.replayDeadLetters.run({ ...params, now }).changes;
+        this.stmts.deleteDeadLetters.run(params);
+        return inserted;
+      })
+      .immediate();
+    if (moved > 0) this.notify();
+    return moved;
+  }
+
+  async purgeDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
+    this.assertOpen();
+    const params = filterParams(filter);
+    if (params === null) return 0;
+    return this.stmts.deleteDeadLetters.run(params).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush(); // acknowledged callers must not lose their group commit
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+    this.ownerLock?.close(); // last: the file is consistent before another process may own it
+  }
+
+  /** Writes every pending `enqueue` call in one transaction, then settles each caller. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const now = this.now();
+    let results: EnqueueResult[];
+    try {
+      results = this.writeTx.immediate(batch, now);
+    } catch (err) {
+      const count = batch.reduce((sum, call) => sum + call.items.length, 0);
+      const error = new QueueWriteError(`could not persist ${count} event(s): ${describeSqliteError(err)}`, {
+        cause: err,
+      });
+      for (const call of batch) call.reject(error);
+      return;
+    }
+    this.commitCount += 1;
+    let queued = 0;
+    batch.forEach((call, index) => {
+      const result = results[index] ?? { queued: 0, deadLettered: 0, duplicates: 0 };
+      queued += result.queued;
+      call.resolve(result);
+    });
+    if (queued > 0) this.notify();
+  }
+
+  /** Runs inside the claim transaction: due rows, oldest due first, marked leased. */
+  private claimRows(now: number, limit: number): Lease[] {
+    return this.stmts.selectDue.all(now, limit).map((row) => {
+      this.stmts.markLeased.run(now, row.id);
+      return {
+        handle: String(row.id),
+        message: parseMessage(row.payload, row.id),
+        attempts: row.attempts,
+        enqueuedAt: row.enqueuedAt,
+      };
+    });
+  }
+
+  /** Runs inside the group-commit transaction. */
+  private writeBatch(batch: readonly PendingEnqueue[], now: number): EnqueueResult[] {
+    const expiredBefore = now - this.dedupeWindowMs;
+    const results = batch.map((call) => {
+      const result: EnqueueResult = { queued: 0, deadLettered: 0, duplicates: 0 };
+      for (const item of call.items) {
+        // Inserts the key, or refreshes it when it expired but was not pruned yet; 0 changes
+        // means it was seen within the window (also earlier in this same batch).
+        if (this.stmts.dedupeUpsert.run(item.key, now, expiredBefore).changes === 0) {
+          result.duplicates += 1;
+        } else if (item.deadLetter) {
+          this.stmts.insertDeadLetter.run(item.key, item.payload, item.deadLetter.reason, item.deadLetter.detail, 0, now);
+          result.deadLettered += 1;
+        } else {
+          this.stmts.insertOutbox.run(item.key, item.payload, now, now);
+          result.queued += 1;
+        }
+      }
+      return result;
+    });
+    if (now >= this.nextPruneAt) {
+      const pruned = this.stmts.pruneDedupe.run(expiredBefore, PRUNE_BATCH).changes;
+      // A full batch means more are waiting: prune again on the next commit instead of in a minute.
+      this.nextPruneAt = pruned < PRUNE_BATCH ? now + PRUNE_INTERVAL_MS : now;
+    }
+    return results;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        // The write is committed; a faulty listener must not turn it into a failure.
+        process.emitWarning(`queue onEnqueued listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the queue is closed');
+  }
+}
+
+/**
+ * Takes the ownership lock on `<file>-owner`, or returns null when a live queue holds it.
+ * In EXCLUSIVE locking mode the lock taken by the first write transaction is kept until the
+ * connection closes, and the OS releases it when the process dies: held means "owner alive".
+ */
+function acquireOwnership(Database: typeof BetterSqlite3, file: string): BetterSqlite3.Database | null {
+  const lock = new Database(`${file}-owner`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('COMMIT');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if (sqliteCode(err) === 'SQLITE_BUSY') return null;
+    throw err;
+  }
+}
+
+function migrate(db: BetterSqlite3.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true });
+  if (typeof version !== 'number') throw new Error(`cannot read the schema version of ${file}`);
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new Error(
+      `${file} has outbox schema version ${version}, newer than this build understands (${SQLITE_SCHEMA_VERSION}); upgrade the adapter`,
+    );
+  }
+  if (version === SQLITE_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (const step of MIGRATIONS.slice(version, SQLITE_SCHEMA_VERSION)) db.exec(step);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function prepareStatements(db: BetterSqlite3.Database): Statements {
+  return {
+    dedupeUpsert: db.prepare(
+      'INSERT INTO dedupe (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE dedupe.seen_at <= ?',
+    ),
+    pruneDedupe: db.prepare(
+      'DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe WHERE seen_at <= ? ORDER BY seen_at LIMIT ?)',
+    ),
+    insertOutbox: db.prepare('INSERT INTO outbox (key, payload, enqueued_at, due_at, attempts) VALUES (?, ?, ?, ?, 0)'),
+    insertDeadLetter: db.prepare(
+      'INSERT INTO dead_letters (key, payload, reason, detail, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    selectDue: db.prepare(
+      'SELECT id, payload, attempts, enqueued_at AS enqueuedAt FROM outbox WHERE leased_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?',
+    ),
+    markLeased: db.prepare('UPDATE outbox SET leased_at = ? WHERE id = ?'),
+    // Every lease operation requires the row to be leased, so a stale handle cannot touch a row
+    // somebody else owns.
+    deleteLeased: db.prepare('DELETE FROM outbox WHERE id = ? AND leased_at IS NOT NULL'),
+    retry: db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL',
+    ),
+    release: db.prepare('UPDATE outbox SET due_at = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL'),
+    leasedToDeadLetters: db.prepare(
+      'INSERT INTO dead_letters (key, payload, reason, detail, attempts, dead_lettered_at) SELECT key, payload, ?, ?, attempts, ? FROM outbox WHERE id = ? AND leased_at IS NOT NULL',
+    ),
+    nextDue: db.prepare<[], number | null>('SELECT min(due_at) FROM outbox WHERE leased_at IS NULL').pluck(),
+    countOutbox: db.prepare<[], number>('SELECT count(*) FROM outbox').pluck(),
+    countLeased: db.prepare<[], number>('SELECT count(*) FROM outbox WHERE leased_at IS NOT NULL').pluck(),
+    countDeadLetters: db.prepare<[], number>('SELECT count(*) FROM dead_letters').pluck(),
+    // Lowest id = first enqueued (ids and the clock both grow), read from the primary key in O(1)
+    // instead of scanning the backlog for min(enqueued_at).
+    oldestEnqueuedAt: db.prepare<[], number>('SELECT enqueued_at FROM outbox ORDER BY id LIMIT 1').pluck(),
+    listDeadLetters: db.prepare(
+      `SELECT id, payload, reason, detail, attempts, dead_lettered_at AS deadLetteredAt FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`,
+    ),
+    replayDeadLetters: db.prepare(
+      `INSERT INTO outbox (key, payload, enqueued_at, due_at, attempts) SELECT key, payload, @now, @now, 0 FROM dead_letters WHERE id IN (${MATCHING_DEAD_LETTER_IDS}) ORDER BY id`,
+    ),
+    deleteDeadLetters: db.prepare(`DELETE FROM dead_letters WHERE id IN (${MATCHING_DEAD_LETTER_IDS})`),
+  };
+}
+
+function prepareItem(item: EnqueueItem): PreparedItem {
+  const prepared: PreparedItem = { key: item.message.key, payload: JSON.stringify(item.message) };
+  if (item.deadLetter) prepared.deadLetter = { reason: item.deadLetter.reason, detail: item.deadLetter.detail };
+  return prepared;
+}
+
+/** SQL parameters for a filter, or null when it can match nothing (an id that is no row id). */
+function filterParams(filter: DeadLetterFilter): FilterParams | null {
+  let id: number | null = null;
+  if (filter.id !== undefined) {
+    if (!/^[1-9]\d{0,15}$/.test(filter.id)) return null;
+    id = Number(filter.id);
+  }
+  return { reason: filter.reason ?? null, id, limit: checkedLimit(filter.limit) ?? NO_LIMIT };
+}
+
+/** Validates `DeadLetterFilter.limit`; undefined means no limit. */
+function checkedLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  return limit;
+}
+
+function parseHandle(lease: Lease): number {
+  if (!/^[1-9]\d{0,15}$/.test(lease.handle)) throw new Error(`not a lease of the sqlite queue: ${lease.handle}`);
+  return Number(lease.handle);
+}
+
+function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  if (!isDeadLetterReason(row.reason)) throw new Error(`dead letter ${row.id} has an unknown reason "${row.reason}"`);
+  return {
+    id: String(row.id),
+    reason: row.reason,
+    detail: row.detail,
+    attempts: row.attempts,
+    deadLetteredAt: row.deadLetteredAt,
+    message: parseMessage(row.payload, row.id),
+  };
+}
+
+function isDeadLetterReason(value: string): value is DeadLetterReason {
+  return Object.hasOwn(DEAD_LETTER_REASONS, value);
+}
+
+function parseMessage(payload: string, id: number): QueueMessage {
+  const value: unknown = JSON.parse(payload);
+  if (!isQueueMessage(value)) throw new Error(`row ${id} does not hold a queue message`);
+  return value;
+}
+
+function isQueueMessage(value: unknown): value is QueueMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.key === 'string' &&
+    typeof v.source === 'string' &&
+    typeof v.provider === 'string' &&
+    typeof v.type === 'string' &&
+    typeof v.receivedAt === 'number' &&
+    typeof v.event === 'object' &&
+    v.event !== null
+  );
+}
+
+function sqliteCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** `SQLITE_FULL: database or disk is full`, without a stack. */
+function describeSqliteError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = sqliteCode(err);
+  return code === undefined ? err.message : `${code}: ${err.message}`;
+}
