@@ -210,7 +210,7 @@ function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | u
   return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
@@ -267,7 +267,7 @@ function readOverrides(item: Record<string, unknown>): EventOverrides {
 }
 
 function toDraft(item: unknown, path: string): EventDraft {
-  if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describe(item)}`, path);
+  if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
   const name = item.event;
   if (typeof name !== 'string' || name.trim() === '') {
     throw new WebhookParseError('"event" is required and must be a non-empty string', `${path}.event`);
@@ -289,7 +289,7 @@ function toDraft(item: unknown, path: string): EventDraft {
 /** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` */
 function parse(req: WebhookRequest): EventDraft[] {
   const body = readJson(req.rawBody);
-  if (!Array.isArray(body)) throw new WebhookParseError(`SendGrid posts a JSON array of events, got ${describe(body)}`);
+  if (!Array.isArray(body)) throw new WebhookParseError(`SendGrid posts a JSON array of events, got ${describeValue(body)}`);
   return body.map((item, index) => toDraft(item, `[${index}]`));
 }
 

@@ -56,6 +56,8 @@ const MAX_TEXT_MESSAGE = 200;
 /** Bytes of a response body kept for parsing; the rest is read and discarded. */
 const MAX_BODY_BYTES = 64 * 1024;
 
+const HTTP_DATE_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i;
+
 /** Distinct's documented 400 messages, compared case-insensitively without the trailing dot. */
 const KNOWN_400: ReadonlyArray<readonly [string, 'user_not_found' | 'invalid_pair' | 'invalid_experience']> = [
   ['user not found', 'user_not_found'],
@@ -156,6 +158,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // An HTTP date always names its month; Date.parse alone is lenient enough to read "-5" as a year.
+  if (!HTTP_DATE_MONTH.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
