@@ -28,7 +28,10 @@ afterEach(async () => {
 
 async function post(req: UnsignedRequest): Promise<{ status: number; body: Record<string, number> }> {
   const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  return { status: res.statusCode, body: (await res.body.json()) as Record<string, number> };
+  const text = await res.body.text();
+  // Twilio gets an empty TwiML document, the others a JSON summary.
+  const json = String(res.headers['content-type']).includes('json');
+  return { status: res.statusCode, body: json ? (JSON.parse(text) as Record<string, number>) : {} };
 }
 
 test('a SendGrid batch posted twice reaches Distinct once per event, in the contract shape', async () => {
@@ -77,7 +80,6 @@ test('an invalid per-message feature override is dead-lettered invalid_pair, nev
     signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.sent', overrides: { distinct_feature: 'not_registered' } }),
   );
   expect(res.status).toBe(200);
-  expect(res.body.deadLettered).toBe(1);
   const dl = await service.queue.listDeadLetters({ reason: 'invalid_pair' });
   expect(dl).toHaveLength(1);
   expect(sandbox.stats().requests).toBe(0);

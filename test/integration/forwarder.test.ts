@@ -161,7 +161,7 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(forwarded.every((l) => l.level === 30 && l.attempts === 1)).toBe(true);
     const all = h.rawLogs.join('');
     expect(all).not.toContain(API_KEY);
-    expect(all).not.toContain('user');
+    expect(all).not.toMatch(/user\d+@/);
     expect(all).not.toContain('4155550100');
   });
 
@@ -234,7 +234,12 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     const notFound = await counter(h.metrics.forwardAttempts, { result: 'user_not_found' });
     expect(notFound).toBeGreaterThan(2);
     expect(h.sandbox.received().map((r) => r.event.userId)).toEqual(['u_known']);
-    expect(logsWith(h, 'delivery failed; will retry').every((l) => l.result === 'user_not_found' && l.retryInMs === 25 || (l.retryInMs as number) < 25)).toBe(true);
+    const retries = logsWith(h, 'delivery failed; will retry');
+    expect(retries.length).toBeGreaterThan(1);
+    for (const l of retries) {
+      expect(l.result).toBe('user_not_found');
+      expect(l.retryInMs).toBeLessThanOrEqual(25);
+    }
   });
 
   test('other answers (418) → dead-lettered unexpected_response with status and message', async () => {

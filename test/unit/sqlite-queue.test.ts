@@ -3,7 +3,7 @@
  * group commit, the schema, pruning, and lazy loading of the native module. The behaviour shared
  * with the memory driver is in queue-semantics.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,7 @@ describe('durability and recovery', () => {
     expect(child.signal).toBe('SIGKILL');
     expect(JSON.parse(child.stdout)).toEqual({ result: { queued: 2, deadLettered: 0, duplicates: 0 }, claimed: 2, owner: true });
 
+    clock = Date.now(); // the child used the real clock
     const queue = open();
     expect(queue.isOwner).toBe(true);
     expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['a', 'b']);
@@ -211,11 +212,34 @@ describe('readiness', () => {
     expect(await queue.isWritable()).toBe(false);
     blocker.exec('ROLLBACK');
     expect(await queue.isWritable()).toBe(true);
-    // The probe restored the busy timeout: a short lock is waited out, not failed.
-    blocker.exec('BEGIN IMMEDIATE');
-    const write = queue.enqueue([item('a')]);
-    setTimeout(() => blocker.exec('ROLLBACK'), 50);
-    await expect(write).resolves.toMatchObject({ queued: 1 });
+  });
+
+  test('after a readiness probe, writes wait out a short lock again (busy timeout restored)', async () => {
+    const queue = open();
+    expect(await queue.isWritable()).toBe(true);
+    // Another process holds the write lock for 300 ms (better-sqlite3 is synchronous, so the lock
+    // holder cannot live in this process's event loop).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(file)});
+         db.exec('BEGIN IMMEDIATE');
+         process.stdout.write('locked\\n');
+         setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 300);`,
+      ],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('locked')) resolve();
+      });
+      holder.on('exit', () => reject(new Error('lock holder exited early')));
+    });
+    const exited = new Promise((resolve) => holder.on('exit', resolve));
+    expect(await queue.isWritable()).toBe(false);
+    await expect(queue.enqueue([item('a')])).resolves.toMatchObject({ queued: 1 });
+    await exited;
   });
 
   test('isWritable is false after close', async () => {
