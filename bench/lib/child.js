@@ -50,8 +50,11 @@ function startServer(mode, { env = {}, execArgv = [] } = {}) {
         stop: async () => {
           if (child.exitCode !== null) return;
           const exited = new Promise((done) => child.once('exit', done));
-          await Promise.race([call('stop'), new Promise((r) => setTimeout(r, 5_000))]);
-          if (child.exitCode === null) child.kill('SIGKILL');
+          const grace = (ms) => new Promise((r) => setTimeout(r, ms).unref());
+          void call('stop').catch(() => {});
+          // The child exits by itself once closed (writing a --cpu-prof profile may take a moment).
+          await Promise.race([exited, grace(10_000)]);
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           await exited;
         },
       });

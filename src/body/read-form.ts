@@ -12,10 +12,7 @@ export interface FormBody {
 
 /** Decodes a form body (or a query string) with WHATWG rules (`+` is a space). */
 export function readForm(raw: Buffer | string): FormBody {
-  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  if (text.includes('\uFFFD') && typeof raw !== 'string') {
-    throw new WebhookParseError('form body is not valid UTF-8');
-  }
+  const text = typeof raw === 'string' ? raw : decodeUtf8(raw);
   const params = new URLSearchParams(text);
   const pairs: Array<readonly [string, string]> = [];
   const fields: Record<string, string> = Object.create(null);
@@ -26,4 +23,15 @@ export function readForm(raw: Buffer | string): FormBody {
     (all[name] ??= []).push(value);
   }
   return { pairs, fields, all };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8: invalid bytes are a parse error, not silently replaced. */
+function decodeUtf8(raw: Buffer): string {
+  try {
+    return UTF8.decode(raw);
+  } catch (cause) {
+    throw new WebhookParseError('form body is not valid UTF-8', '', { cause });
+  }
 }

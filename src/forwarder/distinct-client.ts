@@ -199,10 +199,13 @@ async function readCapped(body: AsyncIterable<Buffer | Uint8Array | string>): Pr
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** undici's own per-phase timeouts; reported like the overall one. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 function describeNetworkError(err: unknown, signal: AbortSignal, timeoutMs: number): string {
-  if (signal.aborted) return `timeout after ${timeoutMs} ms`;
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  if (signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) return `timeout after ${timeoutMs} ms`;
   if (err instanceof Error) {
-    const code = (err as Error & { code?: unknown }).code;
     const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
     return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}${cause}`;
   }

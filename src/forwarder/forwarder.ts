@@ -158,16 +158,19 @@ export class Forwarder {
   }
 
   private async pump(): Promise<void> {
+    let failed = false;
     do {
       this.pumpAgain = false;
       try {
         await this.fill();
       } catch (err) {
+        failed = true;
         this.logger.error({ err }, 'forwarder could not claim from the queue; will try again');
       }
-      await this.schedule();
-      // A wake that arrived while we were busy asked for one more pass.
-    } while (this.pumpAgain && this.running);
+      await this.schedule(failed);
+      // A wake that arrived while we were busy asked for one more pass; after a queue error the
+      // timer alone brings us back, so a broken queue is not hammered.
+    } while (this.pumpAgain && this.running && !failed);
   }
 
   /** Claims as many due messages as there are free slots (or one probe while the circuit is open). */
@@ -213,12 +216,14 @@ export class Forwarder {
     }
   }
 
-  /** Sets the wake-up timer: next due message or next probe, never longer than maxIdleMs. */
-  private async schedule(): Promise<void> {
+  /** Sets the wake-up timer: next due message or next probe, never longer than maxIdleMs (exactly that after a queue error). */
+  private async schedule(afterError = false): Promise<void> {
     if (!this.running) return;
     let delay = this.maxIdleMs;
     const untilProbe = this.nextProbeAt - this.now();
-    if (this.isCircuitOpen() && this.probeInFlight) {
+    if (afterError) {
+      // Wait the full idle period before touching the queue again.
+    } else if (this.isCircuitOpen() && this.probeInFlight) {
       // The probe's completion wakes us.
     } else if (this.isCircuitOpen() && untilProbe > 0) {
       delay = Math.min(delay, untilProbe);

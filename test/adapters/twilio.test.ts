@@ -15,6 +15,15 @@ import {
   validateTwilioSignatureWithBody,
   type TwilioParams,
 } from '../../src/verify/twilio-signature';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createMetrics } from '../../src/observability/metrics';
+import { silentLogger } from '../../src/observability/logger';
+import { Pipeline } from '../../src/pipeline/pipeline';
+import { createQueue } from '../../src/queue/create-queue';
+import type { Queue } from '../../src/queue/queue';
+import { createApp } from '../../src/runtime/express-app';
+import { createTestCredentials, testConfig } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -453,5 +462,67 @@ describe('testing helpers', () => {
 
   test('sample() refuses a type Twilio has no status for', () => {
     expect(() => adapter.testing.sample({ type: 'email.opened', recipient: 'a@example.com', now: NOW })).toThrow(/Twilio has no status/);
+  });
+});
+
+describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
+  const PUBLIC = 'https://hooks.example.com';
+  const creds = createTestCredentials();
+  const token = creds.twilio!.signer as string;
+  let queue: Queue;
+  let server: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    const config = testConfig({ creds, publicUrl: PUBLIC });
+    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const logger = silentLogger();
+    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queue.close();
+  });
+
+  /** POSTs to our local port a request Twilio signed for the public URL (what a TLS proxy forwards). */
+  async function post(publicUrl: string, body: string, headers: Record<string, string>): Promise<Response> {
+    const u = new URL(publicUrl);
+    return fetch(`${origin}${u.pathname}${u.search}`, { method: 'POST', headers, body });
+  }
+
+  test('a status callback signed for the public URL is answered with empty TwiML and queued with its query override', async () => {
+    const url = `${PUBLIC}/webhooks/twilio?distinct_user_id=u_http`;
+    const params = { SmsSid: 'SMabc', SmsStatus: 'delivered', MessageStatus: 'delivered', To: '+15558675310', MessageSid: 'SMabc', RawDlrDoneDate: '2604271335' };
+    const res = await post(url, formBody(params).toString(), { ...FORM, 'x-twilio-signature': getExpectedTwilioSignature(token, url, params) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
+    expect(await res.text()).toBe('<Response/>');
+    const [lease] = await queue.claim(1);
+    expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+15558675310', capturedAt: '2026-04-27T13:35:00Z' });
+  });
+
+  test('a JSON callback with bodySHA256 is accepted; the same URL with another body gets 401', async () => {
+    const body = '{"MessageSid":"SMjson","MessageStatus":"sent","To":"+15558675310"}';
+    const url = `${PUBLIC}/webhooks/twilio?bodySHA256=${getExpectedBodyHash(body)}`;
+    const headers = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(token, url, {}) };
+    expect((await post(url, body, headers)).status).toBe(200);
+    const tampered = await post(url, body.replace('sent', 'failed'), headers);
+    expect(tampered.status).toBe(401);
+    expect(await tampered.json()).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'signature_mismatch' });
+  });
+
+  test('a callback signed for the internal URL instead of the public one gets 401', async () => {
+    const params = { MessageSid: 'SMint', MessageStatus: 'sent', To: '+15558675310' };
+    const res = await post(`${PUBLIC}/webhooks/twilio`, formBody(params).toString(), {
+      ...FORM,
+      'x-twilio-signature': getExpectedTwilioSignature(token, `${origin}/webhooks/twilio`, params),
+    });
+    expect(res.status).toBe(401);
   });
 });

@@ -190,7 +190,7 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(logsWith(h, 'event forwarded to Distinct')[0]).toMatchObject({ attempts: 3 });
   });
 
-  test('429 with Retry-After: waits at least the stated time', async () => {
+  test('429 with Retry-After: the retry is scheduled no sooner than Retry-After', async () => {
     const h = await setup({ retry: { maxDelayMs: 5_000 }, random: () => 0 });
     h.sandbox.injectFaults([{ status: 429, message: 'Too many requests.', retryAfter: 1 }]);
     await enqueue(h.queue, [message()]);
@@ -368,6 +368,28 @@ describe('Forwarder with the sandbox and the memory queue', () => {
   });
 });
 
+describe('Forwarder when the queue fails', () => {
+  test('a claim error is logged once per idle period and delivery resumes', async () => {
+    // The real memory queue, with its first two claims failing as a locked database would.
+    const real = new MemoryQueue({ dedupeWindowMs: 600_000 });
+    let failures = 2;
+    const flaky: Queue = Object.assign(Object.create(real) as Queue, {
+      claim: async (limit: number) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error('database is locked');
+        }
+        return real.claim(limit);
+      },
+    });
+    const h = await setup({ queue: flaky });
+    await enqueue(real, [message()]);
+    h.forwarder.start();
+    await waitFor('delivered', () => h.sandbox.received().length === 1);
+    expect(h.logs.filter((l) => l.msg === 'forwarder could not claim from the queue; will try again')).toHaveLength(2);
+  });
+});
+
 describe('Forwarder with the SQLite queue', () => {
   test('delivers through a transient failure and leaves the outbox empty', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwd-sqlite-'));
@@ -420,7 +442,7 @@ describe('DistinctClient against the sandbox', () => {
     expect(ms).toBeLessThanOrEqual(60_000);
   });
 
-  test('reuses connections: many sequential POSTs stay on the keep-alive pool', async () => {
+  test('reuses connections: 25 sequential POSTs, error answers included, stay within the keep-alive pool', async () => {
     const h = await setup({ concurrency: 2 });
     let connections = 0;
     h.sandbox.server.on('connection', () => {
@@ -429,6 +451,7 @@ describe('DistinctClient against the sandbox', () => {
     for (let i = 0; i < 20; i += 1) expect((await h.client.send(message().event, `seq-${i}`)).kind).toBe('ok');
     h.sandbox.injectFaults([{ status: 500, times: 5 }]);
     for (let i = 0; i < 5; i += 1) expect((await h.client.send(message().event, `err-${i}`)).kind).toBe('transient');
-    expect(connections).toBe(1);
+    // undici may open a second socket while the first response is being finished; never one per request.
+    expect(connections).toBeLessThanOrEqual(2);
   });
 });
