@@ -1,10 +1,12 @@
 /**
  * The default embedded queue: an SQLite outbox (better-sqlite3, WAL) owned by one process.
  *
- * - Ack-after-persist with group commit: `enqueue` calls made in the same event-loop turn are
- *   written in ONE transaction (flushed by `setImmediate`); each caller's promise settles only
- *   after that commit. One fsync per turn instead of one per request is what keeps ingest near
- *   bare-express throughput.
+ * - Ack-after-persist with group commit: writes made in the same event-loop turn (`enqueue`
+ *   calls, and claims and settles from the forwarder) are committed in ONE transaction, flushed
+ *   by `setImmediate`; each caller's promise settles only after that commit, and each call has
+ *   its own savepoint so one failing call does not undo the others. better-sqlite3 commits
+ *   synchronously, so one fsync per turn instead of one per call is what keeps ingest near
+ *   bare-express throughput while the forwarder runs in the same process.
  * - De-duplication is atomic with the write: the key goes into `dedupe` first (insert, or
  *   refresh when expired) and the message is stored only when that changed a row. Expired keys
  *   are pruned in small batches inside normal write transactions, never in a separate sweep.
@@ -153,11 +155,15 @@ interface PreparedItem {
   deadLetter?: { reason: DeadLetterReason; detail: string };
 }
 
-interface PendingEnqueue {
-  items: PreparedItem[];
-  resolve: (result: EnqueueResult) => void;
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  /** Runs inside the batch transaction, in its own savepoint. */
+  run: () => unknown;
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const DEAD_LETTER_FILTER = '(@reason IS NULL OR reason = @reason) AND (@id IS NULL OR id = @id)';
 const MATCHING_DEAD_LETTER_IDS = `SELECT id FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`;
@@ -172,16 +178,17 @@ export class SqliteQueue implements Queue {
   private readonly busyTimeoutMs: number;
   private readonly directory: string;
   private readonly listeners = new Set<() => void>();
-  private readonly writeTx: BetterSqlite3.Transaction<(batch: readonly PendingEnqueue[], now: number) => EnqueueResult[]>;
-  private readonly claimTx: BetterSqlite3.Transaction<(now: number, limit: number) => Lease[]>;
-  private readonly deadLetterTx: BetterSqlite3.Transaction<(id: number, reason: string, detail: string, now: number) => void>;
-  private pending: PendingEnqueue[] = [];
+  /** Open connection to `<path>-owner` holding the ownership lock; null when not the owner. */
+  private readonly ownerLock: BetterSqlite3.Database | null;
+  private readonly batchTx: BetterSqlite3.Transaction<(batch: readonly PendingWrite[], outcomes: Outcome[]) => void>;
+  private readonly savepoint: BetterSqlite3.Transaction<(write: PendingWrite) => unknown>;
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** Set by writes that made messages due; listeners are told after the commit. */
+  private madeDue = false;
   private nextPruneAt = Number.NEGATIVE_INFINITY;
   private commitCount = 0;
   private closed = false;
-  /** Open connection to `<path>-owner` holding the ownership lock; null when not the owner. */
-  private readonly ownerLock: BetterSqlite3.Database | null;
 
   /** Opens (creating or migrating) the outbox; as the owner, makes every leased row due again. */
   constructor(options: SqliteQueueOptions) {
@@ -215,10 +222,21 @@ export class SqliteQueue implements Queue {
     }
     this.db = db;
     this.ownerLock = ownerLock;
-    this.writeTx = db.transaction((batch: readonly PendingEnqueue[], now: number) => this.writeBatch(batch, now));
-    this.claimTx = db.transaction((now: number, limit: number) => this.claimRows(now, limit));
-    this.deadLetterTx = db.transaction((id: number, reason: string, detail: string, now: number) => {
-      if (this.stmts.leasedToDeadLetters.run(reason, detail, now, id).changes > 0) this.stmts.deleteLeased.run(id);
+    // Called inside batchTx, better-sqlite3 turns this into a SAVEPOINT: a write that fails
+    // undoes only its own changes and rejects only its own caller.
+    this.savepoint = db.transaction((write: PendingWrite) => write.run());
+    this.batchTx = db.transaction((batch: readonly PendingWrite[], outcomes: Outcome[]) => {
+      for (const write of batch) {
+        try {
+          outcomes.push({ ok: true, value: this.savepoint(write) });
+        } catch (error) {
+          // SQLite rolls the whole transaction back on some errors (disk full, I/O): then
+          // nothing of the batch is kept, and every caller must hear so.
+          if (!db.inTransaction) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.pruneDedupe(this.now());
     });
   }
 
@@ -227,7 +245,7 @@ export class SqliteQueue implements Queue {
     return this.ownerLock !== null;
   }
 
-  /** Write transactions committed by `enqueue` (group commit makes this fewer than calls). */
+  /** Write transactions committed (group commit makes this far fewer than write calls). */
   get commits(): number {
     return this.commitCount;
   }
@@ -242,39 +260,58 @@ export class SqliteQueue implements Queue {
       // Not a storage problem: a message that cannot be serialized is a bug upstream.
       return Promise.reject(new InternalError({ cause: err }));
     }
-    return new Promise<EnqueueResult>((resolve, reject) => {
-      this.pending.push({ items: prepared, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    const now = this.now();
+    return this.write(
+      () => this.insertItems(prepared, now),
+      (err) =>
+        new QueueWriteError(`could not persist ${prepared.length} event(s): ${describeSqliteError(err)}`, { cause: err }),
+    );
   }
 
   async claim(limit: number): Promise<Lease[]> {
-    this.assertOpen();
-    if (!Number.isInteger(limit) || limit <= 0) return [];
-    return this.claimTx.immediate(this.now(), limit);
+    if (!Number.isInteger(limit) || limit <= 0) {
+      this.assertOpen();
+      return [];
+    }
+    const now = this.now();
+    const rows = await this.write(() => {
+      const due = this.stmts.selectDue.all(now, limit);
+      for (const row of due) this.stmts.markLeased.run(now, row.id);
+      return due;
+    });
+    // Parsed after the commit: a corrupt row stays leased (until the next open) instead of
+    // failing every future claim.
+    return rows.map((row) => ({
+      handle: String(row.id),
+      message: parseMessage(row.payload, row.id),
+      attempts: row.attempts,
+      enqueuedAt: row.enqueuedAt,
+    }));
   }
 
   async complete(lease: Lease): Promise<void> {
-    this.assertOpen();
-    this.stmts.deleteLeased.run(parseHandle(lease));
+    const id = parseHandle(lease);
+    await this.write(() => this.stmts.deleteLeased.run(id));
   }
 
   async retry(lease: Lease, delayMs: number, lastError: string): Promise<void> {
-    this.assertOpen();
-    this.stmts.retry.run(this.now() + Math.max(0, delayMs), lastError, parseHandle(lease));
+    const id = parseHandle(lease);
+    const dueAt = this.now() + Math.max(0, delayMs);
+    await this.write(() => this.stmts.retry.run(dueAt, lastError, id));
   }
 
   async release(lease: Lease, delayMs = 0): Promise<void> {
-    this.assertOpen();
-    this.stmts.release.run(this.now() + Math.max(0, delayMs), parseHandle(lease));
+    const id = parseHandle(lease);
+    const dueAt = this.now() + Math.max(0, delayMs);
+    await this.write(() => this.stmts.release.run(dueAt, id));
   }
 
   async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
-    this.assertOpen();
-    this.deadLetterTx.immediate(parseHandle(lease), reason, detail, this.now());
+    const id = parseHandle(lease);
+    const now = this.now();
+    await this.write(() => {
+      if (this.stmts.leasedToDeadLetters.run(reason, detail, now, id).changes > 0) this.stmts.deleteLeased.run(id);
+    });
   }
 
   async nextDueInMs(): Promise<number | null> {
@@ -337,28 +374,29 @@ export class SqliteQueue implements Queue {
   }
 
   async replayDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
-    this.assertOpen();
     const params = filterParams(filter);
-    if (params === null) return 0;
+    if (params === null) {
+      this.assertOpen();
+      return 0;
+    }
     const now = this.now();
     // Bypasses `dedupe` on purpose: the key is still remembered, and the replayed message must
     // not be rejected as its own duplicate. enqueued_at restarts so max-age counts from now.
-    const moved = this.db
-      .transaction((): number => {
-        const inserted = this.stmts.replayDeadLetters.run({ ...params, now }).changes;
-        this.stmts.deleteDeadLetters.run(params);
-        return inserted;
-      })
-      .immediate();
-    if (moved > 0) this.notify();
-    return moved;
+    return this.write(() => {
+      const moved = this.stmts.replayDeadLetters.run({ ...params, now }).changes;
+      this.stmts.deleteDeadLetters.run(params);
+      if (moved > 0) this.madeDue = true;
+      return moved;
+    });
   }
 
   async purgeDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
-    this.assertOpen();
     const params = filterParams(filter);
-    if (params === null) return 0;
-    return this.stmts.deleteDeadLetters.run(params).changes;
+    if (params === null) {
+      this.assertOpen();
+      return 0;
+    }
+    return this.write(() => this.stmts.deleteDeadLetters.run(params).changes);
   }
 
   async close(): Promise<void> {
@@ -370,73 +408,76 @@ export class SqliteQueue implements Queue {
     this.ownerLock?.close(); // last: the file is consistent before another process may own it
   }
 
-  /** Writes every pending `enqueue` call in one transaction, then settles each caller. */
+  /**
+   * Queues a write for the next group commit. Every write goes this way (claims and settles
+   * too): better-sqlite3 commits synchronously, so one fsync per event-loop turn instead of one
+   * per call is what keeps forwarding from stalling ingest.
+   */
+  private write<T>(run: () => T, wrapError: (err: unknown) => unknown = wrapWriteError): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the queue is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({
+        run,
+        resolve: (value) => resolve(value as T),
+        reject: (err) => reject(wrapError(err)),
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every pending write in one transaction, then settles each caller. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const now = this.now();
-    let results: EnqueueResult[];
+    this.madeDue = false;
+    const outcomes: Outcome[] = [];
     try {
-      results = this.writeTx.immediate(batch, now);
+      this.batchTx.immediate(batch, outcomes);
     } catch (err) {
-      const count = batch.reduce((sum, call) => sum + call.items.length, 0);
-      const error = new QueueWriteError(`could not persist ${count} event(s): ${describeSqliteError(err)}`, {
-        cause: err,
-      });
-      for (const call of batch) call.reject(error);
+      for (const write of batch) write.reject(err);
       return;
     }
     this.commitCount += 1;
-    let queued = 0;
-    batch.forEach((call, index) => {
-      const result = results[index] ?? { queued: 0, deadLettered: 0, duplicates: 0 };
-      queued += result.queued;
-      call.resolve(result);
+    batch.forEach((write, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(outcome?.error);
     });
-    if (queued > 0) this.notify();
+    if (this.madeDue) this.notify();
   }
 
-  /** Runs inside the claim transaction: due rows, oldest due first, marked leased. */
-  private claimRows(now: number, limit: number): Lease[] {
-    return this.stmts.selectDue.all(now, limit).map((row) => {
-      this.stmts.markLeased.run(now, row.id);
-      return {
-        handle: String(row.id),
-        message: parseMessage(row.payload, row.id),
-        attempts: row.attempts,
-        enqueuedAt: row.enqueuedAt,
-      };
-    });
-  }
-
-  /** Runs inside the group-commit transaction. */
-  private writeBatch(batch: readonly PendingEnqueue[], now: number): EnqueueResult[] {
+  /** One `enqueue` call, inside the batch transaction. */
+  private insertItems(items: readonly PreparedItem[], now: number): EnqueueResult {
     const expiredBefore = now - this.dedupeWindowMs;
-    const results = batch.map((call) => {
-      const result: EnqueueResult = { queued: 0, deadLettered: 0, duplicates: 0 };
-      for (const item of call.items) {
-        // Inserts the key, or refreshes it when it expired but was not pruned yet; 0 changes
-        // means it was seen within the window (also earlier in this same batch).
-        if (this.stmts.dedupeUpsert.run(item.key, now, expiredBefore).changes === 0) {
-          result.duplicates += 1;
-        } else if (item.deadLetter) {
-          this.stmts.insertDeadLetter.run(item.key, item.payload, item.deadLetter.reason, item.deadLetter.detail, 0, now);
-          result.deadLettered += 1;
-        } else {
-          this.stmts.insertOutbox.run(item.key, item.payload, now, now);
-          result.queued += 1;
-        }
+    const result: EnqueueResult = { queued: 0, deadLettered: 0, duplicates: 0 };
+    for (const item of items) {
+      // Inserts the key, or refreshes it when it expired but was not pruned yet; 0 changes
+      // means it was seen within the window (also earlier in this same call or batch).
+      if (this.stmts.dedupeUpsert.run(item.key, now, expiredBefore).changes === 0) {
+        result.duplicates += 1;
+      } else if (item.deadLetter) {
+        this.stmts.insertDeadLetter.run(item.key, item.payload, item.deadLetter.reason, item.deadLetter.detail, 0, now);
+        result.deadLettered += 1;
+      } else {
+        this.stmts.insertOutbox.run(item.key, item.payload, now, now);
+        result.queued += 1;
       }
-      return result;
-    });
-    if (now >= this.nextPruneAt) {
-      const pruned = this.stmts.pruneDedupe.run(expiredBefore, PRUNE_BATCH).changes;
-      // A full batch means more are waiting: prune again on the next commit instead of in a minute.
-      this.nextPruneAt = pruned < PRUNE_BATCH ? now + PRUNE_INTERVAL_MS : now;
     }
-    return results;
+    if (result.queued > 0) this.madeDue = true;
+    return result;
+  }
+
+  /** Inside the batch transaction: one bounded batch of expired keys, at most once a minute. */
+  private pruneDedupe(now: number): void {
+    if (now < this.nextPruneAt) return;
+    const pruned = this.stmts.pruneDedupe.run(now - this.dedupeWindowMs, PRUNE_BATCH).changes;
+    // A full batch means more are waiting: prune again on the next commit instead of in a minute.
+    this.nextPruneAt = pruned < PRUNE_BATCH ? now + PRUNE_INTERVAL_MS : now;
   }
 
   private notify(): void {
@@ -453,6 +494,11 @@ export class SqliteQueue implements Queue {
   private assertOpen(): void {
     if (this.closed) throw new Error('the queue is closed');
   }
+}
+
+/** Non-enqueue writes keep their error, with the SQLite code in the message. */
+function wrapWriteError(err: unknown): unknown {
+  return err instanceof Error ? err : new Error(describeSqliteError(err));
 }
 
 /**

@@ -52,8 +52,9 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   }
 
   let forwarder: Forwarder | null = null;
+  let client: DistinctClient | null = null;
   if (options.forward !== false) {
-    const client = new DistinctClient({
+    client = new DistinctClient({
       baseUrl: config.distinct.baseUrl,
       apiKey: config.distinct.apiKey,
       timeoutMs: config.distinct.timeoutMs,
@@ -108,6 +109,7 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
         server.closeIdleConnections();
       });
       await forwarder?.stop();
+      await client?.close();
       await queue.close();
       logger.info('shutdown complete');
     })());

@@ -56,6 +56,7 @@ async function setup(
     queue?: Queue;
     timeoutMs?: number;
     random?: () => number;
+    maxIdleMs?: number;
   } = {},
 ): Promise<Harness> {
   const sandbox = createSandbox({ apiKey: API_KEY, ...options.sandbox });
@@ -87,6 +88,7 @@ async function setup(
     logger: createLogger({ level: 'debug', destination }),
     metrics,
     random: options.random ?? (() => 0.5),
+    maxIdleMs: options.maxIdleMs,
   });
   cleanups.push(() => forwarder.stop());
   return { sandbox, port, url, queue, client, forwarder, metrics, logs, rawLogs };
@@ -373,16 +375,21 @@ describe('Forwarder when the queue fails', () => {
     // The real memory queue, with its first two claims failing as a locked database would.
     const real = new MemoryQueue({ dedupeWindowMs: 600_000 });
     let failures = 2;
-    const flaky: Queue = Object.assign(Object.create(real) as Queue, {
-      claim: async (limit: number) => {
-        if (failures > 0) {
-          failures -= 1;
-          throw new Error('database is locked');
-        }
-        return real.claim(limit);
+    const claim = async (limit: number) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('database is locked');
+      }
+      return real.claim(limit);
+    };
+    const flaky = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'claim') return claim;
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const h = await setup({ queue: flaky });
+    const h = await setup({ queue: flaky, maxIdleMs: 30 });
     await enqueue(real, [message()]);
     h.forwarder.start();
     await waitFor('delivered', () => h.sandbox.received().length === 1);

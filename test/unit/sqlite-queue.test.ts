@@ -195,6 +195,40 @@ describe('group commit', () => {
     expect(await queue.enqueue([item('a'), item('b'), item('c')])).toEqual({ queued: 3, deadLettered: 0, duplicates: 0 });
   });
 
+  test('claims and settles ride in the same commit as the enqueues of that tick', async () => {
+    const queue = open();
+    await queue.enqueue([item('a'), item('b')]);
+    const [a, b] = await queue.claim(2);
+    const before = queue.commits;
+    const [, , c, , claimed] = await Promise.all([
+      queue.complete(a!),
+      queue.retry(b!, 0, 'HTTP 503'),
+      queue.enqueue([item('c')]),
+      queue.release(b!), // already retried: a no-op, not an error
+      queue.claim(10), // sees the writes queued before it in the same transaction
+    ]);
+    expect(queue.commits - before).toBe(1);
+    expect(c).toMatchObject({ queued: 1 });
+    expect(claimed.map((lease) => [lease.message.key, lease.attempts])).toEqual([
+      ['b', 1],
+      ['c', 0],
+    ]);
+  });
+
+  test('a write that fails inside a group commit undoes only itself', async () => {
+    const queue = open();
+    await queue.enqueue([item('a')]);
+    const [a] = await queue.claim(1);
+    // A caller bug the types would catch: NULL violates dead_letters.reason NOT NULL.
+    const broken = queue.deadLetter(a!, null as unknown as 'invalid_pair', 'x');
+    const ok = queue.enqueue([item('b')]);
+    await expect(broken).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
+    await expect(ok).resolves.toMatchObject({ queued: 1 });
+    expect(await queue.stats()).toMatchObject({ depth: 2, inFlight: 1, deadLettered: 0 });
+    await queue.complete(a!); // the lease survived its failed dead-lettering
+    expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['b']);
+  });
+
   test('a message that cannot be serialized rejects only its own caller', async () => {
     const queue = open();
     const bad = { ...message('bad'), receivedAt: 1n } as unknown as QueueMessage; // BigInt: JSON.stringify throws
