@@ -8,17 +8,27 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-const PHONE = /(?<![\w])(?:whatsapp:)?\+?\d[\d\s().-]{6,}\d(?![\w])/g;
+/** International numbers (`+…`, optionally behind a channel prefix); bare digit runs are left alone (ids, unix times). */
+const PHONE = /(?<![\w+])((?:whatsapp|tel|sms):)?\+\d[\d\s().-]{5,}\d(?![\w])/g;
+/** Fields whose string values are recipients whatever their format (Vonage msisdn has no '+'). */
+const RECIPIENT_KEYS = /^(phone|to|from|msisdn|recipient|email)$/i;
 
 /** Masks e-mail addresses (`j***@example.com`) and phone numbers (`+*******0604`). */
 export function redactPii(text: string): string {
   return text
     .replace(EMAIL, (_m, first: string, domain: string) => `${first}***@${domain}`)
-    .replace(PHONE, (m) => {
+    .replace(PHONE, (m, prefix: string | undefined) => {
       const digits = m.replace(/\D/g, '');
       if (digits.length < 7) return m;
-      return `${m.startsWith('+') ? '+' : ''}${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
+      return `${prefix ?? ''}+${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
     });
+}
+
+/** Masks a recipient value of any shape, keeping the last 4 characters (or the e-mail domain). */
+function maskRecipient(value: string): string {
+  const masked = redactPii(value);
+  if (masked !== value) return masked;
+  return value.length <= 4 ? '****' : `${'*'.repeat(value.length - 4)}${value.slice(-4)}`;
 }
 
 function redactDeep(value: unknown, depth = 0): unknown {
@@ -27,7 +37,9 @@ function redactDeep(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = typeof v === 'string' && RECIPIENT_KEYS.test(k) ? maskRecipient(v) : redactDeep(v, depth + 1);
+  }
   return out;
 }
 
@@ -55,25 +67,25 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const piiOn = options.redactPii !== false;
-  return pino(
-    {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-      base: { service: 'distinct-webhook-adapter' },
-      redact: { paths: SECRET_PATHS, censor: '[redacted]' },
-      formatters: piiOn ? { log: (obj) => redactDeep(obj) as Record<string, unknown> } : undefined,
-      hooks: piiOn
-        ? {
-            logMethod(args, method) {
-              const a = args as unknown[];
-              for (let i = 0; i < a.length; i += 1) if (typeof a[i] === 'string') a[i] = redactPii(a[i] as string);
-              return method.apply(this, a as Parameters<typeof method>);
-            },
-          }
-        : undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    options.destination,
-  );
+  const base: pino.LoggerOptions = {
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    base: { service: 'distinct-webhook-adapter' },
+    redact: { paths: SECRET_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const pii: pino.LoggerOptions = piiOn
+    ? {
+        formatters: { log: (obj) => redactDeep(obj) as Record<string, unknown> },
+        hooks: {
+          logMethod(args, method) {
+            const a = args as unknown[];
+            for (let i = 0; i < a.length; i += 1) if (typeof a[i] === 'string') a[i] = redactPii(a[i] as string);
+            return method.apply(this, a as Parameters<typeof method>);
+          },
+        },
+      }
+    : {};
+  return pino({ ...base, ...pii }, options.destination);
 }
 
 /** A logger that writes nothing (tests, benchmarks). */

@@ -56,7 +56,10 @@ function rawConnection(): Database.Database {
 }
 
 /** Runs TypeScript source in a fresh Node process (swc-compiled on require); returns stdout. */
-function runInChild(source: string): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+function runInChild(
+  source: string,
+  nodeFlags: string[] = [],
+): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
   const hook = `
     const swc = require('@swc/core');
     require.extensions['.ts'] = (module, filename) => {
@@ -68,7 +71,7 @@ function runInChild(source: string): { status: number | null; signal: NodeJS.Sig
       module._compile(code, filename);
     };
   `;
-  const result = spawnSync(process.execPath, ['-e', hook + source], { cwd: REPO, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...nodeFlags, '-e', hook + source], { cwd: REPO, encoding: 'utf8' });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -155,6 +158,31 @@ describe('durability and recovery', () => {
 
     await owner.complete(lease!);
     expect((await owner.claim(10)).map((l) => l.message.key)).toEqual(['d']);
+  });
+});
+
+describe('memory', () => {
+  test('100,000 queued events stay on disk: the process stays well under 200 MB RSS', () => {
+    const child = runInChild(`
+      const { SqliteQueue } = require(${JSON.stringify(path.join(REPO, 'src/queue/sqlite-queue.ts'))});
+      const template = ${JSON.stringify(message('x'))};
+      (async () => {
+        const queue = new SqliteQueue({ path: ${JSON.stringify(file)}, dedupeWindowMs: ${WEEK_MS}, synchronous: 'normal' });
+        for (let i = 0; i < 100000; i += 1000) {
+          await Promise.all(Array.from({ length: 1000 }, (_, j) =>
+            queue.enqueue([{ message: { ...template, key: 'k' + (i + j), event: { ...template.event, metadata: { ...template.event.metadata, reason: 'r'.repeat(400) } } } }])));
+        }
+        const stats = await queue.stats();
+        await queue.claim(16);
+        global.gc();
+        process.stdout.write(JSON.stringify({ depth: stats.depth, rssMb: process.memoryUsage().rss / 1e6 }));
+        await queue.close();
+      })();
+    `, ['--expose-gc']);
+    expect(child.stderr).toBe('');
+    const { depth, rssMb } = JSON.parse(child.stdout) as { depth: number; rssMb: number };
+    expect(depth).toBe(100_000);
+    expect(rssMb).toBeLessThan(200);
   });
 });
 
