@@ -8,10 +8,15 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'dist');
+/**
+ * The build under test. BENCH_DIST points at another build (e.g. a scratch copy with a proposed
+ * change in src/) so a change can be measured against the same harness before it lands.
+ */
+const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT, 'dist');
 
 /** Builds dist/ when it is missing (or when BENCH_BUILD=1); quiet otherwise. */
 function ensureBuilt() {
+  if (process.env.BENCH_DIST) return; // somebody else's build: never rebuild it
   const marker = path.join(DIST, 'src', 'runtime', 'service.js');
   if (fs.existsSync(marker) && process.env.BENCH_BUILD !== '1') return;
   process.stderr.write('bench: dist/ is missing; running `npm run build`…\n');

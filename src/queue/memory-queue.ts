@@ -5,6 +5,8 @@
  *
  * Messages are kept as JSON strings, exactly like the outbox stores them: what `claim` hands out
  * is what a real driver would, and later mutations of the caller's object cannot leak in.
+ * One difference that cannot be seen through awaited calls: writes apply at once instead of at
+ * the next group commit.
  */
 import type { DeadLetterReason } from '../core/distinct-event';
 import { InternalError, QueueWriteError } from '../core/errors';
@@ -248,6 +250,7 @@ export class MemoryQueue implements Queue {
 
   /** Only a row that is currently leased can be settled (a stale handle is a no-op). */
   private leasedRow(lease: Lease): Row | undefined {
+    if (!/^[1-9]\d{0,15}$/.test(lease.handle)) throw new Error(`not a lease of the memory queue: ${lease.handle}`);
     const row = this.rows.get(Number(lease.handle));
     return row?.leased ? row : undefined;
   }

@@ -17,7 +17,12 @@
  *   file (e.g. `distinct-adapter dlq` beside `serve`) is not the owner and leaves leases alone,
  *   so it cannot cause double deliveries. Run one forwarding process per file; scale out with
  *   the `sqs` driver.
- * - The backlog stays on disk: rows are read only when claimed, statements are prepared once.
+ * - The backlog stays on disk: rows are read only when claimed, statements are prepared once
+ *   (100,000 queued events: RSS flat at about 140 MB, JS heap about 4 MB).
+ * - `DeadLetter.attempts` is the number of failed attempts recorded through `retry()`; the
+ *   attempt that led to `deadLetter()` itself is not counted (it may not have been made).
+ * - Replay bypasses de-duplication (the key stays remembered) and restarts `enqueued_at`, so a
+ *   replayed message is not immediately too old for `retry.maxAgeMs`.
  * - better-sqlite3 is required in the constructor, not at import, so bundles that never open an
  *   SQLite queue (Lambda + SQS) never load the native module.
  */
@@ -64,7 +69,7 @@ const MIGRATIONS: readonly string[] = [
     enqueued_at INTEGER NOT NULL,
     due_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    leased_at INTEGER,              -- non-null while in flight; cleared at open
+    leased_at INTEGER,              -- claim time while in flight; cleared when the owner opens the file
     last_error TEXT
   );
   -- claim() and nextDueInMs() read only due, unleased rows

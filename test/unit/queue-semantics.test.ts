@@ -262,6 +262,12 @@ describe.each(drivers)('%s queue', (driver, openDriver) => {
     expect(b).toMatchObject({ attempts: 0, message: { key: 'b' } });
   });
 
+  test('a handle this queue never issued is rejected, not silently ignored', async () => {
+    const foreign: Lease = { handle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a', message: message('a'), attempts: 0, enqueuedAt: T0 };
+    await expect(queue.complete(foreign)).rejects.toThrow('not a lease');
+    await expect(queue.retry(foreign, 0, 'x')).rejects.toThrow('not a lease');
+  });
+
   test('deadLetter moves a claimed message to the dead letters with its attempts', async () => {
     await queue.enqueue([item('a')]);
     const [first] = await queue.claim(1);

@@ -2,6 +2,7 @@
  * `distinct-adapter simulate <source>`: sends a correctly signed sample webhook of the source's
  * provider to a running adapter, exactly as the provider would.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadDevCredentials } from '../../config/dev-defaults';
@@ -15,6 +16,7 @@ interface SimulateFlags {
   url?: string;
   recipient?: string;
   userId?: string;
+  signerFile?: string;
 }
 
 export function registerSimulate(program: Command): void {
@@ -27,6 +29,7 @@ export function registerSimulate(program: Command): void {
     .option('-u, --url <url>', 'adapter base URL or full webhook URL (default http://127.0.0.1:<server.port>)')
     .option('--recipient <address>', 'recipient e-mail or phone number')
     .option('--user-id <id>', 'attach distinct_user_id the way the provider echoes sender metadata')
+    .option('--signer-file <file>', 'private signing material for asymmetric providers (SendGrid: the PKCS#8 PEM private key)')
     .action(async (sourceId: string, flags: SimulateFlags) => {
       let config;
       try {
@@ -39,11 +42,11 @@ export function registerSimulate(program: Command): void {
         process.stderr.write(`no source "${sourceId}" in the configuration (have: ${[...config.sources.keys()].join(', ')})\n`);
         process.exit(2);
       }
-      const signer = findSigner(source);
+      const signer = flags.signerFile ? readSignerFile(flags.signerFile) : findSigner(source);
       if (signer === undefined) {
         process.stderr.write(
           `cannot sign for ${source.adapter.displayName}: its verification key is asymmetric and the private key is unknown.\n` +
-            'Run the service with --dev (throwaway keys in ./data/dev-credentials.json) to simulate this provider.\n',
+            'Pass --signer-file <private key>, or run the service with --dev (throwaway keys in ./data/dev-credentials.json).\n',
         );
         process.exit(2);
       }
@@ -74,6 +77,16 @@ export function registerSimulate(program: Command): void {
       process.stdout.write(`${adapter.displayName} ${type} → ${targetWithQuery}\n${res.statusCode} ${text}\n`);
       process.exit(res.statusCode >= 200 && res.statusCode < 300 ? 0 : 1);
     });
+}
+
+/** A signer file: JSON when it parses as JSON, else the text itself (a PEM key). */
+function readSignerFile(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** The signer for a source: derived from its options (symmetric) or from the dev credentials. */

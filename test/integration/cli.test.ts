@@ -1,0 +1,112 @@
+/**
+ * The CLI as a user runs it (compiled, in child processes): validate, registry, serve + simulate
+ * against the sandbox, dlq list/replay/purge, and a bad configuration stopping start-up.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { createTestCredentials, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
+
+function cli(args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } })
+    .then((r) => ({ ...r, code: 0 }))
+    .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
+}
+
+let sandbox: Sandbox | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  await sandbox?.close();
+});
+
+function writeConfig(dir: string, doc: Record<string, unknown>): string {
+  const path = join(dir, 'distinct.config.json');
+  writeFileSync(path, JSON.stringify(doc));
+  return path;
+}
+
+test('validate prints the source → provider event → Distinct pair table; registry the pairs', async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir, testConfigDocument({ creds: createTestCredentials() }));
+  const v = await cli(['validate', '--config', config], dir);
+  expect(v.code).toBe(0);
+  expect(v.stdout).toMatch(/configuration OK/);
+  expect(v.stdout).toMatch(/sendgrid\s+sendgrid\s+open\s+email\.opened\s+registration_email\/opened/);
+  expect(v.stdout).toMatch(/twilio\s+twilio\s+undelivered\s+sms\.undelivered\s+registration_sms\/failed/);
+  expect(v.stdout).toMatch(/mailgun\s+mailgun\s+clicked\s+email\.clicked\s+\(ignored\)/);
+  const r = await cli(['registry', '--config', config], dir);
+  expect(r.stdout).toMatch(/registration_email: \[delivered, opened, sent\]/);
+  expect(r.stdout).toMatch(/registration_sms: \[delivered, failed, sent\]/);
+});
+
+test('a bad configuration stops start-up and lists every problem by path', async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir, { distinct: {}, server: { port: 'x' }, sources: { twilio: { feature: 'registration_sms' } } });
+  const r = await cli(['serve', '--config', config], dir);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/distinct\.apiKey/);
+  expect(r.stderr).toMatch(/server\.port/);
+  expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+});
+
+test('without a configuration file, serve refuses to start unless --dev is given', async () => {
+  const dir = tempDir();
+  const r = await cli(['serve'], dir);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/distinct\.config\.yml: file not found .*--dev/);
+});
+
+test('serve + simulate for each provider: the events reach the sandbox; dlq list, replay and purge', async () => {
+  const dir = tempDir();
+  sandbox = createSandbox({ apiKey: 'cli-key' });
+  const { url } = await sandbox.listen(0, '127.0.0.1');
+  const creds = createTestCredentials();
+  const doc = testConfigDocument({ creds, baseUrl: url, apiKey: 'cli-key', queuePath: join(dir, 'outbox.db') });
+  // SendGrid signs with a private key the config cannot hold: simulate takes it from a file.
+  const signerFile = join(dir, 'sendgrid-private.pem');
+  writeFileSync(signerFile, String(creds.sendgrid!.signer));
+  (doc.log as Record<string, unknown>).level = 'info';
+  const config = writeConfig(dir, doc);
+  child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /listening/.test(out), 15_000);
+  const port = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!;
+  const target = `http://127.0.0.1:${port}`;
+
+  for (const [source, event] of [['sendgrid', 'email.opened'], ['twilio', 'sms.delivered'], ['mailgun', 'email.delivered']]) {
+    const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
+    const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
+    expect({ source, code: r.code, out: r.stdout }).toMatchObject({ source, code: 0, out: expect.stringMatching(/\n200 /) });
+  }
+  await waitFor(() => sandbox!.received().length === 3);
+  expect(sandbox.received().map((r) => `${r.event.feature}/${r.event.action}`).sort()).toEqual([
+    'registration_email/delivered',
+    'registration_email/opened',
+    'registration_sms/delivered',
+  ]);
+
+  // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier.
+  const dl = await cli(['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config], dir);
+  expect(dl.code).toBe(0);
+  child.kill('SIGTERM');
+  await new Promise((r) => child!.once('exit', r));
+  expect(child.exitCode).toBe(0);
+
+  const list = await cli(['dlq', 'list', '--config', config], dir);
+  expect(list.stdout).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
+  expect(list.stdout).toMatch(/1 dead letter\(s\)/);
+  expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
+  expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(/replayed 1/);
+  expect((await cli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
+});
