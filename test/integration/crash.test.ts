@@ -138,3 +138,38 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
   for (const i of acked) expect(sids).toContain(messageSid(i));
   expect(sandbox.stats().duplicates).toBe(0);
 }, 60_000);
+
+test('SIGTERM drains gracefully: exit 0, in-flight POSTs finish, the rest waits in the outbox', async () => {
+  const dir = tempDir('dwa-term-');
+  const creds = createTestCredentials();
+  sandbox = createSandbox({ apiKey: 'term-key', responseDelayMs: 50 });
+  const { url: distinctUrl } = await sandbox.listen(0, '127.0.0.1');
+  const PUBLIC = 'https://hooks.example.com';
+  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, apiKey: 'term-key', queuePath: join(dir, 'outbox.db'), publicUrl: PUBLIC });
+  (doc.log as Record<string, unknown>).level = 'info';
+  (doc.distinct as Record<string, unknown>).concurrency = 2; // a backlog remains when SIGTERM arrives
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(doc));
+
+  const first = await startChild(configPath);
+  running = first.child;
+  const TOTAL = 40;
+  for (let i = 0; i < TOTAL; i += 1) {
+    const r = signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, { type: 'sms.sent' });
+    const res = await request(r.url.replace(PUBLIC, first.url), { method: 'POST', headers: r.headers, body: r.body });
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+  }
+  first.child.kill('SIGTERM');
+  const code = await new Promise((r) => first.child.once('exit', (c) => r(c)));
+  expect(code).toBe(0);
+  const deliveredBeforeRestart = sandbox.received().length;
+  expect(deliveredBeforeRestart).toBeLessThan(TOTAL);
+
+  const second = await startChild(configPath);
+  running = second.child;
+  await waitFor(() => sandbox!.received().length >= TOTAL, 20_000);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(sandbox.received()).toHaveLength(TOTAL);
+  expect(sandbox.stats().duplicates).toBe(0);
+}, 60_000);
