@@ -103,13 +103,19 @@ function listen(server, stats = () => ({})) {
   });
 }
 
+/** CPU time (user + system) this process has used, in microseconds. */
+function cpuMicros() {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 async function main() {
   const mode = process.argv[2];
   const handle = await start(mode);
   process.on('message', async (msg) => {
     if (msg && msg.cmd === 'stats') {
       const stats = await handle.stats();
-      process.send({ id: msg.id, stats: { ...stats, rss: process.memoryUsage().rss } });
+      process.send({ id: msg.id, stats: { ...stats, rss: process.memoryUsage().rss, cpuUs: cpuMicros() } });
     } else if (msg && msg.cmd === 'stop') {
       await handle.close();
       process.send({ id: msg.id, stopped: true }, () => process.exit(0));

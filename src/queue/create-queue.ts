@@ -29,7 +29,6 @@ export function createQueue(options: CreateQueueOptions): Queue {
     case 'sqlite': {
       // Lazy on purpose (see the file header); sqlite-queue.ts in turn loads better-sqlite3 only
       // when a queue is constructed.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SqliteQueue } = require('./sqlite-queue') as typeof SqliteQueueModule;
       return new SqliteQueue({
         path: options.path,

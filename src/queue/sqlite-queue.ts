@@ -205,7 +205,6 @@ export class SqliteQueue implements Queue {
     fs.mkdirSync(this.directory, { recursive: true });
 
     // Lazy on purpose: see the file header.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     const ownerLock = acquireOwnership(Database, file);
     let db: BetterSqlite3.Database | undefined;
@@ -418,7 +417,7 @@ export class SqliteQueue implements Queue {
    * too): better-sqlite3 commits synchronously, so one fsync per event-loop turn instead of one
    * per call is what keeps forwarding from stalling ingest.
    */
-  private write<T>(run: () => T, wrapError: (err: unknown) => unknown = wrapWriteError): Promise<T> {
+  private write<T>(run: () => T, wrapError: (err: unknown) => unknown = (err) => err): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the queue is closed'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
@@ -499,11 +498,6 @@ export class SqliteQueue implements Queue {
   private assertOpen(): void {
     if (this.closed) throw new Error('the queue is closed');
   }
-}
-
-/** Non-enqueue writes keep their error, with the SQLite code in the message. */
-function wrapWriteError(err: unknown): unknown {
-  return err instanceof Error ? err : new Error(describeSqliteError(err));
 }
 
 /**
@@ -654,9 +648,13 @@ function sqliteCode(err: unknown): string | undefined {
   return typeof err.code === 'string' ? err.code : undefined;
 }
 
-/** `SQLITE_FULL: database or disk is full`, without a stack. */
+/**
+ * `SQLITE_FULL: database or disk is full`, without a stack. Duck-typed, not `instanceof`: the
+ * native addon keeps the SqliteError class of the realm that loaded it first (jest sandboxes).
+ */
 function describeSqliteError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
+  const message =
+    typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : String(err);
   const code = sqliteCode(err);
-  return code === undefined ? err.message : `${code}: ${err.message}`;
+  return code === undefined ? message : `${code}: ${message}`;
 }
