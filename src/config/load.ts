@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { getAdapter, ADAPTERS } from '../../adapters';
+import { ADAPTERS } from '../../adapters';
 import type { AnyAdapter } from '../core/adapter';
 import { ConfigurationError } from '../core/errors';
 import { isEventType, type EventType } from '../core/event-types';
@@ -60,8 +60,16 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   return buildConfig(doc, env, path);
 }
 
-/** Validates an already-parsed document (also used by tests and the Lambda runtime). */
-export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv = process.env, path: string | null = null): AppConfig {
+/**
+ * Validates an already-parsed document (also used by tests and the Lambda runtime).
+ * `adapters` defaults to the built-in list; the conformance suite passes a single adapter.
+ */
+export function buildConfig(
+  doc: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  path: string | null = null,
+  adapters: readonly AnyAdapter[] = ADAPTERS,
+): AppConfig {
   const problems: string[] = [];
   const substituted = substituteEnv(doc ?? {}, env, problems);
   const parsed = rootSchema.safeParse(substituted);
@@ -78,7 +86,7 @@ export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv = process.env, 
   const registry = new Registry(root.registry);
   const sources = new Map<string, SourceConfig>();
   for (const [id, raw] of Object.entries(root.sources)) {
-    const source = buildSource(id, raw, root, registry, problems);
+    const source = buildSource(id, raw, root, registry, problems, adapters);
     if (source) sources.set(id, source);
   }
   if (Object.keys(root.sources).length === 0) problems.push('sources: at least one source is required');
@@ -93,6 +101,7 @@ function buildSource(
   root: RootConfig,
   registry: Registry,
   problems: string[],
+  adapters: readonly AnyAdapter[],
 ): SourceConfig | undefined {
   const at = `sources.${id}`;
   if (!SOURCE_ID_PATTERN.test(id)) {
@@ -105,10 +114,10 @@ function buildSource(
     else specific[k] = v;
   }
   const providerName = typeof common.provider === 'string' ? common.provider : id;
-  const adapter = getAdapter(providerName);
+  const adapter = adapters.find((a) => a.name === providerName);
   if (!adapter) {
     problems.push(
-      `${at}.provider: unknown provider "${providerName}" (known: ${ADAPTERS.map((a) => a.name).join(', ')})` +
+      `${at}.provider: unknown provider "${providerName}" (known: ${adapters.map((a) => a.name).join(', ')})` +
         (common.provider === undefined ? '; name it with `provider:` when the source id is not a provider' : ''),
     );
     return undefined;

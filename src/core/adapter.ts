@@ -22,6 +22,12 @@ export interface AdapterSupports {
   signsUrl: boolean;
   /** One request can carry many events. */
   batch: boolean;
+  /**
+   * The provider signs nothing: requests are authenticated only by credentials the vendor
+   * configures (basic auth, a header token). `validate` says so, and such a source without
+   * credentials refuses to start unless marked `insecure: true`.
+   */
+  credentialsOnly?: boolean;
 }
 
 /** What `verify` can use besides the request and its settings. */

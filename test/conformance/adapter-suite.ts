@@ -31,12 +31,17 @@ async function verifyReason(adapter: AnyAdapter, req: UnsignedRequest, settings:
 
 /** A source configured the way the fixtures' expectations assume. */
 function fixtureSource(adapter: AnyAdapter, options: Record<string, unknown>): { source: SourceConfig; config: ReturnType<typeof buildConfig> } {
-  const config = buildConfig({
-    distinct: { apiKey: 'test-key', baseUrl: 'http://127.0.0.1:1' },
-    sources: {
-      [adapter.name]: { feature: `registration_${adapter.channel}`, experienceId: 'exp_fixture', ...options },
+  const config = buildConfig(
+    {
+      distinct: { apiKey: 'test-key', baseUrl: 'http://127.0.0.1:1' },
+      sources: {
+        [adapter.name]: { feature: `registration_${adapter.channel}`, experienceId: 'exp_fixture', ...options },
+      },
     },
-  });
+    {},
+    null,
+    [adapter],
+  );
   return { source: config.sources.get(adapter.name)!, config };
 }
 

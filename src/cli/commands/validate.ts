@@ -42,6 +42,12 @@ export function configWarnings(config: AppConfig): string[] {
   const out: string[] = [];
   for (const s of config.sources.values()) {
     if (s.insecure) out.push(`sources.${s.id}: insecure: true — requests to this source are not authenticated`);
+    else if (s.adapter.supports.credentialsOnly) {
+      out.push(
+        `sources.${s.id}: ${s.adapter.displayName} signs nothing; requests are authenticated only by the credentials you` +
+          ' configured (basicAuth / headerToken), so serve it over HTTPS only',
+      );
+    }
     if (s.adapter.supports.signsUrl && !s.publicUrl) {
       out.push(
         `sources.${s.id}: ${s.adapter.displayName} signs the URL it calls; set server.publicUrl or sources.${s.id}.publicUrl` +
