@@ -3,11 +3,14 @@
  * `fixtures/`. test/unit/adapter-list.test.ts fails when a file here is missing from the list.
  */
 import type { AnyAdapter } from '../src/core/adapter';
+import { adapter as infobip } from './infobip';
 import { adapter as mailgun } from './mailgun';
+import { adapter as messagebird } from './messagebird';
 import { adapter as sendgrid } from './sendgrid';
+import { adapter as sinch } from './sinch';
 import { adapter as twilio } from './twilio';
 
-export const ADAPTERS: readonly AnyAdapter[] = [sendgrid, twilio, mailgun];
+export const ADAPTERS: readonly AnyAdapter[] = [sendgrid, twilio, mailgun, messagebird, sinch, infobip];
 
 const BY_NAME = new Map(ADAPTERS.map((a) => [a.name, a]));
 

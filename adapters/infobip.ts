@@ -1,0 +1,206 @@
+/**
+ * Infobip SMS delivery reports, SMS. Low confidence (PROVIDERS.md §16): built from the public API
+ * reference, not from captured traffic.
+ *
+ * Payload:  https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report
+ *           (marked deprecated in favour of the v3 SMS API; its reports keep the same `results[]`
+ *           shape, with `sender`/`messageCount`/`platform` for `from`/`smsCount`/`entityId`)
+ *           https://www.infobip.com/docs/developer-resources/errors-and-responses/response-codes (status groups)
+ *           https://www.infobip.com/docs/developer-resources/about-infobip-apis/webhooks
+ * Security: https://www.infobip.com/docs/api/platform/subscriptions-api/create-security-settings
+ *           (notification profiles: BASIC, HMAC or OAUTH security settings, or mutual TLS)
+ *
+ * Verification: no signature documented in what we could read: credentials only (`basicAuth`,
+ * from a BASIC security setting, and/or `headerToken`; src/verify/credentials.ts), so
+ * `supports.credentialsOnly` is true.
+ *
+ * Quirks:
+ * - Batched: `{"results":[…]}`, 100 reports per request by default (a notification profile's
+ *   `maxBucketSize` allows 1–2000). One draft per result; any malformed result rejects the whole
+ *   request (400) rather than acknowledging a partial batch.
+ * - The event is `status.groupName` (PENDING, DELIVERED, UNDELIVERABLE, EXPIRED, REJECTED). The
+ *   DELIVERED group includes `DELIVERED_TO_OPERATOR`, which is only the carrier's acceptance, not the
+ *   handset's: it is refined to `sms.sent` (table `STATUS_REFINEMENTS`) so it is never counted as
+ *   delivered. `providerEvent` stays the group name; `details.status` carries the status name.
+ * - Times are `yyyy-MM-dd'T'HH:mm:ss.SSSZ` with an offset without colon (`+0000`, `-0300`).
+ *   `doneAt` (processing finished) is the event time; `sentAt` only when `doneAt` is absent.
+ * - `callbackData` (a string set per message) is the metadata channel: a URL-encoded
+ *   `distinct_user_id=…&distinct_feature=…`. Any other callbackData is kept as a detail.
+ * - `to` is an MSISDN without `+`; the core adds it.
+ * - `notifyContentType: application/xml` reports are not supported (400): use JSON (the default).
+ * - Infobip's HMAC security setting is not implemented: its signing format is not documented in
+ *   what we could read. Configure BASIC security instead.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readForm } from '../src/body/read-form';
+import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import {
+  credentialsSettings,
+  credentialsTesting,
+  verifyCredentials,
+  type CredentialsSettings,
+  type CredentialsSigner,
+} from '../src/verify/credentials';
+
+/** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
+const EVENT_MAP = {
+  PENDING: 'sms.queued', // processed and forwarded; delivery not yet confirmed (PROVIDERS.md: no pair)
+  DELIVERED: 'sms.delivered', // refined by status name, see STATUS_REFINEMENTS
+  UNDELIVERABLE: 'sms.undelivered', // the operator could not deliver it
+  EXPIRED: 'sms.undelivered', // no final report within the validity period (typically 48 h)
+  REJECTED: 'sms.failed', // refused by Infobip or the operator before sending
+} as const satisfies EventMap;
+
+/** Status names whose group says more than they do. */
+const STATUS_REFINEMENTS: Readonly<Record<string, EventType>> = {
+  DELIVERED_TO_OPERATOR: 'sms.sent', // group DELIVERED, but only the carrier accepted it: not handset delivery
+};
+
+/** The per-message override keys (DESIGN §3.3), URL-encoded in `callbackData`. */
+const OVERRIDE_PARAMS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+const settingsSchema = credentialsSettings('infobip');
+
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+/** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
+function readOverrides(callbackData: string | undefined): EventOverrides {
+  const overrides: EventOverrides = {};
+  if (callbackData === undefined || !callbackData.includes('=')) return overrides;
+  const fields = readForm(callbackData).fields;
+  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
+    const value = own(fields, param)?.trim();
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+/** Status name, error (when there is one), and the routing fields worth keeping. */
+function readDetails(result: Record<string, unknown>, status: Record<string, unknown>, overrides: EventOverrides): EventDetails {
+  const details: EventDetails = {};
+  const name = optionalString(status, 'name');
+  if (name) details.status = name;
+  const error = optionalObject(result, 'error');
+  const errorId = error === undefined ? undefined : optionalString(error, 'id');
+  // error.id 0 is NO_ERROR: only a real error goes to metadata.
+  if (error !== undefined && errorId !== undefined && errorId !== '0') {
+    details.errorCode = errorId;
+    const errorName = optionalString(error, 'name');
+    if (errorName) details.errorName = errorName;
+    if (typeof error.permanent === 'boolean') details.errorPermanent = error.permanent;
+  }
+  const mccMnc = optionalString(result, 'mccMnc');
+  if (mccMnc) details.mccMnc = mccMnc;
+  const bulkId = optionalString(result, 'bulkId');
+  if (bulkId) details.bulkId = bulkId;
+  const callbackData = optionalString(result, 'callbackData');
+  // Plain callbackData is the sender's own reference: worth keeping. One carrying overrides is already read.
+  if (callbackData !== undefined && Object.keys(overrides).length === 0) details.callbackData = callbackData;
+  return details;
+}
+
+function readResult(entry: unknown, path: string): EventDraft {
+  if (!isObject(entry)) throw new WebhookParseError('must be an object', path);
+  const messageId = requiredString(entry, 'messageId', path);
+  const status = optionalObject(entry, 'status');
+  if (status === undefined) throw new WebhookParseError('"status" is required and must be an object', `${path}.status`);
+  const group = requiredString(status, 'groupName', `${path}.status`);
+  const name = optionalString(status, 'name');
+  const refined = name === undefined ? undefined : own(STATUS_REFINEMENTS, name);
+  const overrides = readOverrides(optionalString(entry, 'callbackData'));
+  const phone = optionalString(entry, 'to');
+  return {
+    type: refined ?? mapEventType(EVENT_MAP, group, 'sms'),
+    providerEvent: group,
+    occurredAt: isoFromString(entry.doneAt) ?? isoFromString(entry.sentAt),
+    messageId,
+    providerEventId: null,
+    ...(phone !== undefined ? { phone } : {}),
+    overrides,
+    details: readDetails(entry, status, overrides),
+    raw: entry,
+  };
+}
+
+/** @throws WebhookParseError naming the path of the problem (`results`, `results[3].messageId`…) */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJson(req.rawBody);
+  if (!isObject(body)) throw new WebhookParseError('an Infobip delivery report must be a JSON object', '');
+  const results = body.results;
+  if (!Array.isArray(results)) throw new WebhookParseError('"results" must be an array of reports', 'results');
+  return results.map((entry: unknown, i) => readResult(entry, `results[${i}]`));
+}
+
+/** Group, status id and name `simulate` sends for each normalized type (Infobip's response codes). */
+const SAMPLE_STATUS = {
+  'sms.queued': { groupId: 1, groupName: 'PENDING', id: 7, name: 'PENDING_ENROUTE', description: 'Message sent to next instance' },
+  'sms.sent': { groupId: 3, groupName: 'DELIVERED', id: 2, name: 'DELIVERED_TO_OPERATOR', description: 'Message delivered to operator' },
+  'sms.delivered': { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' },
+  'sms.undelivered': { groupId: 2, groupName: 'UNDELIVERABLE', id: 9, name: 'UNDELIVERABLE_NOT_DELIVERED', description: 'Message sent not delivered' },
+  'sms.failed': { groupId: 5, groupName: 'REJECTED', id: 6, name: 'REJECTED_NETWORK', description: 'Network is forbidden' },
+  'sms.unknown': { groupId: 9, groupName: 'TELEPORTED', id: 99, name: 'TELEPORTED', description: 'Not an Infobip status' },
+} as const satisfies Partial<Record<SmsEventType, Record<string, string | number>>>;
+
+const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false };
+
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+/** `yyyy-MM-dd'T'HH:mm:ss.SSS+0000`, as Infobip writes times. */
+function infobipTime(date: Date): string {
+  return date.toISOString().replace('Z', '+0000');
+}
+
+export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
+  name: 'infobip',
+  displayName: 'Infobip',
+  channel: 'sms',
+  docsUrl: 'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  extraTypes: ['sms.sent'],
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
+  verify(req: WebhookRequest, settings: CredentialsSettings): void {
+    verifyCredentials(req, settings);
+  },
+  parse,
+  testing: {
+    ...credentialsTesting(),
+    sample({ type, recipient, now, overrides }) {
+      const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
+      if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      const callbackData = new URLSearchParams();
+      for (const [key, value] of Object.entries(overrides ?? {})) callbackData.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      const result = {
+        bulkId: `BULK-${randomBytes(6).toString('hex')}`,
+        messageId: randomUUID(),
+        to: recipient.replace(/^\+/, ''),
+        sentAt: infobipTime(new Date(now.getTime() - 2000)),
+        doneAt: infobipTime(now),
+        smsCount: 1,
+        ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
+        price: { pricePerMessage: 0.01, currency: 'EUR' },
+        status,
+        error: NO_ERROR,
+      };
+      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
+    },
+  },
+});

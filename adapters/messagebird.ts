@@ -1,0 +1,249 @@
+/**
+ * MessageBird (legacy SMS API) status reports, SMS. Bird's newer platform uses another webhook system: not covered.
+ *
+ * Payload:  https://developers.messagebird.com/api/sms-messaging/
+ *           https://docs.bird.com/connectivity-platform/getting-started/receiving-delivery-reports-dlrs
+ *           https://docs.bird.com/connectivity-platform/troubleshooting/i-am-missing-my-delivery-reports
+ * Security: github.com/messagebird/messagebird-nodejs `lib/webhook-signature-jwt.js` (+ `lib/testdata/`)
+ *
+ * Verification: `MessageBird-Signature-JWT` = HS256/384/512 JWT under the signing key, with the
+ * full URL's SHA-256 (`url_hash`), the body's (`payload_hash`, when there is one), a 60 s
+ * nbf/exp window and a `jti` (src/verify/messagebird-jwt.ts).
+ *
+ * Quirks:
+ * - Status reports are GET requests: everything is in the query string, the body is empty, so
+ *   `supports.signsBody` is false (a body, if one ever comes, is still checked via payload_hash).
+ * - The URL is signed, query included, so `req.url` must be exactly the URL MessageBird calls:
+ *   the source's `publicUrl` (or `server.publicUrl`) plus the raw received query.
+ * - MessageBird sends status reports only for messages sent with a `reference`
+ *   (support article above). The reference doubles as our metadata channel: a URL-encoded
+ *   `distinct_user_id=…&distinct_feature=…` reference carries the overrides. `distinct_*`
+ *   parameters of a per-message `reportUrl` (echoed in the query) work too and win.
+ * - `statusDatetime` is RFC 3339 with an offset; its `+` sometimes arrives unencoded and so
+ *   decodes as a space (messagebird-nodejs `lib/signature.js` repairs it the same way).
+ * - `recipient` is an MSISDN without `+` (`31612345678`); the core adds it.
+ * - `jti` is per request, not per event: it is the replay key (recorded once acknowledged), while
+ *   de-duplication hashes id + status + recipient + statusDatetime (PROVIDERS.md §14).
+ * - The deprecated `MessageBird-Signature` + `MessageBird-Request-Timestamp` HMAC scheme is not
+ *   supported: it is replaced by the JWT in every current SDK.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { readForm } from '../src/body/read-form';
+import { optionalString } from '../src/body/read-json';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { header, type WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { requireHeader } from '../src/verify/primitives';
+import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
+
+const SIGNATURE_HEADER = 'MessageBird-Signature-JWT';
+
+/** Clock skew allowed around the token's nbf/exp, as messagebird-nodejs's `clockTolerance`. */
+export const DEFAULT_TOLERANCE_SECONDS = 5;
+
+/** `status` → normalized type (every value the SMS API documents for a recipient). */
+const EVENT_MAP = {
+  scheduled: 'sms.queued', // waiting for its scheduledDatetime
+  sent: 'sms.sent', // handed to the carrier
+  buffered: 'sms.queued', // the carrier holds it (handset unreachable); as sms.sent it would count "sent" twice
+  delivered: 'sms.delivered',
+  expired: 'sms.undelivered', // validity ran out before delivery (PROVIDERS.md: → failed)
+  delivery_failed: 'sms.undelivered', // the carrier reported failure; statusReason/statusErrorCode say why
+} as const satisfies EventMap;
+
+type MessageBirdStatus = keyof typeof EVENT_MAP;
+
+/** Query parameters copied to `details` (→ Distinct metadata). Price and `ported` are left out. */
+const DETAIL_PARAMS = {
+  statusReason: 'statusReason', // e.g. "successfully delivered", "unknown subscriber"
+  statusErrorCode: 'errorCode', // carrier error code, only when the carrier gave one
+  mccmnc: 'mccmnc',
+} as const;
+
+/** The per-message override keys (DESIGN §3.3), in the reference or as query parameters. */
+const OVERRIDE_PARAMS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+const settingsSchema = z
+  .object({
+    /** Dashboard → Developers → API access → signing key (a list while rotating). */
+    signingKey: rotatableSecret,
+    /** Seconds of clock skew accepted around the token's nbf/exp; 0 disables the time check. */
+    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
+  })
+  .strict();
+
+/** Parsed MessageBird source settings (secrets inside: never log). */
+export type MessageBirdSettings = z.output<typeof settingsSchema>;
+
+/**
+ * Proves a request comes from MessageBird.
+ * @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `signature_mismatch`,
+ *   `timestamp_out_of_tolerance` or `replayed`
+ */
+function verify(req: WebhookRequest, settings: MessageBirdSettings, ctx: VerifyContext): VerifyResult {
+  const token = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
+  const claims = verifyMessageBirdJwt(token, settings.signingKey, {
+    url: req.url,
+    body: req.rawBody,
+    now: req.receivedAt,
+    toleranceSeconds: settings.toleranceSeconds,
+  });
+  const replayKey = `messagebird:${claims.jti}`;
+  // Security: a token is single-use; the pipeline records it once the request is acknowledged.
+  if (ctx.replayCache.has(replayKey, req.receivedAt.getTime())) {
+    throw new WebhookVerificationError('replayed', 'this MessageBird signature token (jti) was already accepted');
+  }
+  return { replayKey };
+}
+
+/** RFC 3339 → ISO; repairs a `+` offset that arrived unencoded and decoded as a space. */
+function isoFromStatusDatetime(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return isoFromString(value.trim().replace(/(T\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}:?\d{2})$/, '$1+$2'));
+}
+
+function overridesFrom(params: Readonly<Record<string, string>>): EventOverrides {
+  const overrides: EventOverrides = {};
+  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
+    const value = Object.prototype.hasOwnProperty.call(params, param) ? params[param]?.trim() : undefined;
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+/** Overrides from the reference (URL-encoded form) and the query; the query's own params win. */
+function readOverrides(query: Readonly<Record<string, string>>, reference: string | undefined): { overrides: EventOverrides; fromReference: boolean } {
+  const fromRef = reference !== undefined && reference.includes('=') ? overridesFrom(readForm(reference).fields) : {};
+  return { overrides: { ...fromRef, ...overridesFrom(query) }, fromReference: Object.keys(fromRef).length > 0 };
+}
+
+/** @throws WebhookParseError naming the missing parameter (`id`, `status`) */
+function parse(req: WebhookRequest): EventDraft[] {
+  const form = readForm(req.query);
+  const params: Record<string, unknown> = { ...form.fields };
+  const id = optionalString(params, 'id');
+  if (id === undefined) throw new WebhookParseError('"id" is required in the status report query', 'id');
+  const status = optionalString(params, 'status');
+  if (status === undefined) throw new WebhookParseError('"status" is required in the status report query', 'status');
+  const reference = optionalString(params, 'reference');
+  const { overrides, fromReference } = readOverrides(form.fields, reference);
+  const details: EventDetails = {};
+  for (const [param, key] of Object.entries(DETAIL_PARAMS)) {
+    const value = optionalString(params, param)?.trim();
+    if (value) details[key] = value;
+  }
+  // A plain reference is the sender's own id: worth keeping. One carrying overrides is already read.
+  if (reference !== undefined && !fromReference) details.reference = reference;
+  const phone = optionalString(params, 'recipient');
+  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
+  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
+  return [
+    {
+      type: mapEventType(EVENT_MAP, status, 'sms'),
+      providerEvent: status,
+      occurredAt: isoFromStatusDatetime(optionalString(params, 'statusDatetime')),
+      messageId: id,
+      providerEventId: null,
+      ...(phone !== undefined ? { phone } : {}),
+      overrides,
+      details,
+      raw,
+    },
+  ];
+}
+
+/** The status `simulate` sends for each normalized type. */
+const SAMPLE_STATUS = {
+  'sms.queued': 'buffered',
+  'sms.sent': 'sent',
+  'sms.delivered': 'delivered',
+  'sms.undelivered': 'delivery_failed',
+  'sms.failed': 'delivery_failed',
+  'sms.unknown': 'teleported',
+} as const satisfies Partial<Record<SmsEventType, string>>;
+
+/** statusReason / statusErrorCode per sample status (MessageBird's documented reasons). */
+const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: string; statusErrorCode?: string }>>> = {
+  sent: { statusReason: 'successfully sent' },
+  delivered: { statusReason: 'successfully delivered' },
+  buffered: { statusReason: 'pending DLR' },
+  delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
+};
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+function withoutSignature(headers: Record<string, string>): Record<string, string> {
+  const drop = SIGNATURE_HEADER.toLowerCase();
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
+}
+
+/** RFC 3339 with an explicit +00:00 offset, as MessageBird writes statusDatetime. */
+function rfc3339(now: Date): string {
+  return `${now.toISOString().slice(0, 19)}+00:00`;
+}
+
+export const adapter = defineAdapter<MessageBirdSettings, string>({
+  name: 'messagebird',
+  displayName: 'MessageBird',
+  channel: 'sms',
+  docsUrl: 'https://developers.messagebird.com/api/sms-messaging/',
+  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: true, batch: false },
+  methods: ['GET'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  verify,
+  parse,
+  testing: {
+    createCredentials() {
+      const key = randomBytes(32).toString('hex');
+      return { options: { signingKey: key }, signer: key };
+    },
+    /** Signs URL (and body, when there is one) as MessageBird does, at `now`. */
+    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
+      const token = signMessageBirdJwt(signer, { url: req.url, body: req.body }, now);
+      return { ...req, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: token } };
+    },
+    sample({ type, recipient, now, overrides }) {
+      const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type) ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS] : undefined;
+      if (!status) throw new Error(`MessageBird has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      const reference = new URLSearchParams();
+      for (const [key, value] of Object.entries(overrides ?? {})) reference.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      // Parameter order as in MessageBird's documented example; status reports need a reference at all.
+      const query = new URLSearchParams();
+      query.set('id', randomBytes(16).toString('hex'));
+      query.set('reference', reference.toString() || `ref_${randomBytes(4).toString('hex')}`);
+      query.set('recipient', recipient.replace(/^\+/, ''));
+      query.set('status', status);
+      const reason = Object.prototype.hasOwnProperty.call(SAMPLE_REASON, status) ? SAMPLE_REASON[status as MessageBirdStatus] : undefined;
+      if (reason) {
+        query.set('statusReason', reason.statusReason);
+        if (reason.statusErrorCode) query.set('statusErrorCode', reason.statusErrorCode);
+      }
+      query.set('statusDatetime', rfc3339(now));
+      return { headers: {}, body: Buffer.alloc(0), query: query.toString() };
+    },
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutSignature(req.headers) };
+    },
+    secretKey: 'signingKey',
+    signerFromOptions(options: Record<string, unknown>): string | undefined {
+      const key = options.signingKey;
+      const first: unknown = Array.isArray(key) ? key[0] : key;
+      return typeof first === 'string' && first !== '' ? first : undefined;
+    },
+  },
+});

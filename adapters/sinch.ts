@@ -1,0 +1,283 @@
+/**
+ * Sinch SMS REST API delivery report callbacks, SMS.
+ *
+ * Payload:  https://developers.sinch.com/docs/sms/api-reference/sms/tag/Delivery-reports/
+ *           https://developers.sinch.com/docs/sms/api-reference/sms/tag/Webhooks/
+ *           Sinch Node SDK `Sms.RecipientDeliveryReport` / `Sms.DeliveryReport`
+ *           (https://developers.sinch.com/sdk/sinch-sdk-node/1.5.0/interfaces/Sms.RecipientDeliveryReport.html)
+ * Security: the Webhooks page above: no request signature; Basic auth, OAuth 2.0, mutual TLS or
+ *           AWS SNS are provisioned through the account manager.
+ * Retries:  5xx and 429 retried (5 s, doubling, last at ~22 h 45 min); other 4xx not retried.
+ *
+ * Verification: none by Sinch; credentials only (`basicAuth` and/or `headerToken`,
+ * src/verify/credentials.ts), so `supports.credentialsOnly` is true and the source refuses to start
+ * without them unless marked `insecure: true`.
+ *
+ * Quirks:
+ * - Three shapes on one URL, told apart by `type`: `delivery_report_sms` (summary/full: one callback
+ *   per batch once every message is final, `statuses[{code,status,count,recipients}]`),
+ *   `recipient_delivery_report_sms` (per_recipient: one callback per status change) and the `_mms`
+ *   twins. One draft per recipient; a summary report lists no recipients, so it yields one draft per
+ *   status without a phone (Distinct then needs `distinct_user_id` from `client_reference`). A batch
+ *   draft's `raw` is its `statuses[]` entry (the batch id is its `messageId`).
+ * - Batch reports carry no time: `occurredAt` is null (receipt time is used). Recipient reports
+ *   carry `at` (when Sinch created the report); the SMSC's own `operator_status_at` goes to details.
+ * - `code` is a number in current docs and SDKs, a string ("0") in older examples: both are read.
+ * - Status names are Title case in the docs (`Delivered`) but upper case in some SDK fixtures;
+ *   they are matched case-insensitively and `providerEvent` keeps the spelling received.
+ * - `client_reference` (set per batch) is the metadata channel: a URL-encoded
+ *   `distinct_user_id=…&distinct_feature=…`. It belongs to the batch, so a batch sent to several
+ *   users carries one user id for all of them: send one batch per user when using it.
+ * - Inbound messages (`mo_text`, `mo_binary`, `mo_media`) posted here by a shared callback URL are
+ *   acknowledged as `sms.received` (customer = `from`) and ignored by default.
+ * - An unknown `type` is one `sms.unknown` draft, never an error (Sinch adds report types).
+ */
+import { randomBytes } from 'node:crypto';
+import { readForm } from '../src/body/read-form';
+import { isObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import {
+  credentialsSettings,
+  credentialsTesting,
+  verifyCredentials,
+  type CredentialsSettings,
+  type CredentialsSigner,
+} from '../src/verify/credentials';
+
+/** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
+const EVENT_MAP = {
+  Queued: 'sms.queued', // intermediate: waiting for the account's rate
+  Dispatched: 'sms.sent', // intermediate: accepted for delivery by the SMSC
+  Aborted: 'sms.failed', // final: aborted before reaching the SMSC
+  Rejected: 'sms.failed', // final: rejected by the SMSC
+  Cancelled: 'sms.unknown', // final: cancelled by the sender before the SMSC, a choice rather than a failure
+  Delivered: 'sms.delivered',
+  Failed: 'sms.undelivered', // final: failed to be delivered; `code` says why
+  Expired: 'sms.undelivered', // final: validity ran out
+  Deleted: 'sms.undelivered', // final: deleted by a remote SMSC (invalid MSISDN, opted-out subscriber)
+  Unknown: 'sms.unknown', // final: the operator never said
+} as const satisfies EventMap;
+
+type SinchStatus = keyof typeof EVENT_MAP;
+
+/** Case-insensitive lookup of a received status. */
+const STATUS_BY_LOWER: ReadonlyMap<string, SinchStatus> = new Map(
+  (Object.keys(EVENT_MAP) as SinchStatus[]).map((s) => [s.toLowerCase(), s]),
+);
+
+/** Callback `type` → shape. `_mms` twins have the same fields. */
+const REPORT_SHAPES: Readonly<Record<string, 'batch' | 'recipient' | 'inbound'>> = {
+  delivery_report_sms: 'batch',
+  delivery_report_mms: 'batch',
+  recipient_delivery_report_sms: 'recipient',
+  recipient_delivery_report_mms: 'recipient',
+  mo_text: 'inbound',
+  mo_binary: 'inbound',
+  mo_media: 'inbound',
+};
+
+/** The per-message override keys (DESIGN §3.3), URL-encoded in `client_reference`. */
+const OVERRIDE_PARAMS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+const settingsSchema = credentialsSettings('sinch');
+
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function statusType(status: string): EventType {
+  return mapEventType(EVENT_MAP, STATUS_BY_LOWER.get(status.toLowerCase()), 'sms');
+}
+
+/** Overrides from a `client_reference` written as a URL-encoded form; any other reference gives none. */
+function readOverrides(reference: string | undefined): EventOverrides {
+  const overrides: EventOverrides = {};
+  if (reference === undefined || !reference.includes('=')) return overrides;
+  const fields = readForm(reference).fields;
+  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
+    const value = own(fields, param)?.trim();
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+/** Details common to every draft of a report: a plain (non-override) client_reference is kept. */
+function baseDetails(body: Record<string, unknown>, overrides: EventOverrides): EventDetails {
+  const details: EventDetails = {};
+  const reference = optionalString(body, 'client_reference');
+  if (reference !== undefined && Object.keys(overrides).length === 0) details.clientReference = reference;
+  return details;
+}
+
+function codeOf(obj: Record<string, unknown>): number | undefined {
+  const code = optionalString(obj, 'code');
+  return code !== undefined && /^\d+$/.test(code) ? Number(code) : undefined;
+}
+
+function recipientReport(body: Record<string, unknown>): EventDraft[] {
+  const batchId = requiredString(body, 'batch_id', '');
+  const status = requiredString(body, 'status', '');
+  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const details = baseDetails(body, overrides);
+  const code = codeOf(body);
+  if (code !== undefined) details.code = code;
+  const message = optionalString(body, 'status_message');
+  if (message) details.statusMessage = message;
+  const operatorAt = isoFromString(body.operator_status_at);
+  if (operatorAt) details.operatorStatusAt = operatorAt;
+  const operator = optionalString(body, 'operator');
+  if (operator) details.operator = operator;
+  const phone = optionalString(body, 'recipient');
+  return [
+    {
+      type: statusType(status),
+      providerEvent: status,
+      occurredAt: isoFromString(body.at),
+      messageId: batchId,
+      providerEventId: null,
+      ...(phone !== undefined ? { phone } : {}),
+      overrides,
+      details,
+      raw: body,
+    },
+  ];
+}
+
+function batchReport(body: Record<string, unknown>): EventDraft[] {
+  const batchId = requiredString(body, 'batch_id', '');
+  const statuses = body.statuses;
+  if (!Array.isArray(statuses)) throw new WebhookParseError('"statuses" must be an array', 'statuses');
+  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const drafts: EventDraft[] = [];
+  statuses.forEach((entry: unknown, i) => {
+    const path = `statuses[${i}]`;
+    if (!isObject(entry)) throw new WebhookParseError('must be an object', path);
+    const status = requiredString(entry, 'status', path);
+    const details = baseDetails(body, overrides);
+    const code = codeOf(entry);
+    if (code !== undefined) details.code = code;
+    const recipients = entry.recipients;
+    if (recipients !== undefined && !Array.isArray(recipients)) throw new WebhookParseError('must be an array of MSISDNs', `${path}.recipients`);
+    const phones = (recipients ?? []).filter((r): r is string => typeof r === 'string' && r !== '');
+    // A summary report names no recipients: one draft per status, carrying how many it covers.
+    if (phones.length === 0) {
+      const count = countOf(entry);
+      if (count !== undefined) details.count = count;
+    }
+    const base = { type: statusType(status), providerEvent: status, occurredAt: null, messageId: batchId, providerEventId: null, raw: entry };
+    if (phones.length === 0) drafts.push({ ...base, overrides: { ...overrides }, details });
+    for (const phone of phones) drafts.push({ ...base, phone, overrides: { ...overrides }, details: { ...details } });
+  });
+  return drafts;
+}
+
+function countOf(entry: Record<string, unknown>): number | undefined {
+  return typeof entry.count === 'number' && Number.isInteger(entry.count) ? entry.count : undefined;
+}
+
+/** An inbound message on the callback URL: acknowledged, customer = `from`. */
+function inbound(body: Record<string, unknown>, type: string): EventDraft[] {
+  const phone = optionalString(body, 'from');
+  return [
+    {
+      type: 'sms.received',
+      providerEvent: type,
+      occurredAt: isoFromString(body.received_at),
+      messageId: optionalString(body, 'id') ?? null,
+      providerEventId: null,
+      ...(phone !== undefined ? { phone } : {}),
+      overrides: {},
+      details: {},
+      raw: body,
+    },
+  ];
+}
+
+/** @throws WebhookParseError naming the path of the problem (`type`, `batch_id`, `statuses[2].status`…) */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJson(req.rawBody);
+  if (!isObject(body)) throw new WebhookParseError('a Sinch callback must be a JSON object');
+  const type = requiredString(body, 'type', '');
+  const shape = own(REPORT_SHAPES, type);
+  if (shape === 'batch') return batchReport(body);
+  if (shape === 'recipient') return recipientReport(body);
+  if (shape === 'inbound') return inbound(body, type);
+  return [
+    {
+      type: 'sms.unknown',
+      providerEvent: type,
+      occurredAt: null,
+      messageId: optionalString(body, 'batch_id') ?? optionalString(body, 'id') ?? null,
+      providerEventId: null,
+      overrides: {},
+      details: {},
+      raw: body,
+    },
+  ];
+}
+
+/** The status `simulate` sends for each normalized type (a per-recipient report). */
+const SAMPLE_STATUS = {
+  'sms.queued': 'Queued',
+  'sms.sent': 'Dispatched',
+  'sms.delivered': 'Delivered',
+  'sms.undelivered': 'Failed',
+  'sms.failed': 'Rejected',
+  'sms.unknown': 'Unknown',
+} as const satisfies Partial<Record<SmsEventType, SinchStatus>>;
+
+/** Detailed codes of the samples, as in Sinch's examples (0 delivered, 400 queued, 401 dispatched, 11 in its SDKs' Failed report). */
+const SAMPLE_CODE: Readonly<Record<string, number>> = { Queued: 400, Dispatched: 401, Delivered: 0, Failed: 11 };
+
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
+  name: 'sinch',
+  displayName: 'Sinch',
+  channel: 'sms',
+  docsUrl: 'https://developers.sinch.com/docs/sms/api-reference/sms/tag/Delivery-reports/',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  extraTypes: ['sms.received'],
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
+  verify(req: WebhookRequest, settings: CredentialsSettings): void {
+    verifyCredentials(req, settings);
+  },
+  parse,
+  testing: {
+    ...credentialsTesting(),
+    sample({ type, recipient, now, overrides }) {
+      const status = own<SinchStatus>(SAMPLE_STATUS, type);
+      if (!status) throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      const reference = new URLSearchParams();
+      for (const [key, value] of Object.entries(overrides ?? {})) reference.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      const at = now.toISOString();
+      const body = {
+        type: 'recipient_delivery_report_sms',
+        batch_id: randomBytes(13).toString('hex').toUpperCase().slice(0, 26),
+        recipient: recipient.replace(/^\+/, ''),
+        code: SAMPLE_CODE[status] ?? 0,
+        status,
+        at,
+        ...(status === 'Delivered' || status === 'Failed' ? { operator_status_at: `${at.slice(0, 17)}00Z` } : {}),
+        ...(reference.size > 0 ? { client_reference: reference.toString() } : {}),
+      };
+      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+    },
+  },
+});

@@ -1,0 +1,223 @@
+/**
+ * Sinch quirks the shared conformance suite does not cover: credentials-only configuration, the
+ * three callback shapes (batch summary/full, per recipient, inbound), one draft per recipient, and
+ * the real HTTP path with basic auth.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { adapter } from '../../adapters/sinch';
+import { buildConfig } from '../../src/config/load';
+import { ConfigurationError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { silentLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { Pipeline } from '../../src/pipeline/pipeline';
+import { createQueue } from '../../src/queue/create-queue';
+import type { Queue } from '../../src/queue/queue';
+import { createApp } from '../../src/runtime/express-app';
+import { basicAuthorization } from '../../src/verify/credentials';
+import { ReplayCache } from '../../src/verify/primitives';
+import { tempDir } from '../helpers/app';
+import { toWebhookRequest } from '../helpers/fixtures';
+
+const NOW = new Date('2026-04-27T13:40:00Z');
+const URL_ = 'https://hooks.example.com/webhooks/sinch';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function parseBody(body: unknown) {
+  return adapter.parse(toWebhookRequest({ method: 'POST', url: URL_, headers: JSON_HEADERS, body: Buffer.from(JSON.stringify(body)) }, NOW));
+}
+
+function parseError(body: unknown): WebhookParseError {
+  try {
+    parseBody(body);
+  } catch (err) {
+    if (err instanceof WebhookParseError) return err;
+    throw err;
+  }
+  throw new Error('expected a WebhookParseError');
+}
+
+function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
+  return {
+    distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
+    server: { port: 0, host: '127.0.0.1' },
+    queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
+    log: { level: 'silent' },
+    sources: { sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } },
+  };
+}
+
+describe('configuration: Sinch signs nothing', () => {
+  test('a source without basicAuth or headerToken does not start, and says why', () => {
+    expect(() => buildConfig(sourceDoc({}), {}, null, [adapter])).toThrow(ConfigurationError);
+    expect(() => buildConfig(sourceDoc({}), {}, null, [adapter])).toThrow(/sinch signs nothing: configure basicAuth and\/or headerToken, or mark the source insecure: true/);
+  });
+
+  test('insecure: true starts without credentials; basicAuth or headerToken start it normally', () => {
+    expect(buildConfig(sourceDoc({ insecure: true }), {}, null, [adapter]).sources.get('sinch')!.insecure).toBe(true);
+    expect(buildConfig(sourceDoc({ basicAuth: 'sinch:secret' }), {}, null, [adapter]).sources.get('sinch')).toBeDefined();
+    expect(buildConfig(sourceDoc({ headerToken: { header: 'X-Sinch-Token', value: 't' } }), {}, null, [adapter]).sources.get('sinch')).toBeDefined();
+    expect(adapter.supports.credentialsOnly).toBe(true);
+  });
+
+  test('sms.received (inbound on the callback URL) is an emitted type the configuration can map', () => {
+    const source = buildConfig(sourceDoc({ basicAuth: 'sinch:secret' }), {}, null, [adapter]).sources.get('sinch')!;
+    expect(Object.keys(source.actions)).toEqual(expect.arrayContaining(['sms.received', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed']));
+  });
+});
+
+describe('verify(): basic auth and header token', () => {
+  const settings = adapter.settingsSchema.parse({ basicAuth: ['old:one', 'sinch:s3cret:with:colons'], headerToken: { header: 'X-Sinch-Token', value: 'tok' } });
+  const verdict = async (headers: Record<string, string>): Promise<VerificationReason | 'ok'> => {
+    try {
+      await adapter.verify(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from('{}') }, NOW), settings, { replayCache: new ReplayCache(1) });
+      return 'ok';
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) return err.reason;
+      throw err;
+    }
+  };
+
+  test('both configured credentials are required; a password may contain colons; rotation accepts the old pair', async () => {
+    expect(await verdict({ authorization: basicAuthorization('sinch:s3cret:with:colons'), 'x-sinch-token': 'tok' })).toBe('ok');
+    expect(await verdict({ authorization: basicAuthorization('old:one'), 'x-sinch-token': 'tok' })).toBe('ok');
+    expect(await verdict({ authorization: basicAuthorization('sinch:wrong'), 'x-sinch-token': 'tok' })).toBe('bad_credentials');
+    expect(await verdict({ authorization: basicAuthorization('sinch:s3cret:with:colons'), 'x-sinch-token': 'nope' })).toBe('bad_credentials');
+    expect(await verdict({ 'x-sinch-token': 'tok' })).toBe('missing_signature');
+    expect(await verdict({ authorization: basicAuthorization('sinch:s3cret:with:colons') })).toBe('missing_signature');
+  });
+});
+
+describe('parse(): Sinch quirks', () => {
+  const BATCH = '01HZX3K9W5Q7R2T4V6Y8A0C2E4';
+
+  test('a full report gives one draft per recipient, in order, each with its own status code and the shared overrides', () => {
+    const drafts = parseBody({
+      type: 'delivery_report_sms',
+      batch_id: BATCH,
+      total_message_count: 3,
+      client_reference: 'distinct_feature=registration_sms',
+      statuses: [
+        { code: 0, status: 'Delivered', count: 2, recipients: ['447700900123', '447700900124'] },
+        { code: 11, status: 'Failed', count: 1, recipients: ['447700900125'] },
+      ],
+    });
+    expect(drafts.map((d) => [d.phone, d.type, d.details.code, d.overrides.feature])).toEqual([
+      ['447700900123', 'sms.delivered', 0, 'registration_sms'],
+      ['447700900124', 'sms.delivered', 0, 'registration_sms'],
+      ['447700900125', 'sms.undelivered', 11, 'registration_sms'],
+    ]);
+    expect(drafts.every((d) => d.occurredAt === null && d.messageId === BATCH)).toBe(true);
+    // Each draft owns its objects: mutating one cannot leak into another.
+    drafts[0]!.overrides.userId = 'x';
+    expect(drafts[1]!.overrides.userId).toBeUndefined();
+    expect(drafts[2]!.raw).toEqual({ code: 11, status: 'Failed', count: 1, recipients: ['447700900125'] });
+  });
+
+  test('a summary report (no recipients) gives one phone-less draft per status carrying the count and the user override', () => {
+    const drafts = parseBody({
+      type: 'delivery_report_sms',
+      batch_id: BATCH,
+      total_message_count: 1,
+      client_reference: 'distinct_user_id=u_1',
+      statuses: [{ code: 0, status: 'Delivered', count: 1 }],
+    });
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]).toMatchObject({ type: 'sms.delivered', overrides: { userId: 'u_1' }, details: { code: 0, count: 1 } });
+    expect(drafts[0]!.phone).toBeUndefined();
+  });
+
+  test('status is matched case-insensitively; code as a string or a number; times keep their fraction', () => {
+    const [a] = parseBody({ type: 'recipient_delivery_report_sms', batch_id: BATCH, recipient: '447700900123', code: '0', status: 'delivered', at: '2026-04-27T13:35:00.1Z' });
+    expect(a).toMatchObject({ type: 'sms.delivered', providerEvent: 'delivered', occurredAt: '2026-04-27T13:35:00.1Z', details: { code: 0 } });
+    const [b] = parseBody({ type: 'recipient_delivery_report_mms', batch_id: BATCH, recipient: '447700900123', code: 401, status: 'DISPATCHED', at: 'garbage' });
+    expect(b).toMatchObject({ type: 'sms.sent', occurredAt: null, details: { code: 401 } });
+  });
+
+  test('a plain client_reference is kept as a detail; one carrying overrides is not repeated', () => {
+    const base = { type: 'recipient_delivery_report_sms', batch_id: BATCH, recipient: '447700900123', code: 0, status: 'Delivered', at: '2026-04-27T13:35:00Z' };
+    expect(parseBody({ ...base, client_reference: 'order-7' })[0]!.details.clientReference).toBe('order-7');
+    const [d] = parseBody({ ...base, client_reference: 'distinct_user_id=%20u_2%20&distinct_experience_id=' });
+    expect(d!.overrides).toEqual({ userId: 'u_2' });
+    expect(d!.details.clientReference).toBeUndefined();
+  });
+
+  test('inbound mo_text: sms.received from the sender; unknown types: sms.unknown, never an error', () => {
+    expect(parseBody({ type: 'mo_binary', id: 'm1', from: '447700900123', to: '12345', body: 'AAE=' })[0]).toMatchObject({ type: 'sms.received', phone: '447700900123', messageId: 'm1' });
+    expect(parseBody({ type: 'something_new' })[0]).toMatchObject({ type: 'sms.unknown', providerEvent: 'something_new', messageId: null });
+  });
+
+  test('malformed reports name the path of the problem', () => {
+    expect(parseError({ type: 'delivery_report_sms', batch_id: BATCH, statuses: [{ status: 'Delivered' }, { code: 0 }] }).path).toBe('statuses[1].status');
+    expect(parseError({ type: 'delivery_report_sms', batch_id: BATCH, statuses: [{ status: 'Delivered', recipients: 'x' }] }).path).toBe('statuses[0].recipients');
+    expect(parseError({ type: 'delivery_report_sms', batch_id: BATCH, statuses: [7] }).path).toBe('statuses[0]');
+    expect(parseError({ type: 'recipient_delivery_report_sms', batch_id: BATCH }).path).toBe('status');
+    expect(parseError({ batch_id: BATCH, type: '' }).path).toBe('type');
+  });
+
+  test('sample(): a per-recipient report with the overrides in client_reference round-trips through parse', () => {
+    const sample = adapter.testing.sample({ type: 'sms.failed', recipient: '+447700900123', now: NOW, overrides: { userId: 'u_9' } });
+    const [d] = adapter.parse(toWebhookRequest({ method: 'POST', url: URL_, headers: sample.headers, body: sample.body }, NOW));
+    expect(d).toMatchObject({ type: 'sms.failed', providerEvent: 'Rejected', phone: '447700900123', occurredAt: '2026-04-27T13:40:00.000Z', overrides: { userId: 'u_9' } });
+    expect(() => adapter.testing.sample({ type: 'sms.received', recipient: '+447700900123', now: NOW })).toThrow(/Sinch has no status/);
+  });
+});
+
+describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
+  const creds = adapter.testing.createCredentials();
+  let queue: Queue;
+  let server: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    const config = buildConfig(sourceDoc(creds.options), {}, null, [adapter]);
+    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const logger = silentLogger();
+    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queue.close();
+  });
+
+  const report = {
+    type: 'delivery_report_sms',
+    batch_id: '01HZX3K9W5Q7R2T4V6Y8A0C2E4',
+    total_message_count: 3,
+    statuses: [
+      { code: 0, status: 'Delivered', count: 2, recipients: ['447700900123', '447700900124'] },
+      { code: 400, status: 'Queued', count: 1, recipients: ['447700900125'] },
+    ],
+  };
+
+  test('a full report with basic auth: two deliveries queued, the Queued one ignored; a re-sent report is all duplicates', async () => {
+    const headers = { ...JSON_HEADERS, authorization: basicAuthorization(String(creds.signer.basicAuth)) };
+    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers, body: JSON.stringify(report) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
+    const again = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers, body: JSON.stringify(report) });
+    expect(await again.json()).toMatchObject({ received: 3, queued: 0, duplicates: 2 });
+    const leases = await queue.claim(10);
+    expect(leases.map((l) => l.message.event.phone).sort()).toEqual(['+447700900123', '+447700900124']);
+  });
+
+  test('without credentials or with wrong ones: 401 (Sinch does not retry 4xx), never 403', async () => {
+    const none = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(report) });
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ reason: 'missing_signature' });
+    const wrong = await fetch(`${origin}/webhooks/sinch`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, authorization: basicAuthorization('sinch:guess') },
+      body: JSON.stringify(report),
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ reason: 'bad_credentials' });
+  });
+});
