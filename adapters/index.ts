@@ -6,11 +6,26 @@ import type { AnyAdapter } from '../src/core/adapter';
 import { adapter as infobip } from './infobip';
 import { adapter as mailgun } from './mailgun';
 import { adapter as messagebird } from './messagebird';
+import { adapter as plivo } from './plivo';
 import { adapter as sendgrid } from './sendgrid';
 import { adapter as sinch } from './sinch';
+import { adapter as telnyx } from './telnyx';
 import { adapter as twilio } from './twilio';
+import { adapter as vonage } from './vonage';
 
-export const ADAPTERS: readonly AnyAdapter[] = [sendgrid, twilio, mailgun, messagebird, sinch, infobip];
+export const ADAPTERS: readonly AnyAdapter[] = [
+  // e-mail
+  sendgrid,
+  mailgun,
+  // SMS
+  twilio,
+  vonage,
+  plivo,
+  telnyx,
+  messagebird,
+  sinch,
+  infobip,
+];
 
 const BY_NAME = new Map(ADAPTERS.map((a) => [a.name, a]));
 

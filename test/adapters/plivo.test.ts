@@ -1,0 +1,212 @@
+/**
+ * Plivo quirks the shared conformance suite does not cover. Plivo's SDKs publish no V3 test
+ * vector, so the construction is pinned with strings written out by hand from plivo-node's
+ * `v3Security.js` (and plivo-python's `signature_v3.py`), and the HMAC is recomputed independently
+ * with node:crypto.
+ */
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { adapter } from '../../adapters/plivo';
+import { buildConfig } from '../../src/config/load';
+import type { UnsignedRequest } from '../../src/core/adapter';
+import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { silentLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { Pipeline } from '../../src/pipeline/pipeline';
+import { createQueue } from '../../src/queue/create-queue';
+import type { Queue } from '../../src/queue/queue';
+import { createApp } from '../../src/runtime/express-app';
+import { ReplayCache } from '../../src/verify/primitives';
+import { computePlivoV3Signature, plivoV3BaseString } from '../../src/verify/plivo-signature';
+import { tempDir } from '../helpers/app';
+import { toWebhookRequest } from '../helpers/fixtures';
+
+const NOW = new Date('2026-04-27T13:40:00Z');
+const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4OTA';
+const NONCE = '24725744043720739450';
+const BASE = 'https://hooks.example.com/webhooks/plivo';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const PARAMS = { To: ['14155550123'], MessageUUID: ['5a2c4d2e-6f1b-11ef-9c4b-0242ac120002'], Status: ['delivered'] };
+
+type Settings = Parameters<typeof adapter.verify>[1];
+const settingsFor = (authToken: string | string[] = TOKEN): Settings => adapter.settingsSchema.parse({ authToken });
+
+/** HMAC-SHA256 base64 of `base.nonce`, computed here without the module under test. */
+const independent = (token: string, base: string, nonce = NONCE): string => createHmac('sha256', token).update(`${base}.${nonce}`).digest('base64');
+
+function post(url: string, body: string, signature: string, nonce = NONCE): UnsignedRequest {
+  return { method: 'POST', url, headers: { ...FORM, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce }, body: Buffer.from(body) };
+}
+
+async function verifyReason(req: UnsignedRequest, settings: Settings = settingsFor()): Promise<VerificationReason | 'ok'> {
+  try {
+    await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) });
+    return 'ok';
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return err.reason;
+    throw err;
+  }
+}
+
+const BODY = 'To=14155550123&MessageUUID=5a2c4d2e-6f1b-11ef-9c4b-0242ac120002&Status=delivered';
+
+describe('V3 base string (plivo-node construct_post_url / construct_get_url)', () => {
+  test('POST with query and body: sorted query, ".", then sorted name+value pairs without separators', () => {
+    expect(plivoV3BaseString('POST', `${BASE}?b=2&a=1&a=0`, PARAMS)).toBe(
+      `${BASE}?a=0&a=1&b=2.MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002Statusdelivered` + 'To14155550123',
+    );
+  });
+
+  test('POST without query: a bare "?" before the body pairs, no "."', () => {
+    expect(plivoV3BaseString('POST', BASE, PARAMS)).toBe(`${BASE}?MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`);
+  });
+
+  test('POST with query but no body: the query only; neither parameters: the URL alone', () => {
+    expect(plivoV3BaseString('POST', `${BASE}?distinct_user_id=u_1`, {})).toBe(`${BASE}?distinct_user_id=u_1`);
+    expect(plivoV3BaseString('POST', BASE, {})).toBe(BASE);
+  });
+
+  test('GET: every query parameter sorted, body ignored', () => {
+    expect(plivoV3BaseString('GET', `${BASE}?Status=sent&MessageUUID=m1&distinct_user_id=u_1`, PARAMS)).toBe(`${BASE}?MessageUUID=m1&Status=sent&distinct_user_id=u_1`);
+  });
+
+  test('query values are decoded like querystring.parse (+ is a space, %2B a plus); repeated body values are sorted', () => {
+    expect(plivoV3BaseString('POST', `${BASE}?x=a+b&y=%2B1`, { Z: ['2', '1'] })).toBe(`${BASE}?x=a b&y=+1.Z1Z2`);
+  });
+
+  test('the URL is taken as given: port and trailing slash are signed; the fragment is not', () => {
+    expect(plivoV3BaseString('POST', 'https://hooks.example.com:8443/webhooks/plivo/#x', {})).toBe('https://hooks.example.com:8443/webhooks/plivo/');
+    expect(plivoV3BaseString('POST', 'not a url', {})).toBeNull();
+  });
+
+  test('signature = base64(HMAC-SHA256(authToken, base + "." + nonce)), recomputed independently', () => {
+    const url = `${BASE}?distinct_user_id=u_1`;
+    expect(computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE)).toBe(independent(TOKEN, plivoV3BaseString('POST', url, PARAMS)!));
+    expect(independent(TOKEN, `${BASE}?distinct_user_id=u_1.MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`)).toBe(
+      computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE),
+    );
+  });
+});
+
+describe('verification', () => {
+  const url = `${BASE}?distinct_user_id=u_1`;
+  const good = independent(TOKEN, `${url}.MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`);
+
+  test('a request signed by hand verifies; body order does not matter (params are sorted)', async () => {
+    expect(await verifyReason(post(url, BODY, good))).toBe('ok');
+    expect(await verifyReason(post(url, 'Status=delivered&To=14155550123&MessageUUID=5a2c4d2e-6f1b-11ef-9c4b-0242ac120002', good))).toBe('ok');
+  });
+
+  test('several comma-separated signatures: any one matching is enough', async () => {
+    expect(await verifyReason(post(url, BODY, `${independent('other', 'x')},${good}`))).toBe('ok');
+    expect(await verifyReason(post(url, BODY, `${good}, ${independent('other', 'x')}`))).toBe('ok');
+    expect(await verifyReason(post(url, BODY, `${independent('other', 'x')},${independent('other', 'y')}`))).toBe('signature_mismatch');
+  });
+
+  test('rotation: either token of a list verifies', async () => {
+    expect(await verifyReason(post(url, BODY, good), settingsFor(['old-token', TOKEN]))).toBe('ok');
+    expect(await verifyReason(post(url, BODY, good), settingsFor('old-token'))).toBe('signature_mismatch');
+  });
+
+  test('the URL is strict: another port, a trailing slash, another query or nonce fail', async () => {
+    expect(await verifyReason(post(url.replace('.com/', '.com:443/'), BODY, good))).toBe('signature_mismatch');
+    expect(await verifyReason(post(url.replace('plivo?', 'plivo/?'), BODY, good))).toBe('signature_mismatch');
+    expect(await verifyReason(post(`${BASE}?distinct_user_id=u_2`, BODY, good))).toBe('signature_mismatch');
+    expect(await verifyReason(post(url, BODY, good, '1'))).toBe('signature_mismatch');
+  });
+
+  test('V2-only headers are not accepted (V2 does not sign the body)', async () => {
+    const v2 = createHmac('sha256', TOKEN).update(`${BASE}${NONCE}`).digest('base64');
+    const req: UnsignedRequest = { method: 'POST', url: BASE, headers: { ...FORM, 'x-plivo-signature-v2': v2, 'x-plivo-signature-v2-nonce': NONCE }, body: Buffer.from(BODY) };
+    expect(await verifyReason(req)).toBe('missing_signature');
+  });
+
+  test('a body that is not UTF-8 cannot be Plivo-signed form data', async () => {
+    expect(await verifyReason({ ...post(url, '', good), body: Buffer.from([0x54, 0x6f, 0x3d, 0xff, 0xfe]) })).toBe('signature_mismatch');
+  });
+
+  test('GET callbacks are verified on the query alone', async () => {
+    const getUrl = `${BASE}?distinct_user_id=u_1&MessageUUID=m1&Status=sent&To=14155550123`;
+    const sig = independent(TOKEN, `${BASE}?MessageUUID=m1&Status=sent&To=14155550123&distinct_user_id=u_1`);
+    const req: UnsignedRequest = { method: 'GET', url: getUrl, headers: { 'x-plivo-signature-v3': sig, 'x-plivo-signature-v3-nonce': NONCE }, body: Buffer.alloc(0) };
+    expect(await verifyReason(req)).toBe('ok');
+    expect(await verifyReason({ ...req, url: getUrl.replace('sent', 'delivered') })).toBe('signature_mismatch');
+  });
+});
+
+describe('parsing', () => {
+  const parse = (body: string, query = '') => adapter.parse(toWebhookRequest({ method: 'POST', url: query ? `${BASE}?${query}` : BASE, headers: { ...FORM }, body: Buffer.from(body) }, NOW));
+
+  test('a zone-less DeliveryReportTime is kept in details but never read as UTC', () => {
+    const [d] = parse(`${BODY}&DeliveryReportTime=2026-04-27+13%3A35%3A04.118762`);
+    expect(d).toMatchObject({ occurredAt: null, details: { deliveryReportTime: '2026-04-27 13:35:04.118762' } });
+  });
+
+  test('a time of another status is not used (SentTime on a delivered callback)', () => {
+    expect(parse(`${BODY}&SentTime=2026-04-27+13%3A35%3A00Z`)[0]!.occurredAt).toBeNull();
+  });
+
+  test('overrides come only from the query, never from body parameters of the same name', () => {
+    const [d] = parse(`${BODY}&distinct_user_id=u_body`, 'distinct_user_id=u_query');
+    expect(d!.overrides).toEqual({ userId: 'u_query' });
+    expect(parse(`${BODY}&distinct_user_id=u_body`)[0]!.overrides).toEqual({});
+  });
+
+  test.each(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed', 'sms.unknown'])('sample %s signs, verifies and parses back', async (type) => {
+    const sample = adapter.testing.sample({ type, recipient: '+14155550123', now: NOW, overrides: { userId: 'u_sim' } });
+    const url = `${BASE}?${sample.query}`;
+    const req = adapter.testing.sign({ method: 'POST', url, headers: sample.headers, body: sample.body }, TOKEN, NOW);
+    expect(await verifyReason(req)).toBe('ok');
+    expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({ type, phone: '14155550123', overrides: { userId: 'u_sim' } });
+  });
+});
+
+describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
+  const PUBLIC = 'https://hooks.example.com';
+  let queue: Queue;
+  let server: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    const config = buildConfig(
+      {
+        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
+        server: { port: 0, host: '127.0.0.1', publicUrl: PUBLIC },
+        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
+        log: { level: 'silent' },
+        sources: { plivo: { feature: 'registration_sms', experienceId: 'exp_http', authToken: TOKEN } },
+      },
+      {},
+      null,
+      [adapter],
+    );
+    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const logger = silentLogger();
+    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queue.close();
+  });
+
+  test('a callback signed for the public URL is queued with its query override; signed for the internal URL it gets 401', async () => {
+    const path = '/webhooks/plivo?distinct_user_id=u_http';
+    const body = BODY.replace('5a2c4d2e', 'b0000001');
+    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
+    const [lease] = await queue.claim(1);
+    expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+14155550123' });
+
+    const internal = adapter.testing.sign({ method: 'POST', url: `${origin}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: internal.headers, body });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
+  });
+});
