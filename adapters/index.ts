@@ -8,6 +8,7 @@ import { adapter as mailgun } from './mailgun';
 import { adapter as messagebird } from './messagebird';
 import { adapter as plivo } from './plivo';
 import { adapter as sendgrid } from './sendgrid';
+import { adapter as ses } from './ses';
 import { adapter as sinch } from './sinch';
 import { adapter as telnyx } from './telnyx';
 import { adapter as twilio } from './twilio';
@@ -17,6 +18,7 @@ export const ADAPTERS: readonly AnyAdapter[] = [
   // e-mail
   sendgrid,
   mailgun,
+  ses,
   // SMS
   twilio,
   vonage,

@@ -1,0 +1,351 @@
+/**
+ * Amazon SES event notifications, delivered by Amazon SNS to an HTTPS subscription; e-mail.
+ *
+ * Payload:  https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html
+ *           https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html (identity notifications)
+ * Envelope: https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
+ * Security: https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html
+ *
+ * Verification: SNS RSA signature (v1 SHA1withRSA, v2 SHA256withRSA) over the canonical envelope
+ * string, checked with the certificate at `SigningCertURL` (preloaded via `certificates`, else
+ * fetched once over https from `sns.<region>.amazonaws.com`), and a `TopicArn` allowlist
+ * (src/verify/sns-endpoint.ts, sns-signature.ts, sns-certificates.ts).
+ *
+ * Quirks:
+ * - The signature lives in the JSON body, not in headers; headers (`x-amz-sns-*`) are unsigned and
+ *   ignored. The body is JSON sent as `Content-Type: text/plain`: we read raw bytes anyway.
+ * - The allowlist is mandatory: anyone can subscribe our URL to a topic in *their* account and AWS
+ *   signs those messages too. A foreign topic is `bad_credentials` (401), checked before any fetch.
+ * - `SubscriptionConfirmation` is answered in `handshake`, after its signature and topic are
+ *   verified, by GETting its `SubscribeURL` (https on an SNS host only); `UnsubscribeConfirmation`
+ *   is acknowledged without following its URL (that would re-subscribe).
+ * - SNS counts any 200–499 answer as delivered, so a failed certificate fetch or confirmation GET
+ *   is answered 500 (InternalError): SNS then retries instead of dropping the message.
+ * - `Message` is a string holding the SES JSON: parsed twice. Two SES formats share one map:
+ *   event publishing (`eventType`, carries message tags) and identity notifications
+ *   (`notificationType`: Bounce, Complaint, Delivery; no tags).
+ * - One notification is one SES event, but can name several recipients: one draft per entry of the
+ *   event's own list (delivery.recipients, bounce.bouncedRecipients, complaint.complainedRecipients,
+ *   deliveryDelay.delayedRecipients), else per `mail.destination` (Send, Open, Click…: SES does not
+ *   say which recipient opened or clicked, as anymail `amazon_ses.py` notes).
+ * - `providerEventId` is the SNS `MessageId`: stable across SNS retries, per notification rather
+ *   than per recipient; the core's de-dup key also hashes the recipient.
+ * - Bounce `bounceType` Transient → `email.deferred` (soft bounce; refinement table), Permanent and
+ *   Undetermined → `email.bounced`.
+ * - The SES "Successfully validated SNS topic…" test notification is not JSON: acknowledged, no event.
+ * - Overrides come from SES message tags, `mail.tags.distinct_user_id[0]` (tag values are arrays).
+ * - Open/click `ipAddress` and `userAgent` are personal data: left in `raw`, not in details.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import {
+  answerSnsHandshake,
+  createSnsCredentials,
+  signSnsRequest,
+  snsSettingsSchema,
+  stripSnsSignature,
+  verifySnsRequest,
+  type SnsSettings,
+  type SnsSigner,
+} from '../src/verify/sns-endpoint';
+
+/** The AWS documentation's example topic: fixtures and `simulate` samples are published to it. */
+const EXAMPLE_TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
+/** Where throwaway test keys claim to live; only ever resolved through the `certificates` option. */
+const TEST_CERT_URL = 'https://sns.us-west-2.amazonaws.com/SimpleNotificationService-distinct-adapter-test.pem';
+/** Notifications SES publishes to a new topic that are not events (anymail ignores the same string). */
+const NON_EVENT_MESSAGES: ReadonlySet<string> = new Set(['Successfully validated SNS topic for Amazon SES event publishing.']);
+
+/** SES `eventType` / `notificationType` → normalized type. Every documented event type. */
+const EVENT_MAP = {
+  Send: 'email.sent', // accepted by SES for sending
+  Delivery: 'email.delivered',
+  Open: 'email.opened', // SES does not say which recipient: every destination gets one
+  Click: 'email.clicked',
+  Bounce: 'email.bounced', // refined by bounce.bounceType (BOUNCE_TYPE_MAP)
+  Complaint: 'email.complained',
+  Reject: 'email.rejected', // SES refused to send (virus found)
+  DeliveryDelay: 'email.deferred', // SES keeps trying until expirationTime
+  'Rendering Failure': 'email.failed', // template could not be rendered: never sent
+  Subscription: 'email.unsubscribed', // preferences changed via List-Unsubscribe or the subscription page
+} as const satisfies EventMap;
+
+type SesEvent = keyof typeof EVENT_MAP;
+
+/** Bounce refinement: SES publishes only bounces it has given up on; Transient ones are soft. */
+const BOUNCE_TYPE_MAP = {
+  Permanent: 'email.bounced',
+  Transient: 'email.deferred', // soft bounce (mailbox full, message too large…): a later message may succeed
+  Undetermined: 'email.bounced',
+} as const satisfies EventMap;
+
+/** Second-field refinements: event → the field of its event object that refines it, and its table. */
+const REFINEMENTS: Readonly<Partial<Record<SesEvent, { field: string; map: EventMap }>>> = {
+  Bounce: { field: 'bounceType', map: BOUNCE_TYPE_MAP },
+};
+
+/** The key of each event's own object in the SES message (`Rendering Failure` breaks the pattern). */
+const EVENT_OBJECT: Readonly<Record<SesEvent, string>> = {
+  Send: 'send',
+  Delivery: 'delivery',
+  Open: 'open',
+  Click: 'click',
+  Bounce: 'bounce',
+  Complaint: 'complaint',
+  Reject: 'reject',
+  DeliveryDelay: 'deliveryDelay',
+  'Rendering Failure': 'failure',
+  Subscription: 'subscription',
+};
+
+/** Events that list their own recipients (strings, or objects with `emailAddress`); others use mail.destination. */
+const RECIPIENT_LISTS: Readonly<Partial<Record<SesEvent, string>>> = {
+  Delivery: 'recipients',
+  Bounce: 'bouncedRecipients',
+  Complaint: 'complainedRecipients', // ISPs redact: SES lists every recipient on that domain
+  DeliveryDelay: 'delayedRecipients',
+};
+
+/** Details per event: detail name → path inside the event object. */
+const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, Readonly<Record<string, readonly string[]>>>>> = {
+  Delivery: { smtpResponse: ['smtpResponse'], processingTimeMillis: ['processingTimeMillis'], reportingMTA: ['reportingMTA'] },
+  Bounce: { bounceType: ['bounceType'], bounceSubType: ['bounceSubType'], reportingMTA: ['reportingMTA'], feedbackId: ['feedbackId'] },
+  Complaint: { complaintFeedbackType: ['complaintFeedbackType'], complaintSubType: ['complaintSubType'], feedbackId: ['feedbackId'] },
+  Click: { link: ['link'] },
+  Reject: { reason: ['reason'] },
+  DeliveryDelay: { delayType: ['delayType'], expirationTime: ['expirationTime'], reportingMTA: ['reportingMTA'] },
+  'Rendering Failure': { errorMessage: ['errorMessage'], templateName: ['templateName'] },
+  Subscription: { contactList: ['contactList'], subscriptionSource: ['source'], unsubscribeAll: ['newTopicPreferences', 'unsubscribeAll'] },
+};
+
+/** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
+const RECIPIENT_DETAILS = ['status', 'action', 'diagnosticCode'] as const;
+
+/** The per-message override keys (DESIGN §3.3), as SES echoes them in `mail.tags`. */
+const OVERRIDE_TAGS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Record<string, keyof EventOverrides>;
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+/** A details value: non-empty strings, finite numbers, booleans. */
+function scalar(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function at(obj: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = obj;
+  for (const key of path) value = isObject(value) ? value[key] : undefined;
+  return value;
+}
+
+/** First element of a tag (SES tags are `{ name: [value] }`); a bare string is accepted too. */
+function tagValue(tags: Record<string, unknown>, name: string): string | undefined {
+  const v = tags[name];
+  const first: unknown = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' && first.trim() !== '' ? first.trim() : undefined;
+}
+
+interface Recipient {
+  email?: string;
+  entry?: Record<string, unknown>;
+}
+
+function readRecipients(name: string, event: Record<string, unknown>, mail: Record<string, unknown>): Recipient[] {
+  const listKey = own(RECIPIENT_LISTS, name);
+  const read = (list: unknown): Recipient[] =>
+    (Array.isArray(list) ? list : []).flatMap((item: unknown): Recipient[] => {
+      if (typeof item === 'string') return item.trim() === '' ? [] : [{ email: item }];
+      const address = isObject(item) ? optionalString(item, 'emailAddress') : undefined;
+      return address !== undefined && isObject(item) ? [{ email: address, entry: item }] : []; // entries we cannot read are skipped
+    });
+  const listed = listKey ? read(event[listKey]) : [];
+  if (listed.length > 0) return listed;
+  const destination = read(mail.destination);
+  // No recipient at all (e.g. AmazonSnsSubscriptionSucceeded): still one event, so it is counted.
+  return destination.length > 0 ? destination : [{}];
+}
+
+function eventDetails(name: string, event: Record<string, unknown>, mail: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  const configurationSet = tagValue(optionalObject(mail, 'tags') ?? {}, 'ses:configuration-set');
+  if (configurationSet) details.configurationSet = configurationSet;
+  for (const [key, path] of Object.entries(own(EVENT_DETAILS, name) ?? {})) {
+    const v = scalar(at(event, path));
+    if (v !== undefined) details[key] = v;
+  }
+  return details;
+}
+
+function readOverrides(mail: Record<string, unknown>): EventOverrides {
+  const tags = optionalObject(mail, 'tags') ?? {};
+  const overrides: EventOverrides = {};
+  for (const [tag, key] of Object.entries(OVERRIDE_TAGS)) {
+    const value = tagValue(tags, tag);
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+function eventType(name: string, event: Record<string, unknown>): EventType {
+  const base = mapEventType(EVENT_MAP, name, 'email');
+  const refinement = own(REFINEMENTS, name);
+  const sub = refinement ? event[refinement.field] : undefined;
+  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? base) : base;
+}
+
+/** @throws WebhookParseError naming the envelope or SES field, e.g. `Message.eventType` */
+function parse(req: WebhookRequest): EventDraft[] {
+  const envelope = readJson(req.rawBody);
+  if (!isObject(envelope)) throw new WebhookParseError('SNS posts a JSON object (the message envelope)');
+  const snsType = envelope.Type;
+  // Confirmations are answered by handshake; they carry no SES event.
+  if (snsType === 'SubscriptionConfirmation' || snsType === 'UnsubscribeConfirmation') return [];
+  if (snsType !== 'Notification') throw new WebhookParseError('expected an SNS Notification', 'Type');
+  const text = envelope.Message;
+  if (typeof text !== 'string') throw new WebhookParseError('"Message" is required and must be a string', 'Message');
+  if (NON_EVENT_MESSAGES.has(text.trim())) return [];
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new WebhookParseError('is not SES JSON: does this topic carry SES notifications?', 'Message');
+  }
+  if (!isObject(message)) throw new WebhookParseError('is not an SES notification object', 'Message');
+  const name = optionalString(message, 'eventType') ?? optionalString(message, 'notificationType');
+  if (!name) throw new WebhookParseError('SES message has neither "eventType" nor "notificationType"', 'Message.eventType');
+  const mail = optionalObject(message, 'mail') ?? {};
+  const objectKey = own(EVENT_OBJECT, name) ?? name.charAt(0).toLowerCase() + name.slice(1);
+  const event = optionalObject(message, objectKey) ?? {};
+  const common = {
+    type: eventType(name, event),
+    providerEvent: name,
+    occurredAt: isoFromString(event.timestamp) ?? isoFromString(mail.timestamp),
+    messageId: optionalString(mail, 'messageId') ?? null,
+    providerEventId: optionalString(envelope, 'MessageId') ?? null,
+    raw: message,
+  };
+  const details = eventDetails(name, event, mail);
+  return readRecipients(name, event, mail).map(({ email, entry }): EventDraft => {
+    const perRecipient: EventDetails = {};
+    for (const field of RECIPIENT_DETAILS) {
+      const v = entry ? scalar(entry[field]) : undefined;
+      if (v !== undefined) perRecipient[field] = v;
+    }
+    return { ...common, ...(email !== undefined ? { email } : {}), overrides: readOverrides(mail), details: { ...details, ...perRecipient } };
+  });
+}
+
+/** SES event-publishing bodies per normalized type, for `simulate` (recipient and time filled in). */
+const SAMPLES: Readonly<Partial<Record<EmailEventType, (to: string, ts: string) => Record<string, unknown>>>> = {
+  'email.sent': () => ({ eventType: 'Send', send: {} }),
+  'email.delivered': (to, ts) => ({
+    eventType: 'Delivery',
+    delivery: { timestamp: ts, processingTimeMillis: 1204, recipients: [to], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a8-70.smtp-out.amazonses.com' },
+  }),
+  'email.opened': (_to, ts) => ({ eventType: 'Open', open: { timestamp: ts, ipAddress: '192.0.2.1', userAgent: 'Mozilla/5.0' } }),
+  'email.clicked': (_to, ts) => ({ eventType: 'Click', click: { timestamp: ts, ipAddress: '192.0.2.1', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' } }),
+  'email.bounced': (to, ts) => ({
+    eventType: 'Bounce',
+    bounce: {
+      bounceType: 'Permanent',
+      bounceSubType: 'General',
+      bouncedRecipients: [{ emailAddress: to, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+      timestamp: ts,
+      feedbackId: `0100018f${randomBytes(8).toString('hex')}-000000`,
+    },
+  }),
+  'email.deferred': (to, ts) => ({
+    eventType: 'DeliveryDelay',
+    deliveryDelay: { timestamp: ts, delayType: 'MailboxFull', delayedRecipients: [{ emailAddress: to, status: '4.2.2', diagnosticCode: 'smtp; 452 4.2.2 Mailbox full' }] },
+  }),
+  'email.complained': (to, ts) => ({ eventType: 'Complaint', complaint: { complainedRecipients: [{ emailAddress: to }], timestamp: ts, complaintFeedbackType: 'abuse' } }),
+  'email.rejected': () => ({ eventType: 'Reject', reject: { reason: 'Bad content' } }),
+  'email.failed': () => ({ eventType: 'Rendering Failure', failure: { errorMessage: "Attribute 'name' is not present in the rendering data.", templateName: 'Welcome' } }),
+  'email.unsubscribed': (_to, ts) => ({
+    eventType: 'Subscription',
+    subscription: { contactList: 'Newsletter', timestamp: ts, source: 'UnsubscribeHeader', newTopicPreferences: { unsubscribeAll: true } },
+  }),
+};
+
+/** `sample` takes overrides by their tag names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_TAGS).map(([tag, key]) => [key, tag]));
+
+export const adapter = defineAdapter<SnsSettings, SnsSigner>({
+  name: 'ses',
+  displayName: 'Amazon SES',
+  channel: 'email',
+  docsUrl: 'https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html',
+  // signsBody: the signature covers every envelope field parse reads (Type, MessageId, TopicArn,
+  // Message…), so a changed byte there fails; unsigned fields (SigningCertURL, UnsubscribeURL,
+  // MessageAttributes) are never read by parse. batch: one SES event per request (it may name
+  // several recipients). No timestamp window: SNS retries re-send the original, signed Timestamp.
+  supports: { timestamp: false, rotation: false, signsBody: true, signsUrl: false, batch: false },
+  methods: ['POST'],
+  settingsSchema: snsSettingsSchema,
+  eventMap: EVENT_MAP,
+  verify: verifySnsRequest,
+  parse,
+  handshake: answerSnsHandshake,
+  testing: {
+    createCredentials: () => createSnsCredentials(EXAMPLE_TOPIC_ARN, TEST_CERT_URL),
+    sign: signSnsRequest,
+    sample({ type, recipient, now, overrides }) {
+      const build = own(SAMPLES, type);
+      if (!build) throw new Error(`Amazon SES has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+      const ts = now.toISOString();
+      const tags: Record<string, string[]> = { 'ses:configuration-set': ['distinct-events'] };
+      for (const [key, value] of Object.entries(overrides ?? {})) tags[OVERRIDE_TAG_NAMES[key] ?? key] = [value];
+      const mail = {
+        timestamp: ts,
+        source: 'noreply@example.com',
+        sourceArn: 'arn:aws:ses:us-west-2:123456789012:identity/example.com',
+        sendingAccountId: '123456789012',
+        messageId: `0100018f${randomBytes(8).toString('hex')}-${randomUUID()}-000000`,
+        destination: [recipient],
+        headersTruncated: false,
+        tags,
+      };
+      const { eventType: name, ...rest } = build(recipient, ts);
+      const messageId = randomUUID();
+      const envelope = {
+        Type: 'Notification',
+        MessageId: messageId,
+        TopicArn: EXAMPLE_TOPIC_ARN,
+        Message: JSON.stringify({ eventType: name, mail, ...rest }),
+        Timestamp: ts,
+        SignatureVersion: '1',
+        UnsubscribeURL: `https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${EXAMPLE_TOPIC_ARN}:${randomUUID()}`,
+      };
+      return {
+        headers: {
+          'content-type': 'text/plain; charset=UTF-8',
+          'x-amz-sns-message-type': 'Notification',
+          'x-amz-sns-message-id': messageId,
+          'x-amz-sns-topic-arn': EXAMPLE_TOPIC_ARN,
+          'user-agent': 'Amazon Simple Notification Service Agent',
+        },
+        body: Buffer.from(JSON.stringify(envelope), 'utf8'),
+        query: '',
+      };
+    },
+    stripSignature: stripSnsSignature,
+    // No shared secret: the verification material is the certificates map (rotation is by URL).
+    secretKey: 'certificates',
+    signerFromOptions(): undefined {
+      return undefined; // asymmetric: the private key is AWS's
+    },
+  },
+});
