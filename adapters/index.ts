@@ -3,13 +3,17 @@
  * `fixtures/`. test/unit/adapter-list.test.ts fails when a file here is missing from the list.
  */
 import type { AnyAdapter } from '../src/core/adapter';
+import { adapter as brevo } from './brevo';
 import { adapter as infobip } from './infobip';
 import { adapter as mailgun } from './mailgun';
+import { adapter as mailjet } from './mailjet';
 import { adapter as messagebird } from './messagebird';
 import { adapter as plivo } from './plivo';
+import { adapter as postmark } from './postmark';
 import { adapter as sendgrid } from './sendgrid';
 import { adapter as ses } from './ses';
 import { adapter as sinch } from './sinch';
+import { adapter as sparkpost } from './sparkpost';
 import { adapter as telnyx } from './telnyx';
 import { adapter as twilio } from './twilio';
 import { adapter as vonage } from './vonage';
@@ -19,6 +23,10 @@ export const ADAPTERS: readonly AnyAdapter[] = [
   sendgrid,
   mailgun,
   ses,
+  postmark,
+  brevo,
+  sparkpost,
+  mailjet,
   // SMS
   twilio,
   vonage,

@@ -1,0 +1,238 @@
+/**
+ * Brevo (ex-Sendinblue) transactional e-mail webhooks.
+ *
+ * Docs:     https://developers.brevo.com/docs/transactional-webhooks
+ *           https://developers.brevo.com/docs/how-to-use-webhooks
+ * Security: https://developers.brevo.com/docs/secured-webhooks
+ * Retries:  https://developers.brevo.com/docs/retry-mechanism
+ *
+ * Verification: none by Brevo (it signs nothing); HTTP basic auth (credentials in the webhook URL)
+ * and/or a secret header (Brevo's bearer-token auth, or a custom header) compared in constant
+ * time (src/verify/credentials.ts).
+ *
+ * Quirks:
+ * - One JSON object per request, or an array when the webhook is created with `batched: true`.
+ * - `id` is the **webhook's** id, not the event's: there is no event id, so `providerEventId` is
+ *   null and the core key hashes message-id, event, recipient and time (PROVIDERS.md §8).
+ * - Three clocks: `date` is a CET/CEST local string (never used), `ts`/`ts_event` seconds,
+ *   `ts_epoch` documented as milliseconds UTC although the docs' own example has 10 digits.
+ *   `ts_epoch` is preferred, magnitude-checked by `isoFromEpochSeconds` (13 digits → ms), because
+ *   anymail (`brevo.py`) found it the only consistently-UTC field; `ts_event` is the fallback.
+ * - Brevo sends both `opened` and `unique_opened` for a first open: both map to `email.opened`
+ *   (so whichever the vendor ticks works) and docs/providers/brevo.md says to tick only one.
+ * - `proxy_open` / `unique_proxy_open` are Apple Mail Privacy Protection pre-fetches: no pair
+ *   (PROVIDERS.md §8), so they are left out of the map on purpose and arrive as `email.unknown`.
+ * - `soft_bounce` → bounced, as anymail has it: Brevo reports temporary refusals it is still
+ *   retrying as `deferred`; `soft_bounce` is its final "could not deliver" for a temporary cause.
+ * - Sender metadata travels in the `X-Mailin-custom` header, echoed verbatim as a string: a JSON
+ *   object, or `key:value|key:value` pairs (Brevo's documented header format); both are read.
+ * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
+ */
+import { randomBytes } from 'node:crypto';
+import { isObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromEpochSeconds } from '../src/core/time';
+import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+
+/** Brevo transactional `event` → normalized type. */
+const EVENT_MAP = {
+  request: 'email.sent', // Brevo accepted the message for sending (PROVIDERS.md: registration_email/sent)
+  delivered: 'email.delivered',
+  deferred: 'email.deferred', // temporary refusal; Brevo retries
+  soft_bounce: 'email.bounced', // final failure for a temporary cause (see header)
+  hard_bounce: 'email.bounced',
+  invalid_email: 'email.rejected', // Brevo did not send: not a valid address
+  blocked: 'email.rejected', // Brevo did not send: the contact is blocklisted
+  error: 'email.failed', // Brevo could not send (internal error)
+  spam: 'email.complained',
+  opened: 'email.opened', // every open; Brevo also sends unique_opened for the first one
+  unique_opened: 'email.opened', // first open ("First opening"): details.firstOpen
+  click: 'email.clicked',
+  unsubscribed: 'email.unsubscribed',
+  unsubscribe: 'email.unsubscribed', // spelling anymail received; kept so either arrives mapped
+  // proxy_open, unique_proxy_open: deliberately absent → email.unknown (machine opens, see header).
+} as const satisfies EventMap;
+
+/** Scalar fields copied to `details` (→ Distinct metadata): Brevo name → our name. */
+const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+  reason: 'reason', // bounces, blocked, deferred: the server's answer or Brevo's reason
+  link: 'url', // click
+  template_id: 'templateId',
+  id: 'webhookId', // the webhook, not the event
+};
+
+/** Override keys (DESIGN §3.3), as found in `X-Mailin-custom`. */
+const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
+const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
+
+const settingsSchema = credentialsSettings('brevo');
+
+/** Parsed Brevo source settings. */
+export type BrevoSettings = CredentialsSettings;
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** `X-Mailin-custom` as key → value: a JSON object, or `key:value|key:value`. */
+function customHeaderValues(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'string' || value.trim() === '') return {};
+  const text = value.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (isObject(parsed)) return parsed;
+    } catch {
+      // Not JSON after all: fall through to the pipe-separated form. The sender's header is not
+      // the provider's error, so it never fails the request.
+    }
+  }
+  const pairs: Record<string, unknown> = {};
+  for (const part of text.split('|')) {
+    const i = part.indexOf(':');
+    if (i > 0) pairs[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return pairs;
+}
+
+function readOverrides(item: Record<string, unknown>): EventOverrides {
+  const custom = customHeaderValues(item['X-Mailin-custom']);
+  const overrides: EventOverrides = {};
+  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
+    const value = optionalString(custom, key)?.trim();
+    if (value) overrides[field] = value;
+  }
+  return overrides;
+}
+
+function readDetails(event: string, item: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+    const value = item[field];
+    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
+  }
+  const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
+  const tag = optionalString(item, 'tag');
+  if (tags.length > 0) details.tags = tags.join(',');
+  else if (tag !== undefined) details.tags = tag;
+  if (event === 'unique_opened') details.firstOpen = true;
+  return details;
+}
+
+function toDraft(item: unknown, path: string): EventDraft {
+  if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
+  const event = optionalString(item, 'event');
+  if (event === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  if (item.email === undefined && SMS_ONLY_FIELDS.some((f) => item[f] !== undefined)) {
+    throw new WebhookParseError(
+      'this is a Brevo SMS webhook; this source takes transactional e-mail webhooks only (create the webhook with channel "email")',
+      path ? `${path}.event` : 'event',
+    );
+  }
+  // ts_epoch first (see header); a garbage value is not a time, and no time is ever invented.
+  const occurredAt = isoFromEpochSeconds(item.ts_epoch) ?? isoFromEpochSeconds(item.ts_event);
+  const email = optionalString(item, 'email');
+  return {
+    type: mapEventType(EVENT_MAP, event, 'email'),
+    providerEvent: event,
+    occurredAt,
+    messageId: optionalString(item, 'message-id') ?? null,
+    providerEventId: null, // `id` is the webhook's id, not the event's
+    ...(email !== undefined ? { email } : {}),
+    overrides: readOverrides(item),
+    details: readDetails(event, item),
+    raw: item,
+  };
+}
+
+/**
+ * Parses one Brevo webhook: an event object, or an array of them (batched webhooks).
+ * @throws WebhookParseError naming the index of a bad event (`[2].event`), or for SMS/inbound payloads
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJson(req.rawBody);
+  if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
+  if (isObject(body) && Array.isArray(body.items)) {
+    throw new WebhookParseError('this is a Brevo inbound-parse payload; this route takes transactional e-mail event webhooks only', 'items');
+  }
+  if (!isObject(body)) throw new WebhookParseError(`Brevo posts a JSON event object (or an array when batched), got ${describeValue(body)}`);
+  return [toDraft(body, '')];
+}
+
+/** One event per normalized type `simulate` can send. */
+const SAMPLES = {
+  'email.sent': { event: 'request' },
+  'email.delivered': { event: 'delivered' },
+  'email.deferred': { event: 'deferred', reason: '451 4.7.1 Please try again later' },
+  'email.bounced': { event: 'hard_bounce', reason: '550 5.1.1 The email account that you tried to reach does not exist' },
+  'email.rejected': { event: 'blocked', reason: 'blocked: the contact is blocklisted' },
+  'email.failed': { event: 'error', reason: 'internal error' },
+  'email.complained': { event: 'spam' },
+  'email.opened': { event: 'unique_opened' },
+  'email.clicked': { event: 'click', link: 'https://example.com/welcome' },
+  'email.unsubscribed': { event: 'unsubscribed' },
+} as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
+  if (!template) throw new Error(`Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const custom: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.overrides ?? {})) custom[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  const ms = options.now.getTime();
+  const body = {
+    ...template,
+    email: options.recipient,
+    id: 1234567,
+    date: options.now.toISOString().slice(0, 19).replace('T', ' '), // Brevo writes CET here; never read
+    ts: Math.floor(ms / 1000),
+    'message-id': `<${options.now.toISOString().replace(/\D/g, '').slice(0, 12)}.${randomBytes(6).toString('hex')}@smtp-relay.mailin.fr>`,
+    ts_event: Math.floor(ms / 1000),
+    subject: 'Confirm your e-mail',
+    // Sent as the `X-Mailin-custom` header (or `headers` in the send API); echoed verbatim here.
+    ...(Object.keys(custom).length > 0 ? { 'X-Mailin-custom': JSON.stringify(custom) } : {}),
+    ts_epoch: ms,
+    template_id: 22,
+    tags: ['registration'],
+  };
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+}
+
+/** The Brevo adapter. */
+export const adapter = defineAdapter<BrevoSettings, CredentialsSigner>({
+  name: 'brevo',
+  displayName: 'Brevo',
+  channel: 'email',
+  docsUrl: 'https://developers.brevo.com/docs/transactional-webhooks',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
+  verify: (req, settings) => verifyCredentials(req, settings),
+  parse,
+  testing: { ...credentialsTesting(), sample },
+});

@@ -1,0 +1,248 @@
+/**
+ * Mailjet Event API webhooks (email).
+ *
+ * Docs:     https://dev.mailjet.com/email/guides/webhooks/ (source: github.com/mailjet/api-documentation
+ *           `guides/_event-api.md`)
+ *           https://dev.mailjet.com/email/reference/webhook/ (eventcallbackurl)
+ *
+ * Verification: none by Mailjet (it signs nothing); HTTP basic auth given in the callback URL
+ * (`https://user:pass@host/…`, sent as an `Authorization: Basic` header) and/or a secret header,
+ * compared in constant time (src/verify/credentials.ts).
+ *
+ * Quirks:
+ * - `MessageID` is an int64 that exceeds 2^53 (`19421777835146491` would parse as …492). The body
+ *   is read with `readJsonBigint`, which keeps such integers as exact strings, and the message id
+ *   preferred is the string `Message_GUID` (then `mj_message_id`, then the exact `MessageID`)
+ *   (PROVIDERS.md pitfall 7); the exact `MessageID` is always kept in details.
+ * - One event object per request, or (webhook `Version: 2`, "group events") an array of every
+ *   event of the last second for that URL, types mixed; anymail accepts both the same way.
+ * - No event id: the core key hashes Message_GUID, event, recipient and time (PROVIDERS.md §10).
+ *   Two clicks on different links of one message within the same second therefore collapse.
+ * - `sent` means the recipient's server accepted the message, so it maps to `email.delivered`;
+ *   Mailjet has no earlier "sent" signal (PROVIDERS.md §10, anymail: DELIVERED).
+ * - `bounce` with `error: greylisted` and no `hard_bounce` is temporary (Mailjet retries) →
+ *   `email.deferred`, as anymail has it; table `SOFT_BOUNCE_BY_ERROR`.
+ * - `blocked` means Mailjet itself did not send (preblocked, spam filter) → `email.rejected`.
+ * - Sender metadata: `EventPayload` (Send API) / `X-MJ-EventPayload` arrives as `Payload`, a
+ *   string: a JSON object (anymail reads it so) or `key=value&key=value`. `CustomID` is read the
+ *   same way as a fallback; a plain CustomID (an order number…) carries no overrides.
+ * - Non-200 answers are retried every 30 s for 24 h, then the URL may be suspended: the adapter
+ *   answers 200 once events are queued, and 400 only for bodies that can never parse.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isObject, optionalString } from '../src/body/read-json';
+import { readJsonBigint } from '../src/body/read-json-bigint';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromEpochSeconds } from '../src/core/time';
+import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+
+/** Mailjet `event` → normalized type (anymail `mailjet.py`). */
+const EVENT_MAP = {
+  sent: 'email.delivered', // accepted by the recipient's server (see header)
+  open: 'email.opened',
+  click: 'email.clicked',
+  bounce: 'email.bounced', // refined for soft bounces by SOFT_BOUNCE_BY_ERROR
+  blocked: 'email.rejected', // Mailjet did not send (preblocked, policy, duplicate)
+  spam: 'email.complained',
+  unsub: 'email.unsubscribed',
+} as const satisfies EventMap;
+
+/** `bounce` without `hard_bounce: true`, by `error`: temporary errors Mailjet retries (anymail). */
+const SOFT_BOUNCE_BY_ERROR = {
+  greylisted: 'email.deferred', // "delivery will be re-attempted"
+} as const satisfies EventMap;
+
+/** Second-field refinements by event: applies when `applies` holds, then `field` looks `table` up. */
+const REFINEMENTS: Readonly<Partial<Record<string, { applies: (e: Record<string, unknown>) => boolean; field: string; table: EventMap }>>> = {
+  bounce: { applies: (e) => e.hard_bounce !== true, field: 'error', table: SOFT_BOUNCE_BY_ERROR },
+};
+
+/** Scalar fields copied to `details` (→ Distinct metadata): Mailjet name → our name. */
+const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+  smtp_reply: 'response', // sent: the receiving server's answer
+  url: 'url', // click
+  error_related_to: 'errorRelatedTo', // bounce/blocked: recipient, domain, spam, content, mailjet
+  error: 'error', // bounce/blocked: user unknown, quota exceeded, greylisted, preblocked…
+  hard_bounce: 'hardBounce',
+  source: 'source', // spam: the feedback loop that reported it
+  customcampaign: 'campaign',
+  mj_list_id: 'listId', // unsub
+  CustomID: 'customId',
+};
+
+/** Override keys (DESIGN §3.3) inside `Payload` (EventPayload) or `CustomID`. */
+const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** Where sender metadata travels, in order of precedence. */
+const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
+
+const settingsSchema = credentialsSettings('mailjet');
+
+/** Parsed Mailjet source settings. */
+export type MailjetSettings = CredentialsSettings;
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function scalar(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function eventType(name: string, event: Record<string, unknown>): EventType {
+  const refinement = own(REFINEMENTS, name);
+  const refined = refinement && refinement.applies(event) ? own(refinement.table, event[refinement.field]) : undefined;
+  return refined ?? mapEventType(EVENT_MAP, name, 'email');
+}
+
+/** A sender's metadata string: a JSON object, or `key=value&key=value`; {} for anything else. */
+function metadataValues(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'string' || value.trim() === '') return {};
+  const text = value.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return isObject(parsed) ? parsed : {};
+    } catch {
+      return {}; // the sender's string is not the provider's error: never fail the request for it
+    }
+  }
+  return text.includes('=') ? Object.fromEntries(new URLSearchParams(text)) : {};
+}
+
+function readOverrides(event: Record<string, unknown>): EventOverrides {
+  const overrides: EventOverrides = {};
+  for (const source of METADATA_FIELDS) {
+    const values = metadataValues(event[source]);
+    for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
+      const value = optionalString(values, key)?.trim();
+      if (value && overrides[field] === undefined) overrides[field] = value;
+    }
+  }
+  return overrides;
+}
+
+/** `MessageID` digit for digit: a string (unsafe integers come as strings from readJsonBigint) or a safe number. */
+function exactMessageId(value: unknown): string | undefined {
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
+  return undefined;
+}
+
+function readDetails(event: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+    const value = scalar(event[field]);
+    if (value !== undefined) details[key] = value;
+  }
+  const campaignId = event.mj_campaign_id;
+  if (typeof campaignId === 'number' && campaignId > 0) details.campaignId = campaignId; // 0 means "no campaign"
+  const messageId = exactMessageId(event.MessageID);
+  if (messageId !== undefined) details.mailjetMessageId = messageId;
+  return details;
+}
+
+function toDraft(item: unknown, path: string): EventDraft {
+  if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
+  const name = optionalString(item, 'event');
+  if (name === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  const email = optionalString(item, 'email');
+  return {
+    type: eventType(name, item),
+    providerEvent: name,
+    occurredAt: isoFromEpochSeconds(item.time),
+    messageId: optionalString(item, 'Message_GUID') ?? optionalString(item, 'mj_message_id') ?? exactMessageId(item.MessageID) ?? null,
+    providerEventId: null, // Mailjet has no event id
+    ...(email !== undefined ? { email } : {}),
+    overrides: readOverrides(item),
+    details: readDetails(item),
+    raw: item,
+  };
+}
+
+/**
+ * Parses one Mailjet webhook: an event object, or an array of them (grouped events).
+ * @throws WebhookParseError naming the index of a bad event (`[1].event`)
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJsonBigint(req.rawBody);
+  if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
+  if (!isObject(body)) throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
+  return [toDraft(body, '')];
+}
+
+/** One event per normalized type `simulate` can send (Mailjet has no "sent" before delivery). */
+const SAMPLES = {
+  'email.delivered': { event: 'sent', smtp_reply: 'sent (250 2.0.0 OK)' },
+  'email.opened': { event: 'open', ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
+  'email.clicked': { event: 'click', url: 'https://example.com/welcome', ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
+  'email.bounced': { event: 'bounce', blocked: false, hard_bounce: true, error_related_to: 'recipient', error: 'user unknown' },
+  'email.deferred': { event: 'bounce', blocked: false, hard_bounce: false, error_related_to: 'domain', error: 'greylisted' },
+  'email.rejected': { event: 'blocked', error_related_to: 'mailjet', error: 'preblocked' },
+  'email.complained': { event: 'spam', source: 'JMRPP' },
+  'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
+} as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
+  if (!template) throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const payload: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.overrides ?? {})) payload[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  // A 17-digit MessageID beyond 2^53, written as a bare JSON number exactly as Mailjet does.
+  const messageId = `1${[...randomBytes(16)].map((b) => b % 10).join('')}`;
+  const event = {
+    ...template,
+    time: Math.floor(options.now.getTime() / 1000),
+    MessageID: '__MESSAGE_ID__',
+    Message_GUID: randomUUID(),
+    email: options.recipient,
+    mj_campaign_id: 0,
+    mj_contact_id: 0,
+    customcampaign: '',
+    ...(template.event === 'sent' ? { mj_message_id: messageId } : {}),
+    CustomID: '',
+    Payload: Object.keys(payload).length > 0 ? JSON.stringify(payload) : '', // the message's EventPayload
+  };
+  const text = JSON.stringify(event).replace('"__MESSAGE_ID__"', messageId);
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(text, 'utf8'), query: '' };
+}
+
+/** The Mailjet adapter. */
+export const adapter = defineAdapter<MailjetSettings, CredentialsSigner>({
+  name: 'mailjet',
+  displayName: 'Mailjet',
+  channel: 'email',
+  docsUrl: 'https://dev.mailjet.com/email/guides/webhooks/',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  extraTypes: Object.values(SOFT_BOUNCE_BY_ERROR),
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
+  verify: (req, settings) => verifyCredentials(req, settings),
+  parse,
+  testing: { ...credentialsTesting(), sample },
+});

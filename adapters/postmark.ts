@@ -1,0 +1,290 @@
+/**
+ * Postmark webhooks (email).
+ *
+ * Docs:     https://postmarkapp.com/developer/webhooks/webhooks-overview
+ *           https://postmarkapp.com/developer/webhooks/delivery-webhook (and bounce, open, click,
+ *           spam-complaint, subscription-change pages)
+ *           https://postmarkapp.com/developer/api/bounce-api#bounce-types
+ * Security: https://postmarkapp.com/support/article/understanding-inbound-webhook-retries-in-postmark
+ *
+ * Verification: none by Postmark (it signs nothing); the webhook's HTTP basic auth (`HttpAuth`)
+ * and/or a custom header (`HttpHeaders`) are compared in constant time (src/verify/credentials.ts).
+ *
+ * Quirks:
+ * - Failures are answered 401, never 403: a 403 makes Postmark stop retrying at once, which would
+ *   drop real events while credentials are misconfigured (PROVIDERS.md §4).
+ * - One JSON object per request, discriminated by `RecordType`. The inbound-message webhook posts
+ *   a different shape (no `RecordType`, `FromFull`…); pointing it here is a configuration mistake,
+ *   refused with a 400 that says so (anymail `postmark.py` raises the same configuration error).
+ * - `Bounce` (and `SpamComplaint`) carry a `Type` that decides the real outcome (table
+ *   `BOUNCE_TYPE_MAP`, after anymail's `event_types`, differences commented there).
+ * - `SubscriptionChange` is refined by `SuppressSending` (false → re-subscribed) and then by
+ *   `SuppressionReason`, as anymail does: Postmark gives no other way to tell an unsubscribe from
+ *   a bounce-driven suppression. A hard bounce therefore yields a `Bounce` *and* a
+ *   `SubscriptionChange` (both `email.bounced`, different `providerEvent`).
+ * - No event id except the bounce `ID` (Bounce, SpamComplaint); the core key hashes RecordType,
+ *   MessageID, recipient and time otherwise.
+ * - Times are ISO strings with 7 fraction digits (`2025-04-05T16:33:54.9070259Z`), older examples
+ *   with local offsets (`-04:00`): `isoFromString` normalizes to UTC and keeps the digits.
+ * - No "sent" webhook exists: `registration_email/sent` cannot come from Postmark.
+ * - `UserAgent` and `Geo` (IP, city) stay in `raw` only; they are personal data.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+
+/** `RecordType` → normalized type. */
+const EVENT_MAP = {
+  Delivery: 'email.delivered',
+  Bounce: 'email.bounced', // refined by `Type` (BOUNCE_TYPE_MAP)
+  SpamComplaint: 'email.complained', // refined by `Type` too (it is always SpamComplaint in practice)
+  Open: 'email.opened', // every open unless the webhook sets PostFirstOpenOnly; details.firstOpen says which
+  Click: 'email.clicked',
+  SubscriptionChange: 'email.unsubscribed', // refined by SuppressSending, then SuppressionReason
+} as const satisfies EventMap;
+
+/**
+ * Bounce `Type` → normalized type, after anymail's `event_types`. Differences from anymail:
+ * - `SoftBounce` → deferred (anymail: bounced, "might also receive HardBounce later"): Postmark
+ *   describes it as "unable to *temporarily* deliver" (mailbox full, over quota), which is our
+ *   `email.deferred`; a later Delivery or HardBounce may follow.
+ * - `Blocked` and `DMARCPolicy` → bounced (anymail: rejected): in our vocabulary `email.rejected`
+ *   is the provider refusing to send, while these are the receiving server refusing the message
+ *   (SendGrid's `blocked` bounces are treated the same way).
+ * - Auto-replies (`AutoResponder`, `AddressChange`, `ChallengeVerification`; anymail
+ *   AUTORESPONDED) → unknown: the message was delivered (a Delivery event exists) and we have no
+ *   auto-reply type; they are acknowledged and ignored.
+ */
+const BOUNCE_TYPE_MAP = {
+  HardBounce: 'email.bounced',
+  SoftBounce: 'email.deferred', // temporary: mailbox full, over quota (see above)
+  Transient: 'email.deferred', // "message delayed": Postmark keeps trying
+  DnsError: 'email.deferred', // temporary DNS failure
+  OpenRelayTest: 'email.deferred', // the receiving server was testing Postmark (anymail: deferred)
+  Unsubscribe: 'email.unsubscribed', // the recipient replied "unsubscribe"
+  Subscribe: 'email.subscribed',
+  AutoResponder: 'email.unknown',
+  AddressChange: 'email.unknown',
+  ChallengeVerification: 'email.unknown',
+  SpamNotification: 'email.complained',
+  SpamComplaint: 'email.complained',
+  VirusNotification: 'email.bounced', // refused by the receiving server for content
+  Blocked: 'email.bounced', // ISP block: the receiving server refused (see above)
+  DMARCPolicy: 'email.bounced', // refused by the receiving server's DMARC policy
+  BadEmailAddress: 'email.rejected', // Postmark did not send: not a valid address
+  ManuallyDeactivated: 'email.rejected', // Postmark did not send: the address is suppressed
+  Unconfirmed: 'email.rejected', // Postmark did not send: sender signature not confirmed
+  SMTPApiError: 'email.failed',
+  TemplateRenderingFailed: 'email.failed',
+  InboundError: 'email.unknown', // inbound processing, not a sent message
+  Unknown: 'email.unknown',
+} as const satisfies EventMap;
+
+/** SubscriptionChange with `SuppressSending: true`, by `SuppressionReason` (anymail reuses `event_types`). */
+const SUPPRESSION_REASON_MAP = {
+  HardBounce: 'email.bounced',
+  SpamComplaint: 'email.complained',
+  ManualSuppression: 'email.unsubscribed', // the recipient unsubscribed (or the sender suppressed them)
+} as const satisfies EventMap;
+
+/** SubscriptionChange by `SuppressSending` (as text): false means the address was reactivated. */
+const SUPPRESS_SENDING_MAP = {
+  false: 'email.subscribed',
+} as const satisfies EventMap;
+
+/** Second-field refinements by RecordType, tried in order; the first table that matches wins. */
+const REFINEMENTS: Readonly<Partial<Record<string, ReadonlyArray<{ field: string; table: EventMap }>>>> = {
+  Bounce: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
+  SpamComplaint: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
+  SubscriptionChange: [
+    { field: 'SuppressSending', table: SUPPRESS_SENDING_MAP },
+    { field: 'SuppressionReason', table: SUPPRESSION_REASON_MAP },
+  ],
+};
+
+/** Every time field Postmark uses; for an unknown RecordType the first one present is taken (anymail). */
+const TIME_FIELDS = ['DeliveredAt', 'BouncedAt', 'ReceivedAt', 'ChangedAt'] as const;
+
+/** The time field of each known RecordType. */
+const TIME_FIELD_OF: Readonly<Record<keyof typeof EVENT_MAP, (typeof TIME_FIELDS)[number]>> = {
+  Delivery: 'DeliveredAt',
+  Bounce: 'BouncedAt',
+  SpamComplaint: 'BouncedAt',
+  Open: 'ReceivedAt',
+  Click: 'ReceivedAt',
+  SubscriptionChange: 'ChangedAt',
+};
+
+/** Scalar fields copied to `details` (→ Distinct metadata): Postmark name → our name. */
+const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+  Tag: 'tag',
+  MessageStream: 'messageStream',
+  Type: 'bounceType', // Bounce/SpamComplaint: HardBounce, SoftBounce…
+  TypeCode: 'bounceTypeCode',
+  Description: 'description',
+  Details: 'response', // the receiving server's answer (delivery or bounce)
+  Inactive: 'inactive', // bounce deactivated the address
+  FirstOpen: 'firstOpen', // open: false for repeat opens (a machine-open filter aid)
+  Platform: 'platform',
+  ReadSeconds: 'readSeconds',
+  OriginalLink: 'url', // click
+  ClickLocation: 'clickLocation',
+  SuppressSending: 'suppressSending', // subscription change
+  SuppressionReason: 'suppressionReason',
+  Origin: 'origin',
+};
+
+/** `Metadata` keys carrying the per-message overrides (DESIGN §3.3). */
+const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+const settingsSchema = credentialsSettings('postmark');
+
+/** Parsed Postmark source settings. */
+export type PostmarkSettings = CredentialsSettings;
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function scalar(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function eventType(recordType: string, record: Record<string, unknown>): EventType {
+  for (const { field, table } of own(REFINEMENTS, recordType) ?? []) {
+    const value = record[field];
+    const refined = own(table, typeof value === 'boolean' ? String(value) : value);
+    if (refined !== undefined) return refined;
+  }
+  return mapEventType(EVENT_MAP, recordType, 'email');
+}
+
+function readOverrides(record: Record<string, unknown>): EventOverrides {
+  const metadata = optionalObject(record, 'Metadata') ?? {};
+  const overrides: EventOverrides = {};
+  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
+    const value = optionalString(metadata, key)?.trim();
+    if (value) overrides[field] = value;
+  }
+  return overrides;
+}
+
+function readDetails(record: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+    const value = scalar(record[field]);
+    if (value !== undefined) details[key] = value;
+  }
+  const client = optionalObject(record, 'Client');
+  const clientName = client ? scalar(client.Name) : undefined;
+  if (clientName !== undefined) details.client = clientName;
+  return details;
+}
+
+/** Refuses an inbound-message payload with a message that names the misconfiguration. */
+function refuseInbound(record: Record<string, unknown>): void {
+  if (record.RecordType === 'Inbound' || (record.RecordType === undefined && 'FromFull' in record)) {
+    throw new WebhookParseError(
+      'this is a Postmark inbound-message payload; this route takes tracking webhooks only ' +
+        '(Delivery, Bounce, SpamComplaint, Open, Click, SubscriptionChange): point the server\'s inbound webhook elsewhere',
+      'RecordType',
+    );
+  }
+}
+
+/**
+ * Parses one Postmark tracking webhook (one event per request).
+ * @throws WebhookParseError for a non-object body, an inbound payload or a missing `RecordType`
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const record = readJson(req.rawBody);
+  if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
+  refuseInbound(record);
+  const recordType = optionalString(record, 'RecordType');
+  if (recordType === undefined) throw new WebhookParseError('"RecordType" is required and must be a non-empty string', 'RecordType');
+  const timeField = own(TIME_FIELD_OF, recordType) ?? TIME_FIELDS.find((f) => record[f] !== undefined && record[f] !== null);
+  // Bounce and SpamComplaint carry the recipient as `Email`, the others as `Recipient`.
+  const email = optionalString(record, 'Email') ?? optionalString(record, 'Recipient');
+  return [
+    {
+      type: eventType(recordType, record),
+      providerEvent: recordType,
+      occurredAt: timeField === undefined ? null : isoFromString(record[timeField]), // garbage → null, never invented
+      messageId: optionalString(record, 'MessageID') ?? null,
+      providerEventId: optionalString(record, 'ID') ?? null, // the bounce id (Bounce, SpamComplaint only)
+      ...(email !== undefined ? { email } : {}),
+      overrides: readOverrides(record),
+      details: readDetails(record),
+      raw: record,
+    },
+  ];
+}
+
+/** One record per normalized type `simulate` can send (no "sent": Postmark has no such webhook). */
+const SAMPLES = {
+  'email.delivered': { RecordType: 'Delivery', Details: 'smtp;250 2.0.0 OK' },
+  'email.bounced': { RecordType: 'Bounce', Type: 'HardBounce', TypeCode: 1, Name: 'Hard bounce', Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.', Inactive: true, CanActivate: true },
+  'email.deferred': { RecordType: 'Bounce', Type: 'SoftBounce', TypeCode: 4096, Name: 'Soft bounce', Details: 'smtp;452 4.2.2 Mailbox full', Inactive: false, CanActivate: true },
+  'email.rejected': { RecordType: 'Bounce', Type: 'ManuallyDeactivated', TypeCode: 8192, Name: 'Manually deactivated', Inactive: true, CanActivate: true },
+  'email.complained': { RecordType: 'SpamComplaint', Type: 'SpamComplaint', TypeCode: 512, Inactive: true, CanActivate: false },
+  'email.opened': { RecordType: 'Open', FirstOpen: true, Platform: 'Desktop', ReadSeconds: 5, Client: { Name: 'Chrome', Company: 'Google', Family: 'Chrome' } },
+  'email.clicked': { RecordType: 'Click', ClickLocation: 'HTML', OriginalLink: 'https://example.com/welcome', Platform: 'Desktop' },
+  'email.unsubscribed': { RecordType: 'SubscriptionChange', Origin: 'Recipient', SuppressSending: true, SuppressionReason: 'ManualSuppression' },
+  'email.subscribed': { RecordType: 'SubscriptionChange', Origin: 'Customer', SuppressSending: false, SuppressionReason: null },
+} as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
+  if (!template) throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.overrides ?? {})) metadata[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  const recipientField = template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? 'Email' : 'Recipient';
+  const body = {
+    ...template,
+    ...(template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? { ID: randomBytes(4).readUInt32BE() } : {}),
+    ServerID: 23,
+    MessageStream: 'outbound',
+    MessageID: randomUUID(),
+    [recipientField]: options.recipient,
+    Tag: 'registration',
+    [TIME_FIELD_OF[template.RecordType]]: options.now.toISOString(),
+    Metadata: metadata, // sent as `Metadata` on the message; echoed on every webhook
+  };
+  return { headers: { 'content-type': 'application/json', 'user-agent': 'Postmark' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+}
+
+/** The Postmark adapter. */
+export const adapter = defineAdapter<PostmarkSettings, CredentialsSigner>({
+  name: 'postmark',
+  displayName: 'Postmark',
+  channel: 'email',
+  docsUrl: 'https://postmarkapp.com/developer/webhooks/webhooks-overview',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: false, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  extraTypes: [...new Set<EventType>([...Object.values(BOUNCE_TYPE_MAP), ...Object.values(SUPPRESSION_REASON_MAP), ...Object.values(SUPPRESS_SENDING_MAP)])],
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
+  verify: (req, settings) => verifyCredentials(req, settings),
+  parse,
+  testing: { ...credentialsTesting(), sample },
+});

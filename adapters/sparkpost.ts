@@ -1,0 +1,291 @@
+/**
+ * SparkPost (and Bird Email, which runs the same API) event webhooks.
+ *
+ * Docs:     https://developers.sparkpost.com/api/webhooks/ (github.com/SparkPost/developers.sparkpost.com
+ *           `content/api/webhooks.apib`, `message-events.apib`)
+ *           https://www.sparkpost.com/docs/tech-resources/webhook-authentication/
+ *           https://docs.bird.com/api/email-api/webhooks
+ *
+ * Verification: none by SparkPost (it signs nothing); the webhook's basic auth (`auth_type:
+ * basic`) and/or a secret `custom_headers` entry are compared in constant time
+ * (src/verify/credentials.ts). OAuth2 client-credentials auth is not supported here.
+ *
+ * Quirks:
+ * - A batch: a JSON array of `{"msys": {"<class>_event": {...}}}`; classes `message_event`,
+ *   `track_event`, `gen_event`, `unsubscribe_event`, `relay_event`… The event name is the inner
+ *   `type`. Any non-200 makes SparkPost re-send the whole batch for 8 h, so the core de-duplicates
+ *   per event (`event_id`, unique per event) — `X-MessageSystems-Batch-ID` is not needed.
+ * - Creating a webhook or changing its target POSTs a test batch `[{"msys":{}}]`, and an empty
+ *   array is possible: both are answered 200 with nothing queued (a non-200 makes creation fail).
+ * - `relay_message` (inbound relay webhooks) on this route is a configuration mistake: 400.
+ * - `timestamp` is unix seconds as a string in webhooks (ISO in the Events API; both are read).
+ * - `event_id`/`transmission_id` are long decimal ids, sent as strings; the body is still read
+ *   with the big-int-safe reader so a numeric id can never be rounded.
+ * - `open` and `initial_open` (top-of-message pixel) both fire for one open: only `open` maps to
+ *   `email.opened`, as in anymail `sparkpost.py`; `initial_open` arrives as `email.unknown`.
+ * - `bounce`/`out_of_band` are refined by `bounce_class` (table `BOUNCE_CLASS_MAP`).
+ * - `messageId` is `transmission_id` (what the transmissions API returned to the sender, as anymail
+ *   uses it); the per-recipient `message_id` goes to `details.sparkpostMessageId`.
+ * - Sender metadata (transmission + recipient `metadata`) arrives merged as `rcpt_meta`.
+ * - `user_agent`, `ip_address` and `geo_ip` stay in `raw` only (personal data).
+ */
+import { randomBytes } from 'node:crypto';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
+import { readJsonBigint } from '../src/body/read-json-bigint';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { WebhookRequest } from '../src/core/request';
+import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
+import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+
+/** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
+const EVENT_MAP = {
+  injection: 'email.sent', // SparkPost accepted the message for sending
+  delivery: 'email.delivered',
+  bounce: 'email.bounced', // refined by bounce_class
+  out_of_band: 'email.bounced', // asynchronous bounce after acceptance; refined by bounce_class
+  delay: 'email.deferred', // temporary failure; SparkPost retries
+  policy_rejection: 'email.rejected', // SparkPost refused by policy
+  generation_rejection: 'email.rejected', // refused while generating (e.g. suppressed recipient)
+  generation_failure: 'email.failed', // template rendering / substitution failed
+  spam_complaint: 'email.complained',
+  open: 'email.opened', // bottom-of-message pixel; initial_open deliberately absent (see header)
+  amp_open: 'email.opened',
+  click: 'email.clicked',
+  amp_click: 'email.clicked',
+  list_unsubscribe: 'email.unsubscribed', // List-Unsubscribe header
+  link_unsubscribe: 'email.unsubscribed', // unsubscribe link in the body
+} as const satisfies EventMap;
+
+/**
+ * `bounce_class` refinements (https://support.sparkpost.com/docs/deliverability/bounce-classification-codes),
+ * after anymail's `reject_reasons`: classes that are not failures of this message change the type.
+ * Every other class (10 invalid recipient, 20–24 soft, 30/40 generic, 50–54 blocks, 70 transient…)
+ * stays a bounce, with the class in `details.bounceClass`.
+ */
+const BOUNCE_CLASS_MAP = {
+  '25': 'email.rejected', // Admin Failure: SparkPost's own policy (suppression list) refused it
+  '60': 'email.unknown', // Auto-Reply: the message was delivered; no auto-reply type (anymail AUTORESPONDED)
+  '80': 'email.subscribed', // Subscribe request
+  '90': 'email.unsubscribed', // Unsubscribe request
+  '100': 'email.unknown', // Challenge-Response: delivered, pending a sender check (anymail AUTORESPONDED)
+} as const satisfies EventMap;
+
+/** Second-field refinements by event type. */
+const REFINEMENTS: Readonly<Partial<Record<string, { field: string; table: EventMap }>>> = {
+  bounce: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
+  out_of_band: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
+};
+
+/** Scalar fields copied to `details` (→ Distinct metadata): SparkPost name → our name. */
+const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+  bounce_class: 'bounceClass',
+  reason: 'reason', // the server's answer, with the address redacted (raw_reason is not copied)
+  error_code: 'errorCode',
+  num_retries: 'numRetries', // delay
+  target_link_url: 'url', // click
+  campaign_id: 'campaignId',
+  template_id: 'templateId',
+  subaccount_id: 'subaccountId',
+  message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
+};
+
+/** `rcpt_meta` keys carrying the per-message overrides (DESIGN §3.3). */
+const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** The `msys` class each event type arrives in (for `sample`). */
+const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
+  injection: 'message_event',
+  delivery: 'message_event',
+  bounce: 'message_event',
+  out_of_band: 'message_event',
+  delay: 'message_event',
+  policy_rejection: 'message_event',
+  spam_complaint: 'message_event',
+  generation_rejection: 'gen_event',
+  generation_failure: 'gen_event',
+  open: 'track_event',
+  amp_open: 'track_event',
+  click: 'track_event',
+  amp_click: 'track_event',
+  list_unsubscribe: 'unsubscribe_event',
+  link_unsubscribe: 'unsubscribe_event',
+};
+
+const settingsSchema = credentialsSettings('sparkpost');
+
+/** Parsed SparkPost source settings. */
+export type SparkPostSettings = CredentialsSettings;
+
+function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function scalar(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function eventType(name: string, event: Record<string, unknown>): EventType {
+  const refinement = own(REFINEMENTS, name);
+  const value = refinement ? event[refinement.field] : undefined;
+  const refined = refinement ? own(refinement.table, typeof value === 'number' ? String(value) : value) : undefined;
+  return refined ?? mapEventType(EVENT_MAP, name, 'email');
+}
+
+function readOverrides(event: Record<string, unknown>): EventOverrides {
+  const meta = optionalObject(event, 'rcpt_meta') ?? {};
+  const overrides: EventOverrides = {};
+  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
+    const value = optionalString(meta, key)?.trim();
+    if (value) overrides[field] = value;
+  }
+  return overrides;
+}
+
+function readDetails(event: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+    const value = scalar(event[field]);
+    if (value !== undefined) details[key] = value;
+  }
+  const tags = Array.isArray(event.rcpt_tags) ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
+  if (tags.length > 0) details.tags = tags.join(',');
+  return details;
+}
+
+/** The one `<class>_event` inside `msys`; undefined for the empty test/ping element. */
+function unwrap(item: unknown, path: string): { eventClass: string; event: Record<string, unknown> } | undefined {
+  if (!isObject(item)) throw new WebhookParseError(`expected {"msys": {...}}, got ${describeValue(item)}`, path);
+  const msys = item.msys;
+  if (!isObject(msys)) throw new WebhookParseError('"msys" must be an object', `${path}.msys`);
+  const classes = Object.keys(msys);
+  if (classes.length === 0) return undefined; // SparkPost's test batch / ping: nothing to queue
+  if (classes.length > 1) throw new WebhookParseError(`expected one event class, got ${classes.join(', ')}`, `${path}.msys`);
+  const eventClass = classes[0]!;
+  const event = msys[eventClass];
+  if (!isObject(event)) throw new WebhookParseError(`expected an event object, got ${describeValue(event)}`, `${path}.msys.${eventClass}`);
+  // `relay_message` is an inbound message (relay webhooks); `relay_event` status events are fine.
+  if (eventClass === 'relay_message') {
+    throw new WebhookParseError('this is a SparkPost inbound relay webhook; this route takes event webhooks only', `${path}.msys.${eventClass}`);
+  }
+  return { eventClass, event };
+}
+
+function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft {
+  // An unknown class without `type` is still acknowledged (as email.unknown) rather than failing
+  // the whole batch, which SparkPost would retry for 8 hours and then drop.
+  const name = optionalString(event, 'type') ?? eventClass;
+  const email = optionalString(event, 'raw_rcpt_to') ?? optionalString(event, 'rcpt_to');
+  return {
+    type: eventType(name, event),
+    providerEvent: name,
+    occurredAt: isoFromEpochSeconds(event.timestamp) ?? isoFromString(event.timestamp),
+    messageId: optionalString(event, 'transmission_id') ?? optionalString(event, 'message_id') ?? null,
+    providerEventId: optionalString(event, 'event_id') ?? null,
+    ...(email !== undefined ? { email } : {}),
+    overrides: readOverrides(event),
+    details: readDetails(event),
+    raw: event,
+  };
+}
+
+/**
+ * Parses one SparkPost batch; the empty test element and an empty array yield no events.
+ * @throws WebhookParseError naming the element (`[2].msys`) for a malformed batch or a relay payload
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJsonBigint(req.rawBody);
+  if (!Array.isArray(body)) throw new WebhookParseError(`SparkPost posts a JSON array of {"msys": …} events, got ${describeValue(body)}`);
+  const drafts: EventDraft[] = [];
+  body.forEach((item, index) => {
+    const unwrapped = unwrap(item, `[${index}]`);
+    if (unwrapped) drafts.push(toDraft(unwrapped.eventClass, unwrapped.event));
+  });
+  return drafts;
+}
+
+/** One event per normalized type `simulate` can send. */
+const SAMPLES = {
+  'email.sent': { type: 'injection' },
+  'email.delivered': { type: 'delivery', queue_time: '1200', num_retries: '0' },
+  'email.deferred': { type: 'delay', bounce_class: '21', reason: '454 4.7.1 Please try again later', num_retries: '1' },
+  'email.bounced': { type: 'bounce', bounce_class: '10', reason: '550 5.1.1 ...@... User unknown', error_code: '550' },
+  'email.rejected': { type: 'policy_rejection', reason: '550 5.0.0 Message generation rejected', error_code: '554' },
+  'email.failed': { type: 'generation_failure', reason: 'Substitution error', error_code: '901' },
+  'email.complained': { type: 'spam_complaint', fbtype: 'abuse', report_by: 'isp.example.net' },
+  'email.opened': { type: 'open' },
+  'email.clicked': { type: 'click', target_link_url: 'https://example.com/welcome', target_link_name: 'Confirm' },
+  'email.unsubscribed': { type: 'link_unsubscribe' },
+} as const satisfies Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
+
+/** A decimal id of `digits` digits, like SparkPost's event and transmission ids. */
+function decimalId(digits: number): string {
+  return [...randomBytes(digits)].map((b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
+}
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
+  if (!template) throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const meta: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.overrides ?? {})) meta[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  const event = {
+    ...template,
+    event_id: decimalId(17),
+    transmission_id: decimalId(17),
+    message_id: randomBytes(10).toString('hex'),
+    timestamp: String(Math.floor(options.now.getTime() / 1000)),
+    rcpt_to: options.recipient.toLowerCase(),
+    raw_rcpt_to: options.recipient,
+    rcpt_meta: meta, // transmission/recipient `metadata`, merged and echoed here
+    rcpt_tags: ['registration'],
+    campaign_id: 'registration',
+    template_id: 'welcome',
+    msg_from: 'noreply@example.org',
+    friendly_from: 'noreply@example.org',
+    sending_ip: '192.0.2.10',
+  };
+  const body = [{ msys: { [EVENT_CLASS[template.type]]: event } }];
+  return {
+    headers: { 'content-type': 'application/json', 'x-messagesystems-batch-id': randomBytes(16).toString('hex') },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    query: '',
+  };
+}
+
+/** The SparkPost adapter. */
+export const adapter = defineAdapter<SparkPostSettings, CredentialsSigner>({
+  name: 'sparkpost',
+  displayName: 'SparkPost',
+  channel: 'email',
+  docsUrl: 'https://developers.sparkpost.com/api/webhooks/',
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  extraTypes: [...new Set<EventType>(Object.values(BOUNCE_CLASS_MAP))],
+  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
+  verify: (req, settings) => verifyCredentials(req, settings),
+  parse,
+  testing: { ...credentialsTesting(), sample },
+});
