@@ -4,12 +4,15 @@
  */
 import type { AnyAdapter } from '../src/core/adapter';
 import { adapter as brevo } from './brevo';
+import { adapter as generic } from './generic';
 import { adapter as infobip } from './infobip';
 import { adapter as mailgun } from './mailgun';
 import { adapter as mailjet } from './mailjet';
+import { adapter as mandrill } from './mandrill';
 import { adapter as messagebird } from './messagebird';
 import { adapter as plivo } from './plivo';
 import { adapter as postmark } from './postmark';
+import { adapter as resend } from './resend';
 import { adapter as sendgrid } from './sendgrid';
 import { adapter as ses } from './ses';
 import { adapter as sinch } from './sinch';
@@ -27,6 +30,8 @@ export const ADAPTERS: readonly AnyAdapter[] = [
   brevo,
   sparkpost,
   mailjet,
+  resend,
+  mandrill,
   // SMS
   twilio,
   vonage,
@@ -35,6 +40,8 @@ export const ADAPTERS: readonly AnyAdapter[] = [
   messagebird,
   sinch,
   infobip,
+  // the vendor's own app events
+  generic,
 ];
 
 const BY_NAME = new Map(ADAPTERS.map((a) => [a.name, a]));

@@ -46,7 +46,8 @@ export function devConfigDocument(creds: DevCredentials, env: NodeJS.ProcessEnv 
   const sources: Record<string, unknown> = {};
   for (const adapter of ADAPTERS) {
     sources[adapter.name] = {
-      feature: adapter.channel === 'email' ? 'registration_email' : 'registration_sms',
+      // The generic (app) source takes each event's own pair; its feature is only a default.
+      feature: adapter.channel === 'sms' ? 'registration_sms' : adapter.channel === 'email' ? 'registration_email' : 'page_visit',
       experienceId: 'exp_quickstart',
       ...creds[adapter.name]!.options,
     };

@@ -7,8 +7,11 @@
  * (docs/events.md is checked against this table by test/unit/event-types.test.ts).
  */
 
-/** A message's transport. */
-export type Channel = 'email' | 'sms';
+/**
+ * A message's transport. `app` is the vendor's own systems (the `generic` source): events that
+ * no e-mail or SMS provider emits, each naming its own Distinct feature/action pair.
+ */
+export type Channel = 'email' | 'sms' | 'app';
 
 export const EMAIL_EVENT_TYPES = {
   'email.queued': 'accepted by the provider, not yet handed to a mail server',
@@ -36,15 +39,22 @@ export const SMS_EVENT_TYPES = {
   'sms.unknown': 'an event this adapter does not recognise (acknowledged, never an error)',
 } as const;
 
+export const APP_EVENT_TYPES = {
+  'app.event': 'an event from the vendor\'s own systems, forwarded as the feature/action pair it names',
+  'app.unknown': 'an event naming a pair the generic source has no row for (still forwarded when the pair is registered)',
+} as const;
+
 export type EmailEventType = keyof typeof EMAIL_EVENT_TYPES;
 export type SmsEventType = keyof typeof SMS_EVENT_TYPES;
+export type AppEventType = keyof typeof APP_EVENT_TYPES;
 /** Every normalized event type. */
-export type EventType = EmailEventType | SmsEventType;
+export type EventType = EmailEventType | SmsEventType | AppEventType;
 
 /** One line of documentation for every event type. */
 export const EVENT_TYPE_DOCS: Readonly<Record<EventType, string>> = {
   ...EMAIL_EVENT_TYPES,
   ...SMS_EVENT_TYPES,
+  ...APP_EVENT_TYPES,
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_DOCS) as EventType[];

@@ -8,6 +8,12 @@ export interface EventOverrides {
   feature?: string;
   /** `distinct_experience_id`: replaces the source's configured experience id. */
   experienceId?: string;
+  /**
+   * The Distinct action, for sources whose events name their own pair (the `generic` source):
+   * replaces the source's action map, and the pair is checked against the registry on arrival.
+   * Provider adapters never set it.
+   */
+  action?: string;
 }
 
 /** Scalar provider details passed through to Distinct's `metadata` (error code, bounce reason, machine-open hint, click URL…). */

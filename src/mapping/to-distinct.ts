@@ -14,20 +14,26 @@ export type MappingOutcome =
   | { kind: 'dead_letter'; reason: DeadLetterReason; detail: string; event: DistinctEvent };
 
 export function toDistinct(ev: NormalizedEvent, source: SourceConfig, registry: Registry): MappingOutcome {
-  const action = source.actions[ev.type];
+  // An event that names its own action (generic source) is not subject to the source's action map.
+  const action = ev.overrides.action ?? source.actions[ev.type];
   if (action == null) return { kind: 'ignore', why: `${ev.type} is not mapped to a Distinct action` };
 
   let feature = source.feature;
   let resolvedAction = action;
   let invalidPair: string | undefined;
-  if (ev.overrides.feature !== undefined) {
-    const pair = registry.resolve(ev.overrides.feature, action);
+  if (ev.overrides.feature !== undefined || ev.overrides.action !== undefined) {
+    // Pairs named per event were never checked at start-up: check them now.
+    const wanted = ev.overrides.feature ?? source.feature;
+    const pair = registry.resolve(wanted, action);
     if (pair) {
       feature = pair.feature;
       resolvedAction = pair.action;
     } else {
-      feature = ev.overrides.feature;
-      invalidPair = `per-message override distinct_feature makes ${ev.overrides.feature}/${action}, which is not in the registry`;
+      feature = wanted;
+      invalidPair =
+        ev.overrides.action !== undefined
+          ? `the event names ${wanted}/${action}, which is not in the registry`
+          : `per-message override distinct_feature makes ${wanted}/${action}, which is not in the registry`;
     }
   }
 

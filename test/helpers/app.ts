@@ -40,7 +40,7 @@ export function testConfigDocument(o: TestConfigOptions): Record<string, unknown
   const sources: Record<string, unknown> = {};
   for (const a of ADAPTERS) {
     sources[a.name] = {
-      feature: a.channel === 'email' ? 'registration_email' : 'registration_sms',
+      feature: a.channel === 'sms' ? 'registration_sms' : a.channel === 'email' ? 'registration_email' : 'page_visit',
       experienceId: 'exp_test',
       ...o.creds[a.name]!.options,
       ...(o.sourceExtras?.[a.name] ?? {}),
@@ -71,8 +71,8 @@ export function signedSample(
   const adapter = getAdapter(provider)!;
   const now = opts.now ?? new Date();
   const sample = adapter.testing.sample({
-    type: opts.type ?? `${adapter.channel}.delivered`,
-    recipient: opts.recipient ?? (adapter.channel === 'email' ? 'jane.doe@example.com' : '+15017250604'),
+    type: opts.type ?? (adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`),
+    recipient: opts.recipient ?? (adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com'),
     now,
     overrides: opts.overrides ?? {},
   });

@@ -25,6 +25,6 @@ test.each([
   expect(isoFromString(input)).toBe(expected);
 });
 
-test.each([['yesterday'], ['2026-13-45T99:99:99Z'], [42]])('isoFromString(%p) is null', (input) => {
+test.each([['yesterday'], ['2026-13-45T99:99:99Z'], [42], ['2026-02-30T10:00:00Z'], ['2026-04-27T24:00:00Z']])('isoFromString(%p) is null', (input) => {
   expect(isoFromString(input)).toBeNull();
 });

@@ -51,11 +51,12 @@ export function registerSimulate(program: Command): void {
         process.exit(2);
       }
       const adapter = source.adapter;
-      const type = flags.event ?? `${adapter.channel}.delivered`;
+      // The vendor's own app events have no delivery type; providers default to a delivery.
+      const type = flags.event ?? (adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`);
       const now = new Date();
       const overrides: Record<string, string> = {};
       if (flags.userId) overrides.distinct_user_id = flags.userId;
-      const recipient = flags.recipient ?? (adapter.channel === 'email' ? 'jane.doe@example.com' : '+15017250604');
+      const recipient = flags.recipient ?? (adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com');
       const sample = adapter.testing.sample({ type, recipient, now, overrides });
 
       const base = (flags.url ?? `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');

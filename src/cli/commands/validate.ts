@@ -18,7 +18,9 @@ export function mappingTable(config: AppConfig): MappingRow[] {
   for (const source of config.sources.values()) {
     for (const [providerEvent, type] of Object.entries(source.adapter.eventMap)) {
       const action = source.actions[type];
-      rows.push({ source: source.id, provider: source.provider, providerEvent, type, pair: action ? `${source.feature}/${action}` : null });
+      // App events name their own pair (checked against the registry as they arrive).
+      const pair = source.adapter.channel === 'app' ? '(the event\'s own pair)' : action ? `${source.feature}/${action}` : null;
+      rows.push({ source: source.id, provider: source.provider, providerEvent, type, pair });
     }
   }
   return rows;
@@ -27,7 +29,7 @@ export function mappingTable(config: AppConfig): MappingRow[] {
 /** The distinct feature/action pairs this configuration can send (per-message overrides aside). */
 export function producedPairs(config: AppConfig): string[] {
   const pairs = new Set<string>();
-  for (const row of mappingTable(config)) if (row.pair) pairs.add(row.pair);
+  for (const row of mappingTable(config)) if (row.pair && !row.pair.startsWith('(')) pairs.add(row.pair);
   return [...pairs].sort();
 }
 

@@ -1,0 +1,324 @@
+/**
+ * Mailchimp Transactional (Mandrill) webhooks (email).
+ *
+ * Payload:  https://mailchimp.com/developer/transactional/docs/webhooks/
+ *           https://mandrill.zendesk.com/hc/en-us/articles/360038740594 (webhook format)
+ *           https://mandrill.zendesk.com/hc/en-us/articles/205583307 (message event format)
+ * Security: https://mandrill.zendesk.com/hc/en-us/articles/360039232513 (authenticating requests)
+ * URL check: https://mandrill.zendesk.com/hc/en-us/articles/360038740014
+ * Retries:  https://mandrill.zendesk.com/hc/en-us/articles/205583277 (stopping a failed batch)
+ *
+ * Verification: `X-Mandrill-Signature` = base64(HMAC-SHA1(webhook key, URL + every POST field
+ * sorted by name, as name + value)), over the decoded form values; the URL is the exact one
+ * configured at Mandrill (`req.url`: the source's public URL plus the received query).
+ *
+ * Quirks:
+ * - The URL is signed, as with Twilio: behind a proxy set the source's `publicUrl` (or
+ *   `server.publicUrl`) to exactly the URL entered in Mandrill, trailing slash included.
+ * - One POST carries a form field `mandrill_events`: a JSON array of up to 1000 events, posted
+ *   about once a minute. A failing batch blocks the queue behind it until it succeeds or is given
+ *   up in the dashboard, so answering fast and durably matters more than anywhere else.
+ * - When a webhook is added, Mandrill checks the URL with a HEAD request that must answer 200; if
+ *   it does not, it POSTs an empty batch (`mandrill_events=[]`) signed with the public key
+ *   `test-webhook`. Both are answered 200 by `handshake` (they carry no events).
+ * - No timestamp is signed: replays are absorbed only by de-duplication.
+ * - No per-event id: the top-level `_id` is the message's id (Mandrill's samples repeat
+ *   `msg._id`), so `providerEventId` is null and the core hashes message id + event + recipient +
+ *   `ts`. Two clicks on different links in the same second therefore collapse into one.
+ * - Sync events (allow/deny list changes) have `type`/`action` instead of `event`; they and
+ *   inbound messages arrive as `email.unknown`, acknowledged and never forwarded by default.
+ * - Sender metadata (`metadata`, merged with `recipient_metadata`) comes back as `msg.metadata`;
+ *   the override keys are read from there. Values may be strings or numbers.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { readForm, type FormBody } from '../src/body/read-form';
+import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { header, type WebhookRequest, type WebhookResponse } from '../src/core/request';
+import { isoFromEpochSeconds } from '../src/core/time';
+import { rotatableSecret } from '../src/config/schema';
+import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
+
+const SIGNATURE_HEADER = 'X-Mandrill-Signature';
+const EVENTS_FIELD = 'mandrill_events';
+/** The documented key that signs the URL-check POST sent when a webhook is added. */
+const URL_CHECK_KEY = 'test-webhook';
+/** Mandrill's documented batch limit; a larger batch is not from Mandrill. */
+const MAX_BATCH = 1000;
+
+/** Message `event` → normalized type. */
+const EVENT_MAP = {
+  send: 'email.sent', // Mandrill accepted and sent the message
+  delivered: 'email.delivered', // newer docs only: the recipient's server accepted it
+  deferral: 'email.deferred', // temporary failure; Mandrill retries
+  hard_bounce: 'email.bounced',
+  soft_bounce: 'email.bounced', // a temporary reason (mailbox full…), but Mandrill has stopped trying; `deferral` is the retrying one
+  open: 'email.opened',
+  click: 'email.clicked',
+  spam: 'email.complained',
+  unsub: 'email.unsubscribed',
+  reject: 'email.rejected', // refused before sending (rejection list, policy)
+} as const satisfies EventMap;
+
+/** `msg.metadata` keys carrying the per-message overrides (DESIGN §3.3). */
+const OVERRIDE_METADATA = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** Settings for a Mandrill source (secrets inside: never log). */
+const settingsSchema = z
+  .object({
+    /** The webhook's key (Settings → Webhooks → Key); a list while rotating or for several webhooks. */
+    webhookKey: rotatableSecret,
+  })
+  .strict();
+
+/** Parsed Mandrill source settings. */
+export type MandrillSettings = z.output<typeof settingsSchema>;
+
+/** base64(HMAC-SHA1(key, url + each field sorted by name as name + value)). */
+export function mandrillSignature(key: string, url: string, pairs: ReadonlyArray<readonly [string, string]>): string {
+  // A stable sort by name (code units, as PHP's ksort on ASCII names); every pair is signed, so a
+  // repeated field cannot smuggle an unsigned value past the check.
+  const sorted = [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return hmac('sha1', key, url + sorted.map(([name, value]) => name + value).join(''), 'base64');
+}
+
+function signatureMatches(keys: readonly string[], signature: string, url: string, form: FormBody): boolean {
+  let matched = false;
+  for (const key of keys) {
+    // Security: constant-time compare, every key tried, so timing does not reveal which matched.
+    matched = safeEqual(mandrillSignature(key, url, form.pairs), signature.trim()) || matched;
+  }
+  return matched;
+}
+
+function readFormForVerification(rawBody: Buffer): FormBody {
+  try {
+    return readForm(rawBody);
+  } catch (cause) {
+    throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Mandrill cannot have signed it', { cause });
+  }
+}
+
+/**
+ * Proves a request comes from Mandrill.
+ * @throws WebhookVerificationError `missing_signature` or `signature_mismatch`
+ */
+function verify(req: WebhookRequest, settings: MandrillSettings): void {
+  const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
+  if (signatureMatches(settings.webhookKey, signature, req.url, readFormForVerification(req.rawBody))) return;
+  // The URL is never echoed: it may hold credentials.
+  throw new WebhookVerificationError(
+    'signature_mismatch',
+    `${SIGNATURE_HEADER} does not match the public URL and form fields (is publicUrl exactly the URL entered in Mandrill, and webhookKey that webhook's key?)`,
+  );
+}
+
+/**
+ * Answers Mandrill's URL check: the HEAD request, and the empty batch it falls back to, signed
+ * with the public `test-webhook` key. Neither carries an event, so neither can inject one.
+ */
+function handshake(req: WebhookRequest): WebhookResponse | undefined {
+  if (req.method === 'HEAD') return { status: 200 };
+  if (req.method !== 'POST') return undefined;
+  const signature = header(req, SIGNATURE_HEADER);
+  if (signature === undefined) return undefined;
+  let form: FormBody;
+  try {
+    form = readForm(req.rawBody);
+  } catch {
+    return undefined;
+  }
+  const events = form.fields[EVENTS_FIELD];
+  if (form.pairs.length !== 1 || events === undefined || events.trim() !== '[]') return undefined;
+  return signatureMatches([URL_CHECK_KEY], signature, req.url, form) ? { status: 200, body: { ok: true, received: 0 } } : undefined;
+}
+
+/** Adds `value` under `key` when it is a non-empty string or a finite number. */
+function put(details: EventDetails, key: string, value: unknown): void {
+  if (typeof value === 'string' && value.trim() !== '') details[key] = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
+}
+
+function readOverrides(metadata: Record<string, unknown> | undefined): EventOverrides {
+  const overrides: EventOverrides = {};
+  if (!metadata) return overrides;
+  for (const [name, key] of Object.entries(OVERRIDE_METADATA)) {
+    const value = optionalString(metadata, name)?.trim();
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+function readDetails(item: Record<string, unknown>, msg: Record<string, unknown> | undefined): EventDetails {
+  const details: EventDetails = {};
+  put(details, 'url', item.url); // clicks
+  const agent = optionalObject(item, 'user_agent_parsed');
+  if (agent) put(details, 'userAgentType', agent.type); // "robot" marks machine opens/clicks
+  if (!msg) return details;
+  put(details, 'bounceDescription', msg.bounce_description);
+  put(details, 'diag', msg.diag);
+  const smtp = Array.isArray(msg.smtp_events) ? msg.smtp_events : [];
+  const last: unknown = smtp[smtp.length - 1];
+  if (details.diag === undefined && isObject(last)) put(details, 'diag', last.diag); // deferrals carry it here
+  if (Array.isArray(msg.tags)) {
+    const tags = msg.tags.filter((t): t is string => typeof t === 'string' && t !== '');
+    if (tags.length > 0) details.tags = tags.join(',');
+  }
+  return details;
+}
+
+function toDraft(item: unknown, path: string): EventDraft {
+  if (!isObject(item)) throw new WebhookParseError('each event must be an object', path);
+  // Message and inbound events have `event`; sync events have `type` (whitelist, blacklist).
+  const name = optionalString(item, 'event') ?? optionalString(item, 'type');
+  if (name === undefined) throw new WebhookParseError('"event" (or, for sync events, "type") is required', `${path}.event`);
+  let occurredAt: string | null = null;
+  if (item.ts !== undefined && item.ts !== null) {
+    occurredAt = isoFromEpochSeconds(item.ts);
+    if (occurredAt === null) throw new WebhookParseError('not a unix time in seconds', `${path}.ts`);
+  }
+  const msg = optionalObject(item, 'msg');
+  const email = (msg && optionalString(msg, 'email')) ?? optionalString(optionalObject(item, 'reject') ?? {}, 'email');
+  const details = readDetails(item, msg);
+  if (optionalString(item, 'event') === undefined) put(details, 'syncAction', item.action); // add, change, remove
+  return {
+    type: mapEventType(EVENT_MAP, optionalString(item, 'event'), 'email'),
+    providerEvent: name,
+    occurredAt,
+    messageId: (msg && optionalString(msg, '_id')) ?? optionalString(item, '_id') ?? null,
+    providerEventId: null,
+    ...(email !== undefined ? { email } : {}),
+    overrides: readOverrides(msg && optionalObject(msg, 'metadata')),
+    details,
+    raw: item,
+  };
+}
+
+/**
+ * Parses one batch (`mandrill_events`) into one draft per event; an empty batch gives none.
+ * @throws WebhookParseError naming the path of the problem (`mandrill_events[3].ts`…)
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const value = readForm(req.rawBody).fields[EVENTS_FIELD];
+  if (value === undefined) throw new WebhookParseError(`the form field "${EVENTS_FIELD}" is required`, EVENTS_FIELD);
+  const events = readJson(Buffer.from(value, 'utf8'));
+  if (!Array.isArray(events)) throw new WebhookParseError('must be a JSON array of events', EVENTS_FIELD);
+  if (events.length > MAX_BATCH) throw new WebhookParseError(`holds ${events.length} events; Mandrill sends at most ${MAX_BATCH}`, EVENTS_FIELD);
+  return events.map((item, i) => toDraft(item, `${EVENTS_FIELD}[${i}]`));
+}
+
+// ---- testing helpers -------------------------------------------------------------------------
+
+/** The event `simulate` sends for each normalized type. */
+const SAMPLE_EVENT: Readonly<Partial<Record<EmailEventType, keyof typeof EVENT_MAP>>> = {
+  'email.sent': 'send',
+  'email.delivered': 'delivered',
+  'email.deferred': 'deferral',
+  'email.bounced': 'hard_bounce',
+  'email.opened': 'open',
+  'email.clicked': 'click',
+  'email.complained': 'spam',
+  'email.unsubscribed': 'unsub',
+  'email.rejected': 'reject',
+};
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+/** A form body holding `events` as Mandrill posts it. */
+export function mandrillForm(events: readonly unknown[]): Buffer {
+  return Buffer.from(new URLSearchParams([[EVENTS_FIELD, JSON.stringify(events)]]).toString(), 'utf8');
+}
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const event = Object.prototype.hasOwnProperty.call(SAMPLE_EVENT, options.type) ? SAMPLE_EVENT[options.type as EmailEventType] : undefined;
+  if (!event) throw new Error(`Mandrill has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLE_EVENT).join(', ')}`);
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.overrides ?? {})) metadata[OVERRIDE_WIRE_NAMES[name] ?? name] = value;
+  const ts = Math.floor(options.now.getTime() / 1000);
+  const id = randomBytes(16).toString('hex');
+  const msg: Record<string, unknown> = {
+    ts,
+    subject: 'Confirm your e-mail',
+    email: options.recipient,
+    sender: 'noreply@example.com',
+    tags: ['registration'],
+    opens: [],
+    clicks: [],
+    state: event === 'hard_bounce' ? 'bounced' : event === 'reject' ? 'rejected' : 'sent',
+    metadata,
+    _id: id,
+    _version: randomBytes(11).toString('hex'),
+  };
+  if (event === 'hard_bounce') Object.assign(msg, { bounce_description: 'bad_mailbox', diag: 'smtp;550 5.1.1 no such user' });
+  const item: Record<string, unknown> = { event, msg, _id: id, ts };
+  if (event === 'click') item.url = 'https://example.com/welcome';
+  return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: mandrillForm([item]), query: '' };
+}
+
+function withoutSignature(headers: Record<string, string>): Record<string, string> {
+  const drop = SIGNATURE_HEADER.toLowerCase();
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
+}
+
+/** Signs as Mandrill does; a body that is not UTF-8 form data is signed as the URL alone. */
+function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
+  let pairs: ReadonlyArray<readonly [string, string]> = [];
+  try {
+    pairs = readForm(req.body).pairs;
+  } catch {
+    // Junk bodies: any signature will do, verification rejects them anyway.
+  }
+  return { ...req, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
+}
+
+function signerFromOptions(options: Record<string, unknown>): string | undefined {
+  const value = options.webhookKey;
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}
+
+/** The Mandrill adapter. */
+export const adapter = defineAdapter<MandrillSettings, string>({
+  name: 'mandrill',
+  displayName: 'Mailchimp Transactional (Mandrill)',
+  channel: 'email',
+  docsUrl: 'https://mailchimp.com/developer/transactional/docs/webhooks/',
+  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: true },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  verify,
+  parse,
+  handshake,
+  testing: {
+    createCredentials() {
+      // Mandrill keys are 22 base64-ish characters.
+      const key = randomBytes(16).toString('base64url').slice(0, 22);
+      return { options: { webhookKey: key }, signer: key };
+    },
+    sign,
+    sample,
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutSignature(req.headers) };
+    },
+    secretKey: 'webhookKey',
+    signerFromOptions,
+  },
+});

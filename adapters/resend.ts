@@ -1,0 +1,271 @@
+/**
+ * Resend webhooks (email), delivered by Svix.
+ *
+ * Payload:  https://resend.com/docs/dashboard/webhooks/event-types
+ *           https://resend.com/docs/webhooks/emails/clicked (one page per event)
+ * Security: https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests
+ *           https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+ * Retries:  https://docs.svix.com/retries
+ * SDK:      github.com/resend/resend-node `src/webhooks/` (verifies with `standardwebhooks`)
+ *
+ * Verification: Standard Webhooks HMAC-SHA256 over `${svix-id}.${svix-timestamp}.${rawBody}` with
+ * the base64-decoded `whsec_` signing secret; `svix-signature` lists `v1,<base64>` entries
+ * (src/verify/standard-webhooks.ts), plus a timestamp window.
+ *
+ * Quirks:
+ * - Svix names the headers `svix-*`; the `webhook-*` names of the spec are accepted too (the SDK
+ *   maps one onto the other), read as one family, never mixed.
+ * - One event per request, but `data.to` is a list: one draft per recipient, so each address gets
+ *   its own `sent`/`delivered`. All share the `svix-id`, which is stable across Svix's retries and
+ *   is the provider event id; the core's key also hashes the recipient, so they never collapse.
+ * - The event time is the top-level `created_at` (ISO, milliseconds kept); `data.created_at` is
+ *   when the e-mail was created, not when this event happened.
+ * - The event-types page once typed the delayed event `email.delivered_delayed`; the SDK and the
+ *   event list say `email.delivery_delayed`. Both are mapped (PROVIDERS.md §6).
+ * - Tags (`tags: [{name, value}]` on send) come back as an object map in current payloads; the
+ *   array form is read too. Overrides ride in tags named `distinct_user_id`…
+ * - `email.received` (inbound), `contact.*`, `domain.*` and `suppression.*` are not about a sent
+ *   message: they arrive as `email.unknown`, acknowledged and never forwarded by default.
+ * - Svix re-sends everything that is not a 2xx within ~15 s; replays of one request are absorbed
+ *   by de-duplication on the `svix-id`, so no replay cache is kept (it would refuse real retries).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
+import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { header, type WebhookRequest } from '../src/core/request';
+import { isoFromString } from '../src/core/time';
+import { toleranceSeconds } from '../src/config/schema';
+import {
+  DEFAULT_TOLERANCE_SECONDS,
+  generateSigningSecret,
+  headerFamily,
+  signingSecretList,
+  signStandardWebhook,
+  SVIX_HEADERS,
+  verifyStandardWebhook,
+  WEBHOOK_HEADERS,
+  withoutStandardWebhookHeaders,
+} from '../src/verify/standard-webhooks';
+
+/** Resend `type` → normalized type. */
+const EVENT_MAP = {
+  'email.sent': 'email.sent', // accepted by Resend's API and handed to its sending infrastructure
+  'email.scheduled': 'email.queued', // will be sent at `scheduled_at`
+  'email.delivered': 'email.delivered',
+  'email.delivery_delayed': 'email.deferred', // temporary issue; Resend keeps trying
+  'email.delivered_delayed': 'email.deferred', // the event-types page's spelling of the same event
+  'email.bounced': 'email.bounced', // permanent rejection by the recipient's server; data.bounce says why
+  'email.complained': 'email.complained',
+  'email.opened': 'email.opened',
+  'email.clicked': 'email.clicked',
+  'email.failed': 'email.failed', // never sent: invalid recipient, quota, domain not verified (data.failed.reason)
+  'email.suppressed': 'email.rejected', // not sent: the address is on the suppression list
+} as const satisfies EventMap;
+
+/** Tag names carrying the per-message overrides (DESIGN §3.3). */
+const OVERRIDE_TAGS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** `data.<object>.<field>` → details key, for the objects some events carry. */
+const DETAIL_FIELDS: ReadonlyArray<readonly [string, string, string]> = [
+  ['bounce', 'type', 'bounceType'], // Permanent, Transient, Undetermined (SES vocabulary)
+  ['bounce', 'subType', 'bounceSubType'],
+  ['bounce', 'message', 'bounceMessage'],
+  ['click', 'link', 'url'],
+  ['failed', 'reason', 'failedReason'],
+];
+
+const settingsSchema = z
+  .object({
+    /** The endpoint's signing secret (`whsec_…`); a list while rotating. */
+    signingSecret: signingSecretList,
+    /** Signed-timestamp window in seconds; 0 disables it. */
+    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
+  })
+  .strict();
+
+/** Parsed Resend source settings (key bytes inside: never log). */
+export type ResendSettings = z.output<typeof settingsSchema>;
+
+/**
+ * Proves a request comes from Resend (Svix).
+ * @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `signature_mismatch`
+ *   or `timestamp_out_of_tolerance`
+ */
+function verify(req: WebhookRequest, settings: ResendSettings): void {
+  verifyStandardWebhook(req, settings.signingSecret, settings.toleranceSeconds);
+}
+
+/** `tags` as a map: an object `{name: value}` or a list `[{name, value}]`; scalar values only. */
+function readTags(value: unknown): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const put = (name: unknown, v: unknown): void => {
+    if (typeof name !== 'string' || name === '' || name === '__proto__') return;
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) tags[name] = String(v);
+  };
+  if (Array.isArray(value)) {
+    for (const t of value) if (isObject(t)) put(t.name, t.value);
+  } else if (isObject(value)) {
+    for (const [name, v] of Object.entries(value)) put(name, v);
+  }
+  return tags;
+}
+
+function readOverrides(tags: Record<string, string>): EventOverrides {
+  const overrides: EventOverrides = {};
+  for (const [tag, key] of Object.entries(OVERRIDE_TAGS)) {
+    const value = Object.prototype.hasOwnProperty.call(tags, tag) ? tags[tag]!.trim() : '';
+    if (value) overrides[key] = value;
+  }
+  return overrides;
+}
+
+function readDetails(data: Record<string, unknown>): EventDetails {
+  const details: EventDetails = {};
+  for (const [object, field, key] of DETAIL_FIELDS) {
+    const value = optionalObject(data, object)?.[field];
+    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
+  }
+  return details;
+}
+
+/** `a@b`, or the address inside `Name <a@b>`. */
+function address(value: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
+}
+
+/** `data.to`: a list (or, defensively, one string) of addresses; empty when absent. */
+function recipients(data: Record<string, unknown>): string[] {
+  const to = data.to;
+  const list = Array.isArray(to) ? to : typeof to === 'string' ? [to] : [];
+  return list.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map(address);
+}
+
+/**
+ * Parses one Resend event into one draft per recipient (one draft without recipient when the
+ * event has none, e.g. `contact.created`).
+ * @throws WebhookParseError naming the path of the problem (`type`, `created_at`, `data`)
+ */
+function parse(req: WebhookRequest): EventDraft[] {
+  const body = readJson(req.rawBody);
+  if (!isObject(body)) throw new WebhookParseError('a Resend webhook body must be a JSON object');
+  const type = optionalString(body, 'type');
+  if (type === undefined) throw new WebhookParseError('"type" is required and must be a non-empty string', 'type');
+  const data = body.data;
+  if (!isObject(data)) throw new WebhookParseError('"data" must be an object', 'data');
+  let occurredAt: string | null = null;
+  if (body.created_at !== undefined && body.created_at !== null) {
+    occurredAt = isoFromString(body.created_at);
+    if (occurredAt === null) throw new WebhookParseError('not an ISO 8601 time', 'created_at');
+  }
+  const names = headerFamily(req.headers);
+  const base = {
+    type: mapEventType(EVENT_MAP, type, 'email'),
+    providerEvent: type,
+    occurredAt,
+    messageId: optionalString(data, 'email_id') ?? null,
+    providerEventId: header(req, names.id)?.trim() || null,
+    overrides: readOverrides(readTags(data.tags)),
+    details: readDetails(data),
+    raw: body,
+  };
+  const to = recipients(data);
+  if (to.length === 0) return [{ ...base }];
+  return to.map((email) => ({ ...base, email, overrides: { ...base.overrides }, details: { ...base.details } }));
+}
+
+// ---- testing helpers -------------------------------------------------------------------------
+
+/** The event `simulate` sends for each normalized type, with the extra data it carries. */
+const SAMPLES: Readonly<Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP; data?: Record<string, unknown> }>>> = {
+  'email.sent': { type: 'email.sent' },
+  'email.queued': { type: 'email.scheduled' },
+  'email.delivered': { type: 'email.delivered' },
+  'email.deferred': { type: 'email.delivery_delayed' },
+  'email.bounced': {
+    type: 'email.bounced',
+    data: { bounce: { message: 'The recipient\'s email provider sent a hard bounce message.', subType: 'Suppressed', type: 'Permanent' } },
+  },
+  'email.complained': { type: 'email.complained' },
+  'email.opened': { type: 'email.opened' },
+  'email.clicked': {
+    type: 'email.clicked',
+    data: { click: { ipAddress: '192.0.2.10', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' } },
+  },
+  'email.failed': { type: 'email.failed', data: { failed: { reason: 'reached_daily_quota' } } },
+  'email.rejected': { type: 'email.suppressed' },
+};
+
+/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
+const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
+  userId: 'distinct_user_id',
+  feature: 'distinct_feature',
+  experienceId: 'distinct_experience_id',
+};
+
+function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+} {
+  const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type) ? SAMPLES[options.type as EmailEventType] : undefined;
+  if (!chosen) throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const tags: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.overrides ?? {})) tags[OVERRIDE_WIRE_NAMES[name] ?? name] = value;
+  const at = options.now.toISOString();
+  const data: Record<string, unknown> = {
+    created_at: at.replace('Z', '+00:00'),
+    email_id: randomUUID(),
+    from: 'Acme <onboarding@resend.dev>',
+    to: [options.recipient],
+    subject: 'Confirm your e-mail',
+    tags,
+    ...chosen.data,
+  };
+  if (isObject(data.click)) data.click = { ...data.click, timestamp: at };
+  const body = { type: chosen.type, created_at: at, data };
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+}
+
+function signerFromOptions(options: Record<string, unknown>): string | undefined {
+  const value = options.signingSecret;
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}
+
+/** The Resend adapter. */
+export const adapter = defineAdapter<ResendSettings, string>({
+  name: 'resend',
+  displayName: 'Resend',
+  channel: 'email',
+  docsUrl: 'https://resend.com/docs/dashboard/webhooks/event-types',
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: false },
+  methods: ['POST'],
+  settingsSchema,
+  eventMap: EVENT_MAP,
+  verify,
+  parse,
+  testing: {
+    createCredentials() {
+      const secret = generateSigningSecret();
+      return { options: { signingSecret: secret }, signer: secret };
+    },
+    /** Signs as Svix does: `svix-id` (kept when the request has one), `svix-timestamp`, `svix-signature`. */
+    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
+      return { ...req, headers: signStandardWebhook(req.headers, req.body, signer, now, SVIX_HEADERS) };
+    },
+    sample,
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutStandardWebhookHeaders(req.headers, [SVIX_HEADERS.signature, WEBHOOK_HEADERS.signature]) };
+    },
+    secretKey: 'signingSecret',
+    signerFromOptions,
+  },
+});
