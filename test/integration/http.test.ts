@@ -143,3 +143,17 @@ test('health, readiness and metrics', async () => {
   await queue.close();
   expect((await request(app).get('/readyz')).status).toBe(503);
 });
+
+test('an insecure source accepts unauthenticated requests (and only because it was marked so)', async () => {
+  const config = testConfig({ creds, sourceExtras: { postmark: { insecure: true, basicAuth: undefined } } });
+  const q = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const logger = silentLogger();
+  const insecureApp = createApp({ config, queue: q, metrics, logger, pipeline: new Pipeline({ config, queue: q, logger, metrics }) });
+  const delivery = loadFixtures('postmark').find((f) => f.name === 'delivery')!.request.body.toString();
+  const res = await request(insecureApp).post('/webhooks/postmark').set('content-type', 'application/json').send(delivery);
+  expect(res.status).toBe(200);
+  expect((await q.stats()).depth).toBe(1);
+  // The secured postmark source of the main app refuses the same request.
+  expect((await request(app).post('/webhooks/postmark').set('content-type', 'application/json').send(delivery)).status).toBe(401);
+});

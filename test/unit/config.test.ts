@@ -151,3 +151,14 @@ test('validate: the source → provider event → Distinct pair table, and the r
   ]);
   expect(configWarnings(config).join('\n')).toMatch(/sources\.twilio: Twilio signs the URL/);
 });
+
+test('a provider that signs nothing needs credentials, or an explicit insecure: true', () => {
+  const list = problems(base({ postmark: { feature: 'registration_email', experienceId: 'e' } }));
+  expect(list.join('\n')).toMatch(/postmark signs nothing: configure basicAuth and\/or headerToken, or mark the source insecure: true/);
+  const config = buildConfig(base({ postmark: { feature: 'registration_email', experienceId: 'e', insecure: true } }), {});
+  const source = config.sources.get('postmark')!;
+  expect(source.insecure).toBe(true);
+  expect(configWarnings(config).join('\n')).toMatch(/sources\.postmark: insecure: true — requests to this source are not authenticated/);
+  const secured = buildConfig(base({ postmark: { feature: 'registration_email', experienceId: 'e', basicAuth: 'u:p' } }), {});
+  expect(configWarnings(secured).join('\n')).toMatch(/Postmark signs nothing/);
+});
