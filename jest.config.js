@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/helpers/fauxqs-setup.mjs',
+  globalTeardown: '<rootDir>/test/helpers/fauxqs-teardown.mjs',
 };

@@ -41,14 +41,41 @@ export const serverSchema = z
   })
   .strict();
 
+/** `queue.sqs`: the SQS driver's queues and client (DESIGN §7; src/queue/sqs-queue.ts). */
+export const sqsSchema = z
+  .object({
+    /** The main queue; a URL ending in `.fifo` selects FIFO de-duplication (docs/scaling.md). */
+    queueUrl: z.url({ protocol: /^https?$/ }),
+    /** Dead letters: explicit ones (with their reason) and the redrive policy's. */
+    deadLetterQueueUrl: z.url({ protocol: /^https?$/ }),
+    /** Default: the SDK's (AWS_REGION on Lambda). */
+    region: z.string().min(1).optional(),
+    /** A non-AWS endpoint (local emulator); required under tests so they can never reach AWS. */
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** Long-poll wait of a receive (SQS allows 0–20). */
+    waitTimeSeconds: z.number().int().min(0).max(20).default(20),
+    /** How long a claimed message stays hidden; default: the queue's own setting. */
+    visibilityTimeoutSeconds: z.number().int().min(0).max(43_200).optional(),
+    /** The redrive policy's limit; default: read from the queue's RedrivePolicy. */
+    maxReceiveCount: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
 export const queueSchema = z
   .object({
     driver: z.enum(['sqlite', 'memory', 'sqs']).default('sqlite'),
     path: z.string().min(1).default('./data/outbox.db'),
     /** SQLite `synchronous`: `full` survives power loss, `normal` survives process crashes (WAL). */
     synchronous: z.enum(['full', 'normal']).default('full'),
+    sqs: sqsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((queue, ctx) => {
+    if (queue.driver !== 'sqs' || queue.sqs) return;
+    for (const key of ['queueUrl', 'deadLetterQueueUrl'] as const) {
+      ctx.addIssue({ code: 'custom', path: ['sqs', key], message: 'required when queue.driver is sqs' });
+    }
+  });
 
 export const retrySchema = z
   .object({
@@ -111,7 +138,18 @@ export const rootSchema = z
     // Validated one by one in load.ts, with the adapter's own schema.
     sources: z.record(z.string(), z.record(z.string(), z.unknown())),
   })
-  .strict();
+  .strict()
+  .superRefine((root, ctx) => {
+    // A message whose visibility runs out while its POST is in flight is handed out again (a duplicate).
+    const visibility = root.queue.sqs?.visibilityTimeoutSeconds;
+    if (root.queue.driver === 'sqs' && visibility !== undefined && visibility * 1000 <= root.distinct.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'sqs', 'visibilityTimeoutSeconds'],
+        message: `must be longer than distinct.timeoutMs (${root.distinct.timeoutMs} ms), or a message is handed out again while its POST is in flight`,
+      });
+    }
+  });
 
 export type RootConfigInput = z.input<typeof rootSchema>;
 export type RootConfig = z.output<typeof rootSchema>;

@@ -2,11 +2,14 @@
  * Picks the queue driver named by `queue.driver` (DESIGN §4, §7).
  *
  * The SQLite driver is required only when chosen: better-sqlite3 is a native module built for
- * one Node ABI, and the Lambda/SQS bundle must never load it (DEPENDENCIES §1, risk 3).
+ * one Node ABI, and the Lambda/SQS bundle must never load it (DEPENDENCIES §1, risk 3). The SQS
+ * driver likewise: the embedded path never loads the AWS SDK.
  */
+import { ConfigurationError } from '../core/errors';
 import { MemoryQueue } from './memory-queue';
 import type { Queue } from './queue';
 import type * as SqliteQueueModule from './sqlite-queue';
+import type * as SqsQueueModule from './sqs-queue';
 
 /** What {@link createQueue} needs: the `queue` section plus the de-duplication window. */
 export interface CreateQueueOptions {
@@ -17,11 +20,13 @@ export interface CreateQueueOptions {
   synchronous: 'full' | 'normal';
   /** How long a de-duplication key is remembered, in ms. */
   dedupeWindowMs: number;
+  /** The `queue.sqs` section; required for `sqs` (pass `config.queue` through). */
+  sqs?: SqsQueueModule.SqsSettings;
   /** Clock in ms since epoch; injectable for tests. */
   now?: () => number;
 }
 
-/** Opens the configured queue driver. @throws Error for `sqs`, which is not implemented yet. */
+/** Opens the configured queue driver. @throws ConfigurationError for `sqs` without its `sqs` settings. */
 export function createQueue(options: CreateQueueOptions): Queue {
   switch (options.driver) {
     case 'memory':
@@ -37,7 +42,11 @@ export function createQueue(options: CreateQueueOptions): Queue {
         now: options.now,
       });
     }
-    case 'sqs':
-      throw new Error('queue.driver sqs is not implemented yet (issue #4)');
+    case 'sqs': {
+      if (!options.sqs) throw new ConfigurationError(['queue.sqs: required when queue.driver is sqs']);
+      // Lazy on purpose (see the file header).
+      const { SqsQueue } = require('./sqs-queue') as typeof SqsQueueModule;
+      return new SqsQueue({ sqs: options.sqs, dedupeWindowMs: options.dedupeWindowMs, now: options.now });
+    }
   }
 }

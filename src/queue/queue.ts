@@ -98,5 +98,10 @@ export interface Queue {
   replayDeadLetters(filter?: DeadLetterFilter): Promise<number>;
   /** Deletes matching dead letters. Returns how many. */
   purgeDeadLetters(filter?: DeadLetterFilter): Promise<number>;
+  /**
+   * Optional, for drivers whose claim waits (SQS long polling): ends consumption for good, so a
+   * claim waiting now returns nothing at once. Called at shutdown right before the forwarder stops.
+   */
+  stopClaiming?(): void;
   close(): Promise<void>;
 }

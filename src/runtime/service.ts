@@ -39,12 +39,7 @@ export interface ServiceOptions {
 export async function startService(config: AppConfig, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = createQueue({
-    driver: config.queue.driver,
-    path: config.queue.path,
-    synchronous: config.queue.synchronous,
-    dedupeWindowMs: config.dedupe.windowMs,
-  });
+  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
   for (const source of config.sources.values()) {
     if (source.insecure) {
       logger.warn({ source: source.id, provider: source.provider }, 'source is marked insecure: requests to it are NOT authenticated');
@@ -108,6 +103,8 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
         server.close(() => done());
         server.closeIdleConnections();
       });
+      // A long-polling driver (SQS) would otherwise hold stop() for up to a whole receive wait.
+      queue.stopClaiming?.();
       await forwarder?.stop();
       await client?.close();
       await queue.close();

@@ -371,8 +371,8 @@ describe('createQueue', () => {
     expect((await queue.claim(1))[0]?.enqueuedAt).toBe(T0 + 42);
   });
 
-  test('sqs is refused clearly until it exists', () => {
-    expect(() => createQueue({ ...base, driver: 'sqs' })).toThrow('queue.driver sqs is not implemented yet (issue #4)');
+  test('sqs without its queue.sqs settings is refused clearly', () => {
+    expect(() => createQueue({ ...base, driver: 'sqs' })).toThrow('queue.sqs: required when queue.driver is sqs');
   });
 
   test('better-sqlite3 is loaded only when an sqlite queue is created', () => {

@@ -95,12 +95,7 @@ async function withQueue(flags: DlqFlags, fn: (queue: ReturnType<typeof createQu
   } catch (err) {
     exitOnConfigError(err);
   }
-  const queue = createQueue({
-    driver: config.queue.driver,
-    path: config.queue.path,
-    synchronous: config.queue.synchronous,
-    dedupeWindowMs: config.dedupe.windowMs,
-  });
+  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
   try {
     await fn(queue);
   } finally {

@@ -1,0 +1,206 @@
+/**
+ * The SQS-triggered forwarder Lambda (event source mapping with `ReportBatchItemFailures`):
+ * every record is one queued event, POSTed to Distinct and settled by the forwarder's policy
+ * (src/forwarder/retry-policy.ts `decide()`). Docs:
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ *
+ * - complete → success: Lambda deletes the message.
+ * - retry → ChangeMessageVisibility to the backoff delay, and the record is reported in
+ *   `batchItemFailures` so Lambda leaves it in the queue.
+ * - dead_letter (and no identifier, and a body that is not a queue message) → SendMessage to the
+ *   dead-letter queue with the reason as a message attribute, DeleteMessage, success.
+ * - circuit_open (401/403) → the record is reported as failed with a visibility of
+ *   `circuit.probeIntervalMs`: everything stays queued. This execution environment then sends no
+ *   other request until the interval has passed (the records it gets meanwhile go back the same
+ *   way); the first record after it is the probe.
+ * - Anything that throws while settling a record fails only that record: Lambda hands it out
+ *   again after the visibility timeout.
+ *
+ * Receives, releases and crashes all count toward the queue's maxReceiveCount; the queue driver
+ * re-sends a fresh copy at the last receive (src/queue/sqs-queue.ts), so the redrive policy
+ * catches only messages nobody settles.
+ *
+ * Module-scope state (configuration, SQS and HTTP clients, the circuit) is built on the first
+ * invocation and reused by every later one in the execution environment.
+ */
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AppConfig } from '../config/load';
+import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
+import { DistinctClient, type DistinctSender } from '../forwarder/distinct-client';
+import { RateLimiter } from '../forwarder/rate-limiter';
+import { decide, describe, type RetryPolicy } from '../forwarder/retry-policy';
+import { createLogger, type Logger } from '../observability/logger';
+import type { Lease } from '../queue/queue';
+import { SqsQueue, type ReceivedMessage } from '../queue/sqs-queue';
+import { loadLambdaConfig } from './lambda-config';
+
+/** What the handler needs; tests build it around real clients. */
+export interface SqsForwarderDeps {
+  config: AppConfig;
+  queue: SqsQueue;
+  client: DistinctSender;
+  logger: Logger;
+  /** Clock, ms since epoch (retry decisions, the circuit). */
+  now?: () => number;
+  /** Random source in [0, 1) for backoff jitter. */
+  random?: () => number;
+}
+
+/** The Lambda handler's shape. */
+export type SqsForwarderHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+/** A Lambda SQS record in the driver's shape (message attributes by their string values). */
+export function receivedFromRecord(record: SQSRecord): ReceivedMessage {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
+    if (typeof value.stringValue === 'string') attributes[name] = value.stringValue;
+  }
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  const sentAt = Number(record.attributes.SentTimestamp);
+  return {
+    messageId: record.messageId,
+    receiptHandle: record.receiptHandle,
+    body: record.body,
+    receiveCount: Number.isInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1,
+    sentAt: Number.isFinite(sentAt) && sentAt > 0 ? sentAt : undefined,
+    attributes,
+  };
+}
+
+/** Builds the handler around initialised dependencies. It rejects only when nothing could be settled. */
+export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderHandler {
+  const { config, queue, client, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const policy: RetryPolicy = { ...config.retry, random: deps.random };
+  const probeIntervalMs = config.circuit.probeIntervalMs;
+  const limiter = new RateLimiter({ ratePerSecond: config.distinct.ratePerSecond });
+  /** While now < this, Distinct rejected our credentials: send nothing (module scope: survives invocations). */
+  let circuitOpenUntil = 0;
+
+  /** True when the record must be reported in batchItemFailures. */
+  async function processRecord(record: SQSRecord): Promise<boolean> {
+    const received = receivedFromRecord(record);
+    const lease = queue.leaseFromReceived(received);
+    if (!lease) {
+      await queue.deadLetterUnreadable(received);
+      logger.warn({ messageId: record.messageId }, 'an SQS message that is not a queue message was moved to the dead-letter queue');
+      return false;
+    }
+    const { message } = lease;
+    if (!hasIdentifier(message.event)) {
+      // DESIGN §3.1: never sent to fail at Distinct.
+      await deadLetter(lease, 'no_identifier', 'no userId, email or phone');
+      return false;
+    }
+    if (now() < circuitOpenUntil) {
+      await queue.release(lease, circuitOpenUntil - now());
+      return true;
+    }
+    await limiter.acquire();
+    const started = performance.now();
+    const outcome = await client.send(message.event, message.key);
+    const ms = Math.round(performance.now() - started);
+    const decision = decide(outcome, lease, now(), policy);
+    const attempts = lease.attempts + 1;
+    switch (decision.kind) {
+      case 'complete':
+        if (circuitOpenUntil !== 0) {
+          circuitOpenUntil = 0;
+          logger.info({ status: outcome.status }, 'Distinct accepted the credentials again: forwarding resumed');
+        }
+        logger.info(
+          { key: message.key, source: message.source, type: message.type, feature: message.event.feature, action: message.event.action, attempts, ms },
+          'event forwarded to Distinct',
+        );
+        return false;
+      case 'retry':
+        await queue.retry(lease, decision.delayMs, describe(outcome));
+        logger.info(
+          { key: message.key, source: message.source, type: message.type, result: outcome.kind, status: outcome.status, error: outcome.message, attempts, retryInMs: decision.delayMs },
+          'delivery failed; will retry',
+        );
+        return true;
+      case 'dead_letter':
+        await deadLetter(lease, decision.reason, decision.detail);
+        return false;
+      case 'circuit_open':
+        if (now() >= circuitOpenUntil) {
+          logger.error(
+            { status: outcome.status, error: outcome.message, probeIntervalMs },
+            'Distinct rejected the API key or this IP (401/403): forwarding paused, events stay queued; one probe per interval until it is accepted',
+          );
+        }
+        circuitOpenUntil = now() + probeIntervalMs;
+        await queue.release(lease, probeIntervalMs);
+        return true;
+    }
+  }
+
+  async function deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
+    const { message } = lease;
+    await queue.deadLetter(lease, reason, detail);
+    logger.warn(
+      {
+        key: message.key,
+        source: message.source,
+        type: message.type,
+        reason,
+        detail,
+        attempts: lease.attempts + (reason === 'no_identifier' ? 0 : 1),
+        alert: reason === 'invalid_pair' || reason === 'invalid_experience' ? true : undefined,
+      },
+      'event dead-lettered',
+    );
+  }
+
+  return async (event) => {
+    const records = event.Records ?? [];
+    const failures: SQSBatchItemFailure[] = [];
+    let next = 0;
+    // Bounded like the long-running forwarder: at most distinct.concurrency requests in flight.
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < records.length; i = next++) {
+        const record = records[i]!;
+        let failed: boolean;
+        try {
+          failed = await processRecord(record);
+        } catch (err) {
+          logger.error({ err, messageId: record.messageId }, 'could not settle an SQS record; Lambda hands it out again after the visibility timeout');
+          failed = true;
+        }
+        if (failed) failures.push({ itemIdentifier: record.messageId });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.distinct.concurrency, records.length) }, worker));
+    return { batchItemFailures: failures };
+  };
+}
+
+function hasIdentifier(event: DistinctEvent): boolean {
+  return [event.userId, event.email, event.phone].some((v) => typeof v === 'string' && v.trim() !== '');
+}
+
+/** Module-scope initialisation, once per execution environment; a failure is retried by the next invocation. */
+function init(): SqsForwarderHandler {
+  const config = loadLambdaConfig();
+  const logger = createLogger({ level: config.log.level, redactPii: config.log.redactPii });
+  if (!config.queue.sqs) throw new Error('unreachable: loadLambdaConfig guarantees queue.sqs');
+  const queue = new SqsQueue({ sqs: config.queue.sqs, dedupeWindowMs: config.dedupe.windowMs });
+  const client = new DistinctClient({
+    baseUrl: config.distinct.baseUrl,
+    apiKey: config.distinct.apiKey,
+    timeoutMs: config.distinct.timeoutMs,
+    concurrency: config.distinct.concurrency,
+  });
+  logger.info({ queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl }, 'lambda sqs forwarder initialised');
+  return createSqsForwarderHandler({ config, queue, client, logger });
+}
+
+let initialised: SqsForwarderHandler | undefined;
+
+/** The Lambda entry point (`handler: dist/src/runtime/lambda-sqs.handler`). A configuration error fails the whole batch. */
+export const handler: SqsForwarderHandler = async (event) => {
+  initialised ??= init();
+  return initialised(event);
+};
