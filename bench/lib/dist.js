@@ -14,12 +14,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
  */
 const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT, 'dist');
 
-/** Builds dist/ when it is missing (or when BENCH_BUILD=1); quiet otherwise. */
+let checked = false;
+
+/** Builds dist/ when it is missing (or once per run when BENCH_BUILD=1); quiet otherwise. */
 function ensureBuilt() {
-  if (process.env.BENCH_DIST) return; // somebody else's build: never rebuild it
+  if (checked || process.env.BENCH_DIST) return; // BENCH_DIST is somebody else's build: never rebuild it
+  checked = true;
   const marker = path.join(DIST, 'src', 'runtime', 'service.js');
   if (fs.existsSync(marker) && process.env.BENCH_BUILD !== '1') return;
-  process.stderr.write('bench: dist/ is missing; running `npm run build`…\n');
+  process.stderr.write(`bench: ${process.env.BENCH_BUILD === '1' ? 'BENCH_BUILD=1' : 'dist/ is missing'}; running \`npm run build\`…\n`);
   try {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   } catch {
@@ -28,9 +31,12 @@ function ensureBuilt() {
   }
 }
 
-/** require() of a compiled module by its source path, e.g. dist('src/runtime/service'). */
-function dist(rel) {
-  return require(path.join(DIST, rel));
+/**
+ * require() of a compiled module by its source path, e.g. dist('src/runtime/service'); `root`
+ * picks another build (BENCH_CANDIDATE_DIST).
+ */
+function dist(rel, root = DIST) {
+  return require(path.join(root, rel));
 }
 
 module.exports = { ROOT, DIST, ensureBuilt, dist };

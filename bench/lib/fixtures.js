@@ -95,20 +95,23 @@ function sendgridBatches(creds, count, perBatch = 100) {
   const url = `${PUBLIC_URL}/webhooks/sendgrid`;
   const now = new Date();
   const base = Math.floor(now.getTime() / 1000) - 3600;
+  // Ids are a per-run random prefix plus a counter: unique, as long as SendGrid's, and cheap to
+  // make (the de-duplication key hashes them, so their order does not matter).
+  const run = randomBytes(9).toString('base64url');
   const out = new Array(count);
   let n = 0;
   for (let b = 0; b < count; b += 1) {
     const lines = new Array(perBatch);
     for (let e = 0; e < perBatch; e += 1, n += 1) {
       const kind = SENDGRID_KINDS[n % SENDGRID_KINDS.length];
-      const messageId = randomBytes(12).toString('base64url');
+      const id = `${run}${n.toString(36).padStart(8, '0')}`;
       lines[e] = JSON.stringify({
         email: `user${n}@example.com`,
         timestamp: base + (n % 3600),
-        'smtp-id': `<${messageId}@ismtpd0001p1iad2.sendgrid.net>`,
+        'smtp-id': `<${id}@ismtpd0001p1iad2.sendgrid.net>`,
         category: 'registration',
-        sg_event_id: randomBytes(16).toString('base64url'),
-        sg_message_id: `${messageId}.filterdrecv-bench-0.0`,
+        sg_event_id: `${id}ZXZlbnQtaWQtYmVuY2g`,
+        sg_message_id: `${id}.filterdrecv-bench-0.0`,
         ...kind,
       });
     }
@@ -127,7 +130,8 @@ function sendgridBatches(creds, count, perBatch = 100) {
 function queueMessage(i, receivedAt) {
   const phone = `+1501${String(1_000_000 + (i % 9_000_000)).padStart(7, '0')}`;
   return {
-    key: `twilio:bench-${i}-${randomBytes(6).toString('base64url')}`,
+    // Shaped like a real de-duplication key (a hash: random order in the index), never sequential.
+    key: `twilio:${randomBytes(24).toString('base64url')}`,
     source: 'twilio',
     provider: 'twilio',
     type: 'sms.delivered',

@@ -121,6 +121,8 @@ async function main() {
       process.send({ id: msg.id, stopped: true }, () => process.exit(0));
     }
   });
+  // A parent that dies (Ctrl-C, crash) must not leave a server behind.
+  process.on('disconnect', () => process.exit(0));
   process.send({ type: 'ready', url: handle.url });
 }
 
