@@ -253,6 +253,7 @@ export class Forwarder {
   /** Sends one message and settles it; always frees its slot. Never rejects. */
   private async deliver(lease: Lease, probe: boolean): Promise<void> {
     const gate = this.gate.signal;
+    let slotFreed = false;
     try {
       const { event } = lease.message;
       if (!hasIdentifier(event)) {
@@ -269,12 +270,19 @@ export class Forwarder {
       const seconds = (performance.now() - started) / 1000;
       this.metrics.forwardAttempts.inc({ result: outcome.kind });
       this.metrics.forwardLatency.observe({ result: outcome.kind }, seconds);
+      if (outcome.kind === 'ok' && !probe) {
+        // Distinct has the event: recording that is a queue write, which need not hold an HTTP
+        // slot. The task stays tracked, so stop() still waits for the write.
+        slotFreed = true;
+        this.slots.release();
+        this.wake();
+      }
       await this.settle(lease, outcome, probe, seconds);
     } catch (err) {
       this.logger.error({ err, key: lease.message.key }, 'forwarder failed to settle a message; it stays in flight until the queue recovers it');
     } finally {
       if (probe) this.probeInFlight = false;
-      this.slots.release();
+      if (!slotFreed) this.slots.release();
       this.wake();
     }
   }
