@@ -29,7 +29,7 @@
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
 import { randomBytes } from 'node:crypto';
-import { isObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalString, readJson, describeValue } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
@@ -37,6 +37,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 /** Brevo transactional `event` → normalized type. */
 const EVENT_MAP = {
@@ -65,13 +66,6 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   id: 'webhookId', // the webhook, not the event
 };
 
-/** Override keys (DESIGN §3.3), as found in `X-Mailin-custom`. */
-const OVERRIDE_FIELDS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
-
 /** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
 const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
 
@@ -79,16 +73,6 @@ const settingsSchema = credentialsSettings('brevo');
 
 /** Parsed Brevo source settings. */
 export type BrevoSettings = CredentialsSettings;
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
 
 /** `X-Mailin-custom` as key → value: a JSON object, or `key:value|key:value`. */
 function customHeaderValues(value: unknown): Record<string, unknown> {

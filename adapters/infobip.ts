@@ -47,6 +47,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
+import { own } from '../src/core/overrides';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
 const EVENT_MAP = {
@@ -70,10 +71,6 @@ const OVERRIDE_PARAMS = {
 } as const satisfies Record<string, keyof EventOverrides>;
 
 const settingsSchema = credentialsSettings('infobip');
-
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 /** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
 function readOverrides(callbackData: string | undefined): EventOverrides {

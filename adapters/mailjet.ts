@@ -30,7 +30,7 @@
  *   answers 200 once events are queued, and 400 only for bodies that can never parse.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalString } from '../src/body/read-json';
+import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { readJsonBigint } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
@@ -39,6 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
 const EVENT_MAP = {
@@ -74,13 +75,6 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   CustomID: 'customId',
 };
 
-/** Override keys (DESIGN §3.3) inside `Payload` (EventPayload) or `CustomID`. */
-const OVERRIDE_FIELDS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
-
 /** Where sender metadata travels, in order of precedence. */
 const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
 
@@ -88,16 +82,6 @@ const settingsSchema = credentialsSettings('mailjet');
 
 /** Parsed Mailjet source settings. */
 export type MailjetSettings = CredentialsSettings;
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
 
 function scalar(value: unknown): string | number | boolean | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;

@@ -44,6 +44,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import { computePlivoV3Signature, validatePlivoV3Signature, type PlivoParams } from '../src/verify/plivo-signature';
+import { own } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Plivo-Signature-V3';
 const NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
@@ -94,10 +95,6 @@ interface PlivoSettings {
 }
 
 const settingsSchema = z.object({ authToken: rotatableSecret }).strict();
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 /** POST parameters (GET carries none: Plivo's are in the signed query). */
 function bodyParams(method: string, rawBody: Buffer): PlivoParams {

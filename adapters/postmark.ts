@@ -38,6 +38,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 /** `RecordType` → normalized type. */
 const EVENT_MAP = {
@@ -140,21 +141,10 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   Origin: 'origin',
 };
 
-/** `Metadata` keys carrying the per-message overrides (DESIGN §3.3). */
-const OVERRIDE_FIELDS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
-
 const settingsSchema = credentialsSettings('postmark');
 
 /** Parsed Postmark source settings. */
 export type PostmarkSettings = CredentialsSettings;
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 function scalar(value: unknown): string | number | boolean | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;

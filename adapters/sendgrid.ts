@@ -44,7 +44,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, readJson, describeValue } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -53,6 +53,7 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
+import { own } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
@@ -204,16 +205,6 @@ function verify(req: WebhookRequest, settings: SendGridSettings): void {
     if (verifiesWith(key, signed, signature)) return;
   }
   throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
-}
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function eventType(name: string, item: Record<string, unknown>): EventType {

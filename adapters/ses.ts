@@ -54,6 +54,7 @@ import {
   type SnsSettings,
   type SnsSigner,
 } from '../src/verify/sns-endpoint';
+import { own } from '../src/core/overrides';
 
 /** The AWS documentation's example topic: fixtures and `simulate` samples are published to it. */
 const EXAMPLE_TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
@@ -133,10 +134,6 @@ const OVERRIDE_TAGS = {
   distinct_feature: 'feature',
   distinct_experience_id: 'experienceId',
 } as const satisfies Record<string, keyof EventOverrides>;
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 /** A details value: non-empty strings, finite numbers, booleans. */
 function scalar(value: unknown): string | number | boolean | undefined {

@@ -48,6 +48,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
+import { own } from '../src/core/overrides';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
 const EVENT_MAP = {
@@ -89,10 +90,6 @@ const OVERRIDE_PARAMS = {
 } as const satisfies Record<string, keyof EventOverrides>;
 
 const settingsSchema = credentialsSettings('sinch');
-
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 function statusType(status: string): EventType {
   return mapEventType(EVENT_MAP, STATUS_BY_LOWER.get(status.toLowerCase()), 'sms');

@@ -30,7 +30,7 @@
  * - `user_agent`, `ip_address` and `geo_ip` stay in `raw` only (personal data).
  */
 import { randomBytes } from 'node:crypto';
-import { isObject, optionalObject, optionalString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { readJsonBigint } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
@@ -39,6 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
 const EVENT_MAP = {
@@ -92,13 +93,6 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
 };
 
-/** `rcpt_meta` keys carrying the per-message overrides (DESIGN §3.3). */
-const OVERRIDE_FIELDS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
-
 /** The `msys` class each event type arrives in (for `sample`). */
 const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
   injection: 'message_event',
@@ -122,16 +116,6 @@ const settingsSchema = credentialsSettings('sparkpost');
 
 /** Parsed SparkPost source settings. */
 export type SparkPostSettings = CredentialsSettings;
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
 
 function scalar(value: unknown): string | number | boolean | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;

@@ -43,6 +43,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
+import { own } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -118,10 +119,6 @@ function verify(req: WebhookRequest, settings: TelnyxSettings): void {
   const signed = telnyxSignedBytes(timestampText, req.rawBody);
   if (settings.publicKey.some((key) => verifiesEd25519(key, signed, signature))) return;
   throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
-}
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
 /** Tags first (signed), then the callback URL's query (not signed) for keys the tags did not set. */

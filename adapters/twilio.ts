@@ -55,6 +55,7 @@ import {
   type TwilioHmacAlgorithm,
   type TwilioParams,
 } from '../src/verify/twilio-signature';
+import { own } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
@@ -123,10 +124,6 @@ const settingsSchema = z
     sharedKeySecret: rotatableSecret.optional(),
   })
   .strict();
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
 
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
 function hasBodyHash(url: string): boolean {

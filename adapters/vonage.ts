@@ -58,6 +58,7 @@ import {
   VONAGE_SIGNATURE_METHODS,
   type VonageSignatureMethod,
 } from '../src/verify/vonage-signature';
+import { own } from '../src/core/overrides';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -165,10 +166,6 @@ function verify(req: WebhookRequest, settings: VonageSettings): void {
   } else {
     verifySig(req, settings);
   }
-}
-
-function own<T>(table: Readonly<Partial<Record<string, T>>>, key: string): T | undefined {
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
 /** `client-ref` (form-encoded, signed) first, then the callback URL's query for the keys it did not set. */

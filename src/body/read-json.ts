@@ -35,3 +35,10 @@ export function optionalObject(obj: Record<string, unknown>, key: string): Recor
   const v = obj[key];
   return isObject(v) ? v : undefined;
 }
+
+/** How a JSON value is named in parse errors: `null`, `an array`, `an object`, `a string`… */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -1,0 +1,17 @@
+/**
+ * The per-message override keys a sender attaches to a message (DESIGN §3.3, contract) and the
+ * {@link EventOverrides} field each one fills. Every adapter reads them from wherever its provider
+ * echoes sender metadata (custom_args, user-variables, Metadata, tags, the callback query…).
+ */
+import type { EventOverrides } from './normalized-event';
+
+export const OVERRIDE_FIELDS = {
+  distinct_user_id: 'userId',
+  distinct_feature: 'feature',
+  distinct_experience_id: 'experienceId',
+} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
+
+/** `table[key]` when `key` is a string and an own property (never a prototype key such as `constructor`). */
+export function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
