@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { registerDlq } from './commands/dlq';
+import { registerForward } from './commands/forward';
 import { registerSandbox } from './commands/sandbox';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description('Verify email and SMS provider webhooks and deliver each event once to Distinct')
     .version(packageVersion());
   registerServe(program);
+  registerForward(program);
   registerSandbox(program);
   registerSimulate(program);
   registerValidate(program);

@@ -3,7 +3,14 @@
  * with libphonenumber-js after stripping channel prefixes (`whatsapp:`); short codes and
  * unparseable numbers are not phones.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type * as LibPhoneNumber from 'libphonenumber-js';
+
+/**
+ * libphonenumber-js is loaded with the first phone number, not at import: its metadata is ≈ 25 ms
+ * of the Lambda HTTP handler's cold start (bench/lambda-cold-start.js), and e-mail-only
+ * deployments never need it.
+ */
+let parsePhone: typeof LibPhoneNumber.parsePhoneNumberFromString | undefined;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CHANNEL_PREFIX = /^[a-z][a-z0-9+.-]*:/i;
@@ -28,7 +35,8 @@ export function normalizePhone(value: string | undefined): string | undefined {
   const digits = text.replace(/\D/g, '');
   // Short codes (5–6 digits) are never phones, even when a country code would make them "possible".
   if (digits.length < 8) return undefined;
-  const parsed = parsePhoneNumberFromString(text);
+  parsePhone ??= (require('libphonenumber-js') as typeof LibPhoneNumber).parsePhoneNumberFromString;
+  const parsed = parsePhone(text);
   if (!parsed || !parsed.isPossible()) return undefined;
   return parsed.number;
 }

@@ -25,11 +25,20 @@ import { ReplayCache } from '../verify/primitives';
 /** Replay tokens are remembered at least this long (beyond any sane signed-timestamp window). */
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The counters the pipeline increments: {@link Metrics} (prom-client) in `serve`; the Lambda HTTP
+ * runtime passes its own so prom-client stays off its cold-start path.
+ */
+export interface PipelineMetrics {
+  requests: Pick<Metrics['requests'], 'inc'>;
+  events: Pick<Metrics['events'], 'inc'>;
+}
+
 export interface PipelineDeps {
   config: AppConfig;
   queue: Queue;
   logger: Logger;
-  metrics: Metrics;
+  metrics: PipelineMetrics;
 }
 
 /** Counts reported in the 200 body (and logged). */

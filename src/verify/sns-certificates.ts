@@ -6,7 +6,7 @@
  * chain and dates are not checked. Each URL is fetched at most once while cached.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { request } from 'undici';
+import type * as Undici from 'undici';
 import { InternalError, WebhookVerificationError } from '../core/errors';
 
 /** An HTTP GET as the SNS code needs it; injectable so tests never touch the network. */
@@ -39,6 +39,9 @@ export function parseSigningKey(text: string): KeyObject | null {
 
 /** The production fetcher: undici GET, no redirects (undici 7 `request` never follows them), bounded time and size. */
 export async function httpsGet(url: string): Promise<{ status: number; body: string }> {
+  // Loaded on first use: undici is ≈ 40 ms of import, and every process that loads the adapter
+  // list (the Lambda cold start above all) would pay it before any SNS message arrives.
+  const { request } = require('undici') as typeof Undici;
   const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   const res = await request(url, { method: 'GET', signal, headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
   const chunks: Buffer[] = [];
