@@ -20,6 +20,7 @@ import type {
   QueueMessage,
   QueueStats,
 } from './queue';
+import { EnqueueListeners } from './enqueue-listeners';
 
 /** Options of {@link MemoryQueue}. */
 export interface MemoryQueueOptions {
@@ -64,7 +65,7 @@ export class MemoryQueue implements Queue {
   /** Insertion order ≈ seen order (refreshed keys move to the end), so pruning stops early. */
   private readonly dedupe = new Map<string, number>();
   private readonly deadLetters = new Map<number, StoredDeadLetter>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new EnqueueListeners();
   private nextId = 1;
   private nextDeadLetterId = 1;
   private inFlight = 0;
@@ -106,7 +107,7 @@ export class MemoryQueue implements Queue {
         result.queued += 1;
       }
     });
-    if (result.queued > 0) this.notify();
+    if (result.queued > 0) this.listeners.notify();
     return result;
   }
 
@@ -171,11 +172,7 @@ export class MemoryQueue implements Queue {
   }
 
   onEnqueued(listener: () => void): () => void {
-    const entry = (): void => listener();
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   async stats(): Promise<QueueStats> {
@@ -214,7 +211,7 @@ export class MemoryQueue implements Queue {
       this.deadLetters.delete(stored.id);
       this.insertRow(stored.key, stored.payload, now);
     }
-    if (matched.length > 0) this.notify();
+    if (matched.length > 0) this.listeners.notify();
     return matched.length;
   }
 
@@ -288,16 +285,6 @@ export class MemoryQueue implements Queue {
     for (const [key, seenAt] of this.dedupe) {
       if (seenAt > expiredBefore) break;
       this.dedupe.delete(key);
-    }
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        process.emitWarning(`queue onEnqueued listener threw: ${err instanceof Error ? err.message : String(err)}`);
-      }
     }
   }
 

@@ -41,6 +41,7 @@ import type {
   QueueMessage,
   QueueStats,
 } from './queue';
+import { EnqueueListeners } from './enqueue-listeners';
 
 /** Options of {@link SqliteQueue}. */
 export interface SqliteQueueOptions {
@@ -184,7 +185,7 @@ export class SqliteQueue implements Queue {
   private readonly dedupeWindowMs: number;
   private readonly busyTimeoutMs: number;
   private readonly directory: string;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new EnqueueListeners();
   /** Open connection to `<path>-owner` holding the ownership lock; null when not the owner. */
   private readonly ownerLock: BetterSqlite3.Database | null;
   private readonly batchTx: BetterSqlite3.Transaction<(batch: readonly PendingWrite[], outcomes: Outcome[]) => void>;
@@ -337,12 +338,7 @@ export class SqliteQueue implements Queue {
   }
 
   onEnqueued(listener: () => void): () => void {
-    // Wrapped so the same function can subscribe twice and unsubscribe each time independently.
-    const entry = (): void => listener();
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   async stats(): Promise<QueueStats> {
@@ -472,7 +468,7 @@ export class SqliteQueue implements Queue {
       if (outcome?.ok) write.resolve(outcome.value);
       else write.reject(outcome?.error);
     });
-    if (this.madeDue) this.notify();
+    if (this.madeDue) this.listeners.notify();
   }
 
   /** One `enqueue` call, inside the batch transaction. */
@@ -502,17 +498,6 @@ export class SqliteQueue implements Queue {
     const pruned = this.stmts.pruneDedupe.run(now - this.dedupeWindowMs, PRUNE_BATCH).changes;
     // A full batch means more are waiting: prune again on the next commit instead of in a minute.
     this.nextPruneAt = pruned < PRUNE_BATCH ? now + PRUNE_INTERVAL_MS : now;
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        // The write is committed; a faulty listener must not turn it into a failure.
-        process.emitWarning(`queue onEnqueued listener threw: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
   }
 
   private assertOpen(): void {

@@ -67,6 +67,7 @@ import type {
   QueueMessage,
   QueueStats,
 } from './queue';
+import { EnqueueListeners } from './enqueue-listeners';
 
 /** The `queue.sqs` configuration section. */
 export type SqsSettings = z.output<typeof sqsSchema>;
@@ -161,7 +162,7 @@ export class SqsQueue implements Queue {
   private readonly pending = new Map<string, Promise<void>>();
   private readonly receives = new Set<AbortController>();
   private readonly work = new Set<Promise<unknown>>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new EnqueueListeners();
   private maxReceiveCount: Promise<number> | null = null;
   private claiming = true;
   private closed = false;
@@ -258,7 +259,7 @@ export class SqsQueue implements Queue {
       for (const key of keys) if (this.pending.get(key) === mine) this.pending.delete(key);
       done();
     }
-    if (result.queued > 0) this.notify();
+    if (result.queued > 0) this.listeners.notify();
     if (failures.length > 0) {
       throw new QueueWriteError(`${failures.length} of ${outgoing.length} message(s) could not be written to SQS (${failures[0]})`);
     }
@@ -395,11 +396,7 @@ export class SqsQueue implements Queue {
   }
 
   onEnqueued(listener: () => void): () => void {
-    const entry = (): void => listener();
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   /**
@@ -462,7 +459,7 @@ export class SqsQueue implements Queue {
     await this.deleteAll(this.settings.deadLetterQueueUrl, sent);
     const sentIds = new Set(sent.map((r) => r.messageId));
     await this.makeVisible(scanned.map((s) => s.received).filter((r) => !sentIds.has(r.messageId)));
-    if (sent.length > 0) this.notify();
+    if (sent.length > 0) this.listeners.notify();
     const failed = outcomes.filter((o): o is string => o !== null);
     if (failed.length > 0) {
       throw new QueueWriteError(`replayed ${sent.length} dead letter(s); ${failed.length} could not be written to the queue (${failed[0]})`);
@@ -764,16 +761,6 @@ export class SqsQueue implements Queue {
     };
     promise.then(forget, forget);
     return promise;
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        process.emitWarning(`queue onEnqueued listener threw: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
   }
 
   private assertOpen(): void {
