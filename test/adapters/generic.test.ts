@@ -4,7 +4,6 @@
  * registry on arrival) over real HTTP with a real SQLite queue.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/generic';
 import type { UnsignedRequest } from '../../src/core/adapter';
@@ -12,16 +11,12 @@ import { buildConfig } from '../../src/config/load';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/verify/primitives';
 import { generateSigningSecret, signStandardWebhook, SVIX_HEADERS } from '../../src/verify/standard-webhooks';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/generic';
@@ -206,14 +201,7 @@ describe('over HTTP', () => {
       null,
       [adapter],
     );
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

@@ -5,20 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/mailjet';
 import { buildConfig } from '../../src/config/load';
 import type { EventDraft } from '../../src/core/normalized-event';
-import { silentLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { tempDir } from '../helpers/app';
 import { FIXTURES_DIR, toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
 
@@ -134,14 +129,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       null,
       [adapter],
     );
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

@@ -6,22 +6,17 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { adapter, mandrillForm, mandrillSignature } from '../../adapters/mandrill';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../../src/config/load';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/verify/primitives';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const PUBLIC = 'https://hooks.example.com/webhooks/mandrill';
@@ -182,14 +177,7 @@ describe('over HTTP', () => {
       null,
       [adapter],
     );
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

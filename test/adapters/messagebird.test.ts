@@ -5,7 +5,6 @@
  * every verdict, and our signer must reproduce the valid tokens byte for byte.
  */
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/messagebird';
@@ -13,16 +12,12 @@ import { buildConfig } from '../../src/config/load';
 import { dedupeKey } from '../../src/mapping/dedupe-key';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import { silentLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/verify/primitives';
 import { sha256Hex, signMessageBirdJwt, verifyMessageBirdJwt, type MessageBirdJwtAlgorithm } from '../../src/verify/messagebird-jwt';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const SECRET = '36efdd1aace2e26cd490f0d951138253bef2f7c6d34d18981da781555cc4cebb';
 /** The vectors' "timestamp": 2021-07-05T12:00:00+02:00 = nbf 1625479200. */
@@ -382,14 +377,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       null,
       [adapter],
     );
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

@@ -5,22 +5,17 @@
  * with node:crypto.
  */
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { adapter } from '../../adapters/plivo';
 import { buildConfig } from '../../src/config/load';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import { silentLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/verify/primitives';
 import { computePlivoV3Signature, plivoV3BaseString } from '../../src/verify/plivo-signature';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4OTA';
@@ -181,14 +176,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       null,
       [adapter],
     );
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

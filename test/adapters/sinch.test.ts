@@ -3,22 +3,17 @@
  * three callback shapes (batch summary/full, per recipient, inbound), one draft per recipient, and
  * the real HTTP path with basic auth.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/sinch';
 import { buildConfig } from '../../src/config/load';
 import { ConfigurationError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import { silentLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { ReplayCache } from '../../src/verify/primitives';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/sinch';
@@ -172,14 +167,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
 
   beforeAll(async () => {
     const config = buildConfig(sourceDoc(creds.options), {}, null, [adapter]);
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {

@@ -15,16 +15,11 @@ import {
   validateTwilioSignatureWithBody,
   type TwilioParams,
 } from '../../src/verify/twilio-signature';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
-import { createApp } from '../../src/runtime/express-app';
 import { createTestCredentials, testConfig } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
+import { serveOnLoopback } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -475,14 +470,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
 
   beforeAll(async () => {
     const config = testConfig({ creds, publicUrl: PUBLIC });
-    queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ queue, server, origin } = await serveOnLoopback(config));
   });
 
   afterAll(async () => {
