@@ -31,7 +31,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isObject, readJson } from '../src/body/read-json';
-import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -41,13 +41,10 @@ import { toleranceSeconds } from '../src/config/schema';
 import { normalizeEmail, normalizePhone } from '../src/mapping/identifiers';
 import {
   DEFAULT_TOLERANCE_SECONDS,
-  generateSigningSecret,
+  standardWebhookTesting,
   signingSecretList,
-  signStandardWebhook,
   verifyStandardWebhook,
   WEBHOOK_HEADERS,
-  SVIX_HEADERS,
-  withoutStandardWebhookHeaders,
 } from '../src/verify/standard-webhooks';
 
 /** `feature/action` (lower-cased) → normalized type: the pairs this source exists for. */
@@ -219,11 +216,6 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(event), 'utf8'), query: '' };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.signingSecret;
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
-}
 
 /** The generic (vendor's own systems) adapter. */
 export const adapter = defineAdapter<GenericSettings, string>({
@@ -237,20 +229,5 @@ export const adapter = defineAdapter<GenericSettings, string>({
   eventMap: EVENT_MAP,
   verify,
   parse,
-  testing: {
-    createCredentials() {
-      const secret = generateSigningSecret();
-      return { options: { signingSecret: secret }, signer: secret };
-    },
-    /** Signs with the spec's `webhook-*` headers (an existing `webhook-id` is kept). */
-    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
-      return { ...req, headers: signStandardWebhook(req.headers, req.body, signer, now, WEBHOOK_HEADERS) };
-    },
-    sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutStandardWebhookHeaders(req.headers, [WEBHOOK_HEADERS.signature, SVIX_HEADERS.signature]) };
-    },
-    secretKey: 'signingSecret',
-    signerFromOptions,
-  },
+  testing: { ...standardWebhookTesting(WEBHOOK_HEADERS), sample },
 });

@@ -32,7 +32,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
-import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -41,14 +41,11 @@ import { isoFromString } from '../src/core/time';
 import { toleranceSeconds } from '../src/config/schema';
 import {
   DEFAULT_TOLERANCE_SECONDS,
-  generateSigningSecret,
+  standardWebhookTesting,
   headerFamily,
   signingSecretList,
-  signStandardWebhook,
   SVIX_HEADERS,
   verifyStandardWebhook,
-  WEBHOOK_HEADERS,
-  withoutStandardWebhookHeaders,
 } from '../src/verify/standard-webhooks';
 
 /** Resend `type` → normalized type. */
@@ -234,11 +231,6 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.signingSecret;
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
-}
 
 /** The Resend adapter. */
 export const adapter = defineAdapter<ResendSettings, string>({
@@ -252,20 +244,5 @@ export const adapter = defineAdapter<ResendSettings, string>({
   eventMap: EVENT_MAP,
   verify,
   parse,
-  testing: {
-    createCredentials() {
-      const secret = generateSigningSecret();
-      return { options: { signingSecret: secret }, signer: secret };
-    },
-    /** Signs as Svix does: `svix-id` (kept when the request has one), `svix-timestamp`, `svix-signature`. */
-    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
-      return { ...req, headers: signStandardWebhook(req.headers, req.body, signer, now, SVIX_HEADERS) };
-    },
-    sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutStandardWebhookHeaders(req.headers, [SVIX_HEADERS.signature, WEBHOOK_HEADERS.signature]) };
-    },
-    secretKey: 'signingSecret',
-    signerFromOptions,
-  },
+  testing: { ...standardWebhookTesting(SVIX_HEADERS), sample },
 });

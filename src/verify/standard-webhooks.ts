@@ -13,6 +13,7 @@
  * - The signature header is a space-separated list (the producer signs with old and new secrets
  *   while rotating); entries of other versions (`v1a`, ed25519) are skipped.
  */
+import type { UnsignedRequest } from '../core/adapter';
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../core/errors';
@@ -206,4 +207,32 @@ export function withoutStandardWebhookHeaders(headers: Record<string, string>, d
 
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
   return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+/**
+ * The `testing` members every Standard Webhooks adapter shares (all but `sample`): throwaway
+ * `whsec_` secrets, signing with the header family the provider sends (`webhook-*` or `svix-*`),
+ * and stripping either family's signature.
+ */
+export function standardWebhookTesting(family: StandardWebhookHeaderNames) {
+  return {
+    createCredentials(): { options: Record<string, unknown>; signer: string } {
+      const secret = generateSigningSecret();
+      return { options: { signingSecret: secret }, signer: secret };
+    },
+    /** Signs with `family` (an existing id header is kept). */
+    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
+      return { ...req, headers: signStandardWebhook(req.headers, req.body, signer, now, family) };
+    },
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      return { ...req, headers: withoutStandardWebhookHeaders(req.headers, [WEBHOOK_HEADERS.signature, SVIX_HEADERS.signature]) };
+    },
+    secretKey: 'signingSecret',
+    /** The first configured `signingSecret`. */
+    signerFromOptions(options: Record<string, unknown>): string | undefined {
+      const value = options.signingSecret;
+      const first: unknown = Array.isArray(value) ? value[0] : value;
+      return typeof first === 'string' && first !== '' ? first : undefined;
+    },
+  };
 }
