@@ -37,7 +37,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Brevo transactional `event` → normalized type. */
 const EVENT_MAP = {
@@ -97,12 +97,7 @@ function customHeaderValues(value: unknown): Record<string, unknown> {
 
 function readOverrides(item: Record<string, unknown>): EventOverrides {
   const custom = customHeaderValues(item['X-Mailin-custom']);
-  const overrides: EventOverrides = {};
-  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
-    const value = optionalString(custom, key)?.trim();
-    if (value) overrides[field] = value;
-  }
-  return overrides;
+  return overridesFrom(custom);
 }
 
 function readDetails(event: string, item: Record<string, unknown>): EventDetails {

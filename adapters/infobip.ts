@@ -47,7 +47,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
-import { own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
 const EVENT_MAP = {
@@ -63,25 +63,12 @@ const STATUS_REFINEMENTS: Readonly<Record<string, EventType>> = {
   DELIVERED_TO_OPERATOR: 'sms.sent', // group DELIVERED, but only the carrier accepted it: not handset delivery
 };
 
-/** The per-message override keys (DESIGN §3.3), URL-encoded in `callbackData`. */
-const OVERRIDE_PARAMS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
-
 const settingsSchema = credentialsSettings('infobip');
 
 /** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
 function readOverrides(callbackData: string | undefined): EventOverrides {
-  const overrides: EventOverrides = {};
-  if (callbackData === undefined || !callbackData.includes('=')) return overrides;
-  const fields = readForm(callbackData).fields;
-  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
-    const value = own(fields, param)?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  if (callbackData === undefined || !callbackData.includes('=')) return {};
+  return overridesFrom(readForm(callbackData).fields);
 }
 
 /** Status name, error (when there is one), and the routing fields worth keeping. */

@@ -45,6 +45,7 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
+import { OVERRIDE_FIELDS } from '../src/core/overrides';
 
 /** Signed-timestamp window when the source does not set `toleranceSeconds`. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -83,13 +84,6 @@ const LEGACY_EVENT_MAP = {
   opened: 'email.opened',
   clicked: 'email.clicked',
 } as const satisfies EventMap;
-
-/** `user-variables` names carrying the per-message overrides (DESIGN §3.3). */
-const OVERRIDE_VARIABLES = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
 
 const settingsSchema = z
   .object({
@@ -217,7 +211,7 @@ function userVariables(value: unknown): Record<string, unknown> {
 /** The override fields found among a sender's variables (strings or numbers; empty values omitted). */
 function overridesFrom(lookup: (name: string) => unknown): EventOverrides {
   const overrides: EventOverrides = {};
-  for (const [name, field] of Object.entries(OVERRIDE_VARIABLES)) {
+  for (const [name, field] of Object.entries(OVERRIDE_FIELDS)) {
     const text = scalarText(lookup(name))?.trim();
     if (text) overrides[field] = text;
   }

@@ -39,7 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
 const EVENT_MAP = {
@@ -111,15 +111,7 @@ function metadataValues(value: unknown): Record<string, unknown> {
 }
 
 function readOverrides(event: Record<string, unknown>): EventOverrides {
-  const overrides: EventOverrides = {};
-  for (const source of METADATA_FIELDS) {
-    const values = metadataValues(event[source]);
-    for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
-      const value = optionalString(values, key)?.trim();
-      if (value && overrides[field] === undefined) overrides[field] = value;
-    }
-  }
-  return overrides;
+  return overridesFrom(...METADATA_FIELDS.map((source) => metadataValues(event[source])));
 }
 
 /** `MessageID` digit for digit: a string (unsafe integers come as strings from readJsonBigint) or a safe number. */

@@ -42,6 +42,7 @@ import { header, type WebhookRequest, type WebhookResponse } from '../src/core/r
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
+import { overridesFrom } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Mandrill-Signature';
 const EVENTS_FIELD = 'mandrill_events';
@@ -63,13 +64,6 @@ const EVENT_MAP = {
   unsub: 'email.unsubscribed',
   reject: 'email.rejected', // refused before sending (rejection list, policy)
 } as const satisfies EventMap;
-
-/** `msg.metadata` keys carrying the per-message overrides (DESIGN §3.3). */
-const OVERRIDE_METADATA = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
 
 /** Settings for a Mandrill source (secrets inside: never log). */
 const settingsSchema = z
@@ -148,13 +142,7 @@ function put(details: EventDetails, key: string, value: unknown): void {
 }
 
 function readOverrides(metadata: Record<string, unknown> | undefined): EventOverrides {
-  const overrides: EventOverrides = {};
-  if (!metadata) return overrides;
-  for (const [name, key] of Object.entries(OVERRIDE_METADATA)) {
-    const value = optionalString(metadata, name)?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return metadata ? overridesFrom(metadata) : {};
 }
 
 function readDetails(item: Record<string, unknown>, msg: Record<string, unknown> | undefined): EventDetails {

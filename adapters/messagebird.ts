@@ -40,6 +40,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
+import { overridesFrom } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'MessageBird-Signature-JWT';
 
@@ -64,13 +65,6 @@ const DETAIL_PARAMS = {
   statusErrorCode: 'errorCode', // carrier error code, only when the carrier gave one
   mccmnc: 'mccmnc',
 } as const;
-
-/** The per-message override keys (DESIGN §3.3), in the reference or as query parameters. */
-const OVERRIDE_PARAMS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 const settingsSchema = z
   .object({
@@ -109,15 +103,6 @@ function verify(req: WebhookRequest, settings: MessageBirdSettings, ctx: VerifyC
 function isoFromStatusDatetime(value: string | undefined): string | null {
   if (value === undefined) return null;
   return isoFromString(value.trim().replace(/(T\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}:?\d{2})$/, '$1+$2'));
-}
-
-function overridesFrom(params: Readonly<Record<string, string>>): EventOverrides {
-  const overrides: EventOverrides = {};
-  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
-    const value = Object.prototype.hasOwnProperty.call(params, param) ? params[param]?.trim() : undefined;
-    if (value) overrides[key] = value;
-  }
-  return overrides;
 }
 
 /** Overrides from the reference (URL-encoded form) and the query; the query's own params win. */

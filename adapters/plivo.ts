@@ -44,7 +44,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import { computePlivoV3Signature, validatePlivoV3Signature, type PlivoParams } from '../src/verify/plivo-signature';
-import { own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Plivo-Signature-V3';
 const NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
@@ -80,13 +80,6 @@ const DETAIL_FIELDS = {
   Units: 'units',
   Sequence: 'sequence', // callback order for this message
 } as const;
-
-/** The per-message override keys (DESIGN §3.3), as query parameters of the callback URL. */
-const OVERRIDE_PARAMS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 /** Parsed settings (secrets inside: never log). */
 interface PlivoSettings {
@@ -126,12 +119,7 @@ function isoIfZoned(value: string | undefined): string | null {
 
 function readOverrides(query: string): EventOverrides {
   const params = readForm(query).fields;
-  const overrides: EventOverrides = {};
-  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
-    const value = own(params, param)?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return overridesFrom(params);
 }
 
 function readDetails(fields: Record<string, string>, timeField: string | undefined): EventDetails {

@@ -38,7 +38,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** `RecordType` → normalized type. */
 const EVENT_MAP = {
@@ -163,12 +163,7 @@ function eventType(recordType: string, record: Record<string, unknown>): EventTy
 
 function readOverrides(record: Record<string, unknown>): EventOverrides {
   const metadata = optionalObject(record, 'Metadata') ?? {};
-  const overrides: EventOverrides = {};
-  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
-    const value = optionalString(metadata, key)?.trim();
-    if (value) overrides[field] = value;
-  }
-  return overrides;
+  return overridesFrom(metadata);
 }
 
 function readDetails(record: Record<string, unknown>): EventDetails {

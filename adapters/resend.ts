@@ -47,6 +47,7 @@ import {
   SVIX_HEADERS,
   verifyStandardWebhook,
 } from '../src/verify/standard-webhooks';
+import { overridesFrom } from '../src/core/overrides';
 
 /** Resend `type` → normalized type. */
 const EVENT_MAP = {
@@ -62,13 +63,6 @@ const EVENT_MAP = {
   'email.failed': 'email.failed', // never sent: invalid recipient, quota, domain not verified (data.failed.reason)
   'email.suppressed': 'email.rejected', // not sent: the address is on the suppression list
 } as const satisfies EventMap;
-
-/** Tag names carrying the per-message overrides (DESIGN §3.3). */
-const OVERRIDE_TAGS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Readonly<Record<string, keyof EventOverrides>>;
 
 /** `data.<object>.<field>` → details key, for the objects some events carry. */
 const DETAIL_FIELDS: ReadonlyArray<readonly [string, string, string]> = [
@@ -116,12 +110,7 @@ function readTags(value: unknown): Record<string, string> {
 }
 
 function readOverrides(tags: Record<string, string>): EventOverrides {
-  const overrides: EventOverrides = {};
-  for (const [tag, key] of Object.entries(OVERRIDE_TAGS)) {
-    const value = Object.prototype.hasOwnProperty.call(tags, tag) ? tags[tag]!.trim() : '';
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return overridesFrom(tags);
 }
 
 function readDetails(data: Record<string, unknown>): EventDetails {

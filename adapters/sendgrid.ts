@@ -53,7 +53,7 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
-import { own } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
@@ -107,13 +107,6 @@ const DETAIL_FIELDS = [
 const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, Readonly<Record<string, string>>>>> = {
   bounce: { type: 'bounce_type' }, // "bounce" | "blocked"; `type` alone would read like the event type
 };
-
-/** The per-message override keys (DESIGN §3.3), as SendGrid echoes them from `custom_args`. */
-const OVERRIDE_FIELDS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 /** Parsed settings: keys are parsed once at start-up so each request only verifies. */
 export interface SendGridSettings {

@@ -54,7 +54,7 @@ import {
   type SnsSettings,
   type SnsSigner,
 } from '../src/verify/sns-endpoint';
-import { own } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 
 /** The AWS documentation's example topic: fixtures and `simulate` samples are published to it. */
 const EXAMPLE_TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
@@ -128,13 +128,6 @@ const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, Readonly<Record<string, r
 /** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
 const RECIPIENT_DETAILS = ['status', 'action', 'diagnosticCode'] as const;
 
-/** The per-message override keys (DESIGN §3.3), as SES echoes them in `mail.tags`. */
-const OVERRIDE_TAGS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
-
 /** A details value: non-empty strings, finite numbers, booleans. */
 function scalar(value: unknown): string | number | boolean | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
@@ -189,7 +182,7 @@ function eventDetails(name: string, event: Record<string, unknown>, mail: Record
 function readOverrides(mail: Record<string, unknown>): EventOverrides {
   const tags = optionalObject(mail, 'tags') ?? {};
   const overrides: EventOverrides = {};
-  for (const [tag, key] of Object.entries(OVERRIDE_TAGS)) {
+  for (const [tag, key] of Object.entries(OVERRIDE_FIELDS)) {
     const value = tagValue(tags, tag);
     if (value) overrides[key] = value;
   }
@@ -278,7 +271,7 @@ const SAMPLES: Readonly<Partial<Record<EmailEventType, (to: string, ts: string) 
 };
 
 /** `sample` takes overrides by their tag names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_TAGS).map(([tag, key]) => [key, tag]));
+const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_FIELDS).map(([tag, key]) => [key, tag]));
 
 export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   name: 'ses',

@@ -48,7 +48,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
-import { own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
 const EVENT_MAP = {
@@ -82,13 +82,6 @@ const REPORT_SHAPES: Readonly<Record<string, 'batch' | 'recipient' | 'inbound'>>
   mo_media: 'inbound',
 };
 
-/** The per-message override keys (DESIGN §3.3), URL-encoded in `client_reference`. */
-const OVERRIDE_PARAMS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
-
 const settingsSchema = credentialsSettings('sinch');
 
 function statusType(status: string): EventType {
@@ -97,14 +90,8 @@ function statusType(status: string): EventType {
 
 /** Overrides from a `client_reference` written as a URL-encoded form; any other reference gives none. */
 function readOverrides(reference: string | undefined): EventOverrides {
-  const overrides: EventOverrides = {};
-  if (reference === undefined || !reference.includes('=')) return overrides;
-  const fields = readForm(reference).fields;
-  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
-    const value = own(fields, param)?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  if (reference === undefined || !reference.includes('=')) return {};
+  return overridesFrom(readForm(reference).fields);
 }
 
 /** Details common to every draft of a report: a plain (non-override) client_reference is kept. */

@@ -39,7 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
 const EVENT_MAP = {
@@ -132,12 +132,7 @@ function eventType(name: string, event: Record<string, unknown>): EventType {
 
 function readOverrides(event: Record<string, unknown>): EventOverrides {
   const meta = optionalObject(event, 'rcpt_meta') ?? {};
-  const overrides: EventOverrides = {};
-  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
-    const value = optionalString(meta, key)?.trim();
-    if (value) overrides[field] = value;
-  }
-  return overrides;
+  return overridesFrom(meta);
 }
 
 function readDetails(event: Record<string, unknown>): EventDetails {

@@ -43,7 +43,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
-import { own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -71,13 +71,6 @@ const EVENT_MAP = { ...STATUS_MAP, ...EVENT_TYPE_MAP } as const satisfies EventM
 
 /** Event types whose `payload.to[]` holds one delivery status per recipient. */
 const RECIPIENT_STATUS_EVENTS: ReadonlySet<string> = new Set(['message.sent', 'message.finalized']);
-
-/** The per-message override keys (DESIGN §3.3), as tags (`key=value`) or callback URL query parameters. */
-const OVERRIDE_KEYS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 /** Parsed settings: keys parsed once at start-up. */
 export interface TelnyxSettings {
@@ -129,13 +122,7 @@ function readOverrides(payload: Record<string, unknown>, query: string): EventOv
     const m = typeof tag === 'string' ? /^\s*(distinct_[a-z_]+)\s*[=:]\s*(.*?)\s*$/.exec(tag) : null;
     if (m && !(m[1]! in fromTags)) fromTags[m[1]!] = m[2]!;
   }
-  const fromQuery = readForm(query).fields;
-  const overrides: EventOverrides = {};
-  for (const [wire, key] of Object.entries(OVERRIDE_KEYS)) {
-    const value = (own(fromTags, wire) || own(fromQuery, wire))?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return overridesFrom(fromTags, readForm(query).fields);
 }
 
 function firstError(payload: Record<string, unknown>): EventDetails {

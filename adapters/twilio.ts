@@ -55,7 +55,7 @@ import {
   type TwilioHmacAlgorithm,
   type TwilioParams,
 } from '../src/verify/twilio-signature';
-import { own } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
@@ -96,13 +96,6 @@ const DETAIL_FIELDS = {
   ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
   MessagingServiceSid: 'messagingServiceSid',
 } as const;
-
-/** The per-message override keys (DESIGN §3.3), as query parameters of the StatusCallback URL. */
-const OVERRIDE_PARAMS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
@@ -200,12 +193,7 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
 
 function readOverrides(query: string): EventOverrides {
   const params = readForm(query).fields;
-  const overrides: EventOverrides = {};
-  for (const [param, key] of Object.entries(OVERRIDE_PARAMS)) {
-    const value = own(params, param)?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return overridesFrom(params);
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {

@@ -58,7 +58,7 @@ import {
   VONAGE_SIGNATURE_METHODS,
   type VonageSignatureMethod,
 } from '../src/verify/vonage-signature';
-import { own } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own, overridesFrom } from '../src/core/overrides';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -77,13 +77,6 @@ const EVENT_MAP = {
 } as const satisfies EventMap;
 
 type VonageStatus = keyof typeof EVENT_MAP;
-
-/** The per-message override keys (DESIGN §3.3), in `client-ref` / `client_ref` or the callback URL query. */
-const OVERRIDE_KEYS = {
-  distinct_user_id: 'userId',
-  distinct_feature: 'feature',
-  distinct_experience_id: 'experienceId',
-} as const satisfies Record<string, keyof EventOverrides>;
 
 /** SMS API DLR parameters copied to `details` (→ Distinct metadata). */
 const DLR_DETAIL_FIELDS = { 'network-code': 'networkCode', scts: 'scts' } as const;
@@ -151,7 +144,7 @@ function verifySig(req: WebhookRequest, settings: VonageSettings): void {
   if (!sig) throw new WebhookVerificationError('missing_signature', 'no sig parameter (are signed webhooks enabled for this account?)');
   if (!/^[0-9a-f]{32,128}$/i.test(sig)) throw new WebhookVerificationError('malformed_signature', 'sig is not a hex digest');
   if (!timestamp || !/^\d{1,13}$/.test(timestamp)) throw new WebhookVerificationError('malformed_signature', 'a signed request must carry a unix timestamp');
-  const candidates = req.method.toUpperCase() === 'GET' ? [withoutKeys(input.params, Object.keys(OVERRIDE_KEYS)), input.params] : [input.params];
+  const candidates = req.method.toUpperCase() === 'GET' ? [withoutKeys(input.params, Object.keys(OVERRIDE_FIELDS)), input.params] : [input.params];
   if (!candidates.some((params) => validateVonageSmsSignature(params, sig, settings.signatureSecret, settings.signatureMethod))) {
     throw new WebhookVerificationError('signature_mismatch', `sig does not match (are signatureSecret and signatureMethod "${settings.signatureMethod}" those of the dashboard?)`);
   }
@@ -170,14 +163,7 @@ function verify(req: WebhookRequest, settings: VonageSettings): void {
 
 /** `client-ref` (form-encoded, signed) first, then the callback URL's query for the keys it did not set. */
 function readOverrides(clientRef: string | undefined, query: string): EventOverrides {
-  const fromRef = clientRef ? readForm(clientRef).fields : {};
-  const fromQuery = readForm(query).fields;
-  const overrides: EventOverrides = {};
-  for (const [wire, key] of Object.entries(OVERRIDE_KEYS)) {
-    const value = (own(fromRef, wire)?.trim() || own(fromQuery, wire))?.trim();
-    if (value) overrides[key] = value;
-  }
-  return overrides;
+  return overridesFrom(clientRef ? readForm(clientRef).fields : {}, readForm(query).fields);
 }
 
 function required(obj: Record<string, unknown>, key: string): string {
@@ -270,7 +256,7 @@ function signRequest(req: UnsignedRequest, signer: VonageSigner, now: Date): Uns
     // Vonage signs its own parameters; the callback URL's (overrides) ride along unsigned.
     const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
     for (const k of SIGNATURE_FIELDS) query.delete(k);
-    const signed = signedDlrParams(withoutKeys(Object.fromEntries(query), Object.keys(OVERRIDE_KEYS)), signer, now);
+    const signed = signedDlrParams(withoutKeys(Object.fromEntries(query), Object.keys(OVERRIDE_FIELDS)), signer, now);
     for (const k of SIGNATURE_FIELDS) query.set(k, signed[k]!);
     return { ...req, url: `${q === -1 ? req.url : req.url.slice(0, q)}?${query.toString()}` };
   }

@@ -15,3 +15,23 @@ export const OVERRIDE_FIELDS = {
 export function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown): T | undefined {
   return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
+
+/**
+ * The overrides found in flat records of sender metadata (a parsed query string, custom args,
+ * tags…). For each key the first record holding a non-empty value wins; strings are trimmed and
+ * finite numbers (a numeric user id) are kept as text.
+ */
+export function overridesFrom(...sources: ReadonlyArray<Readonly<Record<string, unknown>>>): EventOverrides {
+  const overrides: EventOverrides = {};
+  for (const [wire, key] of Object.entries(OVERRIDE_FIELDS)) {
+    for (const source of sources) {
+      const raw = own(source, wire);
+      const value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
+      if (value) {
+        overrides[key] = value;
+        break;
+      }
+    }
+  }
+  return overrides;
+}
