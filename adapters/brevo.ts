@@ -37,7 +37,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Brevo transactional `event` → normalized type. */
 const EVENT_MAP = {
@@ -169,9 +169,6 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsubscribed' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
-
 function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
   headers: Record<string, string>;
   body: Buffer;
@@ -180,7 +177,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const custom: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.overrides ?? {})) custom[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  Object.assign(custom, toWireOverrides(options.overrides));
   const ms = options.now.getTime();
   const body = {
     ...template,

@@ -47,7 +47,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
 const EVENT_MAP = {
@@ -139,12 +139,6 @@ const SAMPLE_STATUS = {
 
 const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false };
 
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 /** `yyyy-MM-dd'T'HH:mm:ss.SSS+0000`, as Infobip writes times. */
 function infobipTime(date: Date): string {
   return date.toISOString().replace('Z', '+0000');
@@ -171,7 +165,7 @@ export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
       const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
       if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const callbackData = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) callbackData.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
       const result = {
         bulkId: `BULK-${randomBytes(6).toString('hex')}`,
         messageId: randomUUID(),

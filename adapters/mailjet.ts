@@ -39,7 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
 const EVENT_MAP = {
@@ -175,9 +175,6 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
-
 function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
   headers: Record<string, string>;
   body: Buffer;
@@ -186,7 +183,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const payload: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.overrides ?? {})) payload[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  Object.assign(payload, toWireOverrides(options.overrides));
   // A 17-digit MessageID beyond 2^53, written as a bare JSON number exactly as Mailjet does.
   const messageId = `1${[...randomBytes(16)].map((b) => b % 10).join('')}`;
   const event = {

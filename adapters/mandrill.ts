@@ -42,7 +42,7 @@ import { header, type WebhookRequest, type WebhookResponse } from '../src/core/r
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
-import { overridesFrom } from '../src/core/overrides';
+import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Mandrill-Signature';
 const EVENTS_FIELD = 'mandrill_events';
@@ -218,13 +218,6 @@ const SAMPLE_EVENT: Readonly<Partial<Record<EmailEventType, keyof typeof EVENT_M
   'email.rejected': 'reject',
 };
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 /** A form body holding `events` as Mandrill posts it. */
 export function mandrillForm(events: readonly unknown[]): Buffer {
   return Buffer.from(new URLSearchParams([[EVENTS_FIELD, JSON.stringify(events)]]).toString(), 'utf8');
@@ -238,7 +231,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const event = Object.prototype.hasOwnProperty.call(SAMPLE_EVENT, options.type) ? SAMPLE_EVENT[options.type as EmailEventType] : undefined;
   if (!event) throw new Error(`Mandrill has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLE_EVENT).join(', ')}`);
   const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.overrides ?? {})) metadata[OVERRIDE_WIRE_NAMES[name] ?? name] = value;
+  Object.assign(metadata, toWireOverrides(options.overrides));
   const ts = Math.floor(options.now.getTime() / 1000);
   const id = randomBytes(16).toString('hex');
   const msg: Record<string, unknown> = {

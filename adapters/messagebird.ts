@@ -40,7 +40,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
-import { overridesFrom } from '../src/core/overrides';
+import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'MessageBird-Signature-JWT';
 
@@ -164,13 +164,6 @@ const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: 
   delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
 };
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 function withoutSignature(headers: Record<string, string>): Record<string, string> {
   const drop = SIGNATURE_HEADER.toLowerCase();
   return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
@@ -206,7 +199,7 @@ export const adapter = defineAdapter<MessageBirdSettings, string>({
       const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type) ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS] : undefined;
       if (!status) throw new Error(`MessageBird has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const reference = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) reference.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
       // Parameter order as in MessageBird's documented example; status reports need a reference at all.
       const query = new URLSearchParams();
       query.set('id', randomBytes(16).toString('hex'));

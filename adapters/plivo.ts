@@ -44,7 +44,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import { computePlivoV3Signature, validatePlivoV3Signature, type PlivoParams } from '../src/verify/plivo-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Plivo-Signature-V3';
 const NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
@@ -175,7 +175,6 @@ const SAMPLE_STATUS = {
 /** Plivo SMS error codes on sample failures: 80 destination temporarily unavailable, 300 failed to dispatch. */
 const SAMPLE_ERROR_CODE: Readonly<Partial<Record<PlivoStatus, string>>> = { undelivered: '80', failed: '300' };
 const SAMPLE_SENDER = '14155550100';
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
 
 /** Plivo's time format: `YYYY-mm-dd HH:MM:SS.SSSSSS` (microseconds). */
 function plivoTime(now: Date): string {
@@ -233,7 +232,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
       const timeField = own(STATUS_TIME_FIELD, status);
       if (timeField) body.set(timeField, plivoTime(now));
       const query = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) query.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) query.set(name, value);
       return {
         headers: { 'content-type': FORM_CONTENT_TYPE },
         body: Buffer.from(body.toString(), 'utf8'),

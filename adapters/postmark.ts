@@ -38,7 +38,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `RecordType` → normalized type. */
 const EVENT_MAP = {
@@ -230,9 +230,6 @@ const SAMPLES = {
   'email.subscribed': { RecordType: 'SubscriptionChange', Origin: 'Customer', SuppressSending: false, SuppressionReason: null },
 } as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
-
 function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
   headers: Record<string, string>;
   body: Buffer;
@@ -241,7 +238,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.overrides ?? {})) metadata[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  Object.assign(metadata, toWireOverrides(options.overrides));
   const recipientField = template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? 'Email' : 'Recipient';
   const body = {
     ...template,

@@ -47,7 +47,7 @@ import {
   SVIX_HEADERS,
   verifyStandardWebhook,
 } from '../src/verify/standard-webhooks';
-import { overridesFrom } from '../src/core/overrides';
+import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Resend `type` → normalized type. */
 const EVENT_MAP = {
@@ -189,13 +189,6 @@ const SAMPLES: Readonly<Partial<Record<EmailEventType, { type: keyof typeof EVEN
   'email.rejected': { type: 'email.suppressed' },
 };
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
   headers: Record<string, string>;
   body: Buffer;
@@ -204,7 +197,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type) ? SAMPLES[options.type as EmailEventType] : undefined;
   if (!chosen) throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const tags: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.overrides ?? {})) tags[OVERRIDE_WIRE_NAMES[name] ?? name] = value;
+  Object.assign(tags, toWireOverrides(options.overrides));
   const at = options.now.toISOString();
   const data: Record<string, unknown> = {
     created_at: at.replace('Z', '+00:00'),
@@ -219,7 +212,6 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const body = { type: chosen.type, created_at: at, data };
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
 }
-
 
 /** The Resend adapter. */
 export const adapter = defineAdapter<ResendSettings, string>({

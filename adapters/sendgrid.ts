@@ -53,7 +53,7 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
-import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
@@ -308,13 +308,6 @@ const SAMPLES = {
   'email.subscribed': { event: 'group_resubscribe', asm_group_id: 1, url: 'https://example.com/preferences' },
 } as const satisfies Partial<Record<EmailEventType, { event: SendGridEvent } & Record<string, unknown>>>;
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 function withoutSignature(headers: Record<string, string>): Record<string, string> {
   const drop = new Set([SIGNATURE_HEADER.toLowerCase(), TIMESTAMP_HEADER.toLowerCase()]);
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
@@ -358,7 +351,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
       }
       const messageId = randomBytes(16).toString('base64url');
       const customArgs: Record<string, string> = {};
-      for (const [key, value] of Object.entries(overrides ?? {})) customArgs[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+      Object.assign(customArgs, toWireOverrides(overrides));
       const { event, ...extra } = template;
       const item = {
         email: recipient,

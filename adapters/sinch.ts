@@ -48,7 +48,7 @@ import {
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
 const EVENT_MAP = {
@@ -222,12 +222,6 @@ const SAMPLE_STATUS = {
 /** Detailed codes of the samples, as in Sinch's examples (0 delivered, 400 queued, 401 dispatched, 11 in its SDKs' Failed report). */
 const SAMPLE_CODE: Readonly<Record<string, number>> = { Queued: 400, Dispatched: 401, Delivered: 0, Failed: 11 };
 
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
   name: 'sinch',
   displayName: 'Sinch',
@@ -249,7 +243,7 @@ export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
       const status = own<SinchStatus>(SAMPLE_STATUS, type);
       if (!status) throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const reference = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) reference.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
       const at = now.toISOString();
       const body = {
         type: 'recipient_delivery_report_sms',

@@ -39,7 +39,7 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
 const EVENT_MAP = {
@@ -211,9 +211,6 @@ const SAMPLES = {
   'email.unsubscribed': { type: 'link_unsubscribe' },
 } as const satisfies Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
-
 /** A decimal id of `digits` digits, like SparkPost's event and transmission ids. */
 function decimalId(digits: number): string {
   return [...randomBytes(digits)].map((b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
@@ -227,7 +224,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const meta: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.overrides ?? {})) meta[OVERRIDE_WIRE_NAMES[key] ?? key] = value;
+  Object.assign(meta, toWireOverrides(options.overrides));
   const event = {
     ...template,
     event_id: decimalId(17),

@@ -43,7 +43,7 @@ import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -199,7 +199,6 @@ const SAMPLES = {
 
 /** Telnyx's documentation numbers (API reference examples). */
 const SAMPLE_OUR_NUMBER = '+18445550001';
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
 
 function withoutSignature(headers: Record<string, string>): Record<string, string> {
   const drop = new Set([SIGNATURE_HEADER, TIMESTAMP_HEADER]);
@@ -235,7 +234,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
       const sample = own<{ event: string; status: string }>(SAMPLES, type);
       if (!sample) throw new Error(`Telnyx has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
       const inbound = sample.event === 'message.received';
-      const tags = Object.entries(overrides ?? {}).map(([k, v]) => `${OVERRIDE_WIRE_NAMES[k] ?? k}=${v}`);
+      const tags = Object.entries(toWireOverrides(overrides)).map(([k, v]) => `${k}=${v}`);
       const failed = sample.status === 'sending_failed' || sample.status === 'delivery_failed';
       const body = {
         data: {

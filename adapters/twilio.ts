@@ -55,7 +55,7 @@ import {
   type TwilioHmacAlgorithm,
   type TwilioParams,
 } from '../src/verify/twilio-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
@@ -250,13 +250,6 @@ const SAMPLE_ERROR_CODE: Readonly<Partial<Record<TwilioStatus, string>>> = { und
 const SAMPLE_SENDER = '+15017122661';
 const SAMPLE_WHATSAPP_SENDER = '+14155238886';
 
-/** `sample` takes overrides by their wire names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = {
-  userId: 'distinct_user_id',
-  feature: 'distinct_feature',
-  experienceId: 'distinct_experience_id',
-};
-
 function doneDate(now: Date): string {
   return now.toISOString().replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5');
 }
@@ -321,7 +314,7 @@ export const adapter = defineAdapter<TwilioSettings, string>({
       if (errorCode) body.set('ErrorCode', errorCode);
       if (DONE_DATE_STATUSES.has(status)) body.set('RawDlrDoneDate', doneDate(now));
       const query = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) query.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) query.set(name, value);
       return {
         headers: { 'content-type': FORM_CONTENT_TYPE, 'user-agent': 'TwilioProxy/1.1' },
         body: Buffer.from(body.toString(), 'utf8'),

@@ -58,7 +58,7 @@ import {
   VONAGE_SIGNATURE_METHODS,
   type VonageSignatureMethod,
 } from '../src/verify/vonage-signature';
-import { OVERRIDE_FIELDS, own, overridesFrom } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -293,8 +293,6 @@ const SAMPLE_STATUS = {
   'sms.unknown': ['unknown', '1'],
 } as const satisfies Partial<Record<SmsEventType, readonly [VonageStatus, string]>>;
 
-const OVERRIDE_WIRE_NAMES: Readonly<Record<string, string>> = { userId: 'distinct_user_id', feature: 'distinct_feature', experienceId: 'distinct_experience_id' };
-
 export const adapter = defineAdapter<VonageSettings, VonageSigner>({
   name: 'vonage',
   displayName: 'Vonage',
@@ -325,7 +323,7 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
       if (!sample) throw new Error(`Vonage has no delivery receipt status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const iso = now.toISOString();
       const clientRef = new URLSearchParams();
-      for (const [key, value] of Object.entries(overrides ?? {})) clientRef.set(OVERRIDE_WIRE_NAMES[key] ?? key, value);
+      for (const [name, value] of Object.entries(toWireOverrides(overrides))) clientRef.set(name, value);
       const body = new URLSearchParams({
         msisdn: recipient.replace(/^\+/, ''), // Vonage writes numbers without '+'
         to: 'Vonage',

@@ -35,3 +35,16 @@ export function overridesFrom(...sources: ReadonlyArray<Readonly<Record<string, 
   }
   return overrides;
 }
+
+/** The wire key of each {@link EventOverrides} field (`userId` → `distinct_user_id`): OVERRIDE_FIELDS inverted. */
+const WIRE_KEYS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_FIELDS).map(([wire, field]) => [field, wire]));
+
+/**
+ * `overrides` keyed by their wire names, as a sender attaches them to a message; keys that are
+ * not override fields pass through unchanged. Test signers use it to build provider payloads.
+ */
+export function toWireOverrides(overrides: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const wire: Record<string, string> = {};
+  for (const [key, value] of Object.entries(overrides ?? {})) wire[own(WIRE_KEYS, key) ?? key] = value;
+  return wire;
+}

@@ -1,4 +1,4 @@
-import { overridesFrom } from '../../src/core/overrides';
+import { overridesFrom, toWireOverrides } from '../../src/core/overrides';
 
 test('overridesFrom: the first record with a non-empty value wins per key; values trimmed, numbers kept as text', () => {
   expect(
@@ -13,4 +13,11 @@ test('overridesFrom ignores non-scalar values and inherited keys, and gives {} f
   const inherited = Object.create({ distinct_user_id: 'from-prototype' }) as Record<string, unknown>;
   expect(overridesFrom(inherited, { distinct_user_id: { nested: true }, distinct_feature: Number.NaN })).toEqual({});
   expect(overridesFrom()).toEqual({});
+});
+
+test('toWireOverrides renames EventOverrides fields to their wire keys and passes other keys through', () => {
+  const wire = toWireOverrides({ userId: 'u_1', feature: 'page_visit', experienceId: 'x1', distinct_user_id: 'kept', constructor: 'c' });
+  expect(wire).toEqual({ distinct_user_id: 'kept', distinct_feature: 'page_visit', distinct_experience_id: 'x1', constructor: 'c' });
+  expect(overridesFrom(toWireOverrides({ userId: 'u_1' }))).toEqual({ userId: 'u_1' });
+  expect(toWireOverrides(undefined)).toEqual({});
 });
