@@ -7,6 +7,7 @@
  * body is read to its end so the socket goes back to the pool.
  */
 import { Agent, request } from 'undici';
+import type { AppConfig } from '../config/load';
 import type { DistinctEvent } from '../core/distinct-event';
 
 /** The path Distinct documents; appended to `distinct.baseUrl`. */
@@ -210,4 +211,10 @@ function describeNetworkError(err: unknown, signal: AbortSignal, timeoutMs: numb
     return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}${cause}`;
   }
   return String(err);
+}
+
+/** A keep-alive client for `config.distinct` (`serve`, `forward`, the SQS Lambda). */
+export function distinctClientFor(config: AppConfig): DistinctClient {
+  const { baseUrl, apiKey, timeoutMs, concurrency } = config.distinct;
+  return new DistinctClient({ baseUrl, apiKey, timeoutMs, concurrency });
 }

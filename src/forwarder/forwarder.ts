@@ -14,6 +14,7 @@
  *   not sent yet are released.
  */
 import type { Logger } from 'pino';
+import type { AppConfig } from '../config/load';
 import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
 import type { Lease, Queue } from '../queue/queue';
@@ -376,4 +377,18 @@ export class Forwarder {
 
 function hasIdentifier(event: DistinctEvent): boolean {
   return [event.userId, event.email, event.phone].some((v) => typeof v === 'string' && v.trim() !== '');
+}
+
+/** A forwarder with the configured retry policy, circuit, concurrency and rate (`serve`, `forward`). */
+export function forwarderFor(config: AppConfig, queue: Queue, client: DistinctSender, logger: Logger, metrics: Metrics): Forwarder {
+  return new Forwarder({
+    queue,
+    client,
+    retry: config.retry,
+    circuit: config.circuit,
+    concurrency: config.distinct.concurrency,
+    ratePerSecond: config.distinct.ratePerSecond,
+    logger,
+    metrics,
+  });
 }

@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { Queue } from '../queue/queue';
+import { metricsText, readiness } from './health';
 
 export interface AppDeps {
   config: AppConfig;
@@ -34,23 +35,16 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.get('/readyz', async (_req, res) => {
-    const queueWritable = await deps.queue.isWritable().catch(() => false);
-    const distinctCredentials = deps.forwarderReady ? deps.forwarderReady() : true;
-    const shuttingDown = deps.isShuttingDown?.() ?? false;
-    const ready = queueWritable && distinctCredentials && !shuttingDown;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', queueWritable, distinctCredentials, shuttingDown });
+    const { status, body } = await readiness({
+      queue: deps.queue,
+      distinctCredentials: deps.forwarderReady ? deps.forwarderReady() : true,
+      shuttingDown: deps.isShuttingDown?.() ?? false,
+    });
+    res.status(status).json(body);
   });
 
   app.get('/metrics', async (_req, res) => {
-    try {
-      const stats = await deps.queue.stats();
-      deps.metrics.queueDepth.set(stats.depth);
-      deps.metrics.queueOldestAge.set(stats.oldestAgeMs / 1000);
-      deps.metrics.deadLetters.set(stats.deadLettered);
-    } catch (err) {
-      deps.logger.warn({ err }, 'could not read queue stats for /metrics');
-    }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    res.type(deps.metrics.registry.contentType).send(await metricsText(deps.queue, deps.metrics, deps.logger));
   });
 
   const raw = express.raw({ type: () => true, limit: deps.config.server.bodyLimit });

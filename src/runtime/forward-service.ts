@@ -9,12 +9,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/load';
-import { DistinctClient } from '../forwarder/distinct-client';
-import { Forwarder } from '../forwarder/forwarder';
+import { distinctClientFor } from '../forwarder/distinct-client';
+import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
+import { metricsText, readiness } from './health';
 
 export interface ForwardService {
   readonly server: Server;
@@ -39,43 +40,17 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
   const { logger } = options;
   const metrics = createMetrics();
   const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
-  const client = new DistinctClient({
-    baseUrl: config.distinct.baseUrl,
-    apiKey: config.distinct.apiKey,
-    timeoutMs: config.distinct.timeoutMs,
-    concurrency: config.distinct.concurrency,
-  });
-  const forwarder = new Forwarder({
-    queue,
-    client,
-    retry: config.retry,
-    circuit: config.circuit,
-    concurrency: config.distinct.concurrency,
-    ratePerSecond: config.distinct.ratePerSecond,
-    logger,
-    metrics,
-  });
+  const client = distinctClientFor(config);
+  const forwarder = forwarderFor(config, queue, client, logger, metrics);
 
   let shuttingDown = false;
   const routes: Record<string, () => Promise<{ status: number; type: string; body: string }>> = {
     '/healthz': async () => json(200, { status: 'ok' }),
     '/readyz': async () => {
-      const queueWritable = await queue.isWritable().catch(() => false);
-      const distinctCredentials = !forwarder.isCircuitOpen();
-      const ready = queueWritable && distinctCredentials && !shuttingDown;
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', queueWritable, distinctCredentials, shuttingDown });
+      const { status, body } = await readiness({ queue, distinctCredentials: !forwarder.isCircuitOpen(), shuttingDown });
+      return json(status, body);
     },
-    '/metrics': async () => {
-      try {
-        const stats = await queue.stats();
-        metrics.queueDepth.set(stats.depth);
-        metrics.queueOldestAge.set(stats.oldestAgeMs / 1000);
-        metrics.deadLetters.set(stats.deadLettered);
-      } catch (err) {
-        logger.warn({ err }, 'could not read queue stats for /metrics');
-      }
-      return { status: 200, type: metrics.registry.contentType, body: await metrics.registry.metrics() };
-    },
+    '/metrics': async () => ({ status: 200, type: metrics.registry.contentType, body: await metricsText(queue, metrics, logger) }),
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -27,7 +27,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AppConfig } from '../config/load';
 import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
-import { DistinctClient, type DistinctSender } from '../forwarder/distinct-client';
+import { type DistinctSender, distinctClientFor } from '../forwarder/distinct-client';
 import { RateLimiter } from '../forwarder/rate-limiter';
 import { decide, describe, type RetryPolicy } from '../forwarder/retry-policy';
 import { createLogger, type Logger } from '../observability/logger';
@@ -187,12 +187,7 @@ function init(): SqsForwarderHandler {
   const logger = createLogger({ level: config.log.level, redactPii: config.log.redactPii });
   if (!config.queue.sqs) throw new Error('unreachable: loadLambdaConfig guarantees queue.sqs');
   const queue = new SqsQueue({ sqs: config.queue.sqs, dedupeWindowMs: config.dedupe.windowMs });
-  const client = new DistinctClient({
-    baseUrl: config.distinct.baseUrl,
-    apiKey: config.distinct.apiKey,
-    timeoutMs: config.distinct.timeoutMs,
-    concurrency: config.distinct.concurrency,
-  });
+  const client = distinctClientFor(config);
   logger.info({ queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl }, 'lambda sqs forwarder initialised');
   return createSqsForwarderHandler({ config, queue, client, logger });
 }

@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/load';
-import { DistinctClient } from '../forwarder/distinct-client';
-import { Forwarder } from '../forwarder/forwarder';
+import { type DistinctClient, distinctClientFor } from '../forwarder/distinct-client';
+import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
@@ -49,22 +49,8 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   let forwarder: Forwarder | null = null;
   let client: DistinctClient | null = null;
   if (options.forward !== false) {
-    client = new DistinctClient({
-      baseUrl: config.distinct.baseUrl,
-      apiKey: config.distinct.apiKey,
-      timeoutMs: config.distinct.timeoutMs,
-      concurrency: config.distinct.concurrency,
-    });
-    forwarder = new Forwarder({
-      queue,
-      client,
-      retry: config.retry,
-      circuit: config.circuit,
-      concurrency: config.distinct.concurrency,
-      ratePerSecond: config.distinct.ratePerSecond,
-      logger,
-      metrics,
-    });
+    client = distinctClientFor(config);
+    forwarder = forwarderFor(config, queue, client, logger, metrics);
   }
 
   let shuttingDown = false;
