@@ -51,7 +51,7 @@ import { mapEventType, type EmailEventType, type EventMap, type EventType } from
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 
@@ -137,24 +137,11 @@ function parsePublicKey(text: string): KeyObject | null {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : null;
 }
 
-const publicKeySetting = z
-  .union([z.string(), z.array(z.string())], {
-    error: (issue) =>
-      issue.input === undefined
-        ? 'required: the verification key SendGrid shows (base64 DER) or PEM, or a list of them for rotation'
-        : 'must be a key string or a list of key strings',
-  })
-  .pipe(rotatableSecret)
-  .transform((texts, ctx) => {
-    const keys: KeyObject[] = [];
-    texts.forEach((text, i) => {
-      const key = parsePublicKey(text);
-      // The message never echoes the value: it is configuration, possibly pasted from a secret store.
-      if (key) keys.push(key);
-      else ctx.addIssue({ code: 'custom', message: NOT_A_KEY, path: texts.length > 1 ? [i] : [], input: undefined });
-    });
-    return keys;
-  });
+const publicKeySetting = rotatableParsed(parsePublicKey, {
+  required: 'required: the verification key SendGrid shows (base64 DER) or PEM, or a list of them for rotation',
+  type: 'must be a key string or a list of key strings',
+  invalid: NOT_A_KEY,
+});
 
 const settingsSchema = z
   .object({

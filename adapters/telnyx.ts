@@ -40,7 +40,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
@@ -78,24 +78,11 @@ export interface TelnyxSettings {
   toleranceSeconds: number;
 }
 
-const publicKeySetting = z
-  .union([z.string(), z.array(z.string())], {
-    error: (issue) =>
-      issue.input === undefined
-        ? 'required: the public key Telnyx shows (base64), or a list of keys while rotating'
-        : 'must be a key string or a list of key strings',
-  })
-  .pipe(rotatableSecret)
-  .transform((texts, ctx) => {
-    const keys: KeyObject[] = [];
-    texts.forEach((text, i) => {
-      const key = parseTelnyxPublicKey(text);
-      // The message never echoes the value.
-      if (key) keys.push(key);
-      else ctx.addIssue({ code: 'custom', message: 'not an Ed25519 public key (base64 of 32 bytes, base64 DER or PEM)', path: texts.length > 1 ? [i] : [], input: undefined });
-    });
-    return keys;
-  });
+const publicKeySetting = rotatableParsed(parseTelnyxPublicKey, {
+  required: 'required: the public key Telnyx shows (base64), or a list of keys while rotating',
+  type: 'must be a key string or a list of key strings',
+  invalid: 'not an Ed25519 public key (base64 of 32 bytes, base64 DER or PEM)',
+});
 
 const settingsSchema = z
   .object({ publicKey: publicKeySetting, toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS) })

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { UnsignedRequest } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
 import { header, type WebhookRequest } from '../core/request';
-import { rotatableSecret } from '../config/schema';
+import { rotatableParsed, rotatableSecret } from '../config/schema';
 import { safeEqual } from './primitives';
 
 const AUTHORIZATION = 'authorization';
@@ -68,21 +68,16 @@ function splitUserPass(text: string): { user: string; password: string } | null 
   return { user: text.slice(0, i), password: text.slice(i + 1) };
 }
 
-const basicAuthSetting = z
-  .union([z.string(), z.array(z.string())], {
-    error: () => 'must be "user:password" or a list of them (old and new while rotating)',
-  })
-  .pipe(rotatableSecret)
-  .transform((list, ctx) => {
-    const out: BasicAuthCredential[] = [];
-    list.forEach((text, i) => {
-      const pair = splitUserPass(text);
-      // The message never echoes the value: it is a secret, possibly pasted from a secret store.
-      if (pair) out.push({ user: digest(pair.user), password: digest(pair.password) });
-      else ctx.addIssue({ code: 'custom', message: 'must be "user:password" with a non-empty user and password', path: list.length > 1 ? [i] : [], input: undefined });
-    });
-    return out;
-  });
+const basicAuthSetting = rotatableParsed(
+  (text) => {
+    const pair = splitUserPass(text);
+    return pair && { user: digest(pair.user), password: digest(pair.password) };
+  },
+  {
+    type: 'must be "user:password" or a list of them (old and new while rotating)',
+    invalid: 'must be "user:password" with a non-empty user and password',
+  },
+);
 
 const headerTokenSetting = z
   .object({
