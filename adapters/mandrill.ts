@@ -38,7 +38,7 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest, type WebhookResponse } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
@@ -253,11 +253,6 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: mandrillForm([item]), query: '' };
 }
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = SIGNATURE_HEADER.toLowerCase();
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
-}
-
 /** Signs as Mandrill does; a body that is not UTF-8 form data is signed as the URL alone. */
 function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
   let pairs: ReadonlyArray<readonly [string, string]> = [];
@@ -266,7 +261,7 @@ function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
   } catch {
     // Junk bodies: any signature will do, verification rejects them anyway.
   }
-  return { ...req, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
+  return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
 }
 
 function signerFromOptions(options: Record<string, unknown>): string | undefined {
@@ -297,7 +292,7 @@ export const adapter = defineAdapter<MandrillSettings, string>({
     sign,
     sample,
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
     },
     secretKey: 'webhookKey',
     signerFromOptions,

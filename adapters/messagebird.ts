@@ -35,7 +35,7 @@ import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyRes
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
@@ -164,11 +164,6 @@ const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: 
   delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
 };
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = SIGNATURE_HEADER.toLowerCase();
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
-}
-
 /** RFC 3339 with an explicit +00:00 offset, as MessageBird writes statusDatetime. */
 function rfc3339(now: Date): string {
   return `${now.toISOString().slice(0, 19)}+00:00`;
@@ -193,7 +188,7 @@ export const adapter = defineAdapter<MessageBirdSettings, string>({
     /** Signs URL (and body, when there is one) as MessageBird does, at `now`. */
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const token = signMessageBirdJwt(signer, { url: req.url, body: req.body }, now);
-      return { ...req, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: token } };
+      return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: token } };
     },
     sample({ type, recipient, now, overrides }) {
       const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type) ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS] : undefined;
@@ -215,7 +210,7 @@ export const adapter = defineAdapter<MessageBirdSettings, string>({
       return { headers: {}, body: Buffer.alloc(0), query: query.toString() };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
     },
     secretKey: 'signingKey',
     signerFromOptions(options: Record<string, unknown>): string | undefined {

@@ -39,7 +39,7 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
@@ -181,11 +181,6 @@ function plivoTime(now: Date): string {
   return `${now.toISOString().slice(0, 10)} ${now.toISOString().slice(11, 23)}000`;
 }
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = new Set([SIGNATURE_HEADER.toLowerCase(), NONCE_HEADER.toLowerCase()]);
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
-}
-
 export const adapter = defineAdapter<PlivoSettings, string>({
   name: 'plivo',
   displayName: 'Plivo',
@@ -208,7 +203,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
       const signature = computePlivoV3Signature(signer, req.method, req.url, bodyParams(req.method, req.body), nonce) ?? '';
       return {
         ...req,
-        headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: signature, [NONCE_HEADER.toLowerCase()]: nonce },
+        headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER, NONCE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature, [NONCE_HEADER.toLowerCase()]: nonce },
       };
     },
     sample({ type, recipient, now, overrides }) {
@@ -240,7 +235,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
       };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, NONCE_HEADER]) };
     },
     secretKey: 'authToken',
     signerFromOptions(options: Record<string, unknown>): string | undefined {

@@ -49,7 +49,7 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
@@ -295,11 +295,6 @@ const SAMPLES = {
   'email.subscribed': { event: 'group_resubscribe', asm_group_id: 1, url: 'https://example.com/preferences' },
 } as const satisfies Partial<Record<EmailEventType, { event: SendGridEvent } & Record<string, unknown>>>;
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = new Set([SIGNATURE_HEADER.toLowerCase(), TIMESTAMP_HEADER.toLowerCase()]);
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
-}
-
 export const adapter = defineAdapter<SendGridSettings, string>({
   name: 'sendgrid',
   displayName: 'SendGrid',
@@ -325,7 +320,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
       return {
         ...req,
         headers: {
-          ...withoutSignature(req.headers),
+          ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]),
           [SIGNATURE_HEADER.toLowerCase()]: signature.toString('base64'),
           [TIMESTAMP_HEADER.toLowerCase()]: timestamp,
         },
@@ -358,7 +353,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
       };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
     },
     secretKey: 'publicKey',
     signerFromOptions(): undefined {

@@ -38,7 +38,7 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
@@ -187,11 +187,6 @@ const SAMPLES = {
 /** Telnyx's documentation numbers (API reference examples). */
 const SAMPLE_OUR_NUMBER = '+18445550001';
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = new Set([SIGNATURE_HEADER, TIMESTAMP_HEADER]);
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
-}
-
 export const adapter = defineAdapter<TelnyxSettings, string>({
   name: 'telnyx',
   displayName: 'Telnyx',
@@ -215,7 +210,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const timestamp = String(Math.floor(now.getTime() / 1000));
       const signature = cryptoSign(null, telnyxSignedBytes(timestamp, req.body), createPrivateKey(signer)).toString('base64');
-      return { ...req, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER]: signature, [TIMESTAMP_HEADER]: timestamp } };
+      return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]), [SIGNATURE_HEADER]: signature, [TIMESTAMP_HEADER]: timestamp } };
     },
     sample({ type, recipient, now, overrides }) {
       const sample = own<{ event: string; status: string }>(SAMPLES, type);
@@ -246,7 +241,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
       return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
     },
     secretKey: 'publicKey',
     signerFromOptions(): undefined {

@@ -44,7 +44,7 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { rotatableSecret } from '../src/config/schema';
 import { requireHeader } from '../src/verify/primitives';
 import {
@@ -254,11 +254,6 @@ function doneDate(now: Date): string {
   return now.toISOString().replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5');
 }
 
-function withoutSignature(headers: Record<string, string>): Record<string, string> {
-  const drop = SIGNATURE_HEADER.toLowerCase();
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== drop));
-}
-
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
   return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
@@ -290,7 +285,7 @@ export const adapter = defineAdapter<TwilioSettings, string>({
       } else {
         signature = computeTwilioSignature(signer, url, readForm(req.body).all);
       }
-      return { ...req, url, headers: { ...withoutSignature(req.headers), [SIGNATURE_HEADER.toLowerCase()]: signature } };
+      return { ...req, url, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature } };
     },
     sample({ type, recipient, now, overrides }) {
       const status = own<TwilioStatus>(SAMPLE_STATUS, type);
@@ -322,7 +317,7 @@ export const adapter = defineAdapter<TwilioSettings, string>({
       };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutSignature(req.headers) };
+      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
     },
     secretKey: 'authToken',
     signerFromOptions(options: Record<string, unknown>): string | undefined {

@@ -33,3 +33,9 @@ export interface WebhookResponse {
 export function header(req: Pick<WebhookRequest, 'headers'>, name: string): string | undefined {
   return req.headers[name.toLowerCase()];
 }
+
+/** A copy of `headers` without the named ones (case-insensitive): test signers re-sign or unsign requests with it. */
+export function withoutHeaders(headers: Readonly<Record<string, string>>, drop: readonly string[]): Record<string, string> {
+  const lower = new Set(drop.map((d) => d.toLowerCase()));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !lower.has(name.toLowerCase())));
+}

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { UnsignedRequest } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
-import { header, type WebhookRequest } from '../core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../core/request';
 import { rotatableParsed, rotatableSecret } from '../config/schema';
 import { safeEqual } from './primitives';
 
@@ -239,8 +239,7 @@ export function signWithCredentials(req: UnsignedRequest, signer: CredentialsSig
 
 /** The request without any credential: `Authorization` and the given token headers removed. */
 export function stripCredentials(req: UnsignedRequest, tokenHeaders: readonly string[] = [TEST_TOKEN_HEADER]): UnsignedRequest {
-  const drop = new Set([AUTHORIZATION, ...tokenHeaders.map((h) => h.toLowerCase())]);
-  return { ...req, headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !drop.has(name.toLowerCase()))) };
+  return { ...req, headers: withoutHeaders(req.headers, [AUTHORIZATION, ...tokenHeaders]) };
 }
 
 function firstSecret(value: unknown): string | undefined {

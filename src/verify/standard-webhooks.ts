@@ -14,6 +14,7 @@
  *   while rotating); entries of other versions (`v1a`, ed25519) are skipped.
  */
 import type { UnsignedRequest } from '../core/adapter';
+import { withoutHeaders } from '../core/request';
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../core/errors';
@@ -192,17 +193,11 @@ export function signStandardWebhook(
   const id = headerOf(headers, names.id) ?? `msg_${randomBytes(16).toString('base64url')}`;
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
-    ...withoutStandardWebhookHeaders(headers, [names.id, names.timestamp, names.signature]),
+    ...withoutHeaders(headers, [names.id, names.timestamp, names.signature]),
     [names.id]: id,
     [names.timestamp]: String(timestamp),
     [names.signature]: signatureHeader([key], id, timestamp, body),
   };
-}
-
-/** A copy of `headers` without the named ones (case-insensitive). */
-export function withoutStandardWebhookHeaders(headers: Record<string, string>, drop: readonly string[]): Record<string, string> {
-  const lower = new Set(drop.map((d) => d.toLowerCase()));
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !lower.has(name.toLowerCase())));
 }
 
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
@@ -225,7 +220,7 @@ export function standardWebhookTesting(family: StandardWebhookHeaderNames) {
       return { ...req, headers: signStandardWebhook(req.headers, req.body, signer, now, family) };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutStandardWebhookHeaders(req.headers, [WEBHOOK_HEADERS.signature, SVIX_HEADERS.signature]) };
+      return { ...req, headers: withoutHeaders(req.headers, [WEBHOOK_HEADERS.signature, SVIX_HEADERS.signature]) };
     },
     secretKey: 'signingSecret',
     /** The first configured `signingSecret`. */
