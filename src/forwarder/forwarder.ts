@@ -15,10 +15,11 @@
  */
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/load';
-import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
+import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
 import type { Lease, Queue } from '../queue/queue';
 import type { DistinctSender, ForwardOutcome } from './distinct-client';
+import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
 import { decide, describe, type RetryPolicy, type RetryPolicyConfig } from './retry-policy';
 import { Semaphore } from './semaphore';
@@ -307,17 +308,11 @@ export class Forwarder {
       case 'complete':
         await this.queue.complete(lease);
         this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
-        this.logger.info(
-          { key: message.key, source: message.source, type: message.type, feature: message.event.feature, action: message.event.action, attempts, ms: Math.round(seconds * 1000) },
-          'event forwarded to Distinct',
-        );
+        logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
         return;
       case 'retry':
         await this.queue.retry(lease, decision.delayMs, describe(outcome));
-        this.logger.info(
-          { key: message.key, source: message.source, type: message.type, result: outcome.kind, status: outcome.status, error: outcome.message, attempts, retryInMs: decision.delayMs },
-          'delivery failed; will retry',
-        );
+        logRetry(this.logger, message, outcome, attempts, decision.delayMs);
         return;
       case 'dead_letter':
         await this.deadLetter(lease, decision.reason, decision.detail);
@@ -329,19 +324,7 @@ export class Forwarder {
     const { message } = lease;
     await this.queue.deadLetter(lease, reason, detail);
     this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
-    this.logger.warn(
-      {
-        key: message.key,
-        source: message.source,
-        type: message.type,
-        reason,
-        detail,
-        attempts: lease.attempts + (reason === 'no_identifier' ? 0 : 1),
-        // Registry drift and a wrong experience id are configuration errors: someone must act.
-        alert: reason === 'invalid_pair' || reason === 'invalid_experience' ? true : undefined,
-      },
-      'event dead-lettered',
-    );
+    logDeadLettered(this.logger, lease, reason, detail);
   }
 
   private openCircuit(outcome: ForwardOutcome): void {
@@ -354,7 +337,7 @@ export class Forwarder {
     this.gate = new AbortController();
     this.logger.error(
       { status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs },
-      'Distinct rejected the API key or this IP (401/403): forwarding paused, events stay queued; one probe per interval until it is accepted',
+      CIRCUIT_OPENED,
     );
   }
 
@@ -363,7 +346,7 @@ export class Forwarder {
     const pausedMs = this.now() - this.circuitOpenSince;
     this.circuitOpenSince = null;
     this.metrics.circuitOpen.set(0);
-    this.logger.info({ status: outcome.status, pausedMs }, 'Distinct accepted the credentials again: forwarding resumed');
+    this.logger.info({ status: outcome.status, pausedMs }, CIRCUIT_CLOSED);
   }
 
   private async releaseQuietly(lease: Lease): Promise<void> {
@@ -373,10 +356,6 @@ export class Forwarder {
       this.logger.error({ err, key: lease.message.key }, 'could not release a message; the queue recovers it after a restart');
     }
   }
-}
-
-function hasIdentifier(event: DistinctEvent): boolean {
-  return [event.userId, event.email, event.phone].some((v) => typeof v === 'string' && v.trim() !== '');
 }
 
 /** A forwarder with the configured retry policy, circuit, concurrency and rate (`serve`, `forward`). */

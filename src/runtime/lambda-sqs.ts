@@ -26,8 +26,9 @@
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AppConfig } from '../config/load';
-import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
+import type { DeadLetterReason } from '../core/distinct-event';
 import { type DistinctSender, distinctClientFor } from '../forwarder/distinct-client';
+import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from '../forwarder/delivery-log';
 import { RateLimiter } from '../forwarder/rate-limiter';
 import { decide, describe, type RetryPolicy } from '../forwarder/retry-policy';
 import { createLogger, type Logger } from '../observability/logger';
@@ -107,19 +108,13 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
       case 'complete':
         if (circuitOpenUntil !== 0) {
           circuitOpenUntil = 0;
-          logger.info({ status: outcome.status }, 'Distinct accepted the credentials again: forwarding resumed');
+          logger.info({ status: outcome.status }, CIRCUIT_CLOSED);
         }
-        logger.info(
-          { key: message.key, source: message.source, type: message.type, feature: message.event.feature, action: message.event.action, attempts, ms },
-          'event forwarded to Distinct',
-        );
+        logForwarded(logger, message, attempts, ms);
         return false;
       case 'retry':
         await queue.retry(lease, decision.delayMs, describe(outcome));
-        logger.info(
-          { key: message.key, source: message.source, type: message.type, result: outcome.kind, status: outcome.status, error: outcome.message, attempts, retryInMs: decision.delayMs },
-          'delivery failed; will retry',
-        );
+        logRetry(logger, message, outcome, attempts, decision.delayMs);
         return true;
       case 'dead_letter':
         await deadLetter(lease, decision.reason, decision.detail);
@@ -128,7 +123,7 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
         if (now() >= circuitOpenUntil) {
           logger.error(
             { status: outcome.status, error: outcome.message, probeIntervalMs },
-            'Distinct rejected the API key or this IP (401/403): forwarding paused, events stay queued; one probe per interval until it is accepted',
+            CIRCUIT_OPENED,
           );
         }
         circuitOpenUntil = now() + probeIntervalMs;
@@ -138,20 +133,8 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
   }
 
   async function deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
-    const { message } = lease;
     await queue.deadLetter(lease, reason, detail);
-    logger.warn(
-      {
-        key: message.key,
-        source: message.source,
-        type: message.type,
-        reason,
-        detail,
-        attempts: lease.attempts + (reason === 'no_identifier' ? 0 : 1),
-        alert: reason === 'invalid_pair' || reason === 'invalid_experience' ? true : undefined,
-      },
-      'event dead-lettered',
-    );
+    logDeadLettered(logger, lease, reason, detail);
   }
 
   return async (event) => {
@@ -175,10 +158,6 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
     await Promise.all(Array.from({ length: Math.min(config.distinct.concurrency, records.length) }, worker));
     return { batchItemFailures: failures };
   };
-}
-
-function hasIdentifier(event: DistinctEvent): boolean {
-  return [event.userId, event.email, event.phone].some((v) => typeof v === 'string' && v.trim() !== '');
 }
 
 /** Module-scope initialisation, once per execution environment; a failure is retried by the next invocation. */
