@@ -34,7 +34,7 @@ import { isObject, optionalObject, optionalString, readJson } from '../src/body/
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
@@ -146,12 +146,6 @@ const settingsSchema = credentialsSettings('postmark');
 /** Parsed Postmark source settings. */
 export type PostmarkSettings = CredentialsSettings;
 
-function scalar(value: unknown): string | number | boolean | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  return typeof value === 'boolean' ? value : undefined;
-}
-
 function eventType(recordType: string, record: Record<string, unknown>): EventType {
   for (const { field, table } of own(REFINEMENTS, recordType) ?? []) {
     const value = record[field];
@@ -169,11 +163,11 @@ function readOverrides(record: Record<string, unknown>): EventOverrides {
 function readDetails(record: Record<string, unknown>): EventDetails {
   const details: EventDetails = {};
   for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = scalar(record[field]);
+    const value = detailValue(record[field]);
     if (value !== undefined) details[key] = value;
   }
   const client = optionalObject(record, 'Client');
-  const clientName = client ? scalar(client.Name) : undefined;
+  const clientName = client ? detailValue(client.Name) : undefined;
   if (clientName !== undefined) details.client = clientName;
   return details;
 }

@@ -48,7 +48,7 @@ import { isObject, optionalObject, optionalString, readJson, describeValue } fro
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
@@ -196,14 +196,11 @@ function eventType(name: string, item: Record<string, unknown>): EventType {
 
 /** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
 function scalar(value: unknown): string | number | boolean | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'boolean') return value;
   if (Array.isArray(value)) {
     const parts = value.map(scalar).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
     return parts.length > 0 ? parts.join(', ') : undefined;
   }
-  return undefined;
+  return detailValue(value);
 }
 
 function readDetails(name: string, item: Record<string, unknown>): EventDetails {

@@ -41,7 +41,7 @@ import { isObject, optionalObject, optionalString, readJson } from '../src/body/
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import {
@@ -128,13 +128,6 @@ const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, Readonly<Record<string, r
 /** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
 const RECIPIENT_DETAILS = ['status', 'action', 'diagnosticCode'] as const;
 
-/** A details value: non-empty strings, finite numbers, booleans. */
-function scalar(value: unknown): string | number | boolean | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  return typeof value === 'boolean' ? value : undefined;
-}
-
 function at(obj: Record<string, unknown>, path: readonly string[]): unknown {
   let value: unknown = obj;
   for (const key of path) value = isObject(value) ? value[key] : undefined;
@@ -173,7 +166,7 @@ function eventDetails(name: string, event: Record<string, unknown>, mail: Record
   const configurationSet = tagValue(optionalObject(mail, 'tags') ?? {}, 'ses:configuration-set');
   if (configurationSet) details.configurationSet = configurationSet;
   for (const [key, path] of Object.entries(own(EVENT_DETAILS, name) ?? {})) {
-    const v = scalar(at(event, path));
+    const v = detailValue(at(event, path));
     if (v !== undefined) details[key] = v;
   }
   return details;
@@ -231,7 +224,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   return readRecipients(name, event, mail).map(({ email, entry }): EventDraft => {
     const perRecipient: EventDetails = {};
     for (const field of RECIPIENT_DETAILS) {
-      const v = entry ? scalar(entry[field]) : undefined;
+      const v = entry ? detailValue(entry[field]) : undefined;
       if (v !== undefined) perRecipient[field] = v;
     }
     return { ...common, ...(email !== undefined ? { email } : {}), overrides: readOverrides(mail), details: { ...details, ...perRecipient } };

@@ -35,7 +35,7 @@ import { readJsonBigint } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
@@ -117,12 +117,6 @@ const settingsSchema = credentialsSettings('sparkpost');
 /** Parsed SparkPost source settings. */
 export type SparkPostSettings = CredentialsSettings;
 
-function scalar(value: unknown): string | number | boolean | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  return typeof value === 'boolean' ? value : undefined;
-}
-
 function eventType(name: string, event: Record<string, unknown>): EventType {
   const refinement = own(REFINEMENTS, name);
   const value = refinement ? event[refinement.field] : undefined;
@@ -138,7 +132,7 @@ function readOverrides(event: Record<string, unknown>): EventOverrides {
 function readDetails(event: Record<string, unknown>): EventDetails {
   const details: EventDetails = {};
   for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = scalar(event[field]);
+    const value = detailValue(event[field]);
     if (value !== undefined) details[key] = value;
   }
   const tags = Array.isArray(event.rcpt_tags) ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];

@@ -19,6 +19,13 @@ export interface EventOverrides {
 /** Scalar provider details passed through to Distinct's `metadata` (error code, bounce reason, machine-open hint, click URL…). */
 export type EventDetails = Record<string, string | number | boolean>;
 
+/** `value` when it fits {@link EventDetails} (a non-blank string, a finite number, a boolean), else undefined. */
+export function detailValue(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
 /**
  * What an adapter's `parse` returns for one provider event. The pipeline completes it into a
  * {@link NormalizedEvent} (provider, channel, receipt time, de-duplication key), so common fields
