@@ -36,7 +36,6 @@
  */
 import {
   createPrivateKey,
-  createPublicKey,
   generateKeyPairSync,
   randomBytes,
   sign as cryptoSign,
@@ -52,7 +51,7 @@ import { detailValue, type EventDetails, type EventDraft, type EventOverrides } 
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
-import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
+import { assertWithinTolerance, publicKeyFromText, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
@@ -118,23 +117,8 @@ export interface SendGridSettings {
 
 /** The verification key as SendGrid shows it (base64 DER SPKI), or PEM; null when it is not a P-256 public key. */
 function parsePublicKey(text: string): KeyObject | null {
-  const trimmed = text.trim();
-  let key: KeyObject;
-  try {
-    if (trimmed.startsWith('-----')) {
-      // Environment variables often carry PEM with literal "\n"; a private key is refused outright.
-      const pem = trimmed.replace(/\\n/g, '\n');
-      if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) return null;
-      key = createPublicKey({ key: pem, format: 'pem' });
-    } else {
-      const compact = trimmed.replace(/\s+/g, '');
-      if (!BASE64.test(compact)) return null;
-      key = createPublicKey({ key: Buffer.from(compact, 'base64'), format: 'der', type: 'spki' });
-    }
-  } catch {
-    return null;
-  }
-  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : null;
+  const key = publicKeyFromText(text);
+  return key?.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : null;
 }
 
 const publicKeySetting = rotatableParsed(parsePublicKey, {

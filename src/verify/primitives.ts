@@ -1,7 +1,7 @@
 /**
  * Shared verification primitives. Adapters compose these; none of them logs or returns a secret.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { WebhookVerificationError } from '../core/errors';
 
 /** A secret that may be rotated: one value, or a list where any entry is accepted. */
@@ -97,5 +97,29 @@ export class ReplayCache {
       const oldest = this.seen.keys().next().value as string;
       this.seen.delete(oldest);
     }
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * A public key from configuration text: PEM (with literal "\n", as environment variables often
+ * carry it; a private key is refused outright), or base64 whose bytes `toDer` turns into SPKI DER
+ * (null: not a key of this provider). Null for anything else; the caller checks the key type.
+ */
+export function publicKeyFromText(text: string, toDer: (bytes: Buffer) => Buffer | null = (bytes) => bytes): KeyObject | null {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith('-----')) {
+      const pem = trimmed.replace(/\\n/g, '\n');
+      if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) return null;
+      return createPublicKey({ key: pem, format: 'pem' });
+    }
+    const compact = trimmed.replace(/\s+/g, '');
+    if (!BASE64.test(compact)) return null;
+    const der = toDer(Buffer.from(compact, 'base64'));
+    return der && createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    return null;
   }
 }

@@ -3,39 +3,22 @@
  * `telnyx-signature-ed25519` (team-telnyx/telnyx-node `src/lib/webhooks.ts`). Keys are parsed
  * once, at start-up, into KeyObjects.
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { publicKeyFromText } from './primitives';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { AlgorithmIdentifier { 1.3.101.112 }, BIT STRING }. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * The public key as Telnyx's portal shows it (base64 of the raw 32-byte key), base64 DER SPKI, or
  * PEM; null when it is not an Ed25519 public key (a private key is refused too).
  */
 export function parseTelnyxPublicKey(text: string): KeyObject | null {
-  const trimmed = text.trim();
-  let key: KeyObject;
-  try {
-    if (trimmed.startsWith('-----')) {
-      // Environment variables often carry PEM with literal "\n".
-      const pem = trimmed.replace(/\\n/g, '\n');
-      if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) return null;
-      key = createPublicKey({ key: pem, format: 'pem' });
-    } else {
-      const compact = trimmed.replace(/\s+/g, '');
-      if (!BASE64.test(compact)) return null;
-      const bytes = Buffer.from(compact, 'base64');
-      let der: Buffer;
-      if (bytes.length === 32) der = Buffer.concat([ED25519_SPKI_PREFIX, bytes]);
-      else if (bytes.length === 44 && bytes.subarray(0, 12).equals(ED25519_SPKI_PREFIX)) der = bytes;
-      else return null;
-      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-    }
-  } catch {
-    return null;
-  }
-  return key.asymmetricKeyType === 'ed25519' ? key : null;
+  const key = publicKeyFromText(text, (bytes) => {
+    if (bytes.length === 32) return Buffer.concat([ED25519_SPKI_PREFIX, bytes]);
+    return bytes.length === 44 && bytes.subarray(0, 12).equals(ED25519_SPKI_PREFIX) ? bytes : null;
+  });
+  return key?.asymmetricKeyType === 'ed25519' ? key : null;
 }
 
 /** The raw 32-byte key in base64, as Telnyx shows it (for test credentials). */
