@@ -257,6 +257,28 @@ describe('group commit', () => {
     expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['b']);
   });
 
+  test('the writes before and after a failing one in the same commit are kept once, with their own outcomes', async () => {
+    const queue = open();
+    await queue.enqueue([item('a'), item('b')]);
+    const [a] = await queue.claim(1);
+    const before = queue.commits;
+    const [first, claimed, broken, last] = await Promise.allSettled([
+      queue.enqueue([item('c'), item('d')]),
+      queue.claim(1),
+      queue.deadLetter(a!, null as unknown as 'invalid_pair', 'x'), // NOT NULL violation
+      queue.enqueue([item('e'), item('c')]),
+    ]);
+    expect(queue.commits - before).toBe(1);
+    // Run again after the failure, the batch is not counted twice: no key is its own duplicate.
+    expect(first).toMatchObject({ status: 'fulfilled', value: { queued: 2, duplicates: 0 } });
+    expect(claimed).toMatchObject({ status: 'fulfilled', value: [{ message: { key: 'b' } }] });
+    expect(broken).toMatchObject({ status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_NOTNULL' } });
+    expect(last).toMatchObject({ status: 'fulfilled', value: { queued: 1, duplicates: 1 } });
+    expect(await queue.stats()).toMatchObject({ depth: 5, inFlight: 2, deadLettered: 0 });
+    expect(await queue.enqueue([item('c'), item('d'), item('e')])).toEqual({ queued: 0, deadLettered: 0, duplicates: 3 });
+    expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['c', 'd', 'e']);
+  });
+
   test('a message that cannot be serialized rejects only its own caller', async () => {
     const queue = open();
     const bad = { ...message('bad'), receivedAt: 1n } as unknown as QueueMessage; // BigInt: JSON.stringify throws
