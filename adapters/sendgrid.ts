@@ -193,27 +193,32 @@ function readDetails(name: string, item: Record<string, unknown>): EventDetails 
     const v = scalar(item[field]);
     if (v !== undefined) details[field] = v;
   }
-  for (const [field, key] of Object.entries(own(EVENT_DETAIL_RENAMES, name) ?? {})) {
-    const v = scalar(item[field]);
-    if (v !== undefined) details[key] = v;
+  const renames = own(EVENT_DETAIL_RENAMES, name);
+  if (renames) {
+    for (const [field, key] of Object.entries(renames)) {
+      const v = scalar(item[field]);
+      if (v !== undefined) details[key] = v;
+    }
   }
   return details;
 }
 
+const OVERRIDE_WIRE_KEYS = Object.keys(OVERRIDE_FIELDS) as ReadonlyArray<keyof typeof OVERRIDE_FIELDS>;
+
+/** The first non-blank `wire` value of `source`, trimmed. */
+function overrideValue(source: Record<string, unknown> | undefined, wire: string): string | undefined {
+  return source === undefined ? undefined : optionalString(source, wire)?.trim() || undefined;
+}
+
 function readOverrides(item: Record<string, unknown>): EventOverrides {
   // Top-level keys first (how SendGrid echoes custom_args), then a nested object if one is present.
-  const sources = [item, optionalObject(item, 'custom_args'), optionalObject(item, 'unique_args')].filter(
-    (s): s is Record<string, unknown> => s !== undefined,
-  );
+  // No per-event arrays: this runs for every event of a batch.
+  const customArgs = optionalObject(item, 'custom_args');
+  const uniqueArgs = optionalObject(item, 'unique_args');
   const overrides: EventOverrides = {};
-  for (const wire of Object.keys(OVERRIDE_FIELDS) as Array<keyof typeof OVERRIDE_FIELDS>) {
-    for (const source of sources) {
-      const value = optionalString(source, wire)?.trim();
-      if (value) {
-        overrides[OVERRIDE_FIELDS[wire]] = value;
-        break;
-      }
-    }
+  for (const wire of OVERRIDE_WIRE_KEYS) {
+    const value = overrideValue(item, wire) ?? overrideValue(customArgs, wire) ?? overrideValue(uniqueArgs, wire);
+    if (value) overrides[OVERRIDE_FIELDS[wire]] = value;
   }
   return overrides;
 }
@@ -224,18 +229,19 @@ function toDraft(item: unknown, path: string): EventDraft {
   if (typeof name !== 'string' || name.trim() === '') {
     throw new WebhookParseError('"event" is required and must be a non-empty string', `${path}.event`);
   }
-  const email = optionalString(item, 'email');
-  return {
+  const draft: EventDraft = {
     type: eventType(name, item),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(item.timestamp),
     messageId: optionalString(item, 'sg_message_id') ?? null,
     providerEventId: optionalString(item, 'sg_event_id') ?? null,
-    ...(email !== undefined ? { email } : {}),
     overrides: readOverrides(item),
     details: readDetails(name, item),
     raw: item,
   };
+  const email = optionalString(item, 'email');
+  if (email !== undefined) draft.email = email;
+  return draft;
 }
 
 /** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` */

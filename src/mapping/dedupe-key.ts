@@ -13,7 +13,7 @@
  * this shape do not match these (a re-delivery spanning the upgrade is forwarded again, with
  * a new Idempotency-Key).
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { EventDraft } from '../core/normalized-event';
 
 /** The time part for events without a provider-stated time (or one outside 1970…4147). */
@@ -37,8 +37,8 @@ export function dedupeKey(provider: string, draft: EventDraft): string {
   ]) {
     text += `${part.length}:${part}`;
   }
-  const hash = createHash('sha256').update(text).digest('base64url').slice(0, 22);
-  return `${provider}:${timePart(occurredAt)}${hash}`;
+  // One-shot crypto.hash (Node ≥ 20.12): no Hash object per event.
+  return `${provider}:${timePart(occurredAt)}${oneShotHash('sha256', text, 'base64url').slice(0, 22)}`;
 }
 
 /** `occurredAt` (ISO 8601) → 9 hex digits of epoch seconds, or {@link NO_TIME}. */
