@@ -279,6 +279,28 @@ describe('group commit', () => {
     expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['c', 'd', 'e']);
   });
 
+  test('a large enqueue (several multi-row statements) de-duplicates across them and keeps its order', async () => {
+    const queue = open({ dedupeWindowMs: 10_000 });
+    await queue.enqueue([item('k5'), item('k140')]);
+    clock = T0 + 10_000; // k5 and k140 have expired, but no prune has run yet: refreshed, not duplicates
+    for (const lease of await queue.claim(2)) await queue.complete(lease);
+    const keys = Array.from({ length: 150 }, (_, i) => `k${i}`);
+    keys.splice(70, 0, 'k3', 'k69'); // repeats: one of an earlier statement, one within the same statement
+    keys.push('k149');
+    const items: EnqueueItem[] = keys.map((k) =>
+      k === 'k100' ? { message: message(k), deadLetter: { reason: 'no_identifier', detail: 'x' } } : item(k),
+    );
+    expect(await queue.enqueue(items)).toEqual({ queued: 149, deadLettered: 1, duplicates: 3 });
+    clock = T0 + 15_000;
+    expect(await queue.enqueue([item('k5'), item('k140'), item('k100'), item('new')])).toEqual({
+      queued: 1,
+      deadLettered: 0,
+      duplicates: 3,
+    });
+    const claimed = (await queue.claim(1000)).map((lease) => lease.message.key);
+    expect(claimed).toEqual([...Array.from({ length: 150 }, (_, i) => `k${i}`).filter((k) => k !== 'k100'), 'new']);
+  });
+
   test('a message that cannot be serialized rejects only its own caller', async () => {
     const queue = open();
     const bad = { ...message('bad'), receivedAt: 1n } as unknown as QueueMessage; // BigInt: JSON.stringify throws
