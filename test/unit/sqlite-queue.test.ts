@@ -363,25 +363,11 @@ describe('schema', () => {
 
     const db = rawConnection();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('page_size', { simple: true })).toBe(16_384);
     expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     expect(tables).toEqual(expect.arrayContaining(['dead_letters', 'dedupe', 'outbox']));
     const row = db.prepare('SELECT key, payload, enqueued_at, due_at, attempts FROM outbox').get() as Record<string, unknown>;
     expect(row).toEqual({ key: 'a', payload: JSON.stringify(message('a')), enqueued_at: T0, due_at: T0, attempts: 0 });
-  });
-
-  test('a file with another page size keeps it and its rows (the page size is set for new files only)', async () => {
-    const old = rawConnection();
-    old.pragma('page_size = 4096');
-    old.pragma('journal_mode = WAL');
-    old.close();
-    const first = open();
-    await first.enqueue([item('a')]);
-    await first.close();
-    const queue = open();
-    expect(await queue.enqueue([item('a'), item('b')])).toEqual({ queued: 1, deadLettered: 0, duplicates: 1 });
-    expect(rawConnection().pragma('page_size', { simple: true })).toBe(4096);
   });
 
   test('refuses a file written by a newer schema version', () => {
