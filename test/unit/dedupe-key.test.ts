@@ -68,6 +68,13 @@ describe('dedupeKey', () => {
     expect(c).not.toBe(d);
   });
 
+  test('the time part is the whole second, also for fractions down to Mailgun\'s microseconds', () => {
+    const timePart = (occurredAt: string) => dedupeKey('sendgrid', draft({ occurredAt })).slice(9, 18);
+    expect(timePart('2026-04-27T13:35:00.123456Z')).toBe(timePart('2026-04-27T13:35:00Z'));
+    expect(timePart('2026-04-27T13:35:00.999999999Z')).toBe(timePart('2026-04-27T13:35:00Z'));
+    expect(timePart('2026-04-27T13:35:01Z')).not.toBe(timePart('2026-04-27T13:35:00Z'));
+  });
+
   test('keys sort by the provider-stated time, whatever the hash', () => {
     const times = ['2026-04-27T13:35:00Z', '2026-04-27T13:35:01Z', '2026-04-27T14:00:00Z', '2027-01-01T00:00:00Z'];
     const keys = times.map((occurredAt, i) => dedupeKey('sendgrid', draft({ occurredAt, providerEventId: `evt-${10 - i}` })));
