@@ -311,6 +311,25 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(h.rawLogs.join('')).not.toContain(API_KEY);
   });
 
+  test('401 → messages claimed ahead go back to the queue at once, attempts unchanged', async () => {
+    const h = await setup({ concurrency: 2, probeIntervalMs: 60_000 });
+    h.sandbox.injectFaults([{ status: 401, message: 'Unauthorized.', times: 10_000 }]);
+    await enqueue(h.queue, Array.from({ length: 10 }, () => message()));
+    h.forwarder.start();
+    await waitFor('claimed ahead', async () => (await h.queue.stats()).inFlight > 2);
+    await waitFor('circuit open', () => h.forwarder.isCircuitOpen());
+    // No probe is due for a minute: nothing may stay leased.
+    await waitFor('buffer released', async () => (await h.queue.stats()).inFlight === 0);
+    expect(await h.queue.stats()).toMatchObject({ depth: 10, deadLettered: 0 });
+    expect(h.forwarder.inFlight).toBe(0);
+
+    h.sandbox.clearFaults();
+    await h.forwarder.stop();
+    const leases = await h.queue.claim(10);
+    expect(leases).toHaveLength(10);
+    expect(leases.every((l) => l.attempts === 0)).toBe(true);
+  });
+
   test('network error (server closed) → transient, retried until the server is back', async () => {
     const h = await setup({ retry: { maxAttempts: 1_000 } });
     await h.sandbox.close();
@@ -324,18 +343,23 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await waitFor('delivered', () => h.sandbox.received().length === 1);
   });
 
-  test('never more requests in flight than `concurrency`, and never more claimed', async () => {
+  test('never more requests in flight than `concurrency`; claims ahead, but never more than 3 × concurrency leased', async () => {
     const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
     await enqueue(h.queue, Array.from({ length: 30 }, () => message()));
     h.forwarder.start();
     let maxClaimed = 0;
+    let maxSlots = 0;
     await waitFor('all delivered', async () => {
       maxClaimed = Math.max(maxClaimed, (await h.queue.stats()).inFlight);
+      maxSlots = Math.max(maxSlots, h.forwarder.inFlight);
       return h.sandbox.received().length === 30;
     });
     expect(h.sandbox.stats().maxConcurrent).toBeLessThanOrEqual(3);
     expect(h.sandbox.stats().maxConcurrent).toBeGreaterThan(1);
-    expect(maxClaimed).toBeLessThanOrEqual(3);
+    expect(maxSlots).toBeLessThanOrEqual(3);
+    // A buffer of claimed messages waits beside the requests in flight, bounded.
+    expect(maxClaimed).toBeGreaterThan(3);
+    expect(maxClaimed).toBeLessThanOrEqual(9);
     expect(h.sandbox.stats().duplicates).toBe(0);
   });
 
@@ -345,6 +369,8 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, msgs);
     h.forwarder.start();
     await waitFor('4 requests in flight at the sandbox', () => h.sandbox.stats().inFlight === 4);
+    // The others are claimed ahead, waiting for a slot.
+    expect((await h.queue.stats()).inFlight).toBeGreaterThan(4);
     await h.forwarder.stop();
 
     expect(h.sandbox.received()).toHaveLength(4);
@@ -356,6 +382,9 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await waitFor('all delivered', () => h.sandbox.received().length === 10);
     expect(h.sandbox.stats().duplicates).toBe(0);
     expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(msgs.map((m) => m.key).sort());
+    // Released messages went back untouched: every delivery was a first attempt.
+    await waitFor('all settled', () => logsWith(h, 'event forwarded to Distinct').length === 10);
+    expect(logsWith(h, 'event forwarded to Distinct').every((l) => l.attempts === 1)).toBe(true);
   });
 
   test('stop() releases messages claimed but still waiting for a rate-limit token', async () => {
@@ -363,7 +392,9 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, Array.from({ length: 6 }, () => message()));
     h.forwarder.start();
     await waitFor('first delivered', () => h.sandbox.received().length === 1);
-    await waitFor('slots refilled', async () => (await h.queue.stats()).inFlight === 4);
+    // All five left are claimed: four hold a slot waiting for a token, one is buffered.
+    await waitFor('slots refilled', () => h.forwarder.inFlight === 4);
+    expect((await h.queue.stats()).inFlight).toBe(5);
     await h.forwarder.stop();
     expect(h.sandbox.received()).toHaveLength(1);
     expect(await h.queue.stats()).toMatchObject({ depth: 5, inFlight: 0 });
