@@ -2,13 +2,16 @@
  * The forwarder: takes due messages from the queue and delivers each to Distinct, applying the
  * DESIGN §6 policy (retry-policy.ts) to every answer.
  *
- * - Bounded: it holds at most 3 × `concurrency` leased messages (in flight, being settled, or
- *   claimed ahead), so memory stays flat whatever the backlog (DESIGN §7); an optional token
- *   bucket caps requests per second.
+ * - Bounded: it holds at most 4 × `concurrency` leased messages (in flight, delivered and waiting
+ *   for their settle write, or claimed ahead), so memory stays flat whatever the backlog
+ *   (DESIGN §7); an optional token bucket caps requests per second.
  * - Claims ahead: up to 2 × `concurrency` claimed messages wait in a local buffer, refilled in one
  *   claim when it falls to half, so a freed slot starts its next request at once and claims are
  *   few and large. Buffered messages are released (attempts unchanged) on stop and when the
  *   circuit opens.
+ * - Settles deliveries together: a delivered message's `complete` waits (at most `concurrency` of
+ *   them, at most HOLD_MS) for the next claim, so both go into one queue write. The HTTP slot is
+ *   already free by then; a crash in that window re-sends with the same Idempotency-Key.
  * - Event-driven: it wakes when the queue reports new messages, when the buffer runs low, and on a
  *   timer set from `queue.nextDueInMs()` (capped, so a missed signal never stalls it for long).
  * - Circuit breaker: a 401/403 means the key or the IP allowlist is wrong, and every other request
@@ -65,7 +68,9 @@ const MIN_TIMER_MS = 2;
 /** Claimed messages kept ready beyond those in flight, as a multiple of `concurrency`... */
 const AHEAD_FACTOR = 2;
 /** ...and all leases held at once (in flight, settling, buffered), as a multiple of `concurrency`. */
-const LEASED_FACTOR = 3;
+const LEASED_FACTOR = 4;
+/** Longest wait of a delivered message's `complete` for a claim to share its write with. */
+const HOLD_MS = 2;
 
 /** Delivers queued events to Distinct. */
 export class Forwarder {
@@ -88,6 +93,9 @@ export class Forwarder {
   /** Deliveries and releases not finished yet; stop() waits for them. */
   private active = 0;
   private onIdle: (() => void) | null = null;
+  /** Delivered messages whose `complete` waits for the next claim (see the file header). */
+  private held: Array<{ lease: Lease; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private holdTimer: NodeJS.Timeout | null = null;
 
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -140,6 +148,7 @@ export class Forwarder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.gate.abort();
+    this.settleHeld();
     this.stopping = (async () => {
       if (this.pumping) await this.pumping;
       this.releaseAhead();
@@ -206,6 +215,7 @@ export class Forwarder {
         if (this.probeInFlight || this.now() < this.nextProbeAt || !this.slots.tryAcquire()) return;
         let leases: Lease[];
         try {
+          this.settleHeld();
           leases = await this.queue.claim(1);
         } catch (err) {
           this.slots.release();
@@ -232,6 +242,7 @@ export class Forwarder {
       if (this.ahead.length > this.aheadMax / 2) return;
       const want = Math.min(this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
       if (want <= 0) return;
+      this.settleHeld();
       const leases = await this.queue.claim(want);
       this.leased += leases.length;
       for (const lease of leases) this.ahead.push(lease);
@@ -333,12 +344,16 @@ export class Forwarder {
       this.metrics.forwardLatency.observe({ result: outcome.kind }, seconds);
       if (outcome.kind === 'ok' && !probe) {
         // Distinct has the event: recording that is a queue write, which need not hold an HTTP
-        // slot. The lease stays counted until settled, so stop() still waits for the write.
+        // slot. The delivery stays counted until settled, so stop() still waits for the write.
+        // Settling first holds the complete before dispatch() may claim, so both share a write.
         slotFreed = true;
         this.slots.release();
+        const settled = this.settle(lease, outcome, probe, seconds);
         this.dispatch();
+        await settled;
+      } else {
+        await this.settle(lease, outcome, probe, seconds);
       }
-      await this.settle(lease, outcome, probe, seconds);
     } catch (err) {
       this.logger.error({ err, key: lease.message.key }, 'forwarder failed to settle a message; it stays in flight until the queue recovers it');
     } finally {
@@ -368,7 +383,7 @@ export class Forwarder {
     const attempts = lease.attempts + 1;
     switch (decision.kind) {
       case 'complete':
-        await this.queue.complete(lease);
+        await (probe ? this.queue.complete(lease) : this.completeSoon(lease));
         this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
         logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
         return;
@@ -380,6 +395,25 @@ export class Forwarder {
         await this.deadLetter(lease, decision.reason, decision.detail);
         return;
     }
+  }
+
+  /** Holds a delivered message's `complete` for the next claim (or HOLD_MS, or a full hold). */
+  private completeSoon(lease: Lease): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.held.push({ lease, resolve, reject });
+      if (!this.running || this.held.length >= this.slots.size) this.settleHeld();
+      else this.holdTimer ??= setTimeout(() => this.settleHeld(), HOLD_MS);
+    });
+  }
+
+  /** Issues every held `complete` now (in this turn, so they share one queue write). */
+  private settleHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    for (const { lease, resolve, reject } of held) this.queue.complete(lease).then(resolve, reject);
   }
 
   private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
