@@ -385,7 +385,8 @@ export class Forwarder {
       case 'complete':
         await (probe ? this.queue.complete(lease) : this.completeSoon(lease));
         this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
-        logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
+        // The hot path: at a quieter level, do not even build the log line's fields.
+        if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
         return;
       case 'retry':
         await this.queue.retry(lease, decision.delayMs, describe(outcome));
