@@ -3,12 +3,12 @@
  * DESIGN §6 policy (retry-policy.ts) to every answer.
  *
  * - Bounded: it holds at most 6 × `concurrency` leased messages (in flight, delivered and waiting
- *   for their settle write, or claimed ahead), so memory stays flat whatever the backlog
- *   (DESIGN §7); an optional token bucket caps requests per second.
+ *   for their settle write, or claimed ahead; 3 × without claiming ahead), so memory stays flat
+ *   whatever the backlog (DESIGN §7); an optional token bucket caps requests per second.
  * - Claims ahead: up to 3 × `concurrency` claimed messages wait in a local buffer, refilled in one
  *   claim when it falls to `concurrency`, so a freed slot starts its next request at once and
- *   claims are few and large (each SQLite commit costs about the same for 16 rows as for 32). Buffered messages are released (attempts unchanged) on stop and when the
- *   circuit opens.
+ *   claims are few and large. Buffered messages are released (attempts unchanged) on stop and
+ *   when the circuit opens. Off for SQS (`claimAhead: 0`), whose leases expire while they wait.
  * - Settles deliveries together: a delivered message's `complete` waits (at most 2 × `concurrency`
  *   of them, at most HOLD_MS) for the next claim, so both go into one queue write. The HTTP slot is
  *   already free by then; a crash in that window re-sends with the same Idempotency-Key.
@@ -51,6 +51,11 @@ export interface ForwarderOptions {
   random?: () => number;
   /** Longest sleep between queue checks (default 1000 ms). */
   maxIdleMs?: number;
+  /**
+   * Claimed messages kept ready beyond those in flight, as a multiple of `concurrency` (default
+   * 3); 0 claims only for free slots. Use 0 for a queue whose leases expire (SQS visibility).
+   */
+  claimAhead?: number;
 }
 
 /** What `/readyz` needs to know from the forwarder. */
@@ -65,12 +70,10 @@ export interface ForwarderReadiness {
 
 /** Shortest timer, so a driver that reports "due now" without handing the message out cannot spin the CPU. */
 const MIN_TIMER_MS = 2;
-/** Claimed messages kept ready beyond those in flight, as a multiple of `concurrency`. */
+/** Default `claimAhead`. */
 const AHEAD_FACTOR = 3;
 /** Delivered messages whose `complete` may wait for the next claim, as a multiple of `concurrency`. */
 const HOLD_FACTOR = 2;
-/** All leases held at once: in flight, held for settling, buffered. */
-const LEASED_FACTOR = 1 + HOLD_FACTOR + AHEAD_FACTOR;
 /** Longest wait of a delivered message's `complete` for a claim to share its write with. */
 const HOLD_MS = 2;
 
@@ -89,7 +92,7 @@ export class Forwarder {
   /** Claimed messages not yet sent, oldest first. */
   private readonly ahead: Lease[] = [];
   private readonly aheadMax: number;
-  /** The buffer is refilled when it holds no more than this (one slot's worth each). */
+  /** The buffer is refilled when it holds no more than this. */
   private readonly aheadLow: number;
   private readonly holdMax: number;
   private readonly leasedMax: number;
@@ -124,10 +127,12 @@ export class Forwarder {
     this.now = options.now ?? Date.now;
     this.maxIdleMs = options.maxIdleMs ?? 1000;
     this.slots = new Semaphore(options.concurrency);
-    this.aheadMax = AHEAD_FACTOR * options.concurrency;
-    this.aheadLow = options.concurrency;
+    const ahead = options.claimAhead ?? AHEAD_FACTOR;
+    this.aheadMax = ahead * options.concurrency;
+    this.aheadLow = ahead > 0 ? options.concurrency : 0;
     this.holdMax = HOLD_FACTOR * options.concurrency;
-    this.leasedMax = LEASED_FACTOR * options.concurrency;
+    // All leases held at once: in flight, held for settling, buffered.
+    this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
   }
@@ -247,7 +252,7 @@ export class Forwarder {
       }
       this.startAhead();
       if (this.ahead.length > this.aheadLow) return;
-      const want = Math.min(this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
+      const want = Math.min(this.slots.available + this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
       if (want <= 0) return;
       this.settleHeld();
       const leases = await this.queue.claim(want);
@@ -475,5 +480,6 @@ export function forwarderFor(config: AppConfig, queue: Queue, client: DistinctSe
     ratePerSecond: config.distinct.ratePerSecond,
     logger,
     metrics,
+    claimAhead: config.queue.driver === 'sqs' ? 0 : undefined,
   });
 }
