@@ -8,7 +8,8 @@
  *
  * It talks to the pool through undici's low-level `dispatch` handler rather than `request()`: one
  * small object per POST collects the status, `Retry-After` and the first bytes of the body, with
- * no response stream, AbortSignal or async resource (about a third of the client's CPU per POST).
+ * no response stream, AbortSignal or async resource (in bench/forward.js's set-up this alone took
+ * the forwarder from ~65 to ~39 µs of CPU per event).
  */
 import { Agent, type Dispatcher } from 'undici';
 import type { AppConfig } from '../config/load';
@@ -170,7 +171,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i];
       if (name !== undefined && name.length === 11 && name.toString('latin1').toLowerCase() === 'retry-after') {
-        // The first one wins, as before.
+        // The first one wins.
         this.retryAfter ??= rawHeaders[i + 1]?.toString('latin1');
       }
     }
