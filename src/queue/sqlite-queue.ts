@@ -316,13 +316,14 @@ export class SqliteQueue implements Queue {
       return open.done;
     }
     const batch = { ids: [id], done: Promise.resolve() };
-    const close = (): void => {
+    // Sealed when the group commit runs it (or fails it): later completes start a new batch.
+    const seal = (): void => {
       if (this.completing === batch) this.completing = null;
     };
     batch.done = this.write(() => {
-      close();
+      seal();
       this.stmts.deleteLeasedMany.run(JSON.stringify(batch.ids));
-    }).finally(close);
+    }).finally(seal);
     if (!this.closed) this.completing = batch;
     return batch.done;
   }
