@@ -395,6 +395,26 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(h.sandbox.stats().duplicates).toBe(0);
   });
 
+  test('slow settles fill the lease bound: claims stop at 6 × concurrency and resume as settles finish', async () => {
+    const h = await setup({ concurrency: 2 });
+    const complete = h.queue.complete.bind(h.queue);
+    h.queue.complete = async (lease) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return complete(lease);
+    };
+    let maxClaimed = 0;
+    await enqueue(h.queue, Array.from({ length: 40 }, () => message()));
+    h.forwarder.start();
+    await waitFor('all settled', async () => {
+      const { depth, inFlight } = await h.queue.stats();
+      maxClaimed = Math.max(maxClaimed, inFlight);
+      return depth === 0;
+    });
+    expect(h.sandbox.received()).toHaveLength(40);
+    expect(maxClaimed).toBeLessThanOrEqual(12);
+    expect(h.sandbox.stats().duplicates).toBe(0);
+  });
+
   test('stop() lets in-flight POSTs finish and settles them; the rest stays queued for the next start', async () => {
     const h = await setup({ concurrency: 4, sandbox: { responseDelayMs: 100 } });
     const msgs = Array.from({ length: 10 }, () => message());
