@@ -2,16 +2,24 @@
  * The forwarder: takes due messages from the queue and delivers each to Distinct, applying the
  * DESIGN §6 policy (retry-policy.ts) to every answer.
  *
- * - Bounded: it never claims more messages than it has free request slots, so memory stays flat
+ * - Bounded: it holds at most 6 × `concurrency` leased messages (in flight, delivered and waiting
+ *   for their settle write, or claimed ahead; 3 × without claiming ahead), so memory stays flat
  *   whatever the backlog (DESIGN §7); an optional token bucket caps requests per second.
- * - Event-driven: it wakes when the queue reports new messages, when a request finishes, and on a
+ * - Claims ahead: up to 3 × `concurrency` claimed messages wait in a local buffer, refilled in one
+ *   claim when it falls to `concurrency`, so a freed slot starts its next request at once and
+ *   claims are few and large. Buffered messages are released (attempts unchanged) on stop and
+ *   when the circuit opens. Off for SQS (`claimAhead: 0`), whose leases expire while they wait.
+ * - Settles deliveries together: a delivered message's `complete` waits (at most 2 × `concurrency`
+ *   of them, at most HOLD_MS) for the next claim, so both go into one queue write. The HTTP slot is
+ *   already free by then; a crash in that window re-sends with the same Idempotency-Key.
+ * - Event-driven: it wakes when the queue reports new messages, when the buffer runs low, and on a
  *   timer set from `queue.nextDueInMs()` (capped, so a missed signal never stalls it for long).
  * - Circuit breaker: a 401/403 means the key or the IP allowlist is wrong, and every other request
  *   would fail the same way. Sending stops, messages go back untouched (attempts unchanged), the
  *   readiness check fails, and one real message is sent as a probe every `probeIntervalMs`; the
  *   first probe Distinct does not reject closes the circuit again.
  * - `stop()` loses nothing: requests in flight finish and are settled, claimed messages that were
- *   not sent yet are released.
+ *   not sent yet (buffered, or waiting for a rate-limit token) are released.
  */
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/load';
@@ -43,6 +51,11 @@ export interface ForwarderOptions {
   random?: () => number;
   /** Longest sleep between queue checks (default 1000 ms). */
   maxIdleMs?: number;
+  /**
+   * Claimed messages kept ready beyond those in flight, as a multiple of `concurrency` (default
+   * 3); 0 claims only for free slots. Use 0 for a queue whose leases expire (SQS visibility).
+   */
+  claimAhead?: number;
 }
 
 /** What `/readyz` needs to know from the forwarder. */
@@ -57,6 +70,12 @@ export interface ForwarderReadiness {
 
 /** Shortest timer, so a driver that reports "due now" without handing the message out cannot spin the CPU. */
 const MIN_TIMER_MS = 2;
+/** Default `claimAhead`. */
+const AHEAD_FACTOR = 3;
+/** Delivered messages whose `complete` may wait for the next claim, as a multiple of `concurrency`. */
+const HOLD_FACTOR = 2;
+/** Longest wait of a delivered message's `complete` for a claim to share its write with. */
+const HOLD_MS = 2;
 
 /** Delivers queued events to Distinct. */
 export class Forwarder {
@@ -70,7 +89,21 @@ export class Forwarder {
   private readonly maxIdleMs: number;
   private readonly slots: Semaphore;
   private readonly limiter: RateLimiter;
-  private readonly tasks = new Set<Promise<void>>();
+  /** Claimed messages not yet sent, oldest first. */
+  private readonly ahead: Lease[] = [];
+  private readonly aheadMax: number;
+  /** The buffer is refilled when it holds no more than this. */
+  private readonly aheadLow: number;
+  private readonly holdMax: number;
+  private readonly leasedMax: number;
+  /** Leases we hold: buffered, in flight or being settled. */
+  private leased = 0;
+  /** Deliveries and releases not finished yet; stop() waits for them. */
+  private active = 0;
+  private onIdle: (() => void) | null = null;
+  /** Delivered messages whose `complete` waits for the next claim (see the file header). */
+  private held: Array<{ lease: Lease; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private holdTimer: NodeJS.Timeout | null = null;
 
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -94,6 +127,12 @@ export class Forwarder {
     this.now = options.now ?? Date.now;
     this.maxIdleMs = options.maxIdleMs ?? 1000;
     this.slots = new Semaphore(options.concurrency);
+    const ahead = options.claimAhead ?? AHEAD_FACTOR;
+    this.aheadMax = ahead * options.concurrency;
+    this.aheadLow = ahead > 0 ? options.concurrency : 0;
+    this.holdMax = HOLD_FACTOR * options.concurrency;
+    // All leases held at once: in flight, held for settling, buffered.
+    this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
   }
@@ -121,9 +160,11 @@ export class Forwarder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.gate.abort();
+    this.settleHeld();
     this.stopping = (async () => {
       if (this.pumping) await this.pumping;
-      while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+      this.releaseAhead();
+      while (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     })().finally(() => {
       this.stopping = null;
     });
@@ -175,13 +216,18 @@ export class Forwarder {
     } while (this.pumpAgain && this.running && !failed);
   }
 
-  /** Claims as many due messages as there are free slots (or one probe while the circuit is open). */
+  /**
+   * Keeps the buffer of claimed messages topped up and the slots busy (or sends one probe while
+   * the circuit is open). Claims only when the buffer has fallen to `aheadLow`, and never beyond
+   * the lease bound.
+   */
   private async fill(): Promise<void> {
     while (this.running) {
       if (this.isCircuitOpen()) {
         if (this.probeInFlight || this.now() < this.nextProbeAt || !this.slots.tryAcquire()) return;
         let leases: Lease[];
         try {
+          this.settleHeld();
           leases = await this.queue.claim(1);
         } catch (err) {
           this.slots.release();
@@ -192,29 +238,68 @@ export class Forwarder {
           this.slots.release();
           return;
         }
+        this.leased += 1;
         if (!this.running) {
           await this.releaseQuietly(lease);
+          this.leased -= 1;
           this.slots.release();
           return;
         }
         this.probeInFlight = true;
-        this.track(this.deliver(lease, true));
+        this.active += 1;
+        void this.deliver(lease, true);
         return;
       }
-      const free = this.slots.available;
-      if (free === 0) return;
-      const leases = await this.queue.claim(free);
-      for (const lease of leases) {
-        // Only this loop takes slots, and it runs once at a time, so the claim cannot outgrow them.
-        this.slots.tryAcquire();
-        if (!this.running || this.isCircuitOpen()) {
-          await this.releaseQuietly(lease);
-          this.slots.release();
-          continue;
-        }
-        this.track(this.deliver(lease, false));
+      this.startAhead();
+      if (this.ahead.length > this.aheadLow) return;
+      const want = Math.min(this.slots.available + this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
+      if (want <= 0) return;
+      this.settleHeld();
+      const leases = await this.queue.claim(want);
+      this.leased += leases.length;
+      for (const lease of leases) this.ahead.push(lease);
+      if (!this.running || this.isCircuitOpen()) {
+        // Sending stopped while we claimed: hand them straight back.
+        this.releaseAhead();
+        continue;
       }
-      if (leases.length < free) return;
+      this.startAhead();
+      if (leases.length < want) return;
+    }
+  }
+
+  /** Starts buffered messages on free slots. */
+  private startAhead(): void {
+    while (this.ahead.length > 0 && this.running && !this.isCircuitOpen() && this.slots.tryAcquire()) {
+      this.active += 1;
+      void this.deliver(this.ahead.shift() as Lease, false);
+    }
+  }
+
+  /** After a slot or a lease came free: starts what is buffered, and wakes the pump when the buffer runs low. */
+  private dispatch(): void {
+    this.startAhead();
+    if (this.ahead.length <= this.aheadLow) this.wake();
+  }
+
+  /** Hands every buffered message back untouched (stop, circuit opening); tracked like a delivery. */
+  private releaseAhead(): void {
+    for (const lease of this.ahead.splice(0)) {
+      this.active += 1;
+      void this.releaseQuietly(lease).finally(() => {
+        this.leased -= 1;
+        this.finished();
+      });
+    }
+  }
+
+  /** One delivery or release is done; stop() may be waiting for the last one. */
+  private finished(): void {
+    this.active -= 1;
+    if (this.active === 0 && this.onIdle) {
+      const resolve = this.onIdle;
+      this.onIdle = null;
+      resolve();
     }
   }
 
@@ -229,7 +314,7 @@ export class Forwarder {
       // The probe's completion wakes us.
     } else if (this.isCircuitOpen() && untilProbe > 0) {
       delay = Math.min(delay, untilProbe);
-    } else if (this.slots.available > 0) {
+    } else if (this.slots.available > 0 && this.ahead.length === 0) {
       try {
         const next = await this.queue.nextDueInMs();
         if (next !== null) delay = Math.min(delay, next);
@@ -247,12 +332,7 @@ export class Forwarder {
     this.timer.unref();
   }
 
-  private track(task: Promise<void>): void {
-    this.tasks.add(task);
-    void task.finally(() => this.tasks.delete(task));
-  }
-
-  /** Sends one message and settles it; always frees its slot. Never rejects. */
+  /** Sends one message and settles it; always frees its slot and its lease. Never rejects. */
   private async deliver(lease: Lease, probe: boolean): Promise<void> {
     const gate = this.gate.signal;
     let slotFreed = false;
@@ -263,7 +343,9 @@ export class Forwarder {
         await this.deadLetter(lease, 'no_identifier', 'no userId, email or phone');
         return;
       }
-      if (!(await this.limiter.acquire(gate)) || !this.running || (this.isCircuitOpen() && !probe)) {
+      // Without a rate limit there is no token to wait for: skip the promise.
+      const allowed = this.limiter.unlimited ? !gate.aborted : await this.limiter.acquire(gate);
+      if (!allowed || !this.running || (this.isCircuitOpen() && !probe)) {
         await this.releaseQuietly(lease);
         return;
       }
@@ -274,18 +356,25 @@ export class Forwarder {
       this.metrics.forwardLatency.observe({ result: outcome.kind }, seconds);
       if (outcome.kind === 'ok' && !probe) {
         // Distinct has the event: recording that is a queue write, which need not hold an HTTP
-        // slot. The task stays tracked, so stop() still waits for the write.
+        // slot. The delivery stays counted until settled, so stop() still waits for the write.
+        // Settling first holds the complete before dispatch() may claim, so both share a write.
         slotFreed = true;
         this.slots.release();
-        this.wake();
+        const settled = this.settle(lease, outcome, probe, seconds);
+        this.dispatch();
+        await settled;
+      } else {
+        await this.settle(lease, outcome, probe, seconds);
       }
-      await this.settle(lease, outcome, probe, seconds);
     } catch (err) {
       this.logger.error({ err, key: lease.message.key }, 'forwarder failed to settle a message; it stays in flight until the queue recovers it');
     } finally {
       if (probe) this.probeInFlight = false;
       if (!slotFreed) this.slots.release();
-      this.wake();
+      this.leased -= 1;
+      this.finished();
+      if (probe) this.wake();
+      else this.dispatch();
     }
   }
 
@@ -306,9 +395,10 @@ export class Forwarder {
     const attempts = lease.attempts + 1;
     switch (decision.kind) {
       case 'complete':
-        await this.queue.complete(lease);
+        await (probe ? this.queue.complete(lease) : this.completeSoon(lease));
         this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
-        logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
+        // The hot path: at a quieter level, do not even build the log line's fields.
+        if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
         return;
       case 'retry':
         await this.queue.retry(lease, decision.delayMs, describe(outcome));
@@ -318,6 +408,25 @@ export class Forwarder {
         await this.deadLetter(lease, decision.reason, decision.detail);
         return;
     }
+  }
+
+  /** Holds a delivered message's `complete` for the next claim (or HOLD_MS, or a full hold). */
+  private completeSoon(lease: Lease): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.held.push({ lease, resolve, reject });
+      if (!this.running || this.held.length >= this.holdMax) this.settleHeld();
+      else this.holdTimer ??= setTimeout(() => this.settleHeld(), HOLD_MS);
+    });
+  }
+
+  /** Issues every held `complete` now (in this turn, so they share one queue write). */
+  private settleHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    for (const { lease, resolve, reject } of held) this.queue.complete(lease).then(resolve, reject);
   }
 
   private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
@@ -332,7 +441,9 @@ export class Forwarder {
     this.circuitOpenSince = this.now();
     this.nextProbeAt = this.circuitOpenSince + this.probeIntervalMs;
     this.metrics.circuitOpen.set(1);
-    // Messages waiting for a rate-limit token go back at once; a fresh gate serves the probes.
+    // Buffered messages and those waiting for a rate-limit token go back at once; a fresh gate
+    // serves the probes.
+    this.releaseAhead();
     this.gate.abort();
     this.gate = new AbortController();
     this.logger.error(
@@ -369,5 +480,6 @@ export function forwarderFor(config: AppConfig, queue: Queue, client: DistinctSe
     ratePerSecond: config.distinct.ratePerSecond,
     logger,
     metrics,
+    claimAhead: config.queue.driver === 'sqs' ? 0 : undefined,
   });
 }

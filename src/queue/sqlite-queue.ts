@@ -115,6 +115,7 @@ interface DueRow {
   payload: string;
   attempts: number;
   enqueuedAt: number;
+  dueAt: number;
 }
 
 interface DeadLetterRow {
@@ -138,9 +139,9 @@ type Run<P extends unknown[]> = BetterSqlite3.Statement<P, unknown>;
 interface Statements {
   pruneDedupe: Run<[number, number]>;
   insertDeadLetter: Run<[string, string, string, string, number, number]>;
-  selectDue: BetterSqlite3.Statement<[number, number], DueRow>;
-  markLeased: Run<[number, number]>;
+  claimDue: BetterSqlite3.Statement<[number, number, number], DueRow>;
   deleteLeased: Run<[number]>;
+  deleteLeasedMany: Run<[string]>;
   retry: Run<[number, string, number]>;
   release: Run<[number, number]>;
   leasedToDeadLetters: Run<[string, string, number, number]>;
@@ -297,11 +298,9 @@ export class SqliteQueue implements Queue {
       return [];
     }
     const now = this.now();
-    const rows = await this.write(() => {
-      const due = this.stmts.selectDue.all(now, limit);
-      for (const row of due) this.stmts.markLeased.run(now, row.id);
-      return due;
-    });
+    // One statement marks and returns the rows; RETURNING has no order, so sort them here.
+    const rows = await this.write(() => this.stmts.claimDue.all(now, now, limit));
+    rows.sort(byDueThenId);
     // Parsed after the commit: a corrupt row stays leased (until the next open) instead of
     // failing every future claim.
     return rows.map((row) => ({
@@ -312,9 +311,27 @@ export class SqliteQueue implements Queue {
     }));
   }
 
+  /** Completes asked for in this event-loop turn, deleted by one statement in one savepoint. */
+  private completing: { ids: number[]; done: Promise<void> } | null = null;
+
   async complete(lease: Lease): Promise<void> {
     const id = parseHandle(lease);
-    await this.write(() => this.stmts.deleteLeased.run(id));
+    const open = this.completing;
+    if (open) {
+      open.ids.push(id);
+      return open.done;
+    }
+    const batch = { ids: [id], done: Promise.resolve() };
+    // Sealed when the group commit runs it (or fails it): later completes start a new batch.
+    const seal = (): void => {
+      if (this.completing === batch) this.completing = null;
+    };
+    batch.done = this.write(() => {
+      seal();
+      this.stmts.deleteLeasedMany.run(JSON.stringify(batch.ids));
+    }).finally(seal);
+    if (!this.closed) this.completing = batch;
+    return batch.done;
   }
 
   async retry(lease: Lease, delayMs: number, lastError: string): Promise<void> {
@@ -594,13 +611,14 @@ function prepareStatements(db: BetterSqlite3.Database): Statements {
     insertDeadLetter: db.prepare(
       'INSERT INTO dead_letters (key, payload, reason, detail, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    selectDue: db.prepare(
-      'SELECT id, payload, attempts, enqueued_at AS enqueuedAt FROM outbox WHERE leased_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?',
+    claimDue: db.prepare(
+      'UPDATE outbox SET leased_at = ? WHERE id IN (SELECT id FROM outbox WHERE leased_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?) ' +
+        'RETURNING id, payload, attempts, enqueued_at AS enqueuedAt, due_at AS dueAt',
     ),
-    markLeased: db.prepare('UPDATE outbox SET leased_at = ? WHERE id = ?'),
     // Every lease operation requires the row to be leased, so a stale handle cannot touch a row
     // somebody else owns.
     deleteLeased: db.prepare('DELETE FROM outbox WHERE id = ? AND leased_at IS NOT NULL'),
+    deleteLeasedMany: db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND leased_at IS NOT NULL'),
     retry: db.prepare(
       'UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL',
     ),
@@ -648,6 +666,10 @@ function checkedLimit(limit: number | undefined): number | undefined {
   if (limit === undefined) return undefined;
   if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
   return limit;
+}
+
+function byDueThenId(a: DueRow, b: DueRow): number {
+  return a.dueAt - b.dueAt || a.id - b.id;
 }
 
 function parseHandle(lease: Lease): number {

@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { AppConfig } from '../../src/config/load';
 import type { DistinctEvent } from '../../src/core/distinct-event';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
-import { Forwarder } from '../../src/forwarder/forwarder';
+import { Forwarder, forwarderFor } from '../../src/forwarder/forwarder';
 import type { RetryPolicyConfig } from '../../src/forwarder/retry-policy';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
@@ -311,6 +312,25 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(h.rawLogs.join('')).not.toContain(API_KEY);
   });
 
+  test('401 → messages claimed ahead go back to the queue at once, attempts unchanged', async () => {
+    const h = await setup({ concurrency: 2, probeIntervalMs: 60_000 });
+    h.sandbox.injectFaults([{ status: 401, message: 'Unauthorized.', times: 10_000 }]);
+    await enqueue(h.queue, Array.from({ length: 10 }, () => message()));
+    h.forwarder.start();
+    await waitFor('claimed ahead', async () => (await h.queue.stats()).inFlight > 2);
+    await waitFor('circuit open', () => h.forwarder.isCircuitOpen());
+    // No probe is due for a minute: nothing may stay leased.
+    await waitFor('buffer released', async () => (await h.queue.stats()).inFlight === 0);
+    expect(await h.queue.stats()).toMatchObject({ depth: 10, deadLettered: 0 });
+    expect(h.forwarder.inFlight).toBe(0);
+
+    h.sandbox.clearFaults();
+    await h.forwarder.stop();
+    const leases = await h.queue.claim(10);
+    expect(leases).toHaveLength(10);
+    expect(leases.every((l) => l.attempts === 0)).toBe(true);
+  });
+
   test('network error (server closed) → transient, retried until the server is back', async () => {
     const h = await setup({ retry: { maxAttempts: 1_000 } });
     await h.sandbox.close();
@@ -324,18 +344,74 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await waitFor('delivered', () => h.sandbox.received().length === 1);
   });
 
-  test('never more requests in flight than `concurrency`, and never more claimed', async () => {
+  test('never more requests in flight than `concurrency`; claims ahead, but never more than 6 × concurrency leased', async () => {
     const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
     await enqueue(h.queue, Array.from({ length: 30 }, () => message()));
     h.forwarder.start();
+    let maxClaimed = 0;
+    let maxSlots = 0;
+    await waitFor('all delivered', async () => {
+      maxClaimed = Math.max(maxClaimed, (await h.queue.stats()).inFlight);
+      maxSlots = Math.max(maxSlots, h.forwarder.inFlight);
+      return h.sandbox.received().length === 30;
+    });
+    expect(h.sandbox.stats().maxConcurrent).toBeLessThanOrEqual(3);
+    expect(h.sandbox.stats().maxConcurrent).toBeGreaterThan(1);
+    expect(maxSlots).toBeLessThanOrEqual(3);
+    // A buffer of claimed messages waits beside the requests in flight, bounded.
+    expect(maxClaimed).toBeGreaterThan(3);
+    expect(maxClaimed).toBeLessThanOrEqual(18);
+    expect(h.sandbox.stats().duplicates).toBe(0);
+  });
+
+  test('for the sqs driver, forwarderFor() claims only for free slots (a buffered SQS lease could expire)', async () => {
+    const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
+    // The memory queue, reporting itself as SQS.
+    const sqsLike = new Proxy(h.queue, {
+      get(target, prop) {
+        if (prop === 'driver') return 'sqs';
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const config = {
+      retry: FAST_RETRY,
+      circuit: { probeIntervalMs: 50 },
+      distinct: { concurrency: 3, ratePerSecond: 0 },
+      queue: { driver: 'sqs' },
+    } as unknown as AppConfig;
+    const forwarder = forwarderFor(config, sqsLike, h.client, createLogger({ level: 'silent' }), h.metrics);
+    cleanups.push(() => forwarder.stop());
+    await enqueue(h.queue, Array.from({ length: 30 }, () => message()));
+    forwarder.start();
     let maxClaimed = 0;
     await waitFor('all delivered', async () => {
       maxClaimed = Math.max(maxClaimed, (await h.queue.stats()).inFlight);
       return h.sandbox.received().length === 30;
     });
-    expect(h.sandbox.stats().maxConcurrent).toBeLessThanOrEqual(3);
-    expect(h.sandbox.stats().maxConcurrent).toBeGreaterThan(1);
-    expect(maxClaimed).toBeLessThanOrEqual(3);
+    // In flight, plus delivered ones whose complete waits a moment to share a write (≤ 2 × concurrency);
+    // claiming ahead would take 4 × concurrency at the first claim.
+    expect(maxClaimed).toBeLessThanOrEqual(9);
+    expect(h.sandbox.stats().duplicates).toBe(0);
+  });
+
+  test('slow settles fill the lease bound: claims stop at 6 × concurrency and resume as settles finish', async () => {
+    const h = await setup({ concurrency: 2 });
+    const complete = h.queue.complete.bind(h.queue);
+    h.queue.complete = async (lease) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return complete(lease);
+    };
+    let maxClaimed = 0;
+    await enqueue(h.queue, Array.from({ length: 40 }, () => message()));
+    h.forwarder.start();
+    await waitFor('all settled', async () => {
+      const { depth, inFlight } = await h.queue.stats();
+      maxClaimed = Math.max(maxClaimed, inFlight);
+      return depth === 0;
+    });
+    expect(h.sandbox.received()).toHaveLength(40);
+    expect(maxClaimed).toBeLessThanOrEqual(12);
     expect(h.sandbox.stats().duplicates).toBe(0);
   });
 
@@ -345,6 +421,8 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, msgs);
     h.forwarder.start();
     await waitFor('4 requests in flight at the sandbox', () => h.sandbox.stats().inFlight === 4);
+    // The others are claimed ahead, waiting for a slot.
+    expect((await h.queue.stats()).inFlight).toBeGreaterThan(4);
     await h.forwarder.stop();
 
     expect(h.sandbox.received()).toHaveLength(4);
@@ -356,6 +434,9 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await waitFor('all delivered', () => h.sandbox.received().length === 10);
     expect(h.sandbox.stats().duplicates).toBe(0);
     expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(msgs.map((m) => m.key).sort());
+    // Released messages went back untouched: every delivery was a first attempt.
+    await waitFor('all settled', () => logsWith(h, 'event forwarded to Distinct').length === 10);
+    expect(logsWith(h, 'event forwarded to Distinct').every((l) => l.attempts === 1)).toBe(true);
   });
 
   test('stop() releases messages claimed but still waiting for a rate-limit token', async () => {
@@ -363,7 +444,8 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, Array.from({ length: 6 }, () => message()));
     h.forwarder.start();
     await waitFor('first delivered', () => h.sandbox.received().length === 1);
-    await waitFor('slots refilled', async () => (await h.queue.stats()).inFlight === 4);
+    // All five left are claimed: four hold a slot waiting for a token, one is buffered.
+    await waitFor('slots refilled', async () => h.forwarder.inFlight === 4 && (await h.queue.stats()).inFlight === 5);
     await h.forwarder.stop();
     expect(h.sandbox.received()).toHaveLength(1);
     expect(await h.queue.stats()).toMatchObject({ depth: 5, inFlight: 0 });
@@ -398,6 +480,49 @@ describe('Forwarder when the queue fails', () => {
 });
 
 describe('Forwarder with the SQLite queue', () => {
+  test('stop() in full flow: every POST Distinct accepted is completed, the rest is due again, none is sent twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fwd-sqlite-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const queue = new SqliteQueue({ path: join(dir, 'outbox.db'), dedupeWindowMs: 600_000 });
+    const h = await setup({ queue, concurrency: 4, sandbox: { responseDelayMs: 2 } });
+    const msgs = Array.from({ length: 60 }, () => message());
+    await enqueue(queue, msgs);
+    h.forwarder.start();
+    await waitFor('some delivered', () => h.sandbox.received().length >= 20);
+    await h.forwarder.stop();
+
+    const received = h.sandbox.received().length;
+    expect(await counter(h.metrics.events, { outcome: 'forwarded' })).toBe(received);
+    expect(await queue.stats()).toMatchObject({ depth: 60 - received, inFlight: 0 });
+
+    h.forwarder.start();
+    await waitFor('all delivered', () => h.sandbox.received().length === 60);
+    await waitFor('outbox empty', async () => (await queue.stats()).depth === 0);
+    expect(h.sandbox.stats().duplicates).toBe(0);
+  });
+
+  test('a complete that fails is logged, its message stays leased, and delivery goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fwd-sqlite-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const queue = new SqliteQueue({ path: join(dir, 'outbox.db'), dedupeWindowMs: 600_000 });
+    const complete = queue.complete.bind(queue);
+    let failures = 1;
+    queue.complete = (lease) => {
+      if (failures > 0) {
+        failures -= 1;
+        return Promise.reject(new Error('disk I/O error'));
+      }
+      return complete(lease);
+    };
+    const h = await setup({ queue });
+    await enqueue(queue, Array.from({ length: 8 }, () => message()));
+    h.forwarder.start();
+    await waitFor('all delivered', () => h.sandbox.received().length === 8);
+    await waitFor('all but one settled', async () => (await queue.stats()).depth === 1);
+    expect(await queue.stats()).toMatchObject({ depth: 1, inFlight: 1 });
+    expect(logsWith(h, 'forwarder failed to settle a message; it stays in flight until the queue recovers it')).toHaveLength(1);
+  });
+
   test('delivers through a transient failure and leaves the outbox empty', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwd-sqlite-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
