@@ -66,11 +66,12 @@ export class Pipeline {
 
   /**
    * The externally visible URL for a request on `sourceId`: the source's configured public URL
-   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction).
+   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction, built
+   * only when needed when it is a function).
    */
-  publicUrlFor(sourceId: string, query: string, fallbackUrl: string): string {
+  publicUrlFor(sourceId: string, query: string, fallbackUrl: string | (() => string)): string {
     const base = this.source(sourceId)?.publicUrl;
-    if (!base) return fallbackUrl;
+    if (!base) return typeof fallbackUrl === 'string' ? fallbackUrl : fallbackUrl();
     return query ? `${base}?${query}` : base;
   }
 
