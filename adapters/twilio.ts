@@ -38,7 +38,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { readForm, type FormBody } from '../src/body/read-form';
 import { isObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -118,8 +118,25 @@ const settingsSchema = z
   })
   .strict();
 
+/**
+ * The decoded form of a request, read once: `verify` reads it to check the signature and `parse`
+ * of the same request (same body) reuses exactly what was verified.
+ */
+const forms = new WeakMap<WebhookRequest, { rawBody: Buffer; form: FormBody }>();
+
+function formOf(req: WebhookRequest): FormBody {
+  const hit = forms.get(req);
+  if (hit !== undefined && hit.rawBody === req.rawBody) return hit.form;
+  const form = readForm(req.rawBody);
+  forms.set(req, { rawBody: req.rawBody, form });
+  return form;
+}
+
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
 function hasBodyHash(url: string): boolean {
+  // Without a query, or without the name in it (plain or percent-encoded), there is nothing to parse.
+  const q = url.indexOf('?');
+  if (q === -1 || (!url.includes(BODY_HASH_PARAM, q) && !url.includes('%', q))) return false;
   try {
     return new URL(url).searchParams.has(BODY_HASH_PARAM);
   } catch {
@@ -155,7 +172,7 @@ function verify(req: WebhookRequest, settings: TwilioSettings): void {
   }
   let params: TwilioParams;
   try {
-    params = readForm(req.rawBody).all;
+    params = formOf(req).all;
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
   }
@@ -185,7 +202,7 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
     return { fields: body, raw: body };
   }
-  const form = readForm(req.rawBody);
+  const form = formOf(req);
   // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
   const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
   return { fields: { ...form.fields }, raw };
