@@ -189,10 +189,11 @@ function isoFromDoneDate(value: string | undefined): string | null {
   const m = value === undefined ? null : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value.trim());
   if (!m) return null;
   const [, yy, mo, dd, hh, mi] = m;
-  const iso = `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z`;
-  const date = new Date(iso);
-  // Date.parse rolls 31 February over to March: the round trip must be exact.
-  return !Number.isNaN(date.getTime()) && date.toISOString() === iso.replace('Z', '.000Z') ? iso : null;
+  const date = new Date(Date.UTC(2000 + Number(yy), Number(mo) - 1, Number(dd), Number(hh), Number(mi)));
+  // Date.UTC rolls 31 February over to March (and minute 75 into the next hour): every part must come back.
+  const exact =
+    date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(dd) && date.getUTCHours() === Number(hh) && date.getUTCMinutes() === Number(mi);
+  return exact ? `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z` : null;
 }
 
 /** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
@@ -203,9 +204,17 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     return { fields: body, raw: body };
   }
   const form = formOf(req);
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
-  return { fields: { ...form.fields }, raw };
+  const all = form.all;
+  const raw: Record<string, unknown> = {};
+  for (const name in all) {
+    const values = all[name]!;
+    const value = values.length === 1 ? values[0]! : [...values];
+    // Defined, not assigned: a parameter named __proto__ stays data.
+    if (name === '__proto__') Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
+    else raw[name] = value;
+  }
+  // The fields object has no prototype, so a parameter can never shadow an inherited name.
+  return { fields: form.fields, raw };
 }
 
 function readOverrides(query: string): EventOverrides {
