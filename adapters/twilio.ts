@@ -97,6 +97,8 @@ const DETAIL_FIELDS = {
   MessagingServiceSid: 'messagingServiceSid',
 } as const;
 
+const DETAIL_ENTRIES = Object.entries(DETAIL_FIELDS) as ReadonlyArray<[keyof typeof DETAIL_FIELDS, (typeof DETAIL_FIELDS)[keyof typeof DETAIL_FIELDS]]>;
+
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
   ['HMAC_SHA1', 'sha1'],
@@ -224,7 +226,7 @@ function readOverrides(query: string): EventOverrides {
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
   const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+  for (const [field, key] of DETAIL_ENTRIES) {
     const value = optionalString(fields, field)?.trim();
     if (value) details[key] = value;
   }

@@ -131,12 +131,12 @@ function writeResponse(req: Request, res: Response, response: WebhookResponse): 
     status === 205 ||
     status === 304 ||
     (body !== undefined && type !== undefined && CHARSET.test(type)) ||
-    (headers !== undefined && Object.keys(headers).some((name) => name !== 'content-type' && name.toLowerCase() === 'content-type'))
+    (headers !== undefined && hasMixedCaseContentType(headers))
   ) {
     writeWithExpress(res, response);
     return;
   }
-  if (headers !== undefined) for (const name of Object.keys(headers)) if (name !== 'content-type') res.setHeader(name, headers[name]!);
+  if (headers !== undefined) for (const name in headers) if (name !== 'content-type') res.setHeader(name, headers[name]!);
   if (body === undefined) {
     res.statusCode = status;
     if (type !== undefined) res.setHeader('content-type', type);
@@ -147,6 +147,12 @@ function writeResponse(req: Request, res: Response, response: WebhookResponse): 
   type = type === undefined ? (typeof body === 'string' ? HTML_TYPE : JSON_TYPE) : `${type}; charset=utf-8`;
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A content type named other than `content-type` (express's path handles any spelling). */
+function hasMixedCaseContentType(headers: Record<string, string>): boolean {
+  for (const name in headers) if (name !== 'content-type' && name.toLowerCase() === 'content-type') return true;
+  return false;
 }
 
 function writeWithExpress(res: Response, response: WebhookResponse): void {

@@ -37,15 +37,13 @@ function splitUrl(url: string): { scheme: string; userInfo: string; host: string
 }
 
 /** twilio-node `addPort`: adds `:443`/`:80` when the URL has no port. */
-function addPort(url: string): string {
-  const p = splitUrl(url);
+function addPort(url: string, p = splitUrl(url)): string {
   if (!p || p.port) return url;
   return p.scheme + p.userInfo + p.host + (p.scheme.toLowerCase() === 'https://' ? ':443' : ':80') + p.rest;
 }
 
 /** twilio-node `removePort`: drops any port, default or not. */
-function removePort(url: string): string {
-  const p = splitUrl(url);
+function removePort(url: string, p = splitUrl(url)): string {
   return p ? p.scheme + p.userInfo + p.host + p.rest : url;
 }
 
@@ -67,7 +65,8 @@ export function twilioCandidateUrls(url: string): string[] {
 
 /** The as-received spellings: without and with the default port. */
 function receivedUrls(url: string): string[] {
-  return [removePort(url), addPort(url)];
+  const p = splitUrl(url);
+  return [removePort(url, p), addPort(url, p)];
 }
 
 /** The WHATWG-normalised spellings (none for an unparseable URL). */
