@@ -191,11 +191,17 @@ function isoFromDoneDate(value: string | undefined): string | null {
   const m = value === undefined ? null : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value.trim());
   if (!m) return null;
   const [, yy, mo, dd, hh, mi] = m;
-  const date = new Date(Date.UTC(2000 + Number(yy), Number(mo) - 1, Number(dd), Number(hh), Number(mi)));
-  // Date.UTC rolls 31 February over to March (and minute 75 into the next hour): every part must come back.
-  const exact =
-    date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(dd) && date.getUTCHours() === Number(hh) && date.getUTCMinutes() === Number(mi);
-  return exact ? `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z` : null;
+  const year = 2000 + Number(yy);
+  const month = Number(mo);
+  const day = Number(dd);
+  // No rolling over: 31 February or minute 75 is not a date (Date.UTC would make it March or the next hour).
+  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && Number(hh) <= 23 && Number(mi) <= 59;
+  return real ? `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z` : null;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
@@ -220,6 +226,7 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
 }
 
 function readOverrides(query: string): EventOverrides {
+  if (query === '') return {};
   const params = readForm(query).fields;
   return overridesFrom(params);
 }

@@ -360,6 +360,12 @@ describe('parse(): Twilio quirks', () => {
     ['2612312359', 'undelivered', '2026-12-31T23:59:00Z'],
     ['2602301200', 'delivered', null], // 30 February: never rolled over into March
     ['2604271375', 'delivered', null], // minute 75
+    ['2402291200', 'delivered', '2024-02-29T12:00:00Z'], // leap day
+    ['2502291200', 'delivered', null], // no 29 February in 2025
+    ['2604311200', 'delivered', null], // 31 April
+    ['2612312400', 'delivered', null], // hour 24
+    ['2600011200', 'delivered', null], // month 0
+    ['2604001200', 'delivered', null], // day 0
     ['260427133', 'delivered', null], // 9 digits
     ['not-a-date', 'delivered', null],
     ['2604271335', 'sent', null], // only delivery reports carry a done date
