@@ -122,7 +122,8 @@ const settingsSchema = z
 
 /**
  * The decoded form of a request, read once: `verify` reads it to check the signature and `parse`
- * of the same request (same body) reuses exactly what was verified.
+ * of the same request (same body) takes exactly what was verified. `parse` drops the entry, so
+ * the form does not live as long as the request (which waits for its group commit).
  */
 const forms = new WeakMap<WebhookRequest, { rawBody: Buffer; form: FormBody }>();
 
@@ -132,6 +133,13 @@ function formOf(req: WebhookRequest): FormBody {
   const form = readForm(req.rawBody);
   forms.set(req, { rawBody: req.rawBody, form });
   return form;
+}
+
+function takeForm(req: WebhookRequest): FormBody {
+  const hit = forms.get(req);
+  if (hit === undefined) return readForm(req.rawBody);
+  forms.delete(req);
+  return hit.rawBody === req.rawBody ? hit.form : readForm(req.rawBody);
 }
 
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
@@ -211,7 +219,7 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
     return { fields: body, raw: body };
   }
-  const form = formOf(req);
+  const form = takeForm(req);
   const all = form.all;
   const raw: Record<string, unknown> = {};
   for (const name in all) {
