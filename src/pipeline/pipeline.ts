@@ -119,6 +119,24 @@ export class Pipeline {
       replayKey = verified ? verified.replayKey : undefined;
     }
 
+    // Parsed and mapped in a frame of its own: drafts and events are garbage before the commit wait.
+    const { items, summary } = this.mapRequest(sourceId, source, req);
+    if (items.length > 0) {
+      const result = await this.deps.queue.enqueue(items);
+      summary.queued = result.queued;
+      summary.deadLettered = result.deadLettered;
+      summary.duplicates = result.duplicates;
+      this.countEnqueued(sourceId, items, result.duplicates);
+    }
+    if (replayKey) this.replayCache(sourceId).add(replayKey, req.receivedAt.getTime());
+
+    const response: WebhookResponse = adapter.acknowledgement ?? { status: 200, body: { ok: true, ...summary } };
+    return { response, summary };
+  }
+
+  /** Parses the request and maps each event: the items to enqueue and the counts so far. */
+  private mapRequest(sourceId: string, source: SourceConfig, req: WebhookRequest): { items: EnqueueItem[]; summary: IngestSummary } {
+    const { adapter } = source;
     const drafts = adapter.parse(req);
     const items: EnqueueItem[] = [];
     const summary: IngestSummary = { received: drafts.length, queued: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
@@ -147,18 +165,7 @@ export class Pipeline {
       );
     }
     if (ignoredTypes !== undefined) this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
-
-    if (items.length > 0) {
-      const result = await this.deps.queue.enqueue(items);
-      summary.queued = result.queued;
-      summary.deadLettered = result.deadLettered;
-      summary.duplicates = result.duplicates;
-      this.countEnqueued(sourceId, items, result.duplicates);
-    }
-    if (replayKey) this.replayCache(sourceId).add(replayKey, req.receivedAt.getTime());
-
-    const response: WebhookResponse = adapter.acknowledgement ?? { status: 200, body: { ok: true, ...summary } };
-    return { response, summary };
+    return { items, summary };
   }
 
   private countEnqueued(sourceId: string, items: readonly EnqueueItem[], duplicates: number): void {
