@@ -14,6 +14,7 @@ import {
   WebhookAdapterError,
   WebhookVerificationError,
 } from '../core/errors';
+import type { VerifyResult } from '../core/adapter';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
@@ -115,7 +116,7 @@ export class Pipeline {
       }
       const pending = adapter.verify(req, source.settings, { replayCache: this.replayCache(sourceId) });
       // Most verifiers are synchronous: no await (a microtask turn) for a plain result.
-      const verified = pending instanceof Promise ? await pending : pending;
+      const verified = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : (pending as VerifyResult | void);
       replayKey = verified ? verified.replayKey : undefined;
     }
 
