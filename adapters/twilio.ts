@@ -38,7 +38,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { readForm, type FormBody } from '../src/body/read-form';
 import { isObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -97,6 +97,8 @@ const DETAIL_FIELDS = {
   MessagingServiceSid: 'messagingServiceSid',
 } as const;
 
+const DETAIL_ENTRIES = Object.entries(DETAIL_FIELDS) as ReadonlyArray<[keyof typeof DETAIL_FIELDS, (typeof DETAIL_FIELDS)[keyof typeof DETAIL_FIELDS]]>;
+
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
   ['HMAC_SHA1', 'sha1'],
@@ -118,8 +120,33 @@ const settingsSchema = z
   })
   .strict();
 
+/**
+ * The decoded form of a request, read once: `verify` reads it to check the signature and `parse`
+ * of the same request (same body) takes exactly what was verified. `parse` drops the entry, so
+ * the form does not live as long as the request (which waits for its group commit).
+ */
+const forms = new WeakMap<WebhookRequest, { rawBody: Buffer; form: FormBody }>();
+
+function formOf(req: WebhookRequest): FormBody {
+  const hit = forms.get(req);
+  if (hit !== undefined && hit.rawBody === req.rawBody) return hit.form;
+  const form = readForm(req.rawBody);
+  forms.set(req, { rawBody: req.rawBody, form });
+  return form;
+}
+
+function takeForm(req: WebhookRequest): FormBody {
+  const hit = forms.get(req);
+  if (hit === undefined) return readForm(req.rawBody);
+  forms.delete(req);
+  return hit.rawBody === req.rawBody ? hit.form : readForm(req.rawBody);
+}
+
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
 function hasBodyHash(url: string): boolean {
+  // Without a query, or without the name in it (plain or percent-encoded), there is nothing to parse.
+  const q = url.indexOf('?');
+  if (q === -1 || (!url.includes(BODY_HASH_PARAM, q) && !url.includes('%', q))) return false;
   try {
     return new URL(url).searchParams.has(BODY_HASH_PARAM);
   } catch {
@@ -155,7 +182,7 @@ function verify(req: WebhookRequest, settings: TwilioSettings): void {
   }
   let params: TwilioParams;
   try {
-    params = readForm(req.rawBody).all;
+    params = formOf(req).all;
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
   }
@@ -172,10 +199,17 @@ function isoFromDoneDate(value: string | undefined): string | null {
   const m = value === undefined ? null : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value.trim());
   if (!m) return null;
   const [, yy, mo, dd, hh, mi] = m;
-  const iso = `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z`;
-  const date = new Date(iso);
-  // Date.parse rolls 31 February over to March: the round trip must be exact.
-  return !Number.isNaN(date.getTime()) && date.toISOString() === iso.replace('Z', '.000Z') ? iso : null;
+  const year = 2000 + Number(yy);
+  const month = Number(mo);
+  const day = Number(dd);
+  // No rolling over: 31 February or minute 75 is not a date (Date.UTC would make it March or the next hour).
+  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && Number(hh) <= 23 && Number(mi) <= 59;
+  return real ? `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z` : null;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
@@ -185,20 +219,29 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
     return { fields: body, raw: body };
   }
-  const form = readForm(req.rawBody);
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
-  return { fields: { ...form.fields }, raw };
+  const form = takeForm(req);
+  const all = form.all;
+  const raw: Record<string, unknown> = {};
+  for (const name in all) {
+    const values = all[name]!;
+    const value = values.length === 1 ? values[0]! : [...values];
+    // Defined, not assigned: a parameter named __proto__ stays data.
+    if (name === '__proto__') Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
+    else raw[name] = value;
+  }
+  // The fields object has no prototype, so a parameter can never shadow an inherited name.
+  return { fields: form.fields, raw };
 }
 
 function readOverrides(query: string): EventOverrides {
+  if (query === '') return {};
   const params = readForm(query).fields;
   return overridesFrom(params);
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
   const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
+  for (const [field, key] of DETAIL_ENTRIES) {
     const value = optionalString(fields, field)?.trim();
     if (value) details[key] = value;
   }

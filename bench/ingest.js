@@ -24,7 +24,7 @@ async function run({ log = console.log } = {}) {
   ensureBuilt();
   const { connections, rounds, seconds, warmupSeconds } = settings;
   // Enough distinct callbacks for the fastest plausible adapter run; a run that uses them up stops early.
-  const perAdapter = Math.ceil((warmupSeconds + rounds * seconds) * 9_000);
+  const perAdapter = Math.ceil((warmupSeconds + rounds * seconds) * 12_000);
   log(`ingest: signing ${fmt(perAdapter)} Twilio status callbacks…`);
   const creds = fixtures.createCredentials();
   const requests = fixtures.twilioRequests(creds, perAdapter);

@@ -12,8 +12,10 @@ export interface FormBody {
 
 /** Decodes a form body (or a query string) with WHATWG rules (`+` is a space). */
 export function readForm(raw: Buffer | string): FormBody {
+  // A decoded body is well-formed UTF-16 (strict UTF-8), which the fast decoder needs; a string
+  // (a query) may hold lone surrogates, which URLSearchParams turns into U+FFFD.
   const text = typeof raw === 'string' ? raw : decodeUtf8(raw);
-  const params = new URLSearchParams(text);
+  const params: Iterable<readonly [string, string]> = (typeof raw === 'string' ? undefined : decodePairs(text)) ?? new URLSearchParams(text);
   const pairs: Array<readonly [string, string]> = [];
   const fields: Record<string, string> = Object.create(null);
   const all: Record<string, string[]> = Object.create(null);
@@ -23,6 +25,41 @@ export function readForm(raw: Buffer | string): FormBody {
     (all[name] ??= []).push(value);
   }
   return { pairs, fields, all };
+}
+
+/**
+ * The WHATWG urlencoded parser for well-formed text, or undefined when a component has a `%` that
+ * does not start valid UTF-8 escapes (URLSearchParams then decodes it, keeping such `%` literally
+ * and replacing bad bytes with U+FFFD). Where `decodeURIComponent` succeeds it decodes exactly as
+ * URLSearchParams does.
+ */
+function decodePairs(text: string): Array<readonly [string, string]> | undefined {
+  const out: Array<readonly [string, string]> = [];
+  const end = text.length;
+  let start = text.charCodeAt(0) === 0x3f ? 1 : 0; // URLSearchParams drops one leading '?'
+  while (start <= end) {
+    let stop = text.indexOf('&', start);
+    if (stop === -1) stop = end;
+    if (stop > start) {
+      const eq = text.indexOf('=', start);
+      const name = decodeComponent(text.slice(start, eq === -1 || eq > stop ? stop : eq));
+      const value = eq === -1 || eq > stop ? '' : decodeComponent(text.slice(eq + 1, stop));
+      if (name === undefined || value === undefined) return undefined;
+      out.push([name, value]);
+    }
+    start = stop + 1;
+  }
+  return out;
+}
+
+function decodeComponent(component: string): string | undefined {
+  const spaced = component.includes('+') ? component.replaceAll('+', ' ') : component;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

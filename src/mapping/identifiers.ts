@@ -32,11 +32,20 @@ export function normalizePhone(value: string | undefined): string | undefined {
     if (!/^\d[\d\s().-]*$/.test(text)) return undefined;
     text = `+${text}`;
   }
-  const digits = text.replace(/\D/g, '');
   // Short codes (5–6 digits) are never phones, even when a country code would make them "possible".
-  if (digits.length < 8) return undefined;
+  if (countDigits(text) < 8) return undefined;
   parsePhone ??= (require('libphonenumber-js') as typeof LibPhoneNumber).parsePhoneNumberFromString;
   const parsed = parsePhone(text);
   if (!parsed || !parsed.isPossible()) return undefined;
   return parsed.number;
+}
+
+/** The number of ASCII digits in `text` (what `text.replace(/\D/g, '').length` counts). */
+function countDigits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n += 1;
+  }
+  return n;
 }

@@ -73,7 +73,8 @@ function buildMetadata(ev: NormalizedEvent): Record<string, string | number | bo
   if (ev.messageId) meta.messageId = ev.messageId;
   if (ev.providerEventId) meta.providerEventId = ev.providerEventId;
   if (ev.occurredAt === null) meta.capturedAtSource = 'received';
-  for (const [k, v] of Object.entries(ev.details)) {
+  for (const k of Object.keys(ev.details)) {
+    const v = ev.details[k];
     if (v === '' || v === null || v === undefined) continue;
     if (typeof v === 'number' && !Number.isFinite(v)) continue;
     if (!(k in meta)) meta[k] = v;

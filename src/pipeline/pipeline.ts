@@ -14,6 +14,7 @@ import {
   WebhookAdapterError,
   WebhookVerificationError,
 } from '../core/errors';
+import type { VerifyResult } from '../core/adapter';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
@@ -66,17 +67,19 @@ export class Pipeline {
 
   /**
    * The externally visible URL for a request on `sourceId`: the source's configured public URL
-   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction).
+   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction, built
+   * only when needed when it is a function).
    */
-  publicUrlFor(sourceId: string, query: string, fallbackUrl: string): string {
+  publicUrlFor(sourceId: string, query: string, fallbackUrl: string | (() => string)): string {
     const base = this.source(sourceId)?.publicUrl;
-    if (!base) return fallbackUrl;
+    if (!base) return typeof fallbackUrl === 'string' ? fallbackUrl : fallbackUrl();
     return query ? `${base}?${query}` : base;
   }
 
   /** Handles one webhook request end to end. Never throws: every failure becomes a response. */
   async handle(sourceId: string, req: WebhookRequest): Promise<WebhookResponse> {
-    const started = process.hrtime.bigint();
+    const logged = this.deps.logger.isLevelEnabled('info');
+    const started = logged ? performance.now() : 0;
     let response: WebhookResponse;
     let summary: IngestSummary | undefined;
     try {
@@ -87,9 +90,11 @@ export class Pipeline {
       response = this.errorResponse(err, sourceId);
     }
     this.deps.metrics.requests.inc({ source: this.source(sourceId) ? sourceId : '(unknown)', status: String(response.status) });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    // No per-request child logger: this line is on the hot path, and `source` is one field.
-    this.deps.logger.info({ source: sourceId, status: response.status, ms: Math.round(ms * 100) / 100, bytes: req.rawBody.length, ...summary }, 'webhook request');
+    if (logged) {
+      const ms = performance.now() - started;
+      // No per-request child logger: this line is on the hot path, and `source` is one field.
+      this.deps.logger.info({ source: sourceId, status: response.status, ms: Math.round(ms * 100) / 100, bytes: req.rawBody.length, ...summary }, 'webhook request');
+    }
     return response;
   }
 
@@ -109,20 +114,40 @@ export class Pipeline {
       if (source.settings === undefined) {
         throw new WebhookVerificationError('bad_credentials', 'source has no verification settings');
       }
-      const verified = await adapter.verify(req, source.settings, { replayCache: this.replayCache(sourceId) });
+      const pending = adapter.verify(req, source.settings, { replayCache: this.replayCache(sourceId) });
+      // Most verifiers are synchronous: no await (a microtask turn) for a plain result.
+      const verified = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : (pending as VerifyResult | void);
       replayKey = verified ? verified.replayKey : undefined;
     }
 
+    // Parsed and mapped in a frame of its own: drafts and events are garbage before the commit wait.
+    const { items, summary } = this.mapRequest(sourceId, source, req);
+    if (items.length > 0) {
+      const result = await this.deps.queue.enqueue(items);
+      summary.queued = result.queued;
+      summary.deadLettered = result.deadLettered;
+      summary.duplicates = result.duplicates;
+      this.countEnqueued(sourceId, items, result.duplicates);
+    }
+    if (replayKey) this.replayCache(sourceId).add(replayKey, req.receivedAt.getTime());
+
+    const response: WebhookResponse = adapter.acknowledgement ?? { status: 200, body: { ok: true, ...summary } };
+    return { response, summary };
+  }
+
+  /** Parses the request and maps each event: the items to enqueue and the counts so far. */
+  private mapRequest(sourceId: string, source: SourceConfig, req: WebhookRequest): { items: EnqueueItem[]; summary: IngestSummary } {
+    const { adapter } = source;
     const drafts = adapter.parse(req);
     const items: EnqueueItem[] = [];
     const summary: IngestSummary = { received: drafts.length, queued: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
-    const ignoredTypes: string[] = [];
+    let ignoredTypes: string[] | undefined;
     for (const draft of drafts) {
       const ev = completeDraft(draft, adapter, sourceId, req.receivedAt);
       const outcome = toDistinct(ev, source, this.deps.config.registry);
       if (outcome.kind === 'ignore') {
         summary.ignored += 1;
-        ignoredTypes.push(ev.type);
+        (ignoredTypes ??= []).push(ev.type);
         this.deps.metrics.events.inc({ source: sourceId, type: ev.type, outcome: 'ignored', reason: '' });
         continue;
       }
@@ -140,35 +165,31 @@ export class Pipeline {
           : { message, deadLetter: { reason: outcome.reason, detail: outcome.detail } },
       );
     }
-    if (ignoredTypes.length > 0) this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
-
-    if (items.length > 0) {
-      const result = await this.deps.queue.enqueue(items);
-      summary.queued = result.queued;
-      summary.deadLettered = result.deadLettered;
-      summary.duplicates = result.duplicates;
-      this.countEnqueued(sourceId, items, result.duplicates);
-    }
-    if (replayKey) this.replayCache(sourceId).add(replayKey, req.receivedAt.getTime());
-
-    const response: WebhookResponse = adapter.acknowledgement ?? { status: 200, body: { ok: true, ...summary } };
-    return { response, summary };
+    if (ignoredTypes !== undefined) this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
+    return { items, summary };
   }
 
   private countEnqueued(sourceId: string, items: readonly EnqueueItem[], duplicates: number): void {
     const m = this.deps.metrics.events;
     if (duplicates > 0) m.inc({ source: sourceId, type: 'any', outcome: 'duplicate', reason: '' }, duplicates);
+    // One inc per distinct (type, outcome, reason) of the request, not one per event (batches of 100).
+    const counts = new Map<string, { type: string; outcome: string; reason: string; count: number }>();
     for (const item of items) {
+      const type = item.message.type;
+      const outcome = item.deadLetter ? 'dead_lettered' : 'accepted';
+      const reason = item.deadLetter ? item.deadLetter.reason : '';
+      const key = `${type}\0${outcome}\0${reason}`;
+      const entry = counts.get(key);
+      if (entry) entry.count += 1;
+      else counts.set(key, { type, outcome, reason, count: 1 });
       if (item.deadLetter) {
-        m.inc({ source: sourceId, type: item.message.type, outcome: 'dead_lettered', reason: item.deadLetter.reason });
         this.deps.logger.warn(
-          { source: sourceId, type: item.message.type, reason: item.deadLetter.reason, detail: item.deadLetter.detail, key: item.message.key },
+          { source: sourceId, type, reason, detail: item.deadLetter.detail, key: item.message.key },
           'event dead-lettered at ingest',
         );
-      } else {
-        m.inc({ source: sourceId, type: item.message.type, outcome: 'accepted', reason: '' });
       }
     }
+    for (const e of counts.values()) m.inc({ source: sourceId, type: e.type, outcome: e.outcome, reason: e.reason }, e.count);
   }
 
   private replayCache(sourceId: string): ReplayCache {

@@ -1,7 +1,8 @@
 /**
  * The express runtime: a thin shim that turns an express request into a {@link WebhookRequest}
  * and writes the pipeline's {@link WebhookResponse}. Webhook routes read the raw bytes
- * (`express.raw` for every content type) because every signature scheme needs them.
+ * ({@link rawBody}, `express.raw` semantics for every content type) because every signature
+ * scheme needs them.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AppConfig } from '../config/load';
@@ -12,6 +13,7 @@ import type { Logger } from '../observability/logger';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { Queue } from '../queue/queue';
 import { metricsText, readiness } from './health';
+import { rawBody } from './raw-body';
 
 export interface AppDeps {
   config: AppConfig;
@@ -30,6 +32,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.server.trustProxy);
 
+  // First: the route every provider request takes, so it is matched before the others.
+  app.all('/webhooks/:source', rawBody(deps.config.server.bodyLimit), async (req: Request, res: Response) => {
+    const sourceId = String(req.params.source);
+    const webhookRequest = toWebhookRequest(req, sourceId, deps.pipeline);
+    writeResponse(req, res, await deps.pipeline.handle(sourceId, webhookRequest));
+  });
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -45,13 +54,6 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await metricsText(deps.queue, deps.metrics, deps.logger));
-  });
-
-  const raw = express.raw({ type: () => true, limit: deps.config.server.bodyLimit });
-  app.all('/webhooks/:source', raw, async (req: Request, res: Response) => {
-    const sourceId = String(req.params.source);
-    const webhookRequest = toWebhookRequest(req, sourceId, deps.pipeline);
-    writeResponse(res, await deps.pipeline.handle(sourceId, webhookRequest));
   });
 
   app.use((_req, res) => {
@@ -89,12 +91,15 @@ export function toWebhookRequest(req: Request, sourceId: string, pipeline: Pipel
   const original = req.originalUrl;
   const q = original.indexOf('?');
   const query = q === -1 ? '' : original.slice(q + 1);
-  // req.protocol / req.host honour X-Forwarded-* only when server.trustProxy is set.
-  const fallbackUrl = `${req.protocol}://${req.host}${original}`;
+  // req.protocol / req.host honour X-Forwarded-* only when server.trustProxy is set; only read
+  // when the source has no public URL.
+  const fallbackUrl = (): string => `${req.protocol}://${req.host}${original}`;
+  const incoming = req.headers;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name of Object.keys(incoming)) {
+    const value = incoming[name];
     if (value === undefined) continue;
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    headers[name] = typeof value === 'string' ? value : value.join(', ');
   }
   return {
     method: req.method,
@@ -106,7 +111,51 @@ export function toWebhookRequest(req: Request, sourceId: string, pipeline: Pipel
   };
 }
 
-function writeResponse(res: Response, response: WebhookResponse): void {
+const JSON_TYPE = 'application/json; charset=utf-8';
+const HTML_TYPE = 'text/html; charset=utf-8';
+const CHARSET = /;\s*charset\s*=/i;
+
+/**
+ * Writes the pipeline's response with the status, headers and body `res.send`/`res.json` would
+ * write (string bodies get `charset=utf-8`; untyped strings are text/html, objects JSON), without
+ * express's per-response work (no ETag: nothing caches a webhook answer). GET/HEAD (freshness,
+ * no body), 204/205/304 and a content type that names its own charset keep express's own path.
+ */
+function writeResponse(req: Request, res: Response, response: WebhookResponse): void {
+  const { status, body, headers } = response;
+  let type = headers?.['content-type'];
+  if (
+    req.method === 'GET' ||
+    req.method === 'HEAD' ||
+    status === 204 ||
+    status === 205 ||
+    status === 304 ||
+    (body !== undefined && type !== undefined && CHARSET.test(type)) ||
+    (headers !== undefined && hasMixedCaseContentType(headers))
+  ) {
+    writeWithExpress(res, response);
+    return;
+  }
+  if (headers !== undefined) for (const name in headers) if (name !== 'content-type') res.setHeader(name, headers[name]!);
+  if (body === undefined) {
+    res.statusCode = status;
+    if (type !== undefined) res.setHeader('content-type', type);
+    res.end();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  type = type === undefined ? (typeof body === 'string' ? HTML_TYPE : JSON_TYPE) : `${type}; charset=utf-8`;
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** A content type named other than `content-type` (express's path handles any spelling). */
+function hasMixedCaseContentType(headers: Record<string, string>): boolean {
+  for (const name in headers) if (name !== 'content-type' && name.toLowerCase() === 'content-type') return true;
+  return false;
+}
+
+function writeWithExpress(res: Response, response: WebhookResponse): void {
   res.status(response.status);
   for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
   if (response.body === undefined) res.end();

@@ -37,15 +37,13 @@ function splitUrl(url: string): { scheme: string; userInfo: string; host: string
 }
 
 /** twilio-node `addPort`: adds `:443`/`:80` when the URL has no port. */
-function addPort(url: string): string {
-  const p = splitUrl(url);
+function addPort(url: string, p = splitUrl(url)): string {
   if (!p || p.port) return url;
   return p.scheme + p.userInfo + p.host + (p.scheme.toLowerCase() === 'https://' ? ':443' : ':80') + p.rest;
 }
 
 /** twilio-node `removePort`: drops any port, default or not. */
-function removePort(url: string): string {
-  const p = splitUrl(url);
+function removePort(url: string, p = splitUrl(url)): string {
   return p ? p.scheme + p.userInfo + p.host + p.rest : url;
 }
 
@@ -62,19 +60,26 @@ function withLegacyQuerystring(url: string): string {
  * the legacy querystring. An unparseable URL keeps only the as-received spellings (twilio-node throws).
  */
 export function twilioCandidateUrls(url: string): string[] {
-  const list = [removePort(url), addPort(url)];
-  let normalized: string | null = null;
+  return [...new Set([...receivedUrls(url), ...normalizedUrls(url)])];
+}
+
+/** The as-received spellings: without and with the default port. */
+function receivedUrls(url: string): string[] {
+  const p = splitUrl(url);
+  return [removePort(url, p), addPort(url, p)];
+}
+
+/** The WHATWG-normalised spellings (none for an unparseable URL). */
+function normalizedUrls(url: string): string[] {
+  let normalized: string;
   try {
     normalized = new URL(url).toString();
   } catch {
-    normalized = null;
+    return [];
   }
-  if (normalized !== null) {
-    const without = removePort(normalized);
-    const withPort = addPort(normalized);
-    list.push(without, withPort, withLegacyQuerystring(without), withLegacyQuerystring(withPort));
-  }
-  return [...new Set(list)];
+  const without = removePort(normalized);
+  const withPort = addPort(normalized);
+  return [without, withPort, withLegacyQuerystring(without), withLegacyQuerystring(withPort)];
 }
 
 /** twilio-node `getExpectedTwilioSignature` suffix: names sorted, repeated values de-duplicated and sorted. */
@@ -82,8 +87,9 @@ function paramsSuffix(params: TwilioParams): string {
   let out = '';
   for (const name of Object.keys(params).sort()) {
     const value = params[name]!;
-    const values = typeof value === 'string' ? [value] : [...new Set(value)].sort();
-    for (const v of values) out += name + v;
+    if (typeof value === 'string') out += name + value;
+    else if (value.length === 1) out += name + value[0]!;
+    else for (const v of [...new Set(value)].sort()) out += name + v;
   }
   return out;
 }
@@ -105,8 +111,11 @@ export function validateTwilioSignature(
   algorithm: TwilioHmacAlgorithm = 'sha1',
 ): boolean {
   const suffix = paramsSuffix(params);
-  const urls = twilioCandidateUrls(url);
-  return keys.some((key) => urls.some((u) => safeEqual(signature, hmac(algorithm, key, u + suffix, 'base64'))));
+  const matches = (urls: readonly string[]): boolean =>
+    keys.some((key) => urls.some((u) => safeEqual(signature, hmac(algorithm, key, u + suffix, 'base64'))));
+  // The normalised spellings (a URL parse each) are built only when the received ones do not match;
+  // the accepted set is twilioCandidateUrls either way.
+  return matches(receivedUrls(url)) || matches(normalizedUrls(url));
 }
 
 /** Hex SHA-256 of the raw body bytes, as Twilio puts it in the `bodySHA256` query parameter. */

@@ -273,6 +273,13 @@ describe('verify(): JSON bodies (bodySHA256)', () => {
     expect(await verifyReason({ ...req, url }, settings)).toBe('signature_mismatch');
   });
 
+  test('a percent-encoded bodySHA256 name in the URL still selects the JSON scheme (the body must hash to it)', async () => {
+    const url = `${BASE}?body%53HA256=${getExpectedBodyHash(body)}`;
+    const headers = { ...JSON_HEADERS, 'x-twilio-signature': getExpectedTwilioSignature(token, url, {}) };
+    expect(await verifyReason(request(url, Buffer.from(body), headers), settings)).toBe('ok');
+    expect(await verifyReason(request(url, Buffer.from(body.replace('delivered', 'failed')), headers), settings)).toBe('signature_mismatch');
+  });
+
   test('testing.sign() appends bodySHA256 as Twilio does, and twilio-node validates the result', () => {
     const signed = adapter.testing.sign(request(BASE, Buffer.from(body), JSON_HEADERS), token, NOW);
     expect(signed.url).toBe(`${BASE}?bodySHA256=${getExpectedBodyHash(body)}`);
@@ -353,6 +360,12 @@ describe('parse(): Twilio quirks', () => {
     ['2612312359', 'undelivered', '2026-12-31T23:59:00Z'],
     ['2602301200', 'delivered', null], // 30 February: never rolled over into March
     ['2604271375', 'delivered', null], // minute 75
+    ['2402291200', 'delivered', '2024-02-29T12:00:00Z'], // leap day
+    ['2502291200', 'delivered', null], // no 29 February in 2025
+    ['2604311200', 'delivered', null], // 31 April
+    ['2612312400', 'delivered', null], // hour 24
+    ['2600011200', 'delivered', null], // month 0
+    ['2604001200', 'delivered', null], // day 0
     ['260427133', 'delivered', null], // 9 digits
     ['not-a-date', 'delivered', null],
     ['2604271335', 'sent', null], // only delivery reports carry a done date
@@ -394,6 +407,21 @@ describe('parse(): Twilio quirks', () => {
     const [draft] = parseForm([['MessageSid', 'SM7'], ['MessageStatus', 'sent'], ['AccountSid', 'AC1']], '', { ...FORM, 'i-twilio-idempotency-token': 'tok-1' });
     expect(draft!.providerEventId).toBeNull();
     expect(draft!.details).toEqual({ idempotencyToken: 'tok-1' });
+  });
+
+  test('parse() after verify() reads the form that was verified; a request whose body was replaced is read afresh', async () => {
+    const token = '0123456789abcdef0123456789abcdef';
+    const pairs: Array<[string, string]> = [['MessageSid', 'SM9'], ['MessageStatus', 'sent'], ['To', '+15558675310']];
+    const signed = adapter.testing.sign(request(BASE, Buffer.from(new URLSearchParams(pairs).toString())), token, NOW);
+    const req = toWebhookRequest(signed, NOW);
+    await adapter.verify(req, settingsFor({ authToken: token }), { replayCache: new ReplayCache(60_000) });
+    expect(adapter.parse(req)[0]).toMatchObject({ messageId: 'SM9', type: 'sms.sent' });
+    const verifiedBody = req.rawBody;
+    const mutable = req as { rawBody: Buffer };
+    mutable.rawBody = Buffer.from('MessageSid=SM10&MessageStatus=failed&To=%2B15558675310');
+    expect(adapter.parse(req)[0]).toMatchObject({ messageId: 'SM10', type: 'sms.failed' });
+    mutable.rawBody = verifiedBody;
+    expect(adapter.parse(req)[0]).toMatchObject({ messageId: 'SM9', type: 'sms.sent' });
   });
 
   test('raw keeps every parameter, repeated ones as arrays, and __proto__ as data', () => {

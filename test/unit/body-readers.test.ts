@@ -19,3 +19,20 @@ test('readJson turns syntax errors and empty bodies into WebhookParseError', () 
   expect(() => readJson(Buffer.alloc(0))).toThrow(WebhookParseError);
   expect(() => readJson(Buffer.from('{"a":'))).toThrow(WebhookParseError);
 });
+
+test('readForm decodes a body exactly as URLSearchParams does (20,000 generated bodies, odd escapes included)', () => {
+  const tokens = ['a', 'B', '=', '&', '&&', '+', '%', '%2', '%2B', '%2b', '%20', '%26', '%3D', '%25', '%E2%9C%93', '%C3', '%C3%A9', '%FF', '%ED%A0%80', '%zz', '?', 'é', '✓', '😀', '\uFEFF', ' ', '%EF%BB%BF'];
+  let seed = 42;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let i = 0; i < 20_000; i += 1) {
+    let text = '';
+    for (let j = next(14); j > 0; j -= 1) text += tokens[next(tokens.length)];
+    const body = Buffer.from(text, 'utf8');
+    // Decoded as before: the body's UTF-8 text (a leading BOM dropped), then URLSearchParams.
+    const expected = [...new URLSearchParams(new TextDecoder('utf-8', { fatal: true }).decode(body))];
+    expect(readForm(body).pairs).toEqual(expected);
+  }
+});
