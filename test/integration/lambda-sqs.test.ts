@@ -22,28 +22,14 @@ import { createSqsForwarderHandler, handler, type SqsForwarderHandler } from '..
 import { DEFAULT_REGISTRY } from '../../src/mapping/default-actions';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox-server';
 import { counts, createQueuePair, peek, sqsClient, type RecordedCall } from '../helpers/sqs';
+import { twilioDelivered } from '../helpers/queue-message';
 
 const FIXTURE = JSON.parse(readFileSync(join(__dirname, '../../fixtures/aws/sqs-event.json'), 'utf8')) as { event: SQSEvent };
 const TEMPLATE = FIXTURE.event.Records[0]!;
 const twilio = getAdapter('twilio')!.testing.createCredentials();
 
 function message(key: string, event: Partial<QueueMessage['event']> = {}): QueueMessage {
-  return {
-    key,
-    source: 'twilio',
-    provider: 'twilio',
-    type: 'sms.delivered',
-    event: {
-      phone: '+14155238886',
-      feature: 'registration_sms',
-      action: 'delivered',
-      experienceId: 'exp_test',
-      capturedAt: '2026-04-27T13:35:00Z',
-      metadata: { provider: 'twilio', providerEvent: 'delivered', messageId: `SM${key}` },
-      ...event,
-    },
-    receivedAt: Date.UTC(2026, 3, 27, 13, 35, 0),
-  };
+  return twilioDelivered(key, { experienceId: 'exp_test', ...event });
 }
 
 function configDocument(baseUrl: string, sqs: SqsSettings, extra: Record<string, unknown> = {}): Record<string, unknown> {

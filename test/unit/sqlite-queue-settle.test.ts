@@ -5,28 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { QueueMessage } from '../../src/queue/queue';
 import { SqliteQueue } from '../../src/queue/sqlite-queue';
+import { T0, twilioDelivered } from '../helpers/queue-message';
 
-const T0 = Date.UTC(2026, 3, 27, 13, 35, 0);
 
-function message(key: string): QueueMessage {
-  return {
-    key,
-    source: 'twilio',
-    provider: 'twilio',
-    type: 'sms.delivered',
-    event: {
-      phone: '+14155238886',
-      feature: 'registration_sms',
-      action: 'delivered',
-      experienceId: 'exp_fixture',
-      capturedAt: '2026-04-27T13:35:00Z',
-      metadata: { provider: 'twilio', providerEvent: 'delivered', messageId: `SM${key}` },
-    },
-    receivedAt: T0,
-  };
-}
+const message = twilioDelivered;
 
 let dir: string;
 let clock: number;

@@ -13,28 +13,12 @@ import { createQueue } from '../../src/queue/create-queue';
 import { MemoryQueue } from '../../src/queue/memory-queue';
 import type { EnqueueItem, QueueMessage } from '../../src/queue/queue';
 import { SQLITE_SCHEMA_VERSION, SqliteQueue, type SqliteQueueOptions } from '../../src/queue/sqlite-queue';
+import { T0, twilioDelivered } from '../helpers/queue-message';
 
-const T0 = Date.UTC(2026, 3, 27, 13, 35, 0);
 const WEEK_MS = 7 * 24 * 3_600_000;
 const REPO = path.resolve(__dirname, '../..');
 
-function message(key: string): QueueMessage {
-  return {
-    key,
-    source: 'twilio',
-    provider: 'twilio',
-    type: 'sms.delivered',
-    event: {
-      phone: '+14155238886',
-      feature: 'registration_sms',
-      action: 'delivered',
-      experienceId: 'exp_fixture',
-      capturedAt: '2026-04-27T13:35:00Z',
-      metadata: { provider: 'twilio', providerEvent: 'delivered', messageId: `SM${key}` },
-    },
-    receivedAt: T0,
-  };
-}
+const message = twilioDelivered;
 const item = (key: string): EnqueueItem => ({ message: message(key) });
 
 let dir: string;
