@@ -11,6 +11,7 @@
  * no response stream, AbortSignal or async resource (in bench/forward.js's set-up this alone took
  * the forwarder from ~65 to ~39 µs of CPU per event).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 import type { AppConfig } from '../config/load';
 import type { DistinctEvent } from '../core/distinct-event';
@@ -123,7 +124,7 @@ export class DistinctClient implements DistinctSender {
           exchange,
         );
       } catch (err) {
-        exchange.onError(err instanceof Error ? err : new Error(String(err)));
+        exchange.onResponseError(null, err instanceof Error ? err : new Error(String(err)));
       }
     });
   }
@@ -135,14 +136,15 @@ export class DistinctClient implements DistinctSender {
 }
 
 /**
- * One POST as undici's dispatch handler: collects the answer and resolves once with its outcome.
- * The overall budget is one timer (undici's headers/body timeouts are per phase, this bounds the
- * sum): when it fires the outcome is a timeout at once, and the request is aborted as soon as
- * undici has handed us the means to.
+ * One POST as undici's dispatch handler (the current controller API: `onRequestStart`,
+ * `onResponseStart`, `onResponseData`, `onResponseEnd`, `onResponseError`): collects the answer
+ * and resolves once with its outcome. The overall budget is one timer (undici's headers/body
+ * timeouts are per phase, this bounds the sum): when it fires the outcome is a timeout at once,
+ * and the request is aborted through its controller as soon as undici has handed one over.
  */
 class Exchange implements Dispatcher.DispatchHandler {
   private readonly timer: NodeJS.Timeout;
-  private abortRequest: ((err?: Error) => void) | null = null;
+  private controller: Dispatcher.DispatchController | null = null;
   private done = false;
   private status = 0;
   private retryAfter: string | undefined;
@@ -159,42 +161,36 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.timer.unref();
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.done) abort(new Error(`timeout after ${this.timeoutMs} ms`));
-    else this.abortRequest = abort;
+  onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
+    if (this.done) controller.abort(new Error(`timeout after ${this.timeoutMs} ms`));
+    else this.controller = controller;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, _statusMessage?: string): void {
     // 1xx answers are interim; the final status follows.
-    if (statusCode < 200) return true;
+    if (statusCode < 200) return;
     this.status = statusCode;
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i];
-      if (name !== undefined && name.length === 11 && name.toString('latin1').toLowerCase() === 'retry-after') {
-        // The first one wins.
-        this.retryAfter ??= rawHeaders[i + 1]?.toString('latin1');
-      }
-    }
-    return true;
+    const retryAfter = headers['retry-after'];
+    // The first one wins.
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     // Read to the end (so the connection is reused) but keep only the first bytes.
     if (this.kept < MAX_BODY_BYTES) {
       this.chunks.push(chunk.subarray(0, MAX_BODY_BYTES - this.kept));
       this.kept += chunk.length;
     }
-    return true;
   }
 
-  onComplete(_trailers: string[] | null): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, _trailers: IncomingHttpHeaders): void {
     if (this.done) return;
     this.finish();
     const text = this.chunks.length === 1 ? (this.chunks[0] as Buffer).toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
     this.resolve(classifyResponse(this.status, text, this.retryAfter, this.now()));
   }
 
-  onError(err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     if (this.done) return;
     this.finish();
     if (this.status !== 0) {
@@ -209,7 +205,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.finish();
     const message = `timeout after ${this.timeoutMs} ms`;
-    this.abortRequest?.(new Error(message));
+    this.controller?.abort(new Error(message));
     // A status line that arrived before the deadline still decides; only the body was late.
     if (this.status !== 0) this.resolve(classifyResponse(this.status, '', this.retryAfter, this.now()));
     else this.resolve({ kind: 'transient', status: null, message });

@@ -89,6 +89,31 @@ describe('DistinctClient on the wire', () => {
     expect(await client(s.url).send(event, 'k')).toEqual({ kind: 'transient', status: 503, message: 'busy', retryAfterMs: 7_000 });
   });
 
+  test('of two Retry-After headers the first one decides', async () => {
+    const s = await serve((_req, res) => {
+      res.setHeader('Retry-After', ['3', '9']);
+      res.writeHead(429).end('slow down');
+    });
+    expect(await client(s.url).send(event, 'k')).toEqual({ kind: 'transient', status: 429, message: 'slow down', retryAfterMs: 3_000 });
+  });
+
+  test('dispatches with the current handler API only (undici 8 rejects the deprecated one)', async () => {
+    const s = await serve((_req, res) => res.writeHead(200).end('{"statusCode":200,"message":"ok","data":null}'));
+    const c = client(s.url);
+    const agent = (c as unknown as { agent: { dispatch: (opts: unknown, handler: object) => boolean } }).agent;
+    const handlers: object[] = [];
+    const dispatch = agent.dispatch.bind(agent);
+    agent.dispatch = (opts, handler) => {
+      handlers.push(handler);
+      return dispatch(opts, handler);
+    };
+    expect(await c.send(event, 'k')).toEqual({ kind: 'ok', status: 200, message: 'ok' });
+    expect(handlers).toHaveLength(1);
+    const h = handlers[0] as Record<string, unknown>;
+    for (const legacy of ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade']) expect(typeof h[legacy]).toBe('undefined');
+    for (const current of ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError']) expect(typeof h[current]).toBe('function');
+  });
+
   test('a body over 64 KB is read to its end (the connection is reused) and only its start is kept', async () => {
     const big = 'x'.repeat(200 * 1024);
     const s = await serve((_req, res) => {
