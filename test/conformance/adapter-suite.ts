@@ -242,6 +242,14 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       const again = adapter.parse(req).map((d) => completeDraft(d, adapter, adapter.name, NOW).dedupeKey);
       const events = drafts.map((d) => completeDraft(d, adapter, adapter.name, NOW));
       expect(events.map((e) => e.dedupeKey)).toEqual(again);
+      // DESIGN §3.2: two events of one request that differ in type, recipient, time or id never share a key.
+      const identity = (e: (typeof events)[number]): string => JSON.stringify([e.type, e.providerEvent, e.email ?? null, e.phone ?? null, e.occurredAt, e.messageId, e.providerEventId]);
+      for (let i = 0; i < events.length; i++) {
+        for (let j = i + 1; j < events.length; j++) {
+          if (identity(events[i]!) !== identity(events[j]!)) expect({ i, j, sameKey: events[i]!.dedupeKey === events[j]!.dedupeKey }).toEqual({ i, j, sameKey: false });
+        }
+      }
+
       const texts = requestTexts(req);
       for (const e of events) {
         expect(isEventType(e.type)).toBe(true);
