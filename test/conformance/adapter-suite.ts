@@ -291,13 +291,17 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
     test.each(invalid.map((f) => [f.name, f] as const))('%s is rejected with its stated error', (_n, f) => {
       const req = toWebhookRequest(signed(f), NOW);
       let code: string | undefined;
+      let status: number | undefined;
       try {
         adapter.parse(req);
       } catch (err) {
         expect(err).toBeInstanceOf(WebhookAdapterError);
         code = (err as WebhookAdapterError).code;
+        status = (err as WebhookAdapterError).statusCode;
       }
       expect(code).toBe(f.expect.error);
+      // A body that is no event is answered 400, never 401/403 (providers stop retrying or misreport on those).
+      expect({ status, authFailure: status === 401 || status === 403 }).toEqual({ status: code === 'ERR_WEBHOOK_PARSE' ? 400 : status, authFailure: false });
     });
 
     test('unknown-event yields <channel>.unknown without throwing', () => {
