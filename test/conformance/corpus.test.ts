@@ -19,7 +19,6 @@ const SHORTFALL: Readonly<Record<string, { have: number; why: string }>> = {
   generic: { have: 0, why: 'the generic source is our own event format: no third party publishes payloads for it' },
   plivo: { have: 0, why: "Plivo's docs list callback parameters without an example request; its SDK tests sign placeholder parameters" },
   messagebird: { have: 2, why: 'one docs example; every MessageBird SDK test reuses the same status report' },
-  infobip: { have: 3, why: "one docs example and two webhook models from Infobip's Python SDK tests; other SDK tests repeat them" },
 };
 
 const published = (provider: string): string[] => loadFixtures(provider).filter((f) => f.source !== undefined).map((f) => f.name);
