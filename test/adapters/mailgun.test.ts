@@ -91,6 +91,24 @@ describe('Mailgun signature formula', () => {
     expect(await reasonOf(jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: dotted }), settings(), AT_TIMESTAMP)).toBe('signature_mismatch');
   });
 
+  // Symfony's Mailgun bridge tests publish their webhook signing key beside fixtures whose signature
+  // blocks it produced (symfony/symfony src/Symfony/Component/Mailer/Bridge/Mailgun/Tests/Webhook,
+  // MailgunRequestParserTest::getSecret, MIT): a third-party vector, byte for byte.
+  test.each([
+    ['accepted-symfony', '1661621710', '885894756b6c371a377f5f9516d60a4db497ad27d4931ed215', '606307bb55b72686b1b2a2c8c37ae6e6ec89496592bac4a4eee5a346337d04a5'],
+    ['failed-permanent-symfony', '1661590666', 'fff0ebc59c0516f4ce0823212a2f45e5c67814420b99fe558b', 'a0cd251821d8fd56a2130b541becc8e441023574e602fe9829a9ab9fbfdea33f'],
+  ])("verify() accepts Symfony's published %s body exactly as published, at its own time", async (name, timestamp, token, signature) => {
+    const symfonyKey = 'key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26';
+    const f = fixtures.find((x) => x.name === name)!;
+    const body = JSON.parse(f.request.body.toString('utf8')) as { signature: Record<string, string> };
+    expect(body.signature).toEqual({ token, timestamp, signature });
+    const req = unsignedRequest(f);
+    const at = new Date(Number(timestamp) * 1000 + 1000);
+    expect(independentSignature(symfonyKey, timestamp, token)).toBe(signature);
+    expect(await reasonOf(req, settings({ signingKey: symfonyKey }), at)).toBe('ok');
+    expect(await reasonOf(req, settings(), at)).toBe('signature_mismatch');
+  });
+
   test('testing.sign() writes a block that the independent formula reproduces', () => {
     const now = new Date('2026-04-27T13:35:00Z');
     const signed = adapter.testing.sign(fixture('delivered'), KEY, now);

@@ -12,6 +12,7 @@ import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
 import { ReplayCache } from '../../src/verify/primitives';
 import { loadFixtures, toWebhookRequest, unsignedRequest, type Fixture } from '../helpers/fixtures';
+import type { WebhookRequest } from '../../src/core/request';
 
 const NOW = new Date();
 
@@ -45,6 +46,64 @@ function fixtureSource(adapter: AnyAdapter, options: Record<string, unknown>): {
   return { source: config.sources.get(adapter.name)!, config };
 }
 
+/**
+ * Every text the request carries, decoded: the body, its form fields, the query's values and every
+ * string in its JSON (recursively, JSON inside strings too: SNS `Message`, Mandrill's
+ * `mandrill_events`). A `raw` event must be made of these.
+ */
+function requestTexts(req: WebhookRequest): Set<string> {
+  const texts = new Set<string>();
+  const body = req.rawBody.toString('utf8');
+  texts.add(body);
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 20) return;
+    if (typeof v === 'string') {
+      texts.add(v);
+      const t = v.trim();
+      if ((t.startsWith('{') || t.startsWith('[')) && depth < 20) {
+        try {
+          visit(JSON.parse(t), depth + 1);
+        } catch {
+          // not JSON: kept as text only
+        }
+      }
+    } else if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach((x) => visit(x, depth + 1));
+  };
+  visit(body, 0);
+  for (const part of [body, req.query]) {
+    for (const [k, v] of new URLSearchParams(part)) {
+      texts.add(k);
+      visit(v, 0);
+    }
+  }
+  return texts;
+}
+
+/** The scalar leaves of `raw` that the request does not carry (empty when `raw` is the provider's own data). */
+function foreignLeaves(raw: unknown, texts: Set<string>): string[] {
+  const all = [...texts];
+  const missing: string[] = [];
+  const visit = (v: unknown, path: string): void => {
+    if (v === null || v === undefined) return;
+    if (typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) visit(x, `${path}.${k}`);
+      return;
+    }
+    const text = String(v);
+    if (text === '' || texts.has(text)) return;
+    if (!all.some((t) => t.includes(text))) missing.push(`${path}=${text}`);
+  };
+  visit(raw, 'raw');
+  return missing;
+}
+
+function leafCount(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v !== 'object') return 1;
+  return Object.values(v).reduce<number>((n, x) => n + leafCount(x), 0);
+}
+
 export function runAdapterConformance(adapter: AnyAdapter): void {
   const fixtures = loadFixtures(adapter.name);
   const valid = fixtures.filter((f) => f.expect.events !== undefined);
@@ -52,6 +111,9 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
   const other = adapter.testing.createCredentials();
   const settings = (adapter.settingsSchema as z.ZodType).parse(creds.options);
   const { source, config } = fixtureSource(adapter, creds.options);
+
+  /** The types this adapter says it can emit: its map's values, its refinements' extras, and `<channel>.unknown`. */
+  const declared = new Set<string>([...Object.values(adapter.eventMap), ...(adapter.extraTypes ?? []), `${adapter.channel}.unknown`]);
 
   const signed = (f: Fixture, signer: unknown = creds.signer, at: Date = NOW): UnsignedRequest =>
     adapter.testing.sign(unsignedRequest(f), signer, at);
@@ -80,6 +142,34 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       for (const f of valid) for (const e of f.expect.events ?? []) covered.add(String(e.providerEvent));
       const missing = Object.keys(adapter.eventMap).filter((k) => !covered.has(k));
       expect(missing).toEqual([]);
+    });
+
+    test('every fixture states its provenance; one taken from a public source names it and its licence', () => {
+      const problems: string[] = [];
+      for (const f of fixtures) {
+        if (typeof f.provenance !== 'string' || f.provenance.trim() === '') problems.push(`${f.name}: no provenance`);
+        const s = f.source;
+        if (s === undefined) {
+          if (!/^composed\b/i.test(f.provenance ?? '')) problems.push(`${f.name}: provenance is not "composed…" but there is no source`);
+          continue;
+        }
+        const byUrl = typeof s.url === 'string' && /^https:\/\/\S+$/.test(s.url);
+        const byRepo = typeof s.repo === 'string' && /^[\w.-]+\/[\w.-]+$/.test(s.repo) && typeof s.path === 'string' && s.path.length > 0 && typeof s.commit === 'string' && /^[0-9a-f]{7,40}$/.test(s.commit);
+        if (!byUrl && !byRepo) problems.push(`${f.name}: source names neither an https URL nor repo+path+commit`);
+        if (typeof s.licence !== 'string' || s.licence.trim() === '') problems.push(`${f.name}: source has no licence note`);
+      }
+      expect(problems).toEqual([]);
+    });
+
+    test('every expected event names at least its type and provider event', () => {
+      const problems: string[] = [];
+      for (const f of valid) {
+        f.expect.events!.forEach((e, i) => {
+          for (const k of ['type', 'providerEvent']) if (!(k in e)) problems.push(`${f.name} #${i}: no ${k}`);
+        });
+        if (f.expect.distinct!.length !== f.expect.events!.length) problems.push(`${f.name}: ${f.expect.events!.length} events but ${f.expect.distinct!.length} distinct outcomes`);
+      }
+      expect(problems).toEqual([]);
     });
 
     test('the options from createCredentials() validate with the settings schema', () => {
@@ -152,9 +242,21 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       const again = adapter.parse(req).map((d) => completeDraft(d, adapter, adapter.name, NOW).dedupeKey);
       const events = drafts.map((d) => completeDraft(d, adapter, adapter.name, NOW));
       expect(events.map((e) => e.dedupeKey)).toEqual(again);
+      // DESIGN §3.2: two events of one request that differ in type, recipient, time or id never share a key.
+      const identity = (e: (typeof events)[number]): string => JSON.stringify([e.type, e.providerEvent, e.email ?? null, e.phone ?? null, e.occurredAt, e.messageId, e.providerEventId]);
+      for (let i = 0; i < events.length; i++) {
+        for (let j = i + 1; j < events.length; j++) {
+          if (identity(events[i]!) !== identity(events[j]!)) expect({ i, j, sameKey: events[i]!.dedupeKey === events[j]!.dedupeKey }).toEqual({ i, j, sameKey: false });
+        }
+      }
+
+      const texts = requestTexts(req);
       for (const e of events) {
         expect(isEventType(e.type)).toBe(true);
-        expect(e.raw).toBeDefined();
+        expect({ type: e.type, declared: declared.has(e.type) }).toEqual({ type: e.type, declared: true });
+        // raw is the provider's own event: a non-empty object made only of what the request carried.
+        expect(typeof e.raw === 'object' && e.raw !== null && leafCount(e.raw) > 0).toBe(true);
+        expect(foreignLeaves(e.raw, texts)).toEqual([]);
         expect(e.occurredAt === null || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(e.occurredAt)).toBe(true);
       }
 
@@ -176,16 +278,30 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
     });
 
     const invalid = fixtures.filter((f) => f.expect.error !== undefined);
+    const publishedInvalid = invalid.filter((f) => f.source !== undefined);
+    if (publishedInvalid.length > 0) {
+      test.each(publishedInvalid.map((f) => [f.name, f] as const))(
+        '%s (published, no event) still verifies: an authentic request is answered 400, never 401',
+        async (_n, f) => {
+          expect(await verifyReason(adapter, signed(f), settings)).toBe('ok');
+        },
+      );
+    }
+
     test.each(invalid.map((f) => [f.name, f] as const))('%s is rejected with its stated error', (_n, f) => {
       const req = toWebhookRequest(signed(f), NOW);
       let code: string | undefined;
+      let status: number | undefined;
       try {
         adapter.parse(req);
       } catch (err) {
         expect(err).toBeInstanceOf(WebhookAdapterError);
         code = (err as WebhookAdapterError).code;
+        status = (err as WebhookAdapterError).statusCode;
       }
       expect(code).toBe(f.expect.error);
+      // A body that is no event is answered 400, never 401/403 (providers stop retrying or misreport on those).
+      expect({ status, authFailure: status === 401 || status === 403 }).toEqual({ status: code === 'ERR_WEBHOOK_PARSE' ? 400 : status, authFailure: false });
     });
 
     test('unknown-event yields <channel>.unknown without throwing', () => {

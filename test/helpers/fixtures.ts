@@ -10,11 +10,28 @@ import type { WebhookRequest } from '../../src/core/request';
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 export const FIXTURE_BASE_URL = 'https://hooks.example.com';
 
+/**
+ * Where a fixture taken from a public source comes from (issue #9 item 5): a URL, or a repository
+ * path at a commit, and the source's licence. Composed fixtures have none and say `composed` in
+ * their provenance.
+ */
+export interface FixtureSource {
+  url?: string;
+  repo?: string;
+  path?: string;
+  commit?: string;
+  /** The source's licence (SPDX id where there is one), or how the docs publish the sample. */
+  licence: string;
+  /** What was changed from the published payload (`none` when verbatim). */
+  changes?: string;
+}
+
 export interface Fixture {
   provider: string;
   name: string;
   description: string;
   provenance: string;
+  source?: FixtureSource;
   request: { method: string; query: string; headers: Record<string, string>; body: Buffer };
   expect:
     | { events: Array<Record<string, unknown>>; distinct: Array<Record<string, unknown> | null>; error?: undefined }
@@ -24,6 +41,7 @@ export interface Fixture {
 interface FixtureFile {
   description: string;
   provenance: string;
+  source?: FixtureSource;
   request: { method?: string; query?: string; headers?: Record<string, string>; body: unknown };
   expect: Fixture['expect'];
 }
@@ -44,6 +62,7 @@ export function loadFixtures(provider: string): Fixture[] {
         name: file.replace(/\.json$/, ''),
         description: data.description,
         provenance: data.provenance,
+        source: data.source,
         request: {
           method: (data.request.method ?? 'POST').toUpperCase(),
           query: data.request.query ?? '',
