@@ -282,6 +282,8 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   }
   const clientInfo = optionalObject(data, 'client-info');
   if (clientInfo) put(details, 'bot', clientInfo.bot); // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
+  if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
   put(details, 'url', data.url);
   put(details, 'tags', joinTags(data.tags));
 

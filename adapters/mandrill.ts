@@ -177,6 +177,8 @@ function toDraft(item: unknown, path: string): EventDraft {
   const email = (msg && optionalString(msg, 'email')) ?? optionalString(optionalObject(item, 'reject') ?? {}, 'email');
   const details = readDetails(item, msg);
   if (optionalString(item, 'event') === undefined) put(details, 'syncAction', item.action); // add, change, remove
+  // Mandrill's own user-agent classification says a robot loaded the pixel: a machine open.
+  if (name === 'open' && typeof details.userAgentType === 'string' && details.userAgentType.toLowerCase() === 'robot') details.machineOpen = true;
   return {
     type: mapEventType(EVENT_MAP, optionalString(item, 'event'), 'email'),
     providerEvent: name,

@@ -71,7 +71,7 @@ const EVENT_MAP = {
   deferred: 'email.deferred', // temporary: SendGrid keeps trying; may end delivered or bounced
   bounce: 'email.bounced', // refined by `type` (BOUNCE_TYPE_MAP)
   dropped: 'email.rejected', // SendGrid refused to send: suppression list, invalid address, spam content
-  open: 'email.opened', // may be a machine open (Apple MPP): details.sg_machine_open
+  open: 'email.opened', // may be a machine open (Apple MPP): sg_machine_open → details.machineOpen
   click: 'email.clicked',
   spamreport: 'email.complained',
   unsubscribe: 'email.unsubscribed', // global unsubscribe
@@ -206,6 +206,8 @@ function readDetails(name: string, item: Record<string, unknown>): EventDetails 
     const v = scalar(item[field]);
     if (v !== undefined) details[field] = v;
   }
+  // SendGrid's Apple Machine Open Indicator (boolean; a string "true" is read the same way).
+  if (name === 'open' && (item.sg_machine_open === true || item.sg_machine_open === 'true')) details.machineOpen = true;
   const renames = own(EVENT_DETAIL_RENAMES, name);
   if (renames) {
     for (const [field, key] of Object.entries(renames)) {
