@@ -275,4 +275,23 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
   });
+  test('V2 through the pipeline: once a nonce is acknowledged, the same headers with another body are refused (replayed)', async () => {
+    const path = '/webhooks/plivo';
+    const body = BODY.replace('5a2c4d2e', 'b0000002');
+    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    expect(Object.keys(signed.headers)).toEqual(expect.arrayContaining(['x-plivo-signature-v2', 'x-plivo-signature-ma-v2', 'x-plivo-signature-v2-nonce']));
+    expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
+    const forged = await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body: body.replace('delivered', 'failed') });
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({ reason: 'replayed' });
+  });
+
+  test('an authentic inbound message on the status URL (nothing to forward) is answered 200, never 401', async () => {
+    const path = '/webhooks/plivo';
+    const body = 'From=14155550123&To=14155550100&Type=sms&Text=STOP&MessageUUID=c0000001-6f1b-11ef-9c4b-0242ac120002';
+    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
+  });
 });
