@@ -190,6 +190,11 @@ describe('verification', () => {
     expect(await verifyReason(post(url, BODY, good, '1'))).toBe('signature_mismatch');
   });
 
+  test('V3 signs the body: a changed parameter value fails (the conformance suite no longer checks it, V2 signing no body)', async () => {
+    expect(await verifyReason(post(url, BODY.replace('delivered', 'failed'), good))).toBe('signature_mismatch');
+    expect(await verifyReason(post(url, `${BODY}&Extra=1`, good))).toBe('signature_mismatch');
+  });
+
   test('a V3 header set still verifies when the request also carries a wrong V2 signature', async () => {
     const req = post(url, BODY, good);
     req.headers = { ...req.headers, 'x-plivo-signature-v2': 'AAAA', 'x-plivo-signature-v2-nonce': NONCE };
