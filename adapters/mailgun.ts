@@ -9,6 +9,8 @@
  * block, compared in constant time, then a timestamp window and a per-token replay check.
  *
  * Quirks:
+ * - An `opened` event with a non-empty `client-info.bot` (`apple`, `gmail`, `generic`: Mailgun's
+ *   "Open and Click Bot Detection") sets `details.machineOpen` (issue #9 machine opens).
  * - Mailgun signs only `timestamp + token`, never the event data (its docs say so, for payload
  *   size), so `supports.signsBody` is false: the body is integrity-protected by TLS only. The
  *   token replay cache and the timestamp window are what stop a captured request being re-posted.

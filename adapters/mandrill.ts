@@ -15,6 +15,8 @@
  * Quirks:
  * - The URL is signed, as with Twilio: behind a proxy set the source's `publicUrl` (or
  *   `server.publicUrl`) to exactly the URL entered in Mandrill, trailing slash included.
+ * - An `open` whose `user_agent_parsed.type` is `robot` (Mandrill's user-agent classification)
+ *   sets `details.machineOpen` (issue #9 machine opens); Mandrill has no other machine-open flag.
  * - One POST carries a form field `mandrill_events`: a JSON array of up to 1000 events, posted
  *   about once a minute. A failing batch blocks the queue behind it until it succeeds or is given
  *   up in the dashboard, so answering fast and durably matters more than anywhere else.

@@ -34,6 +34,8 @@
  *   "accepted for sending" event, which is what Distinct's `sent` means (PROVIDERS.md §1).
  * - `account_status_change` is account-level (no recipient), so it is left out of the map on
  *   purpose and arrives as `email.unknown`: acknowledged and counted, never forwarded.
+ * - `sg_machine_open: true` on an `open` (SendGrid's Apple Machine Open Indicator) sets
+ *   `details.machineOpen`, which a source with `machineOpens: ignore` does not forward.
  * - `useragent` and `ip` are not copied into details (personal data); they stay in `raw`.
  * - No replay window is documented, nor whether retries are re-signed with a fresh timestamp:
  *   `toleranceSeconds` (default 300, 0 = no window) is explained in docs/providers/sendgrid.md.
