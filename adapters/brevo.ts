@@ -20,8 +20,11 @@
  *   anymail (`brevo.py`) found it the only consistently-UTC field; `ts_event` is the fallback.
  * - Brevo sends both `opened` and `unique_opened` for a first open: both map to `email.opened`
  *   (so whichever the vendor ticks works) and docs/providers/brevo.md says to tick only one.
- * - `proxy_open` / `unique_proxy_open` are Apple Mail Privacy Protection pre-fetches: no pair
- *   (PROVIDERS.md §8), so they are left out of the map on purpose and arrive as `email.unknown`.
+ * - `proxy_open` / `unique_proxy_open` are opens Brevo saw through a mail-privacy proxy (Apple Mail
+ *   Privacy Protection: "An event where the proxy tells if the email has been opened", Brevo API
+ *   reference, transactional email event names). They are machine opens: `email.opened` with
+ *   `details.machineOpen: true`, forwarded unless the source sets `machineOpens: ignore` (issue
+ *   #9; PROVIDERS.md §8 had left them unmapped). They arrive only if the webhook subscribes to them.
  * - `soft_bounce` → bounced, as anymail has it: Brevo reports temporary refusals it is still
  *   retrying as `deferred`; `soft_bounce` is its final "could not deliver" for a temporary cause.
  * - Sender metadata travels in the `X-Mailin-custom` header, echoed verbatim as a string: a JSON
@@ -52,11 +55,16 @@ const EVENT_MAP = {
   spam: 'email.complained',
   opened: 'email.opened', // every open; Brevo also sends unique_opened for the first one
   unique_opened: 'email.opened', // first open ("First opening"): details.firstOpen
+  proxy_open: 'email.opened', // machine open (mail-privacy proxy): details.machineOpen
+  unique_proxy_open: 'email.opened', // first machine open: details.machineOpen, details.firstOpen
   click: 'email.clicked',
   unsubscribed: 'email.unsubscribed',
   unsubscribe: 'email.unsubscribed', // spelling anymail received; kept so either arrives mapped
-  // proxy_open, unique_proxy_open: deliberately absent → email.unknown (machine opens, see header).
 } as const satisfies EventMap;
+
+/** Brevo events that are machine opens by definition (see header). */
+const MACHINE_OPEN_EVENTS = ['proxy_open', 'unique_proxy_open'] as const;
+const MACHINE_OPEN_EVENTS_SET: Readonly<Record<string, true>> = Object.fromEntries(MACHINE_OPEN_EVENTS.map((e) => [e, true]));
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Brevo name → our name. */
 const DETAIL_FIELDS: Readonly<Record<string, string>> = {
@@ -111,7 +119,8 @@ function readDetails(event: string, item: Record<string, unknown>): EventDetails
   const tag = optionalString(item, 'tag');
   if (tags.length > 0) details.tags = tags.join(',');
   else if (tag !== undefined) details.tags = tag;
-  if (event === 'unique_opened') details.firstOpen = true;
+  if (event === 'unique_opened' || event === 'unique_proxy_open') details.firstOpen = true;
+  if (own(MACHINE_OPEN_EVENTS_SET, event)) details.machineOpen = true;
   return details;
 }
 
@@ -207,6 +216,7 @@ export const adapter = defineAdapter<BrevoSettings, CredentialsSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
+  machineOpenEvents: MACHINE_OPEN_EVENTS,
   /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
   verify: (req, settings) => verifyCredentials(req, settings),
   parse,

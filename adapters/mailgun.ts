@@ -9,6 +9,8 @@
  * block, compared in constant time, then a timestamp window and a per-token replay check.
  *
  * Quirks:
+ * - An `opened` event with a non-empty `client-info.bot` (`apple`, `gmail`, `generic`: Mailgun's
+ *   "Open and Click Bot Detection") sets `details.machineOpen` (issue #9 machine opens).
  * - Mailgun signs only `timestamp + token`, never the event data (its docs say so, for payload
  *   size), so `supports.signsBody` is false: the body is integrity-protected by TLS only. The
  *   token replay cache and the timestamp window are what stop a captured request being re-posted.
@@ -282,6 +284,8 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   }
   const clientInfo = optionalObject(data, 'client-info');
   if (clientInfo) put(details, 'bot', clientInfo.bot); // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
+  if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
   put(details, 'url', data.url);
   put(details, 'tags', joinTags(data.tags));
 

@@ -15,6 +15,8 @@
  * Quirks:
  * - The URL is signed, as with Twilio: behind a proxy set the source's `publicUrl` (or
  *   `server.publicUrl`) to exactly the URL entered in Mandrill, trailing slash included.
+ * - An `open` whose `user_agent_parsed.type` is `robot` (Mandrill's user-agent classification)
+ *   sets `details.machineOpen` (issue #9 machine opens); Mandrill has no other machine-open flag.
  * - One POST carries a form field `mandrill_events`: a JSON array of up to 1000 events, posted
  *   about once a minute. A failing batch blocks the queue behind it until it succeeds or is given
  *   up in the dashboard, so answering fast and durably matters more than anywhere else.
@@ -177,6 +179,8 @@ function toDraft(item: unknown, path: string): EventDraft {
   const email = (msg && optionalString(msg, 'email')) ?? optionalString(optionalObject(item, 'reject') ?? {}, 'email');
   const details = readDetails(item, msg);
   if (optionalString(item, 'event') === undefined) put(details, 'syncAction', item.action); // add, change, remove
+  // Mandrill's own user-agent classification says a robot loaded the pixel: a machine open.
+  if (name === 'open' && typeof details.userAgentType === 'string' && details.userAgentType.toLowerCase() === 'robot') details.machineOpen = true;
   return {
     type: mapEventType(EVENT_MAP, optionalString(item, 'event'), 'email'),
     providerEvent: name,

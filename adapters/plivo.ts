@@ -2,25 +2,36 @@
  * Plivo message status callbacks (SMS, MMS, WhatsApp).
  *
  * Payload:  https://www.plivo.com/docs/messaging/api/message/message-status-callbacks
- * Security: https://www.plivo.com/docs/voice/concepts/signature-validation (V3)
+ * Security: https://www.plivo.com/docs/messaging/concepts/signature-validation (V2, what messaging sends)
+ *           https://www.plivo.com/docs/voice/concepts/signature-validation (V3, the Voice scheme)
  * Retries:  https://support.plivo.com/hc/en-us/articles/360041344652
- * Oracle:   github.com/plivo/plivo-node `lib/utils/v3Security.js` and plivo-python
- *           `plivo/utils/signature_v3.py` (not installed; ported to src/verify/plivo-signature.ts)
+ * Oracle:   github.com/plivo/plivo-node `lib/utils/security.js` (`validateSignature`, V2) with its
+ *           vectors in `test/utils.js`; `lib/utils/v3Security.js` and plivo-python
+ *           `plivo/utils/signature_v3.py` (V3). Not installed; ported to src/verify/plivo-signature.ts.
  *
- * Verification: `X-Plivo-Signature-V3` = base64(HMAC-SHA256(Auth Token, public URL with its query
- * params sorted + '.' + POST params sorted as name+value + '.' + `X-Plivo-Signature-V3-Nonce`)).
+ * Verification: whichever signature the request carries, against every configured `authToken`:
+ * - V2: `X-Plivo-Signature-V2` (account or subaccount token) and `X-Plivo-Signature-Ma-V2` (main
+ *   account token) = base64(HMAC-SHA256(token, URL without query + `X-Plivo-Signature-V2-Nonce`)).
+ *   This is what Plivo sends to message and status URLs (PROVIDERS.md §12, corrected).
+ * - V3: `X-Plivo-Signature-V3` = base64(HMAC-SHA256(token, public URL with its query params sorted
+ *   + '.' + POST params sorted as name+value + '.' + `X-Plivo-Signature-V3-Nonce`)).
+ * One matching signature of either scheme is enough.
  *
  * Quirks:
- * - The URL is signed, query included, so `req.url` must be exactly the callback URL given to
- *   Plivo: the source's `publicUrl` (or `server.publicUrl`) plus the received query (like Twilio).
- * - The header may hold several comma-separated signatures (one per Auth Token Plivo has active);
- *   any one matching any configured token is accepted.
- * - The signature has no timestamp: replays are only absorbed by de-duplication. The older V2
- *   scheme (URL + nonce, body not signed) is deliberately not accepted.
+ * - The URL is signed (V3: query included), so `req.url` must be exactly the callback URL given
+ *   to Plivo: the source's `publicUrl` (or `server.publicUrl`) plus the received query.
+ * - A V3 header may hold several comma-separated signatures (one per Auth Token Plivo has
+ *   active); any one matching any configured token is accepted.
+ * - V2 covers neither the body nor the query: a captured V2 request could carry another body
+ *   under the same headers. Its nonce is therefore a replay key (an accepted V2 nonce is refused
+ *   for the rest of the replay window, on this instance) and HTTPS keeps requests from being
+ *   captured. Neither scheme has a timestamp; de-duplication absorbs true re-sends.
+ * - Sub/main accounts: list every token that may sign (`authToken: [subaccount, main]`); V2
+ *   matches under the subaccount's token, Ma-V2 under the main account's.
  * - The callback `method` may be GET: the parameters then arrive in the query string (signed
  *   with the URL) and the same parsing applies.
- * - Sender metadata rides in the callback URL's query (`distinct_user_id`…), covered by the
- *   signature; it is read from `req.query`.
+ * - Sender metadata rides in the callback URL's query (`distinct_user_id`…), covered by the V3
+ *   signature only; it is read from `req.query`.
  * - No per-event id: `providerEventId` is null and the core hashes MessageUUID + status + recipient.
  * - Times (`QueuedTime`, `SentTime`, `DeliveryReportTime`) are documented as
  *   `YYYY-mm-dd HH:MM:SS.SSSSSS` with no zone: they become `occurredAt` only when they carry an
@@ -35,19 +46,27 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
-import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/config/schema';
-import { requireHeader } from '../src/verify/primitives';
-import { computePlivoV3Signature, validatePlivoV3Signature, type PlivoParams } from '../src/verify/plivo-signature';
+import {
+  computePlivoV2Signature,
+  validatePlivoV2Signature,
+  validatePlivoV3Signature,
+  type PlivoParams,
+} from '../src/verify/plivo-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
-const SIGNATURE_HEADER = 'X-Plivo-Signature-V3';
-const NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
+const V2_HEADER = 'X-Plivo-Signature-V2';
+const MA_V2_HEADER = 'X-Plivo-Signature-Ma-V2';
+const V2_NONCE_HEADER = 'X-Plivo-Signature-V2-Nonce';
+const V3_HEADER = 'X-Plivo-Signature-V3';
+const V3_NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
+const SIGNATURE_HEADERS = [V2_HEADER, MA_V2_HEADER, V2_NONCE_HEADER, V3_HEADER, V3_NONCE_HEADER] as const;
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** Plivo `Status` → normalized type. */
@@ -94,21 +113,52 @@ function bodyParams(method: string, rawBody: Buffer): PlivoParams {
   return method.toUpperCase() === 'GET' ? {} : readForm(rawBody).all;
 }
 
-/** @throws WebhookVerificationError */
-function verify(req: WebhookRequest, settings: PlivoSettings): void {
-  const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
-  const nonce = requireHeader(header(req, NONCE_HEADER), NONCE_HEADER);
+/** A header's value, or undefined when absent or blank. */
+function present(req: WebhookRequest, name: string): string | undefined {
+  const value = header(req, name);
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** True when a V3 signature of the request matches (false when it carries none). */
+function v3Matches(req: WebhookRequest, settings: PlivoSettings): boolean {
+  const signature = present(req, V3_HEADER);
+  const nonce = present(req, V3_NONCE_HEADER);
+  if (signature === undefined || nonce === undefined) return false;
   let params: PlivoParams;
   try {
     params = bodyParams(req.method, req.rawBody);
-  } catch (cause) {
-    throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Plivo cannot have signed it', { cause });
+  } catch {
+    return false; // not UTF-8 form data: Plivo cannot have signed it
+  }
+  return validatePlivoV3Signature(settings.authToken, signature, req.method, req.url, params, nonce);
+}
+
+/**
+ * @throws WebhookVerificationError `missing_signature` (no complete V2 or V3 header set),
+ *   `replayed` (a V2 nonce already accepted) or `signature_mismatch`
+ */
+function verify(req: WebhookRequest, settings: PlivoSettings, ctx: VerifyContext): VerifyResult | void {
+  const v2 = [present(req, V2_HEADER), present(req, MA_V2_HEADER)].filter((v): v is string => v !== undefined);
+  const v2Nonce = present(req, V2_NONCE_HEADER);
+  const hasV2 = v2.length > 0 && v2Nonce !== undefined;
+  const hasV3 = present(req, V3_HEADER) !== undefined && present(req, V3_NONCE_HEADER) !== undefined;
+  if (!hasV2 && !hasV3) {
+    throw new WebhookVerificationError('missing_signature', `missing ${V2_HEADER} (or ${MA_V2_HEADER}) with ${V2_NONCE_HEADER}, or ${V3_HEADER} with ${V3_NONCE_HEADER}`);
   }
   // Security: constant-time compares inside; the URL is never echoed (it may hold credentials).
-  if (validatePlivoV3Signature(settings.authToken, signature, req.method, req.url, params, nonce)) return;
+  // V3 first: it also signs the body, so a V3 match needs no replay key.
+  if (hasV3 && v3Matches(req, settings)) return;
+  if (hasV2 && validatePlivoV2Signature(settings.authToken, v2, req.url, v2Nonce)) {
+    const replayKey = `plivo:v2:${v2Nonce}`;
+    if (ctx.replayCache.has(replayKey, req.receivedAt.getTime())) {
+      throw new WebhookVerificationError('replayed', `this ${V2_NONCE_HEADER} was already accepted (V2 does not sign the body)`);
+    }
+    return { replayKey };
+  }
+  const which = [hasV2 ? `${V2_HEADER}/${MA_V2_HEADER}` : '', hasV3 ? V3_HEADER : ''].filter(Boolean).join(' and ');
   throw new WebhookVerificationError(
     'signature_mismatch',
-    `${SIGNATURE_HEADER} does not match the public URL and parameters (is publicUrl exactly the callback URL given to Plivo, and the Auth Token the right account's?)`,
+    `${which} does not match the public URL (is publicUrl exactly the callback URL given to Plivo, and every account's Auth Token, subaccount and main, listed?)`,
   );
 }
 
@@ -186,7 +236,8 @@ export const adapter = defineAdapter<PlivoSettings, string>({
   displayName: 'Plivo',
   channel: 'sms',
   docsUrl: 'https://www.plivo.com/docs/messaging/api/message/message-status-callbacks',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: false },
+  // signsBody false: V2, what messaging sends, covers the URL without query and the nonce only.
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: true, batch: false },
   methods: ['POST', 'GET'],
   settingsSchema,
   eventMap: EVENT_MAP,
@@ -197,13 +248,19 @@ export const adapter = defineAdapter<PlivoSettings, string>({
       const authToken = randomBytes(20).toString('base64url');
       return { options: { authToken }, signer: authToken };
     },
+    /** Signs the way Plivo signs message callbacks: V2 and Ma-V2 (the signer plays both the account and the main account). */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       // Plivo's nonces are long decimal strings.
       const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '1');
-      const signature = computePlivoV3Signature(signer, req.method, req.url, bodyParams(req.method, req.body), nonce) ?? '';
+      const signature = computePlivoV2Signature(signer, req.url, nonce) ?? '';
       return {
         ...req,
-        headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER, NONCE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature, [NONCE_HEADER.toLowerCase()]: nonce },
+        headers: {
+          ...withoutHeaders(req.headers, SIGNATURE_HEADERS),
+          [V2_HEADER.toLowerCase()]: signature,
+          [MA_V2_HEADER.toLowerCase()]: signature,
+          [V2_NONCE_HEADER.toLowerCase()]: nonce,
+        },
       };
     },
     sample({ type, recipient, now, overrides }) {
@@ -235,7 +292,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
       };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, NONCE_HEADER]) };
+      return { ...req, headers: withoutHeaders(req.headers, SIGNATURE_HEADERS) };
     },
     secretKey: 'authToken',
     signerFromOptions(options: Record<string, unknown>): string | undefined {

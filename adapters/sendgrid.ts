@@ -14,6 +14,10 @@
  *   SDK's own spec vectors carry the CRLFs; test/adapters/sendgrid.test.ts replays them).
  * - One POST is a batch from one sending server (flushed every 30 s or at 768 KB). Any non-2xx
  *   makes SendGrid re-send the whole batch for up to 24 h, so the core de-duplicates per event.
+ * - A body that is one event object rather than an array is that one event: SendGrid's own docs
+ *   show Marketing Campaigns events that way (issue #9). Anything else is a 400.
+ * - Event names are matched without regard to case (the docs also show `"Processed"`);
+ *   `providerEvent` keeps the spelling received. The bounce `type` refinement likewise.
  * - `sg_event_id` is the documented de-dup id, but the docs' own batch example reuses the literal
  *   "sg_event_id" for every event and it can be missing on (un)subscribe events
  *   (sendgrid/docs#2862): the core's key therefore also hashes type, recipient and time.
@@ -30,6 +34,8 @@
  *   "accepted for sending" event, which is what Distinct's `sent` means (PROVIDERS.md §1).
  * - `account_status_change` is account-level (no recipient), so it is left out of the map on
  *   purpose and arrives as `email.unknown`: acknowledged and counted, never forwarded.
+ * - `sg_machine_open: true` on an `open` (SendGrid's Apple Machine Open Indicator) sets
+ *   `details.machineOpen`, which a source with `machineOpens: ignore` does not forward.
  * - `useragent` and `ip` are not copied into details (personal data); they stay in `raw`.
  * - No replay window is documented, nor whether retries are re-signed with a fresh timestamp:
  *   `toleranceSeconds` (default 300, 0 = no window) is explained in docs/providers/sendgrid.md.
@@ -67,7 +73,7 @@ const EVENT_MAP = {
   deferred: 'email.deferred', // temporary: SendGrid keeps trying; may end delivered or bounced
   bounce: 'email.bounced', // refined by `type` (BOUNCE_TYPE_MAP)
   dropped: 'email.rejected', // SendGrid refused to send: suppression list, invalid address, spam content
-  open: 'email.opened', // may be a machine open (Apple MPP): details.sg_machine_open
+  open: 'email.opened', // may be a machine open (Apple MPP): sg_machine_open → details.machineOpen
   click: 'email.clicked',
   spamreport: 'email.complained',
   unsubscribe: 'email.unsubscribed', // global unsubscribe
@@ -171,11 +177,20 @@ function verify(req: WebhookRequest, settings: SendGridSettings): void {
   throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
 }
 
-function eventType(name: string, item: Record<string, unknown>): EventType {
-  const base = mapEventType(EVENT_MAP, name, 'email');
-  const refinement = own(REFINEMENTS, name);
+/**
+ * The map key for a received event name: itself when it is one (the common, allocation-free
+ * case), else its lower-case form (`"Processed"` → `processed`).
+ */
+function eventKey(name: string): string {
+  return Object.prototype.hasOwnProperty.call(EVENT_MAP, name) ? name : name.toLowerCase();
+}
+
+/** `key` is {@link eventKey} of the received name. */
+function eventType(key: string, item: Record<string, unknown>): EventType {
+  const base = mapEventType(EVENT_MAP, key, 'email');
+  const refinement = own(REFINEMENTS, key);
   const sub = refinement ? item[refinement.field] : undefined;
-  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? base) : base;
+  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? own(refinement.map, sub.toLowerCase()) ?? base) : base;
 }
 
 /** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
@@ -193,6 +208,8 @@ function readDetails(name: string, item: Record<string, unknown>): EventDetails 
     const v = scalar(item[field]);
     if (v !== undefined) details[field] = v;
   }
+  // SendGrid's Apple Machine Open Indicator (boolean; a string "true" is read the same way).
+  if (name === 'open' && (item.sg_machine_open === true || item.sg_machine_open === 'true')) details.machineOpen = true;
   const renames = own(EVENT_DETAIL_RENAMES, name);
   if (renames) {
     for (const [field, key] of Object.entries(renames)) {
@@ -227,16 +244,18 @@ function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
   const name = item.event;
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new WebhookParseError('"event" is required and must be a non-empty string', `${path}.event`);
+    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
   }
+  const key = eventKey(name);
   const draft: EventDraft = {
-    type: eventType(name, item),
+    type: eventType(key, item),
     providerEvent: name,
+    // A number or a numeric string alike (seconds, a fraction, or 13-digit milliseconds).
     occurredAt: isoFromEpochSeconds(item.timestamp),
     messageId: optionalString(item, 'sg_message_id') ?? null,
     providerEventId: optionalString(item, 'sg_event_id') ?? null,
     overrides: readOverrides(item),
-    details: readDetails(name, item),
+    details: readDetails(key, item),
     raw: item,
   };
   const email = optionalString(item, 'email');
@@ -244,11 +263,13 @@ function toDraft(item: unknown, path: string): EventDraft {
   return draft;
 }
 
-/** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` */
+/** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` (or `event` for a single object) */
 function parse(req: WebhookRequest): EventDraft[] {
   const body = readJson(req.rawBody);
-  if (!Array.isArray(body)) throw new WebhookParseError(`SendGrid posts a JSON array of events, got ${describeValue(body)}`);
-  return body.map((item, index) => toDraft(item, `[${index}]`));
+  if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
+  // One event object (SendGrid's Marketing Campaigns examples): one event.
+  if (isObject(body)) return [toDraft(body, '')];
+  throw new WebhookParseError(`SendGrid posts a JSON array of events (or one event object), got ${describeValue(body)}`);
 }
 
 /** SendGrid's byte format: compact events joined by CRLF, and a CRLF after the closing bracket. */

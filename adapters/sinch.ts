@@ -5,13 +5,22 @@
  *           https://developers.sinch.com/docs/sms/api-reference/sms/tag/Webhooks/
  *           Sinch Node SDK `Sms.RecipientDeliveryReport` / `Sms.DeliveryReport`
  *           (https://developers.sinch.com/sdk/sinch-sdk-node/1.5.0/interfaces/Sms.RecipientDeliveryReport.html)
- * Security: the Webhooks page above: no request signature; Basic auth, OAuth 2.0, mutual TLS or
- *           AWS SNS are provisioned through the account manager.
+ * Security: the Webhooks page above (Basic auth, OAuth 2.0, mutual TLS or AWS SNS, provisioned
+ *           through the account manager) and the SMS release notes ("HMAC authentication
+ *           configuration at the service plan level": https://developers.sinch.com/docs/sms/release-notes/).
+ * Oracle:   sinch-sdk-java `HmacAuthenticationValidation` via the SMS `SinchEventsService`, and its
+ *           SMS test vector (src/verify/sinch-signature.ts, test/adapters/sinch.test.ts).
  * Retries:  5xx and 429 retried (5 s, doubling, last at ~22 h 45 min); other 4xx not retried.
  *
- * Verification: none by Sinch; credentials only (`basicAuth` and/or `headerToken`,
- * src/verify/credentials.ts), so `supports.credentialsOnly` is true and the source refuses to start
- * without them unless marked `insecure: true`.
+ * Verification, every configured method must pass (at least one configured, or `insecure: true`):
+ * - `signingSecret` (rotatable): `x-sinch-webhook-signature` = base64(HMAC-SHA256(secret's UTF-8
+ *   bytes, rawBody + "." + nonce + "." + timestamp)), with `-nonce`, `-timestamp` (unix seconds)
+ *   and `-algorithm` (`HmacSHA256`) headers; then the timestamp window `toleranceSeconds`.
+ * - `basicAuth` and/or `headerToken` (src/verify/credentials.ts), alone or beside it.
+ * - The window defaults to 86 400 s, not 300: Sinch does not say whether a retry is re-signed, it
+ *   retries for ~22 h 45 min, and a 401 is a 4xx it never retries, so a short window could drop an
+ *   authentic retry for good. The body is signed, so a replay inside the window can only repeat an
+ *   event, which de-duplication absorbs.
  *
  * Quirks:
  * - Three shapes on one URL, told apart by `type`: `delivery_report_sms` (summary/full: one callback
@@ -35,19 +44,33 @@
 import { randomBytes } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalString, readJson, requiredString } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
-import { WebhookParseError } from '../src/core/errors';
+import { z } from 'zod';
+import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import type { WebhookRequest } from '../src/core/request';
+import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
+import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import {
-  credentialsSettings,
-  credentialsTesting,
+  credentialsShape,
+  signerFromCredentialsOptions,
+  signWithCredentials,
+  stripCredentials,
   verifyCredentials,
   type CredentialsSettings,
   type CredentialsSigner,
 } from '../src/verify/credentials';
+import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
+import {
+  computeSinchSignature,
+  SINCH_ALGORITHM,
+  SINCH_ALGORITHM_HEADER,
+  SINCH_NONCE_HEADER,
+  SINCH_SIGNATURE_HEADER,
+  SINCH_TIMESTAMP_HEADER,
+  validateSinchSignature,
+} from '../src/verify/sinch-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
@@ -82,7 +105,70 @@ const REPORT_SHAPES: Readonly<Record<string, 'batch' | 'recipient' | 'inbound'>>
   mo_media: 'inbound',
 };
 
-const settingsSchema = credentialsSettings('sinch');
+/** Default signed-timestamp window: a day, covering Sinch's ~22 h 45 min retry schedule (see header). */
+const DEFAULT_TOLERANCE_SECONDS = 86_400;
+const SIGNING_HEADERS = [SINCH_SIGNATURE_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER, SINCH_ALGORITHM_HEADER] as const;
+
+/** Parsed Sinch settings (secrets inside: never log). */
+export interface SinchSettings extends CredentialsSettings {
+  /** HMAC signing secrets (rotation: old and new both valid). */
+  readonly signingSecret?: readonly string[];
+  /** Signed-timestamp window in seconds; 0 disables it. */
+  readonly toleranceSeconds: number;
+}
+
+/** What the test signer and `simulate` send: the HMAC secret and/or the plain credentials. */
+export interface SinchSigner extends CredentialsSigner {
+  signingSecret?: string;
+}
+
+const settingsSchema = z
+  .object({
+    ...credentialsShape,
+    /** Sinch's HMAC signing secret (or a list while rotating). */
+    signingSecret: rotatableSecret.optional(),
+    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.signingSecret === undefined && s.basicAuth === undefined && s.headerToken === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'sinch: configure signingSecret (Sinch\'s HMAC signing) and/or basicAuth / headerToken, or mark the source insecure: true',
+      });
+    }
+    if (s.basicAuth !== undefined && s.headerToken?.header === 'authorization') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headerToken', 'header'],
+        message: 'cannot be Authorization while basicAuth is set: both would travel in the same header',
+      });
+    }
+  }) satisfies z.ZodType<SinchSettings, unknown>;
+
+/** @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `timestamp_out_of_tolerance`, `signature_mismatch` */
+function verifySignature(req: WebhookRequest, secrets: readonly string[], tolerance: number): void {
+  const signature = requireHeader(header(req, SINCH_SIGNATURE_HEADER), SINCH_SIGNATURE_HEADER);
+  const nonce = requireHeader(header(req, SINCH_NONCE_HEADER), SINCH_NONCE_HEADER);
+  const timestampText = requireHeader(header(req, SINCH_TIMESTAMP_HEADER), SINCH_TIMESTAMP_HEADER);
+  const algorithm = header(req, SINCH_ALGORITHM_HEADER)?.trim();
+  // The SDKs require the header; when absent, HmacSHA256 (the only algorithm Sinch documents) is assumed.
+  if (algorithm !== undefined && algorithm !== '' && algorithm.toLowerCase() !== SINCH_ALGORITHM.toLowerCase()) {
+    throw new WebhookVerificationError('malformed_signature', `${SINCH_ALGORITHM_HEADER} names an algorithm other than ${SINCH_ALGORITHM}`);
+  }
+  const timestamp = requireTimestampHeader(timestampText, SINCH_TIMESTAMP_HEADER);
+  assertWithinTolerance(timestamp, req.receivedAt, tolerance);
+  // Security: the exact received bytes and header texts; constant-time compares inside.
+  if (!validateSinchSignature(secrets, signature, req.rawBody, nonce, timestampText)) {
+    throw new WebhookVerificationError('signature_mismatch', `${SINCH_SIGNATURE_HEADER} does not match the body under the configured signingSecret(s)`);
+  }
+}
+
+/** The first non-empty secret of a rotatable option, as written in a config file. */
+function firstSecret(value: unknown): string | undefined {
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}
 
 function statusType(status: string): EventType {
   return mapEventType(EVENT_MAP, STATUS_BY_LOWER.get(status.toLowerCase()), 'sms');
@@ -222,23 +308,59 @@ const SAMPLE_STATUS = {
 /** Detailed codes of the samples, as in Sinch's examples (0 delivered, 400 queued, 401 dispatched, 11 in its SDKs' Failed report). */
 const SAMPLE_CODE: Readonly<Record<string, number>> = { Queued: 400, Dispatched: 401, Delivered: 0, Failed: 11 };
 
-export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
+export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   name: 'sinch',
   displayName: 'Sinch',
   channel: 'sms',
   docsUrl: 'https://developers.sinch.com/docs/sms/api-reference/sms/tag/Delivery-reports/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  // The test signer signs with signingSecret (body and timestamp); credentials-only use stays possible.
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
   extraTypes: ['sms.received'],
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify(req: WebhookRequest, settings: CredentialsSettings): void {
-    verifyCredentials(req, settings);
+  /** @throws WebhookVerificationError (see verifySignature) or `missing_signature` / `bad_credentials` */
+  verify(req: WebhookRequest, settings: SinchSettings): void {
+    if (settings.signingSecret !== undefined) verifySignature(req, settings.signingSecret, settings.toleranceSeconds);
+    if (settings.basicAuth !== undefined || settings.headerToken !== undefined) verifyCredentials(req, settings);
+    else if (settings.signingSecret === undefined) throw new WebhookVerificationError('bad_credentials', 'source has no signingSecret, basicAuth or headerToken configured');
   },
   parse,
   testing: {
-    ...credentialsTesting(),
+    createCredentials() {
+      const signingSecret = randomBytes(24).toString('base64url');
+      // A 5-minute window (not the day-long default) so a test can tell stale from fresh within an hour.
+      return { options: { signingSecret, toleranceSeconds: 300 }, signer: { signingSecret } };
+    },
+    sign(req: UnsignedRequest, signer: SinchSigner, now: Date): UnsignedRequest {
+      let out = signWithCredentials(req, signer);
+      if (signer.signingSecret !== undefined) {
+        const nonce = randomBytes(13).toString('hex').toUpperCase().slice(0, 26); // Sinch's nonces are ULIDs
+        const timestamp = String(Math.floor(now.getTime() / 1000));
+        out = {
+          ...out,
+          headers: {
+            ...withoutHeaders(out.headers, SIGNING_HEADERS),
+            [SINCH_SIGNATURE_HEADER]: computeSinchSignature(signer.signingSecret, req.body, nonce, timestamp),
+            [SINCH_ALGORITHM_HEADER]: SINCH_ALGORITHM,
+            [SINCH_NONCE_HEADER]: nonce,
+            [SINCH_TIMESTAMP_HEADER]: timestamp,
+          },
+        };
+      }
+      return out;
+    },
+    stripSignature(req: UnsignedRequest): UnsignedRequest {
+      const stripped = stripCredentials(req);
+      return { ...stripped, headers: withoutHeaders(stripped.headers, SIGNING_HEADERS) };
+    },
+    secretKey: 'signingSecret',
+    signerFromOptions(options: Record<string, unknown>): SinchSigner | undefined {
+      const signer: SinchSigner = { ...signerFromCredentialsOptions(options) };
+      const secret = firstSecret(options.signingSecret);
+      if (secret !== undefined) signer.signingSecret = secret;
+      return Object.keys(signer).length > 0 ? signer : undefined;
+    },
     sample({ type, recipient, now, overrides }) {
       const status = own<SinchStatus>(SAMPLE_STATUS, type);
       if (!status) throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);

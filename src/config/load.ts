@@ -28,6 +28,8 @@ export interface SourceConfig {
   readonly actions: Readonly<Partial<Record<EventType, string | null>>>;
   readonly publicUrl?: string;
   readonly insecure: boolean;
+  /** E-mail sources: what to do with opens the provider flags as machine opens (`details.machineOpen`); default forward. */
+  readonly machineOpens?: 'forward' | 'ignore';
   /** The adapter's parsed settings (secrets inside: never log this object). */
   readonly settings: unknown;
   /** The provider-specific options as written in the file (secrets inside: never log this object). */
@@ -128,6 +130,9 @@ function buildSource(
     return undefined;
   }
   const insecure = c.data.insecure === true;
+  if (c.data.machineOpens !== undefined && adapter.channel !== 'email') {
+    problems.push(`${at}.machineOpens: only e-mail sources have machine opens; ${adapter.displayName} is an ${adapter.channel} provider`);
+  }
   let settings: unknown = undefined;
   const s = (adapter.settingsSchema as z.ZodType).safeParse(specific);
   if (s.success) settings = s.data;
@@ -173,6 +178,7 @@ function buildSource(
     actions,
     publicUrl: c.data.publicUrl ?? (root.server.publicUrl ? `${root.server.publicUrl.replace(/\/+$/, '')}/webhooks/${id}` : undefined),
     insecure,
+    ...(adapter.channel === 'email' ? { machineOpens: c.data.machineOpens ?? 'forward' } : {}),
     settings,
     options: specific,
   };

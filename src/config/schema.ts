@@ -117,6 +117,8 @@ export const sourceCommonSchema = z.object({
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Accept unauthenticated requests. Logs a warning at every start. */
   insecure: z.boolean().optional(),
+  /** E-mail sources: forward opens the provider flags as machine opens (default), or ignore them. */
+  machineOpens: z.enum(['forward', 'ignore']).optional(),
 });
 
 export const COMMON_SOURCE_KEYS = Object.keys(sourceCommonSchema.shape) as ReadonlyArray<keyof typeof sourceCommonSchema.shape>;

@@ -101,6 +101,12 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> {
    */
   readonly extraTypes?: readonly EventType[];
   /**
+   * E-mail: provider events that are machine opens by definition (Brevo `proxy_open`), so a source
+   * with `machineOpens: ignore` never forwards them (`validate` shows them ignored). Opens flagged
+   * per event (SendGrid `sg_machine_open`) carry `details.machineOpen: true` instead.
+   */
+  readonly machineOpenEvents?: readonly string[];
+  /**
    * Proves the request comes from the provider.
    * @throws WebhookVerificationError with a reason
    */

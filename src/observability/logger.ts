@@ -51,6 +51,10 @@ export const SECRET_PATHS = [
   'headers["x-distinct-api-key"]',
   'headers["x-mandrill-signature"]',
   'headers["x-plivo-signature-v3"]',
+  // V2 signs no body: a logged V2 / Ma-V2 signature with its nonce would authenticate any body.
+  'headers["x-plivo-signature-v2"]',
+  'headers["x-plivo-signature-ma-v2"]',
+  'headers["x-sinch-webhook-signature"]',
   'headers.cookie',
   'apiKey',
   'authToken',

@@ -71,8 +71,11 @@ describe('events', () => {
     expect(first).toMatchObject({ type: 'email.opened', providerEvent: 'unique_opened', details: { firstOpen: true } });
   });
 
-  test('proxy opens (Apple MPP pre-fetches) are email.unknown, so they are never forwarded by default', () => {
-    expect(parse([{ ...BASE, event: 'proxy_open' }, { ...BASE, event: 'unique_proxy_open' }]).map((d) => d.type)).toEqual(['email.unknown', 'email.unknown']);
+  test('proxy opens (Apple MPP pre-fetches) are email.opened machine opens (issue #9), not email.unknown', () => {
+    expect(parse([{ ...BASE, event: 'proxy_open' }, { ...BASE, event: 'unique_proxy_open' }]).map((d) => [d.type, d.details.machineOpen])).toEqual([
+      ['email.opened', true],
+      ['email.opened', true],
+    ]);
   });
 
   test('`id` is the webhook id: no event id, kept as details.webhookId', () => {
@@ -126,7 +129,9 @@ describe('through the real HTTP stack, with Brevo\'s bearer-token auth as a head
         server: { port: 0, host: '127.0.0.1' },
         queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
-        sources: { brevo: { feature: 'registration_email', experienceId: 'exp_http', headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' } } },
+        sources: {
+          brevo: { feature: 'registration_email', experienceId: 'exp_http', machineOpens: 'ignore', headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' } },
+        },
       },
       { BREVO_TOKEN: 'tok-123' },
       null,
@@ -157,7 +162,7 @@ describe('through the real HTTP stack, with Brevo\'s bearer-token auth as a head
     expect((await post()).status).toBe(401);
   });
 
-  test('a batched webhook is queued event by event; the proxy open is acknowledged and ignored', async () => {
+  test('a batched webhook is queued event by event; the proxy open is acknowledged and ignored (machineOpens: ignore)', async () => {
     const res = await post('Bearer tok-123');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });

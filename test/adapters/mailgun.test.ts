@@ -300,7 +300,7 @@ describe('user-variables and details', () => {
 
   test('opened keeps the bot hint, clicked the URL, tags are joined', () => {
     const opened = parseOne(withEventData({ event: 'opened', 'client-info': { bot: 'apple' }, tags: ['a', 'b'] }));
-    expect(opened.details).toEqual({ bot: 'apple', tags: 'a,b' });
+    expect(opened.details).toEqual({ bot: 'apple', machineOpen: true, tags: 'a,b' });
     const clicked = parseOne(withEventData({ event: 'clicked', url: 'https://example.com/x', 'client-info': { bot: '' } }));
     expect(clicked.details).toEqual({ url: 'https://example.com/x' });
   });

@@ -315,8 +315,43 @@ describe('SendGrid malformed signatures are verification errors, never crashes',
 });
 
 describe('SendGrid parsing quirks', () => {
-  test('a non-array body names what it got', () => {
-    expect(parseError('{"event":"processed"}\r\n').message).toMatch(/JSON array of events, got an object/);
+  test('a body that is one event object is that one event (SendGrid shows Marketing Campaigns events so); it was a 400 before', () => {
+    const drafts = parse('{"email":"example@test.com","timestamp":1513299569,"event":"processed","sg_event_id":"rbtnWrG1DVDGGGFHFyun0A=="}\r\n');
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]).toMatchObject({ type: 'email.sent', providerEvent: 'processed', email: 'example@test.com', occurredAt: '2017-12-15T00:59:29Z' });
+    expect(parseError('{"email":"example@test.com"}').path).toBe('event');
+  });
+
+  test('a body that is neither an array nor an object names what it got', () => {
+    expect(parseError('"processed"').message).toMatch(/JSON array of events \(or one event object\), got a string/);
+    expect(parseError('42').message).toMatch(/got a number/);
+  });
+
+  test('event names are matched without regard to case; providerEvent keeps the spelling received', () => {
+    const drafts = parse(wire([{ event: 'Processed' }, { event: 'DELIVERED' }, { event: 'Open', sg_machine_open: true }, { event: 'Bounce', type: 'Blocked' }, { event: 'Constructor' }]));
+    expect(drafts.map((d) => [d.type, d.providerEvent])).toEqual([
+      ['email.sent', 'Processed'],
+      ['email.delivered', 'DELIVERED'],
+      ['email.opened', 'Open'],
+      ['email.bounced', 'Bounce'],
+      ['email.unknown', 'Constructor'],
+    ]);
+    expect(drafts[3]!.details).toMatchObject({ bounce_type: 'Blocked' });
+  });
+
+  test('string timestamps are read like numbers: same time, same de-dup key', () => {
+    const base = { event: 'delivered', email: 'a@example.com', sg_message_id: 'm.1' };
+    const pairs: Array<[unknown, unknown, string]> = [
+      [1513299569, '1513299569', '2017-12-15T00:59:29Z'],
+      [1513299569.25, '1513299569.25', '2017-12-15T00:59:29.25Z'],
+      [1513299569123, '1513299569123', '2017-12-15T00:59:29.123Z'],
+      [1513299569, ' 1513299569 ', '2017-12-15T00:59:29Z'],
+    ];
+    for (const [n, text, iso] of pairs) {
+      const [a, b] = parse(wire([{ ...base, timestamp: n }, { ...base, timestamp: text }]));
+      expect([a!.occurredAt, b!.occurredAt]).toEqual([iso, iso]);
+      expect(completeDraft(a!, adapter, 'sendgrid', NOW).dedupeKey).toBe(completeDraft(b!, adapter, 'sendgrid', NOW).dedupeKey);
+    }
   });
 
   test('errors name the index path of the bad event', () => {

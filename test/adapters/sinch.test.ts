@@ -1,7 +1,8 @@
 /**
- * Sinch quirks the shared conformance suite does not cover: credentials-only configuration, the
- * three callback shapes (batch summary/full, per recipient, inbound), one draft per recipient, and
- * the real HTTP path with basic auth.
+ * Sinch quirks the shared conformance suite does not cover: the HMAC signature against
+ * sinch-sdk-java's own SMS vector, signature beside basic auth / header token, credentials-only
+ * configuration, the three callback shapes (batch summary/full, per recipient, inbound), one
+ * draft per recipient, and the real HTTP path.
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { ConfigurationError, WebhookParseError, WebhookVerificationError, type V
 import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { ReplayCache } from '../../src/verify/primitives';
+import { computeSinchSignature, validateSinchSignature } from '../../src/verify/sinch-signature';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 import { serveOnLoopback } from '../helpers/serve';
@@ -43,22 +45,119 @@ function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-describe('configuration: Sinch signs nothing', () => {
-  test('a source without basicAuth or headerToken does not start, and says why', () => {
+describe('configuration', () => {
+  test('a source without signingSecret, basicAuth or headerToken does not start, and says why', () => {
     expect(() => buildConfig(sourceDoc({}), {}, null, [adapter])).toThrow(ConfigurationError);
-    expect(() => buildConfig(sourceDoc({}), {}, null, [adapter])).toThrow(/sinch signs nothing: configure basicAuth and\/or headerToken, or mark the source insecure: true/);
+    expect(() => buildConfig(sourceDoc({}), {}, null, [adapter])).toThrow(/configure signingSecret \(Sinch's HMAC signing\) and\/or basicAuth \/ headerToken, or mark the source insecure: true/);
   });
 
-  test('insecure: true starts without credentials; basicAuth or headerToken start it normally', () => {
+  test('insecure: true starts without credentials; signingSecret, basicAuth or headerToken start it normally', () => {
     expect(buildConfig(sourceDoc({ insecure: true }), {}, null, [adapter]).sources.get('sinch')!.insecure).toBe(true);
     expect(buildConfig(sourceDoc({ basicAuth: 'sinch:secret' }), {}, null, [adapter]).sources.get('sinch')).toBeDefined();
     expect(buildConfig(sourceDoc({ headerToken: { header: 'X-Sinch-Token', value: 't' } }), {}, null, [adapter]).sources.get('sinch')).toBeDefined();
-    expect(adapter.supports.credentialsOnly).toBe(true);
+    expect(buildConfig(sourceDoc({ signingSecret: ['old', 'new'], basicAuth: 'sinch:secret' }), {}, null, [adapter]).sources.get('sinch')).toBeDefined();
+    expect(adapter.settingsSchema.parse({ signingSecret: 's' })).toEqual({ signingSecret: ['s'], toleranceSeconds: 86_400 });
+    expect(() => adapter.settingsSchema.parse({ signingSecret: '' })).toThrow();
   });
 
   test('sms.received (inbound on the callback URL) is an emitted type the configuration can map', () => {
     const source = buildConfig(sourceDoc({ basicAuth: 'sinch:secret' }), {}, null, [adapter]).sources.get('sinch')!;
     expect(Object.keys(source.actions)).toEqual(expect.arrayContaining(['sms.received', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed']));
+  });
+});
+
+/** sinch-sdk-java `client/src/test/java/com/sinch/sdk/domains/sms/api/v1/adapters/SinchEventsServiceTest.java` (github.com/sinch/sinch-sdk-java), `checkApplicationAuthentication`. */
+const JAVA_SMS_VECTOR = {
+  secret: 'SMSWebhooksSecret',
+  signature: 'ZoHei66PPN/kZjw7hFVfGhJOnml3iGNCMWoyQVcE5o0=',
+  algorithm: 'HmacSHA256',
+  nonce: '01JHFFHWYY7HSS4FWTMDTQEK8V',
+  timestamp: '1736760161',
+  body:
+    '{"at":"2025-01-13T09:22:40.914Z","batch_id":"01JHFFHQ0P99JPPNQPJDV7JTBP","client_reference":"a client reference","code":0,' +
+    '"operator_status_at":"2025-01-13T09:22:00Z","recipient":"33662162466","status":"Delivered","type":"recipient_delivery_report_sms"}',
+} as const;
+
+describe('verify(): Sinch HMAC signature (signingSecret)', () => {
+  const V = JAVA_SMS_VECTOR;
+  const AT = new Date(Number(V.timestamp) * 1000 + 2_000);
+  const signedHeaders = (overrides: Record<string, string> = {}): Record<string, string> => ({
+    ...JSON_HEADERS,
+    'x-sinch-webhook-signature': V.signature,
+    'x-sinch-webhook-signature-algorithm': V.algorithm,
+    'x-sinch-webhook-signature-nonce': V.nonce,
+    'x-sinch-webhook-signature-timestamp': V.timestamp,
+    ...overrides,
+  });
+  const verdict = async (options: Record<string, unknown>, headers: Record<string, string>, body: string = V.body, at = AT): Promise<VerificationReason | 'ok'> => {
+    try {
+      await adapter.verify(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from(body) }, at), adapter.settingsSchema.parse(options), {
+        replayCache: new ReplayCache(1),
+      });
+      return 'ok';
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) return err.reason;
+      throw err;
+    }
+  };
+
+  test('the sinch-sdk-java SMS vector verifies, and the signer reproduces it', async () => {
+    expect(computeSinchSignature(V.secret, Buffer.from(V.body), V.nonce, V.timestamp)).toBe(V.signature);
+    expect(validateSinchSignature(['other', V.secret], V.signature, Buffer.from(V.body), V.nonce, V.timestamp)).toBe(true);
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders())).toBe('ok');
+  });
+
+  test('rotation: a list with the old secret first verifies; the wrong secret does not', async () => {
+    expect(await verdict({ signingSecret: ['old-secret', V.secret] }, signedHeaders())).toBe('ok');
+    expect(await verdict({ signingSecret: 'old-secret' }, signedHeaders())).toBe('signature_mismatch');
+  });
+
+  test('body, nonce and timestamp are all signed', async () => {
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders(), V.body.replace('Delivered', 'Failed'))).toBe('signature_mismatch');
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders({ 'x-sinch-webhook-signature-nonce': '01JHFFHWYY7HSS4FWTMDTQEK8W' }))).toBe('signature_mismatch');
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders({ 'x-sinch-webhook-signature-timestamp': '1736760162' }))).toBe('signature_mismatch');
+  });
+
+  test('timestamp window: default a day (Sinch retries for ~22 h 45 min); toleranceSeconds narrows it; 0 disables it', async () => {
+    const later = (s: number) => new Date(Number(V.timestamp) * 1000 + s * 1000);
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders(), V.body, later(82_000))).toBe('ok');
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders(), V.body, later(90_000))).toBe('timestamp_out_of_tolerance');
+    expect(await verdict({ signingSecret: V.secret, toleranceSeconds: 300 }, signedHeaders(), V.body, later(301))).toBe('timestamp_out_of_tolerance');
+    expect(await verdict({ signingSecret: V.secret, toleranceSeconds: 0 }, signedHeaders(), V.body, later(10_000_000))).toBe('ok');
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders({ 'x-sinch-webhook-signature-timestamp': 'soon' }))).toBe('malformed_signature');
+  });
+
+  test('the algorithm header: HmacSHA256 (any case) or absent is accepted; another algorithm is malformed', async () => {
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders({ 'x-sinch-webhook-signature-algorithm': 'hmacsha256' }))).toBe('ok');
+    const headers = signedHeaders();
+    delete headers['x-sinch-webhook-signature-algorithm'];
+    expect(await verdict({ signingSecret: V.secret }, headers)).toBe('ok');
+    expect(await verdict({ signingSecret: V.secret }, signedHeaders({ 'x-sinch-webhook-signature-algorithm': 'HmacSHA1' }))).toBe('malformed_signature');
+  });
+
+  test.each(['x-sinch-webhook-signature', 'x-sinch-webhook-signature-nonce', 'x-sinch-webhook-signature-timestamp'])('without %s: missing_signature', async (name) => {
+    const headers = signedHeaders();
+    delete headers[name];
+    expect(await verdict({ signingSecret: V.secret }, headers)).toBe('missing_signature');
+  });
+
+  test('beside basic auth: both must pass', async () => {
+    const options = { signingSecret: V.secret, basicAuth: 'sinch:s3cret' };
+    expect(await verdict(options, signedHeaders({ authorization: basicAuthorization('sinch:s3cret') }))).toBe('ok');
+    expect(await verdict(options, signedHeaders())).toBe('missing_signature');
+    expect(await verdict(options, signedHeaders({ authorization: basicAuthorization('sinch:wrong') }))).toBe('bad_credentials');
+    expect(await verdict(options, { ...JSON_HEADERS, authorization: basicAuthorization('sinch:s3cret') })).toBe('missing_signature');
+  });
+
+  test('the test signer (simulate) signs the Sinch way and strips every signing header', async () => {
+    const signer = { signingSecret: 'sim-secret', headerToken: { header: 'X-Sinch-Token', value: 'tok' } };
+    const options = { signingSecret: 'sim-secret', headerToken: { header: 'X-Sinch-Token', value: 'tok' } };
+    const req = adapter.testing.sign({ method: 'POST', url: URL_, headers: { ...JSON_HEADERS }, body: Buffer.from(V.body) }, signer, AT);
+    expect(req.headers).toMatchObject({ 'x-sinch-webhook-signature-algorithm': 'HmacSHA256', 'x-sinch-token': 'tok' });
+    expect(await verdict(options, req.headers)).toBe('ok');
+    const stripped = adapter.testing.stripSignature(req);
+    expect(Object.keys(stripped.headers).filter((h) => h.startsWith('x-sinch-webhook'))).toEqual([]);
+    expect(adapter.testing.signerFromOptions({ signingSecret: ['a', 'b'], basicAuth: 'u:p' })).toEqual({ signingSecret: 'a', basicAuth: 'u:p' });
   });
 });
 
@@ -160,7 +259,7 @@ describe('parse(): Sinch quirks', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  const creds = adapter.testing.createCredentials();
+  const creds = { options: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' }, signer: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' } };
   let queue: Queue;
   let server: Server;
   let origin: string;
@@ -185,27 +284,37 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     ],
   };
 
-  test('a full report with basic auth: two deliveries queued, the Queued one ignored; a re-sent report is all duplicates', async () => {
-    const headers = { ...JSON_HEADERS, authorization: basicAuthorization(String(creds.signer.basicAuth)) };
-    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers, body: JSON.stringify(report) });
+  const signed = (body: string) => adapter.testing.sign({ method: 'POST', url: `${origin}/webhooks/sinch`, headers: { ...JSON_HEADERS }, body: Buffer.from(body) }, creds.signer, new Date()).headers;
+
+  test('a full report signed and with basic auth: two deliveries queued, the Queued one ignored; a re-sent report is all duplicates', async () => {
+    const body = JSON.stringify(report);
+    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
-    const again = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers, body: JSON.stringify(report) });
+    const again = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(await again.json()).toMatchObject({ received: 3, queued: 0, duplicates: 2 });
     const leases = await queue.claim(10);
     expect(leases.map((l) => l.message.event.phone).sort()).toEqual(['+447700900123', '+447700900124']);
   });
 
-  test('without credentials or with wrong ones: 401 (Sinch does not retry 4xx), never 403', async () => {
+  test('without a signature or with wrong credentials: 401 (Sinch does not retry 4xx), never 403', async () => {
     const none = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(report) });
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ reason: 'missing_signature' });
+    const body = JSON.stringify(report);
     const wrong = await fetch(`${origin}/webhooks/sinch`, {
       method: 'POST',
-      headers: { ...JSON_HEADERS, authorization: basicAuthorization('sinch:guess') },
-      body: JSON.stringify(report),
+      headers: { ...signed(body), authorization: basicAuthorization('sinch:guess') },
+      body,
     });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ reason: 'bad_credentials' });
+  });
+
+  test('an authentic inbound message (nothing to forward) is acknowledged 200, never 401/403', async () => {
+    const body = JSON.stringify({ type: 'mo_text', id: '01HZX3K9W5Q7R2T4V6Y8A0C2E9', from: '447700900123', to: '12345', body: 'STOP', received_at: '2026-04-27T13:39:00Z' });
+    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
   });
 });

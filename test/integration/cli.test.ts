@@ -84,16 +84,19 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   const port = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!;
   const target = `http://127.0.0.1:${port}`;
 
-  for (const [source, event] of [['sendgrid', 'email.opened'], ['twilio', 'sms.delivered'], ['mailgun', 'email.delivered']]) {
+  // plivo and sinch: simulate signs the way they really send (Plivo V2 + Ma-V2, Sinch HMAC).
+  for (const [source, event] of [['sendgrid', 'email.opened'], ['twilio', 'sms.delivered'], ['mailgun', 'email.delivered'], ['plivo', 'sms.sent'], ['sinch', 'sms.failed']]) {
     const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
     const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
     expect({ source, code: r.code, out: r.stdout }).toMatchObject({ source, code: 0, out: expect.stringMatching(/\n200 /) });
   }
-  await waitFor(() => sandbox!.received().length === 3);
+  await waitFor(() => sandbox!.received().length === 5);
   expect(sandbox.received().map((r) => `${r.event.feature}/${r.event.action}`).sort()).toEqual([
     'registration_email/delivered',
     'registration_email/opened',
     'registration_sms/delivered',
+    'registration_sms/failed',
+    'registration_sms/sent',
   ]);
 
   // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier.

@@ -40,6 +40,13 @@ test('log lines never carry recipients, signature headers or the API key', () =>
   expect(c.lines()[0]).toMatchObject({ msg: 'sending to j***@example.com', event: { email: 'j***@example.com' } });
 });
 
+test('Plivo V2 / Ma-V2 and Sinch signature headers are redacted (a V2 signature with its nonce authenticates any body)', () => {
+  const c = capture();
+  c.logger.info({ headers: { 'x-plivo-signature-v2': 'djJzaWc=', 'x-plivo-signature-ma-v2': 'bWF2MnNpZw==', 'x-sinch-webhook-signature': 'c2luY2hzaWc=' } }, 'request');
+  const out = c.text();
+  for (const sig of ['djJzaWc=', 'bWF2MnNpZw==', 'c2luY2hzaWc=']) expect(out).not.toContain(sig);
+});
+
 test('recipient fields are masked whatever their format (msisdn without +)', () => {
   const c = capture();
   c.logger.info({ msisdn: '447700900123', to: 'whatsapp:+14155238886' }, 'dlr');

@@ -17,7 +17,9 @@ export function mappingTable(config: AppConfig): MappingRow[] {
   const rows: MappingRow[] = [];
   for (const source of config.sources.values()) {
     for (const [providerEvent, type] of Object.entries(source.adapter.eventMap)) {
-      const action = source.actions[type];
+      // Events that are always machine opens are not sent by a source that ignores machine opens.
+      const machineIgnored = source.machineOpens === 'ignore' && (source.adapter.machineOpenEvents ?? []).includes(providerEvent);
+      const action = machineIgnored ? null : source.actions[type];
       // App events name their own pair (checked against the registry as they arrive).
       const pair = source.adapter.channel === 'app' ? '(the event\'s own pair)' : action ? `${source.feature}/${action}` : null;
       rows.push({ source: source.id, provider: source.provider, providerEvent, type, pair });
