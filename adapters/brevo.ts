@@ -53,6 +53,7 @@ const EVENT_MAP = {
   blocked: 'email.rejected', // Brevo did not send: the contact is blocklisted
   error: 'email.failed', // Brevo could not send (internal error)
   spam: 'email.complained',
+  complaint: 'email.complained', // the name Brevo's complaint payloads carry (Symfony's and anymail's tests)
   opened: 'email.opened', // every open; Brevo also sends unique_opened for the first one
   unique_opened: 'email.opened', // first open ("First opening"): details.firstOpen
   proxy_open: 'email.opened', // machine open (mail-privacy proxy): details.machineOpen
