@@ -26,6 +26,7 @@ export function consolePage(o: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>distinct-webhook-adapter · console</title>
+<link rel="icon" href="data:,">
 <style nonce="${o.nonce}">
   :root { --fg:#1d232a; --muted:#5d6b78; --line:#dde3e9; --bg:#f6f8fa; --ok:#1a7f37; --bad:#c62828; --warn:#9a6700; --accent:#0b5cad; }
   * { box-sizing: border-box; }
@@ -62,6 +63,7 @@ export function consolePage(o: PageOptions): string {
   .bar .d { background:var(--ok); } .bar .x { background:var(--bad); }
   #notice { min-height:1.2em; }
   .empty { color:var(--muted); font-style:italic; }
+  tr.idle td { color:#a0aab4; }
 </style>
 </head>
 <body>
@@ -159,10 +161,12 @@ function render(state) {
   for (const [id, t] of Object.entries(s.sources)) {
     const ignored = el('td', { class: 'n' }, t.ignored);
     if (t.ignored) ignored.append(el('div', { class: 'small muted' }, kv(t.ignoredEvents)));
+    const rejected = el('td', { class: 'n' }, t.rejected);
+    if (t.rejected) rejected.append(el('div', { class: 'small muted' }, kv(Object.fromEntries(Object.entries(t.rejectedByStatus).map(([k, v]) => ['HTTP ' + k, v])))));
     const dead = el('td', { class: 'n' }, t.deadLettered);
     if (t.deadLettered) dead.append(el('div', { class: 'small muted' }, kv(t.deadLetteredByReason)));
-    tb.append(el('tr', { 'data-source': id }, el('td', {}, id), el('td', { class: 'n', 'data-col': 'requests' }, t.requests),
-      el('td', { class: 'n', 'data-col': 'rejected' }, t.rejected), el('td', { class: 'n', 'data-col': 'queued' }, t.queued),
+    tb.append(el('tr', { 'data-source': id, class: t.requests || t.forwarded ? '' : 'idle' }, el('td', {}, id), el('td', { class: 'n', 'data-col': 'requests' }, t.requests),
+      withCol(rejected, 'rejected'), el('td', { class: 'n', 'data-col': 'queued' }, t.queued),
       el('td', { class: 'n', 'data-col': 'duplicates' }, t.duplicates), withCol(ignored, 'ignored'), withCol(dead, 'deadLettered'),
       el('td', { class: 'n', 'data-col': 'forwarded' }, t.forwarded),
       el('td', { class: 'small' }, t.lastRequestAt ? fmtTime(t.lastRequestAt) + ' (' + t.lastRequestStatus + ')' : '–')));
@@ -224,7 +228,7 @@ async function showDetail(id) {
   box.append(el('h2', {}, 'Dead letter ' + d.id),
     el('div', {}, el('b', {}, d.reason), ' — ', d.reasonMeaning || ''),
     el('div', { 'data-testid': 'detail-why' }, 'why: ' + d.detail),
-    el('div', { class: 'small muted' }, 'source ' + d.source + ' (' + d.provider + '), ' + d.type + ', received ' + new Date(d.receivedAt).toLocaleString() + ', ' + d.attempts + ' failed attempt(s), key ' + d.key),
+    el('div', { class: 'small muted' }, 'source ' + d.source + ' (' + d.provider + '), ' + d.type + ', received ' + new Date(d.receivedAt).toLocaleString() + ', ' + d.attempts + ' earlier failed attempt(s), key ' + d.key),
     el('div', { class: 'small' }, 'The Distinct event (identifiers masked):'), el('pre', { 'data-testid': 'detail-event' }, JSON.stringify(d.event, null, 2)),
     el('div', { class: 'toolbar' }, el('button', { class: 'primary', 'data-testid': 'replay-one', onclick: () => ask('replay', { ids: [d.id] }, 'Replay dead letter ' + d.id + '?') }, 'replay this…'),
       el('button', { class: 'danger', 'data-testid': 'purge-one', onclick: () => ask('purge', { ids: [d.id] }, 'Purge dead letter ' + d.id + ' for good?') }, 'purge this…'),

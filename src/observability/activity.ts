@@ -31,6 +31,8 @@ export interface SourceTotals {
   requests: number;
   /** Requests answered 4xx/5xx (bad signature, malformed body, queue unavailable, …). */
   rejected: number;
+  /** Rejected requests by HTTP status (401 bad signature, 400 malformed, 413, 503 queue unavailable, …). */
+  rejectedByStatus: Record<string, number>;
   /** Events accepted into the queue for forwarding (not duplicates, ignored or dead-lettered ones). */
   queued: number;
   /** Events dropped as already seen within the de-duplication window. */
@@ -58,6 +60,7 @@ interface MutableTotals {
   ignored: number;
   deadLettered: number;
   forwarded: number;
+  rejectedByStatus: Map<number, number>;
   deadLetteredByReason: Map<string, number>;
   ignoredEvents: Map<string, number>;
   lastRequestAt: number;
@@ -126,7 +129,10 @@ export class Activity implements IngestObserver {
     t.requests += 1;
     t.lastRequestAt = Date.now();
     t.lastRequestStatus = status;
-    if (status >= 400) t.rejected += 1;
+    if (status >= 400) {
+      t.rejected += 1;
+      t.rejectedByStatus.set(status, (t.rejectedByStatus.get(status) ?? 0) + 1);
+    }
     if (summary !== undefined) {
       t.queued += summary.queued;
       t.duplicates += summary.duplicates;
@@ -184,6 +190,7 @@ export class Activity implements IngestObserver {
       out[id] = {
         requests: t.requests,
         rejected: t.rejected,
+        rejectedByStatus: Object.fromEntries(t.rejectedByStatus),
         queued: t.queued,
         duplicates: t.duplicates,
         ignored: t.ignored,
@@ -258,6 +265,7 @@ function emptyTotals(): MutableTotals {
     ignored: 0,
     deadLettered: 0,
     forwarded: 0,
+    rejectedByStatus: new Map(),
     deadLetteredByReason: new Map(),
     ignoredEvents: new Map(),
     lastRequestAt: 0,

@@ -106,6 +106,7 @@ test('/status counts per source what came in and what became of it; no personal 
   expect(doc.sources.twilio).toMatchObject({
     requests: 5,
     rejected: 1,
+    rejectedByStatus: { '401': 1 },
     queued: 2,
     duplicates: 1,
     ignored: 0,
