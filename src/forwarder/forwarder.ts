@@ -90,7 +90,7 @@ export interface CircuitState {
   nextProbeAt: number | null;
 }
 
-/** What `/readyz` needs to know from the forwarder. */
+/** The forwarder's own readiness (circuit closed); `/readyz` reports it but does not fail on it. */
 export interface ForwarderReadiness {
   /** False while Distinct rejects our credentials (circuit open). */
   ready: boolean;
@@ -215,7 +215,7 @@ export class Forwarder {
     return this.circuitOpenSince !== null;
   }
 
-  /** Readiness for `/readyz`: not ready while the circuit is open. */
+  /** The forwarder's readiness: not ready while the circuit is open (ingestion is unaffected). */
   readiness(): ForwarderReadiness {
     const circuitOpen = this.isCircuitOpen();
     return circuitOpen

@@ -129,3 +129,24 @@ test('status with no service and no queue file names the file, exits non-zero an
   expect(existsSync(queuePath)).toBe(false);
   expect(existsSync(join(dir, 'nested'))).toBe(false);
 });
+
+test('serve --dev turns the console on without credentials (loopback) and the banner prints its URL; status --dev finds it', async () => {
+  const dir = tempDir();
+  sandbox = createSandbox({ apiKey: 'sandbox' });
+  const { url } = await sandbox.listen(0, '127.0.0.1');
+  const port = await freePort();
+  // DISTINCT_BASE_URL elsewhere than :4010 keeps serve --dev from starting its own sandbox there.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DISTINCT_BASE_URL: url, LOG_LEVEL: 'info' };
+  child = spawn(process.execPath, [CLI, 'serve', '--dev'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /operator console/.test(out), 15_000);
+  const banner = out.split('\n').find((l) => /operator console/.test(l))!;
+  expect(JSON.parse(banner)).toMatchObject({ url: `http://127.0.0.1:${port}/console` });
+  const page = await fetch(`http://127.0.0.1:${port}/console`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toMatch(/<title>distinct-webhook-adapter/);
+  const status = await cli(['status', '--dev', '--json'], dir, { PORT: String(port) });
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ running: true, role: 'serve', ready: true, queue: { depth: 0 } });
+});
