@@ -5,7 +5,7 @@
  *
  * - Off unless `console.enabled: true`, and then behind `console.basicAuth` (compared in constant
  *   time; a 401 carries `WWW-Authenticate: Basic`). `serve --dev` without credentials answers
- *   loopback clients only.
+ *   loopback clients only, and only when they name a loopback host (no DNS rebinding).
  * - Cross-site requests: every POST needs the per-process token the page carries (header
  *   `X-Console-Token`, a custom header a cross-site form cannot send and a cross-site script
  *   cannot send without a CORS preflight nobody answers), a JSON body, and an `Origin` /
@@ -272,7 +272,8 @@ function authenticate(access: ConsoleAccess): (req: Request, res: Response, next
   const expected = access.basicAuth === undefined ? null : digest(access.basicAuth);
   return (req, res, next) => {
     if (expected === null) {
-      if (access.loopbackOnly && isLoopback(req.socket.remoteAddress)) {
+      // The Host check keeps a web page that rebinds its own name to 127.0.0.1 out (DNS rebinding).
+      if (access.loopbackOnly && isLoopback(req.socket.remoteAddress) && isLoopbackHost(req.headers.host)) {
         next();
         return;
       }
@@ -290,6 +291,13 @@ function authenticate(access: ConsoleAccess): (req: Request, res: Response, next
     res.set('www-authenticate', REALM);
     res.status(401).json({ error: 'ERR_CONSOLE_UNAUTHORIZED', message: 'the console needs the credentials of console.basicAuth' });
   };
+}
+
+/** `Host` names this machine by a loopback name or address (any port). */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 function isLoopback(address: string | undefined): boolean {

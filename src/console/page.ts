@@ -179,14 +179,15 @@ function render(state) {
       el('td', { class: 'n' }, d.status == null ? '–' : d.status), el('td', { class: 'n' }, d.attempts), el('td', { class: 'small' }, d.detail || '')));
   }
   if (!state.recent.length) rb.append(el('tr', {}, el('td', { colspan: 9, class: 'empty' }, 'no deliveries since start')));
-  renderReplays(state.replays);
+  renderReplays(state.replays, s.forwarding);
   const sig = JSON.stringify(state.replays.map((x) => [x.id, x.delivered, x.deadAgain]));
   if (s.queue.deadLetters !== lastDeadLetters || sig !== lastReplaySig) { lastDeadLetters = s.queue.deadLetters; lastReplaySig = sig; loadDeadLetters(); }
 }
 function withCol(td, col) { td.setAttribute('data-col', col); return td; }
-function renderReplays(replays) {
+function renderReplays(replays, forwarding) {
   const box = $('replays'); box.replaceChildren();
   if (!replays.length) { box.append(el('span', { class: 'empty' }, 'none since start')); return; }
+  if (!forwarding) box.append(el('div', { class: 'small muted' }, 'This process does not forward (serve --no-forward): the forwarder delivers replayed events, and their progress is not seen here.'));
   for (const p of replays) {
     const w = Math.max(p.watched, 1);
     const bar = el('div', { class: 'bar' }, el('div', { class: 'd' }), el('div', { class: 'x' }));

@@ -100,6 +100,11 @@ test('serve --dev without credentials: the console answers loopback clients', as
   const s = await start(undefined, true);
   expect(s.consoleUrl).toBe(`${s.url}/console`);
   expect((await get(`${s.url}/console`)).status).toBe(200);
+  expect((await get(`${s.url}/console`, { host: `localhost:${new URL(s.url).port}` })).status).toBe(200);
+  // A page that rebinds its own name to 127.0.0.1 still names itself in Host: refused.
+  const rebound = await get(`${s.url}/console`, { host: 'attacker.example' });
+  expect(rebound.status).toBe(403);
+  expect(rebound.text).toMatch(/ERR_CONSOLE_FORBIDDEN/);
 });
 
 test('POSTs need the page token, JSON, and a same-origin Origin / Sec-Fetch-Site', async () => {
