@@ -149,8 +149,16 @@ export function human(doc: StatusDocument, url: string | null): string {
   } else if (doc.running) {
     lines.push('forwarding:  not in this process (serve --no-forward)');
   }
-  const ids = Object.keys(doc.sources);
-  if (ids.length > 0) {
+  const all = Object.keys(doc.sources);
+  const active = (id: string): boolean => {
+    const s = doc.sources[id]!;
+    return s.requests > 0 || s.forwarded > 0 || s.deadLettered > 0;
+  };
+  const ids = all.filter(active);
+  const idle = all.filter((id) => !active(id));
+  if (all.length > 0 && ids.length === 0) {
+    lines.push('', `no webhook requests since start (sources: ${all.join(', ')})`);
+  } else if (ids.length > 0) {
     const rows = ids.map((id) => {
       const s = doc.sources[id]!;
       return [id, s.requests, s.rejected, s.queued, s.duplicates, s.ignored, s.deadLettered, s.forwarded].map(String);
@@ -160,7 +168,9 @@ export function human(doc: StatusDocument, url: string | null): string {
       const s = doc.sources[id]!;
       if (s.ignored > 0) lines.push(`  ${id} ignored: ${kv(s.ignoredEvents)}`);
       if (s.deadLettered > 0) lines.push(`  ${id} dead-lettered: ${kv(s.deadLetteredByReason)}`);
+      if (s.rejected > 0) lines.push(`  ${id} rejected: ${Object.entries(s.rejectedByStatus).map(([k, v]) => `HTTP ${k} ${v}`).join(', ')}`);
     }
+    if (idle.length > 0) lines.push(`  no requests since start: ${idle.join(', ')}`);
   } else if (!doc.running) {
     lines.push('(per-source totals and the circuit are only known to a running service)');
   }
