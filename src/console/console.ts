@@ -187,10 +187,12 @@ async function select(queue: Queue, filter: Selection, limit: number): Promise<{
     const items = await queue.listDeadLetters({ reason: filter.reason, limit: limit + 1 });
     return { items: items.slice(0, limit), more: items.length > limit };
   }
-  // The queue filters by reason; the source is inside the stored message.
-  const scanned = await queue.listDeadLetters({ reason: filter.reason, limit: MAX_ACTION * 4 });
+  // The queue filters by reason; the source is inside the stored message, so a bounded number
+  // of the newest are read and filtered here (`more` says when that may have left some out).
+  const scan = Math.min(MAX_ACTION * 4, limit * 10);
+  const scanned = await queue.listDeadLetters({ reason: filter.reason, limit: scan });
   const items = scanned.filter((d) => d.message.source === filter.source);
-  return { items: items.slice(0, limit), more: items.length > limit || scanned.length === MAX_ACTION * 4 };
+  return { items: items.slice(0, limit), more: items.length > limit || scanned.length === scan };
 }
 
 function summaryOf(d: DeadLetter): Record<string, unknown> {
