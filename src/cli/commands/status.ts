@@ -48,7 +48,8 @@ export function registerStatus(program: Command): void {
         doc = await fromQueue(config, base, doc);
       }
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        // Byte for byte what GET /status answers (compact JSON), plus a newline.
+        process.stdout.write(`${JSON.stringify(doc)}\n`);
         if (note) process.stderr.write(`${note}; read the queue instead (running: false)\n`);
         return;
       }
