@@ -153,7 +153,7 @@ function render(state) {
   cs.textContent = !s.forwarding ? 'not forwarding here' : c.state === 'open' ? 'PAUSED (circuit open)' : 'forwarding';
   $('c-since').textContent = c.since ? 'since ' + new Date(c.since).toLocaleString() : '';
   $('c-last').textContent = c.lastAnswerAt ? (c.lastStatus === null ? 'no answer' : 'HTTP ' + c.lastStatus) + (c.lastMessage ? ' "' + c.lastMessage + '"' : '') + ' at ' + fmtTime(c.lastAnswerAt) : 'none yet';
-  $('c-probe').textContent = c.state === 'open' ? 'Distinct rejects the API key or this IP; events stay queued; next probe ' + fmtTime(c.nextProbeAt) : '';
+  $('c-probe').textContent = c.state === 'open' ? c.reason + '; next probe ' + fmtTime(c.nextProbeAt) : '';
   $('forwarded').textContent = s.forwarded;
   $('dl-total').textContent = s.queue.deadLetters;
   $('dl-reasons').textContent = kv(s.queue.deadLettersByReason);

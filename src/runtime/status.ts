@@ -41,6 +41,8 @@ export interface StatusDocument {
     lastAnswerAt: string | null;
     /** While open: when the next probe is due. */
     nextProbeAt: string | null;
+    /** While open: why forwarding is paused, in words; null when closed. */
+    reason: string | null;
   };
   /** This process forwards (has a forwarder). */
   forwarding: boolean;
@@ -85,6 +87,10 @@ export async function liveStatus(inputs: StatusInputs): Promise<StatusDocument> 
           lastMessage: c.lastMessage === null ? null : redactPii(c.lastMessage).slice(0, 300),
           lastAnswerAt: iso(c.lastAnswerAt),
           nextProbeAt: iso(c.nextProbeAt),
+          reason:
+            c.state === 'open'
+              ? `Distinct answered HTTP ${c.lastStatus ?? '401/403'}: it rejects the API key (distinct.apiKey) or this server's IP; forwarding is paused, events stay queued, one probe per circuit.probeIntervalMs`
+              : null,
         }
       : closedCircuit(),
     forwarding: forwarder !== null,
@@ -121,7 +127,7 @@ function queueSection(driver: string, stats: QueueStats, byReason: Record<string
 }
 
 function closedCircuit(): StatusDocument['circuit'] {
-  return { state: 'closed', since: null, lastStatus: null, lastMessage: null, lastAnswerAt: null, nextProbeAt: null };
+  return { state: 'closed', since: null, lastStatus: null, lastMessage: null, lastAnswerAt: null, nextProbeAt: null, reason: null };
 }
 
 let version: string | undefined;

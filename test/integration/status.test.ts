@@ -59,7 +59,7 @@ test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status
   expect(await post(signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.delivered', recipient: '+15017250699' }))).toBe(200);
 
   const doc = await status(base);
-  expect(doc.circuit).toMatchObject({ state: 'open', lastStatus: 401, lastMessage: 'Unauthorized.' });
+  expect(doc.circuit).toMatchObject({ state: 'open', lastStatus: 401, lastMessage: 'Unauthorized.', reason: expect.stringMatching(/HTTP 401.*API key/) });
   expect(Date.parse(doc.circuit.since!)).toBeGreaterThan(0);
   expect(Date.parse(doc.circuit.nextProbeAt!)).toBeGreaterThan(Date.parse(doc.circuit.since!));
   expect(doc.queue.depth).toBe(2);
