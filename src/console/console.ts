@@ -152,7 +152,7 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
       deps.logger.warn({ err }, 'console could not read the state');
       text = `event: failure\ndata: ${JSON.stringify({ message: 'could not read the queue' })}\n\n`;
     }
-    for (const res of targets) if (!res.writableEnded) res.write(text);
+    for (const res of targets) if (!res.writableEnded && !res.destroyed) res.write(text);
   }
 
   return {
