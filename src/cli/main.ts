@@ -7,6 +7,7 @@ import { registerForward } from './commands/forward';
 import { registerSandbox } from './commands/sandbox';
 import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
+import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerValidate(program);
   registerDlq(program);
+  registerStatus(program);
   return program;
 }
 

@@ -106,6 +106,26 @@ export const logSchema = z
   })
   .strict();
 
+/**
+ * `console`: the operator console at `/console` on `serve` (off unless enabled). `basicAuth`
+ * (`user:pass`) is required when enabled; `serve --dev` turns the console on without credentials
+ * for loopback clients only.
+ */
+export const consoleSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    basicAuth: z
+      .string()
+      .regex(/^[^:]+:.+$/, 'must be "user:password" (both non-empty)')
+      .optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.enabled && value.basicAuth === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['basicAuth'], message: 'required when console.enabled is true ("user:password")' });
+    }
+  });
+
 /** Keys every source has whatever its provider; the rest belongs to the provider's settings. */
 export const sourceCommonSchema = z.object({
   provider: z.string().min(1).optional(),
@@ -137,6 +157,7 @@ export const rootSchema = z
     dedupe: dedupeSchema.default(() => dedupeSchema.parse({})),
     circuit: circuitSchema.default(() => circuitSchema.parse({})),
     log: logSchema.default(() => logSchema.parse({})),
+    console: consoleSchema.default(() => consoleSchema.parse({})),
     // Validated one by one in load.ts, with the adapter's own schema.
     sources: z.record(z.string(), z.record(z.string(), z.unknown())),
   })

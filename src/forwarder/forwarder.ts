@@ -15,8 +15,8 @@
  * - Event-driven: it wakes when the queue reports new messages, when the buffer runs low, and on a
  *   timer set from `queue.nextDueInMs()` (capped, so a missed signal never stalls it for long).
  * - Circuit breaker: a 401/403 means the key or the IP allowlist is wrong, and every other request
- *   would fail the same way. Sending stops, messages go back untouched (attempts unchanged), the
- *   readiness check fails, and one real message is sent as a probe every `probeIntervalMs`; the
+ *   would fail the same way. Sending stops, messages go back untouched (attempts unchanged), `/status`
+ *   and the `circuit_open` gauge report it (receiving goes on: `/readyz` stays 200), and one real message is sent as a probe every `probeIntervalMs`; the
  *   first probe Distinct does not reject closes the circuit again.
  * - `stop()` loses nothing: requests in flight finish and are settled, claimed messages that were
  *   not sent yet (buffered, or waiting for a rate-limit token) are released.
@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
-import type { Lease, Queue } from '../queue/queue';
+import type { Lease, Queue, QueueMessage } from '../queue/queue';
 import type { DistinctSender, ForwardOutcome } from './distinct-client';
 import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
@@ -56,9 +56,41 @@ export interface ForwarderOptions {
    * 3); 0 claims only for free slots. Use 0 for a queue whose leases expire (SQS visibility).
    */
   claimAhead?: number;
+  /** Told of every delivery outcome (the operator's recent deliveries and counts; /status, /console). */
+  observer?: DeliveryObserver;
 }
 
-/** What `/readyz` needs to know from the forwarder. */
+/** One delivery outcome, as {@link ForwarderOptions.observer} hears it. */
+export interface DeliveryRecord {
+  message: QueueMessage;
+  outcome: 'forwarded' | 'retry' | 'dead_lettered';
+  /** Distinct's HTTP status (null: timeout, network error, or never sent). */
+  status: number | null;
+  reason?: DeadLetterReason;
+  /** Distinct's message or the dead-letter detail. */
+  detail?: string;
+  /** Attempts including this one. */
+  attempts: number;
+  /** Ms since epoch. */
+  at: number;
+}
+
+export type DeliveryObserver = (record: DeliveryRecord) => void;
+
+/** The circuit as `/status` and the console report it. */
+export interface CircuitState {
+  state: 'closed' | 'open';
+  /** When the current state began, ms since epoch. */
+  since: number;
+  /** Distinct's last answer: HTTP status (null: timeout or network error) and message; null before the first. */
+  lastStatus: number | null;
+  lastMessage: string | null;
+  lastAnswerAt: number | null;
+  /** While open: when the next probe is due, ms since epoch. */
+  nextProbeAt: number | null;
+}
+
+/** The forwarder's own readiness (circuit closed); `/readyz` reports it but does not fail on it. */
 export interface ForwarderReadiness {
   /** False while Distinct rejects our credentials (circuit open). */
   ready: boolean;
@@ -114,6 +146,11 @@ export class Forwarder {
   /** Aborted when sending must stop (shutdown, circuit opening): rate-limit waits end and their messages go back. */
   private gate = new AbortController();
   private circuitOpenSince: number | null = null;
+  /** When the circuit last changed state (or the forwarder was built). */
+  private circuitSince: number;
+  private lastAnswer: ForwardOutcome | null = null;
+  private lastAnswerAt: number | null = null;
+  private readonly observer: DeliveryObserver | undefined;
   private nextProbeAt = 0;
   private probeInFlight = false;
 
@@ -135,6 +172,8 @@ export class Forwarder {
     this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
+    this.observer = options.observer;
+    this.circuitSince = this.now();
   }
 
   /** Starts delivering; idempotent. */
@@ -176,12 +215,25 @@ export class Forwarder {
     return this.circuitOpenSince !== null;
   }
 
-  /** Readiness for `/readyz`: not ready while the circuit is open. */
+  /** The forwarder's readiness: not ready while the circuit is open (ingestion is unaffected). */
   readiness(): ForwarderReadiness {
     const circuitOpen = this.isCircuitOpen();
     return circuitOpen
       ? { ready: false, circuitOpen, running: this.running, reason: 'Distinct rejected the API key or this IP (HTTP 401/403); forwarding is paused' }
       : { ready: true, circuitOpen, running: this.running };
+  }
+
+  /** Circuit state, since when, and Distinct's last answer (`/status`, the console). */
+  circuitState(): CircuitState {
+    const open = this.circuitOpenSince !== null;
+    return {
+      state: open ? 'open' : 'closed',
+      since: this.circuitSince,
+      lastStatus: this.lastAnswer ? this.lastAnswer.status : null,
+      lastMessage: this.lastAnswer ? this.lastAnswer.message : null,
+      lastAnswerAt: this.lastAnswerAt,
+      nextProbeAt: open ? this.nextProbeAt : null,
+    };
   }
 
   /** Requests in flight (claimed messages being sent or waiting for a rate-limit token). */
@@ -380,6 +432,8 @@ export class Forwarder {
 
   private async settle(lease: Lease, outcome: ForwardOutcome, probe: boolean, seconds: number): Promise<void> {
     const decision = decide(outcome, lease, this.now(), this.policy);
+    this.lastAnswer = outcome;
+    this.lastAnswerAt = this.now();
     if (decision.kind === 'circuit_open') {
       if (probe) {
         this.nextProbeAt = this.now() + this.probeIntervalMs;
@@ -399,13 +453,15 @@ export class Forwarder {
         this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
         // The hot path: at a quieter level, do not even build the log line's fields.
         if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
+        this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.lastAnswerAt! });
         return;
       case 'retry':
         await this.queue.retry(lease, decision.delayMs, describe(outcome));
         logRetry(this.logger, message, outcome, attempts, decision.delayMs);
+        this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.lastAnswerAt! });
         return;
       case 'dead_letter':
-        await this.deadLetter(lease, decision.reason, decision.detail);
+        await this.deadLetter(lease, decision.reason, decision.detail, outcome.status);
         return;
     }
   }
@@ -429,16 +485,19 @@ export class Forwarder {
     for (const { lease, resolve, reject } of held) this.queue.complete(lease).then(resolve, reject);
   }
 
-  private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
+  private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string, status: number | null = null): Promise<void> {
     const { message } = lease;
     await this.queue.deadLetter(lease, reason, detail);
     this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
     logDeadLettered(this.logger, lease, reason, detail);
+    const attempts = lease.attempts + (reason === 'no_identifier' ? 0 : 1);
+    this.observer?.({ message, outcome: 'dead_lettered', status, reason, detail, attempts, at: this.now() });
   }
 
   private openCircuit(outcome: ForwardOutcome): void {
     if (this.isCircuitOpen()) return;
     this.circuitOpenSince = this.now();
+    this.circuitSince = this.circuitOpenSince;
     this.nextProbeAt = this.circuitOpenSince + this.probeIntervalMs;
     this.metrics.circuitOpen.set(1);
     // Buffered messages and those waiting for a rate-limit token go back at once; a fresh gate
@@ -456,6 +515,7 @@ export class Forwarder {
     if (this.circuitOpenSince === null) return;
     const pausedMs = this.now() - this.circuitOpenSince;
     this.circuitOpenSince = null;
+    this.circuitSince = this.now();
     this.metrics.circuitOpen.set(0);
     this.logger.info({ status: outcome.status, pausedMs }, CIRCUIT_CLOSED);
   }
@@ -470,7 +530,14 @@ export class Forwarder {
 }
 
 /** A forwarder with the configured retry policy, circuit, concurrency and rate (`serve`, `forward`). */
-export function forwarderFor(config: AppConfig, queue: Queue, client: DistinctSender, logger: Logger, metrics: Metrics): Forwarder {
+export function forwarderFor(
+  config: AppConfig,
+  queue: Queue,
+  client: DistinctSender,
+  logger: Logger,
+  metrics: Metrics,
+  observer?: DeliveryObserver,
+): Forwarder {
   return new Forwarder({
     queue,
     client,
@@ -481,5 +548,6 @@ export function forwarderFor(config: AppConfig, queue: Queue, client: DistinctSe
     logger,
     metrics,
     claimAhead: config.queue.driver === 'sqs' ? 0 : undefined,
+    observer,
   });
 }

@@ -40,6 +40,18 @@ export interface PipelineDeps {
   queue: Queue;
   logger: Logger;
   metrics: PipelineMetrics;
+  /** Per-source totals for `/status` and the console (src/observability/activity.ts); optional. */
+  activity?: IngestObserver;
+}
+
+/** What the pipeline reports per request, next to its metrics (kept cheap: plain counters). */
+export interface IngestObserver {
+  /** One request on a configured source, with its status and (when it got that far) its counts. */
+  request(sourceId: string, status: number, summary: IngestSummary | undefined): void;
+  /** One event ignored (no action mapped): the provider's event name and its normalized type. */
+  ignored(sourceId: string, providerEvent: string, type: string): void;
+  /** One event stored as a dead letter at ingest (e.g. `no_identifier`), with its reason. */
+  deadLettered(sourceId: string, reason: string): void;
 }
 
 /** Counts reported in the 200 body (and logged). */
@@ -89,7 +101,9 @@ export class Pipeline {
     } catch (err) {
       response = this.errorResponse(err, sourceId);
     }
-    this.deps.metrics.requests.inc({ source: this.source(sourceId) ? sourceId : '(unknown)', status: String(response.status) });
+    const known = this.source(sourceId) !== undefined;
+    this.deps.metrics.requests.inc({ source: known ? sourceId : '(unknown)', status: String(response.status) });
+    if (known) this.deps.activity?.request(sourceId, response.status, summary);
     if (logged) {
       const ms = performance.now() - started;
       // No per-request child logger: this line is on the hot path, and `source` is one field.
@@ -149,6 +163,7 @@ export class Pipeline {
         summary.ignored += 1;
         (ignoredTypes ??= []).push(ev.type);
         this.deps.metrics.events.inc({ source: sourceId, type: ev.type, outcome: 'ignored', reason: '' });
+        this.deps.activity?.ignored(sourceId, ev.providerEvent, ev.type);
         continue;
       }
       const message = {
@@ -183,6 +198,7 @@ export class Pipeline {
       if (entry) entry.count += 1;
       else counts.set(key, { type, outcome, reason, count: 1 });
       if (item.deadLetter) {
+        this.deps.activity?.deadLettered(sourceId, item.deadLetter.reason);
         this.deps.logger.warn(
           { source: sourceId, type, reason, detail: item.deadLetter.detail, key: item.message.key },
           'event dead-lettered at ingest',

@@ -190,6 +190,13 @@ export class MemoryQueue implements Queue {
     return !this.closed;
   }
 
+  async deadLetterCounts(): Promise<Record<string, number>> {
+    this.assertOpen();
+    const counts: Record<string, number> = {};
+    for (const stored of this.deadLetters.values()) counts[stored.reason] = (counts[stored.reason] ?? 0) + 1;
+    return counts;
+  }
+
   async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     this.assertOpen();
     return this.matching(filter).map((stored) => ({

@@ -93,6 +93,8 @@ export interface Queue {
   stats(): Promise<QueueStats>;
   /** True when a write would succeed now (readiness). */
   isWritable(): Promise<boolean>;
+  /** Optional: dead letters counted by reason (`/status`); drivers that cannot count cheaply leave it out. */
+  deadLetterCounts?(): Promise<Record<string, number>>;
   listDeadLetters(filter?: DeadLetterFilter): Promise<DeadLetter[]>;
   /** Moves matching dead letters back to the queue, attempts reset. Returns how many. */
   replayDeadLetters(filter?: DeadLetterFilter): Promise<number>;

@@ -149,6 +149,7 @@ interface Statements {
   countWaiting: BetterSqlite3.Statement<[], number>;
   countLeased: BetterSqlite3.Statement<[], number>;
   countDeadLetters: BetterSqlite3.Statement<[], number>;
+  countDeadLettersByReason: BetterSqlite3.Statement<[], { reason: string; n: number }>;
   oldestEnqueuedAt: BetterSqlite3.Statement<[], number>;
   listDeadLetters: BetterSqlite3.Statement<[FilterParams], DeadLetterRow>;
   replayDeadLetters: BetterSqlite3.Statement<[FilterParams & { now: number }], unknown>;
@@ -175,6 +176,7 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const DEAD_LETTER_FILTER = '(@reason IS NULL OR reason = @reason) AND (@id IS NULL OR id = @id)';
+const COUNT_DEAD_LETTERS_BY_REASON = 'SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason';
 const MATCHING_DEAD_LETTER_IDS = `SELECT id FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`;
 
 /** The SQLite outbox driver (see the file header for its guarantees). */
@@ -401,6 +403,13 @@ export class SqliteQueue implements Queue {
     }
   }
 
+  async deadLetterCounts(): Promise<Record<string, number>> {
+    this.assertOpen();
+    const counts: Record<string, number> = {};
+    for (const row of this.stmts.countDeadLettersByReason.all()) counts[row.reason] = row.n;
+    return counts;
+  }
+
   async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     this.assertOpen();
     const params = filterParams(filter);
@@ -574,6 +583,47 @@ export class SqliteQueue implements Queue {
  * In EXCLUSIVE locking mode the lock taken by the first write transaction is kept until the
  * connection closes, and the OS releases it when the process dies: held means "owner alive".
  */
+/** What {@link inspectSqliteQueue} reads. */
+export interface SqliteQueueSnapshot {
+  stats: QueueStats;
+  deadLettersByReason: Record<string, number>;
+}
+
+/**
+ * Reads the queue's counts from `file` without opening it as a queue: read-only, never creating
+ * the file (or its directory), never touching leases; safe beside a running owner (`status`).
+ * @throws when the file does not exist or is not an outbox.
+ */
+export function inspectSqliteQueue(file: string, now: number = Date.now()): SqliteQueueSnapshot {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such queue file`);
+  const Database = require('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true });
+    if (version !== SQLITE_SCHEMA_VERSION) throw new Error(`${file}: not an outbox of schema version ${SQLITE_SCHEMA_VERSION} (found ${String(version)})`);
+    return db
+      .transaction((): SqliteQueueSnapshot => {
+        const count = (sql: string): number => db.prepare<[], number>(sql).pluck().get() ?? 0;
+        const inFlight = count('SELECT count(*) FROM outbox WHERE leased_at IS NOT NULL');
+        const oldest = db.prepare<[], number>('SELECT enqueued_at FROM outbox ORDER BY id LIMIT 1').pluck().get();
+        const deadLettersByReason: Record<string, number> = {};
+        for (const row of db.prepare<[], { reason: string; n: number }>(COUNT_DEAD_LETTERS_BY_REASON).all()) deadLettersByReason[row.reason] = row.n;
+        return {
+          stats: {
+            depth: count('SELECT count(*) FROM outbox WHERE leased_at IS NULL') + inFlight,
+            inFlight,
+            deadLettered: count('SELECT count(*) FROM dead_letters'),
+            oldestAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+          },
+          deadLettersByReason,
+        };
+      })
+      .deferred();
+  } finally {
+    db.close();
+  }
+}
+
 function acquireOwnership(Database: typeof BetterSqlite3, file: string): BetterSqlite3.Database | null {
   const lock = new Database(`${file}-owner`, { timeout: 0 });
   try {
@@ -632,6 +682,8 @@ function prepareStatements(db: BetterSqlite3.Database): Statements {
     countWaiting: db.prepare<[], number>('SELECT count(*) FROM outbox WHERE leased_at IS NULL').pluck(),
     countLeased: db.prepare<[], number>('SELECT count(*) FROM outbox WHERE leased_at IS NOT NULL').pluck(),
     countDeadLetters: db.prepare<[], number>('SELECT count(*) FROM dead_letters').pluck(),
+    // Walks the reason index, not the payloads.
+    countDeadLettersByReason: db.prepare<[], { reason: string; n: number }>(COUNT_DEAD_LETTERS_BY_REASON),
     // Lowest id = first enqueued (ids and the clock both grow), read from the primary key in O(1)
     // instead of scanning the backlog for min(enqueued_at).
     oldestEnqueuedAt: db.prepare<[], number>('SELECT enqueued_at FROM outbox ORDER BY id LIMIT 1').pluck(),

@@ -4,7 +4,7 @@
  * ({@link rawBody}, `express.raw` semantics for every content type) because every signature
  * scheme needs them.
  */
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AppConfig } from '../config/load';
 import { PayloadTooLargeError, WebhookParseError } from '../core/errors';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
@@ -14,6 +14,7 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { Queue } from '../queue/queue';
 import { metricsText, readiness } from './health';
 import { rawBody } from './raw-body';
+import type { StatusDocument } from './status';
 
 export interface AppDeps {
   config: AppConfig;
@@ -25,6 +26,10 @@ export interface AppDeps {
   forwarderReady?: () => boolean;
   /** Set during graceful shutdown: readiness fails so load balancers stop sending. */
   isShuttingDown?: () => boolean;
+  /** `GET /status` (status.ts); absent: no such route. */
+  status?: () => Promise<StatusDocument>;
+  /** The operator console (src/console), mounted at `/console` when enabled. */
+  console?: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -55,6 +60,16 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await metricsText(deps.queue, deps.metrics, deps.logger));
   });
+
+  const status = deps.status;
+  if (status) {
+    app.get('/status', async (_req, res) => {
+      res.set('cache-control', 'no-store').json(await status());
+    });
+  }
+
+  // Operator routes: after every provider and probe route, never on the webhook path.
+  if (deps.console) app.use('/console', deps.console);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'ERR_NOT_FOUND', message: 'no such route; providers post to /webhooks/<source>' });

@@ -1,6 +1,6 @@
 /**
  * A forward-only process (`distinct-adapter forward`): the forwarder over a shared queue (SQS)
- * plus `/healthz`, `/readyz` and `/metrics` on a small HTTP server, and no webhook routes.
+ * plus `/healthz`, `/readyz`, `/metrics` and `/status` on a small HTTP server, and no webhook routes.
  * Receivers run `serve --no-forward` against the same queue (docs/scaling.md, docker-compose.yml).
  *
  * Plain node:http rather than express: three fixed routes, nothing to parse. Graceful shutdown
@@ -15,7 +15,9 @@ import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
+import { Activity } from '../observability/activity';
 import { metricsText, readiness } from './health';
+import { liveStatus } from './status';
 
 export interface ForwardService {
   readonly server: Server;
@@ -41,7 +43,8 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
   const metrics = createMetrics();
   const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
   const client = distinctClientFor(config);
-  const forwarder = forwarderFor(config, queue, client, logger, metrics);
+  const activity = new Activity([]);
+  const forwarder = forwarderFor(config, queue, client, logger, metrics, activity.delivery);
 
   let shuttingDown = false;
   const routes: Record<string, () => Promise<{ status: number; type: string; body: string }>> = {
@@ -51,6 +54,7 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
       return json(status, body);
     },
     '/metrics': async () => ({ status: 200, type: metrics.registry.contentType, body: await metricsText(queue, metrics, logger) }),
+    '/status': async () => json(200, await liveStatus({ queue, activity, forwarder, role: 'forward', shuttingDown: () => shuttingDown })),
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -58,14 +62,14 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
     const route = req.method === 'GET' || req.method === 'HEAD' ? routes[path] : undefined;
     const answer = route
       ? route()
-      : Promise.resolve(json(404, { error: 'ERR_NOT_FOUND', message: 'a forwarder serves only /healthz, /readyz and /metrics' }));
+      : Promise.resolve(json(404, { error: 'ERR_NOT_FOUND', message: 'a forwarder serves only /healthz, /readyz, /metrics and /status' }));
     answer
       .catch((err: unknown) => {
         logger.error({ err }, 'unexpected error in the health server');
         return json(500, { error: 'ERR_INTERNAL', message: 'internal error' });
       })
       .then((r) => {
-        res.writeHead(r.status, { 'content-type': r.type });
+        res.writeHead(r.status, { 'content-type': r.type, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : r.body);
       });
   });

@@ -14,15 +14,22 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
+import { Activity } from '../observability/activity';
+import { createConsole, type ConsoleAccess, type OperatorConsole } from '../console/console';
 import { createApp } from './express-app';
+import { liveStatus } from './status';
 
 export interface Service {
   readonly server: Server;
   readonly queue: Queue;
   readonly forwarder: Forwarder | null;
   readonly metrics: Metrics;
+  /** Per-source totals and recent deliveries (`/status`, the console). */
+  readonly activity: Activity;
   /** `http://host:port` the server listens on. */
   readonly url: string;
+  /** `<url>/console` when the operator console is on, else null. */
+  readonly consoleUrl: string | null;
   /** Graceful stop; resolves when everything is flushed and closed. */
   close(): Promise<void>;
 }
@@ -34,6 +41,19 @@ export interface ServiceOptions {
   /** Override config.server.port (tests use 0). */
   port?: number;
   host?: string;
+  /**
+   * `serve --dev`: the console is on even when `console.enabled` is not, and without
+   * `console.basicAuth` it answers loopback clients only.
+   */
+  dev?: boolean;
+}
+
+/** How the console is reached: from `console:` and `--dev`; null when it is off. */
+export function consoleAccess(config: AppConfig, dev: boolean): ConsoleAccess | null {
+  const { enabled, basicAuth } = config.console;
+  if (basicAuth !== undefined && (enabled || dev)) return { basicAuth };
+  if (dev) return { loopbackOnly: true };
+  return null;
 }
 
 export async function startService(config: AppConfig, options: ServiceOptions): Promise<Service> {
@@ -46,15 +66,22 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
     }
   }
 
+  const activity = new Activity(config.sources.keys());
   let forwarder: Forwarder | null = null;
   let client: DistinctClient | null = null;
   if (options.forward !== false) {
     client = distinctClientFor(config);
-    forwarder = forwarderFor(config, queue, client, logger, metrics);
+    forwarder = forwarderFor(config, queue, client, logger, metrics, activity.delivery);
   }
 
   let shuttingDown = false;
-  const pipeline = new Pipeline({ config, queue, logger, metrics });
+  const pipeline = new Pipeline({ config, queue, logger, metrics, activity });
+  const status = () =>
+    liveStatus({ queue, activity, forwarder, role: forwarder ? 'serve' : 'serve --no-forward', shuttingDown: () => shuttingDown });
+  const access = consoleAccess(config, options.dev === true);
+  const operatorConsole: OperatorConsole | null = access
+    ? createConsole({ queue, activity, status, access, logger: logger.child({ component: 'console' }), sources: [...config.sources.keys()] })
+    : null;
   const app = createApp({
     config,
     pipeline,
@@ -63,6 +90,8 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
     logger,
     forwarderReady: forwarder ? () => !forwarder!.isCircuitOpen() : undefined,
     isShuttingDown: () => shuttingDown,
+    status,
+    console: operatorConsole?.router,
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
@@ -75,8 +104,12 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   forwarder?.start();
+  const consoleUrl = operatorConsole ? `${url}/console` : null;
+  if (access && !access.basicAuth && !isLoopbackHost(host)) {
+    logger.warn({ host }, 'console without credentials (serve --dev): it answers loopback clients only');
+  }
   logger.info(
-    { url, queue: config.queue.driver, sources: [...config.sources.keys()], distinct: config.distinct.baseUrl },
+    { url, queue: config.queue.driver, sources: [...config.sources.keys()], distinct: config.distinct.baseUrl, console: consoleUrl ?? undefined },
     'distinct-webhook-adapter listening',
   );
 
@@ -85,6 +118,7 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
     (closing ??= (async () => {
       shuttingDown = true;
       logger.info('shutting down: no new requests; finishing in-flight work');
+      operatorConsole?.close(); // live-update streams would hold server.close()
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeIdleConnections();
@@ -97,5 +131,9 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
       logger.info('shutdown complete');
     })());
 
-  return { server, queue, forwarder, metrics, url, close };
+  return { server, queue, forwarder, metrics, activity, url, consoleUrl, close };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

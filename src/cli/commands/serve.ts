@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the webhook HTTP server and the forwarder')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
-    .option('--dev', 'development mode: embedded defaults when no config file exists, and the local Distinct sandbox on port 4010')
+    .option('--dev', 'development mode: embedded defaults when no config file exists, the local Distinct sandbox on port 4010, and the operator console (/console; loopback only unless console.basicAuth is set)')
     .option('--no-forward', 'only receive and queue; another process forwards')
     .action(async (flags: { config?: string; dev?: boolean; forward: boolean }) => {
       let config;
@@ -33,7 +33,10 @@ export function registerServe(program: Command): void {
       if (flags.dev && config.path === null) {
         logger.warn('running on the embedded development defaults (throwaway credentials in ./data/dev-credentials.json); not for production');
       }
-      const service = await startService(config, { logger, forward: flags.forward });
+      const service = await startService(config, { logger, forward: flags.forward, dev: flags.dev === true });
+      if (flags.dev && service.consoleUrl) {
+        logger.info({ url: service.consoleUrl }, 'operator console: open this URL to see what the adapter receives, queues and forwards');
+      }
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
