@@ -4,7 +4,7 @@
  * A bad file throws one {@link ConfigurationError} listing every problem by path.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ADAPTERS } from '../../adapters';
@@ -83,6 +83,9 @@ export function buildConfig(
     if (Number.isInteger(port) && port >= 0 && port < 65536) root.server.port = port;
     else problems.push(`PORT: "${env.PORT}" is not a port number`);
   }
+  // Relative paths in a file are the file's, not the current directory's (DESIGN §4): `dlq`
+  // run from another folder must read the same outbox `serve` writes.
+  if (path !== null && !isAbsolute(root.queue.path)) root.queue.path = resolve(dirname(path), root.queue.path);
   const registry = new Registry(root.registry);
   const sources = new Map<string, SourceConfig>();
   for (const [id, raw] of Object.entries(root.sources)) {

@@ -125,6 +125,19 @@ test('YAML files load from --config, $DISTINCT_ADAPTER_CONFIG or ./distinct.conf
   expect(() => loadConfigFile(file)).toThrow(/not valid YAML/);
 });
 
+test('a relative queue.path is resolved against the configuration file\'s folder, an absolute one kept', () => {
+  const dir = tempDir();
+  const file = join(dir, 'c.yml');
+  const yaml = (path: string): string =>
+    `distinct:\n  apiKey: k\nqueue:\n  path: ${path}\nsources:\n  twilio:\n    feature: registration_sms\n    experienceId: e\n    authToken: t\n`;
+  writeFileSync(file, yaml('./data/outbox.db'));
+  expect(loadConfigFile(file, {}).queue.path).toBe(join(dir, 'data', 'outbox.db'));
+  writeFileSync(file, yaml('/var/lib/outbox.db'));
+  expect(loadConfigFile(file, {}).queue.path).toBe('/var/lib/outbox.db');
+  // In-memory documents (tests, --dev) keep the current directory's meaning.
+  expect(buildConfig(base({ twilio: twilio() }), {}).queue.path).toBe('./data/outbox.db');
+});
+
 test('validate: the source → provider event → Distinct pair table, and the registry list', () => {
   const config = buildConfig(
     base({
