@@ -88,6 +88,7 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
     const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
     const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
     expect({ source, code: r.code, out: r.stdout }).toMatchObject({ source, code: 0, out: expect.stringMatching(/\n200 /) });
+    expect({ source, out: r.stdout }).toMatchObject({ source, out: expect.stringMatching(/\noutcome: 1 queued for Distinct/) });
   }
   await waitFor(() => sandbox!.received().length === 3);
   expect(sandbox.received().map((r) => `${r.event.feature}/${r.event.action}`).sort()).toEqual([
@@ -96,9 +97,15 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
     'registration_sms/delivered',
   ]);
 
-  // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier.
+  // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier, and
+  // simulate says so although Twilio's answer stays the bare TwiML.
   const dl = await cli(['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config], dir);
   expect(dl.code).toBe(0);
+  expect(dl.stdout).toMatch(/\n200 <Response\/>\n/);
+  expect(dl.stdout).toMatch(/outcome: 1 dead-lettered: no_identifier \(see `distinct-adapter dlq list`\)/);
+  // Mailgun clicks map to no action: ignored, and said so.
+  const ig = await cli(['simulate', 'mailgun', '--event', 'email.clicked', '--url', target, '--config', config], dir);
+  expect(ig.stdout).toMatch(/outcome: 1 ignored \(no Distinct action mapped for email\.clicked/);
   child.kill('SIGTERM');
   await new Promise((r) => child!.once('exit', r));
   expect(child.exitCode).toBe(0);
@@ -109,4 +116,28 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
   expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(/replayed 1/);
   expect((await cli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
+});
+
+test('simulate prints the outcome for every provider', async () => {
+  const dir = tempDir();
+  const creds = createTestCredentials();
+  const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
+  (doc.log as Record<string, unknown>).level = 'info';
+  const config = writeConfig(dir, doc);
+  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /listening/.test(out), 15_000);
+  const target = `http://127.0.0.1:${/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!}`;
+  const outcomes: Record<string, string> = {};
+  for (const provider of Object.keys(creds)) {
+    const signer = creds[provider]!.signer;
+    const signerFile = join(dir, `${provider}.signer`);
+    writeFileSync(signerFile, typeof signer === 'string' ? signer : JSON.stringify(signer));
+    const r = await cli(['simulate', provider, '--url', target, '--config', config, '--signer-file', signerFile], dir);
+    outcomes[provider] = /^outcome: .*$/m.exec(r.stdout)?.[0] ?? `${r.code} ${r.stdout} ${r.stderr}`;
+  }
+  for (const [provider, line] of Object.entries(outcomes)) {
+    expect({ provider, line }).toEqual({ provider, line: expect.stringMatching(/^outcome: 1 queued for Distinct/) });
+  }
 });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadDevCredentials } from '../../config/dev-defaults';
 import type { SourceConfig } from '../../config/load';
+import { OUTCOME_HEADER, parseOutcomeHeader } from '../../pipeline/pipeline';
 import { exitOnConfigError, loadCliConfig } from '../load';
 
 interface SimulateFlags {
@@ -76,8 +77,28 @@ export function registerSimulate(program: Command): void {
       });
       const text = await res.body.text();
       process.stdout.write(`${adapter.displayName} ${type} → ${targetWithQuery}\n${res.statusCode} ${text}\n`);
-      process.exit(res.statusCode >= 200 && res.statusCode < 300 ? 0 : 1);
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (ok) {
+        const raw = res.headers[OUTCOME_HEADER];
+        process.stdout.write(`${describeOutcome(Array.isArray(raw) ? raw.join('; ') : raw, type)}\n`);
+      }
+      process.exit(ok ? 0 : 1);
     });
+}
+
+/** One line saying what the adapter did with the simulated event(s), from its outcome header. */
+export function describeOutcome(header: string | undefined, type: string): string {
+  const o = parseOutcomeHeader(header);
+  if (!o) return `outcome: unknown (no ${OUTCOME_HEADER} header in the answer; is --url a distinct-adapter?)`;
+  const parts: string[] = [];
+  if (o.queued > 0) parts.push(`${o.queued} queued for Distinct (see it on the sandbox page, or the forwarder's log)`);
+  if (o.duplicates > 0) parts.push(`${o.duplicates} duplicate (already received within dedupe.windowMs; not queued again)`);
+  if (o.ignored > 0) parts.push(`${o.ignored} ignored (no Distinct action mapped for ${type}; see \`validate\`)`);
+  if (o.deadLettered > 0) {
+    parts.push(`${o.deadLettered} dead-lettered: ${o.reasons.join(', ') || 'unknown reason'} (see \`distinct-adapter dlq list\`)`);
+  }
+  if (parts.length === 0) parts.push(`nothing (the request carried ${o.received} event(s))`);
+  return `outcome: ${parts.join('; ')}`;
 }
 
 /** A signer file: JSON when it parses as JSON, else the text itself (a PEM key). */
