@@ -141,3 +141,60 @@ test('simulate prints the outcome for every provider', async () => {
     expect({ provider, line }).toEqual({ provider, line: expect.stringMatching(/^outcome: 1 queued for Distinct/) });
   }
 });
+
+test("every command's --help shows examples and the environment variables it reads", async () => {
+  const { buildProgram } = await import('../../src/cli/main');
+  const paths: string[][] = [];
+  const walk = (cmd: import('commander').Command, prefix: string[]): void => {
+    for (const sub of cmd.commands) {
+      paths.push([...prefix, sub.name()]);
+      walk(sub, [...prefix, sub.name()]);
+    }
+  };
+  walk(buildProgram(), []);
+  expect(paths.length).toBeGreaterThanOrEqual(10);
+  const dir = tempDir();
+  const helps = await Promise.all(paths.map(async (p) => ({ command: p.join(' '), out: (await cli([...p, '--help'], dir)).stdout })));
+  for (const { command, out } of helps) {
+    expect({ command, examples: /\nExamples:\n {2}\$ distinct-adapter /.test(out), environment: /\nEnvironment:\n {2}[A-Z$]/.test(out) }).toEqual({
+      command,
+      examples: true,
+      environment: true,
+    });
+  }
+});
+
+test('serve --dev --host 0.0.0.0 listens on every interface (containers); the --dev default stays loopback', async () => {
+  const start = async (extra: string[]): Promise<string> => {
+    const dir = tempDir();
+    // PORT=0 and another Distinct URL: no fixed ports (the dev sandbox on 4010 is not started).
+    child = spawn(process.execPath, [CLI, 'serve', '--dev', ...extra], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '0', DISTINCT_BASE_URL: 'http://127.0.0.1:9' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /listening/.test(out), 15_000);
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+    return out;
+  };
+  const wide = await start(['--host', '0.0.0.0']);
+  expect(wide).toMatch(/"url":"http:\/\/0\.0\.0\.0:\d+"/);
+  expect(wide).toMatch(/development defaults listen beyond loopback/);
+  expect(await start([])).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+"/);
+});
+
+test('a queue.path the process cannot create names the key, the file and the /data volume', async () => {
+  const dir = tempDir();
+  const blocker = join(dir, 'not-a-folder');
+  writeFileSync(blocker, '');
+  const doc = testConfigDocument({ creds: createTestCredentials(), queuePath: join(blocker, 'outbox.db') });
+  const config = writeConfig(dir, doc);
+  const r = await cli(['serve', '--config', config], dir);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`queue.path: cannot create or write the SQLite outbox ${join(blocker, 'outbox.db')} (EEXIST)`);
+  expect(r.stderr).toMatch(/mount a volume at \/data and set queue\.path: \/data\/outbox\.db/);
+  expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+});

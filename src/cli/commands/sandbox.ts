@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { createSandbox } from '../../sandbox/sandbox-server';
+import { addHelp } from '../help';
 
 export function registerSandbox(program: Command): void {
-  program
+  const sandbox = program
     .command('sandbox')
     .description('run a local Distinct-compatible analytics API that enforces the contract and shows what it received')
     .option('-p, --port <port>', 'port', '4010')
@@ -20,4 +21,13 @@ export function registerSandbox(program: Command): void {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
+  addHelp(
+    sandbox,
+    [
+      'distinct-adapter sandbox                               # http://127.0.0.1:4010/ shows what it received',
+      'distinct-adapter sandbox --port 4010 --api-key test-key',
+      'distinct-adapter sandbox --host 0.0.0.0                # in a container',
+    ],
+    { DISTINCT_API_KEY: 'the API key it accepts when --api-key is not given (default "sandbox")', LOG_LEVEL: 'log level (default info)' },
+  );
 }

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { loadDevCredentials } from '../../config/dev-defaults';
 import type { SourceConfig } from '../../config/load';
 import { OUTCOME_HEADER, parseOutcomeHeader } from '../../pipeline/pipeline';
+import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 
 interface SimulateFlags {
@@ -21,9 +22,9 @@ interface SimulateFlags {
 }
 
 export function registerSimulate(program: Command): void {
-  program
+  const simulate = program
     .command('simulate <source>')
-    .description("send a correctly signed sample webhook of the source's provider to a running adapter")
+    .description("send a correctly signed sample webhook of the source's provider to a running adapter, and print what happened to the event (queued, duplicate, ignored, dead-lettered with its reason)")
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'use the embedded development defaults when no config file exists')
     .option('-e, --event <type>', 'normalized event type to simulate, e.g. email.delivered or sms.failed')
@@ -84,6 +85,17 @@ export function registerSimulate(program: Command): void {
       }
       process.exit(ok ? 0 : 1);
     });
+  addHelp(
+    simulate,
+    [
+      'distinct-adapter simulate twilio                         # with `serve --dev` running: signed with the dev credentials',
+      'distinct-adapter simulate sendgrid --event email.opened',
+      'distinct-adapter simulate twilio --event sms.sent --recipient 12345   # a short code: dead-lettered no_identifier',
+      'distinct-adapter simulate twilio-eu --config distinct.config.yml --url https://hooks.example.com',
+      'distinct-adapter simulate sendgrid --config distinct.config.yml --signer-file sendgrid-private.pem',
+    ],
+    { ...CONFIG_ENV, ...DEV_ENV },
+  );
 }
 
 /** One line saying what the adapter did with the simulated event(s), from its outcome header. */
