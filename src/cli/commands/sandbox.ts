@@ -84,7 +84,7 @@ export function registerSandbox(program: Command): void {
     [
       'distinct-adapter sandbox fault --status 500 --times 3          # three 500s: the forwarder backs off and retries',
       'distinct-adapter sandbox fault --status 429 --retry-after 5',
-      'distinct-adapter sandbox fault --status 401                    # circuit opens; readiness fails until a probe succeeds',
+      'distinct-adapter sandbox fault --status 401                    # circuit opens: events stay queued until a probe succeeds',
       'distinct-adapter sandbox fault --status 400 --message "Invalid experience id."   # dead-lettered invalid_experience',
       'distinct-adapter sandbox fault --latency 3000                  # slow, then normal',
       'distinct-adapter sandbox fault --drop --times 2                # connection reset',
