@@ -230,7 +230,11 @@ function zodProblems(
     if (issue.code === 'unrecognized_keys') {
       const keys = known(issue.path) ?? [];
       for (const k of issue.keys) out.push(`${formatPath([...full, k])}: unknown key${didYouMean(k, keys)}`);
-    } else if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(input, issue.path) === undefined) {
+    } else if (
+      (issue.code === 'invalid_type' || issue.code === 'invalid_union') &&
+      issue.message.startsWith('Invalid input') && // zod's generic text; a schema's own message says more
+      valueAt(input, issue.path) === undefined
+    ) {
       out.push(`${path}: required`);
     } else out.push(`${path}: ${issue.message}`);
   }
