@@ -60,14 +60,77 @@ export function configJsonSchema(adapters: readonly AnyAdapter[] = ADAPTERS): Js
     additionalProperties: { anyOf: named },
   };
   delete root.$schema;
-  return allowPlaceholders({
+  return describe(allowPlaceholders({
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'distinct-webhook-adapter configuration',
     description: 'Generated from the zod schemas by `distinct-adapter validate --print-schema`; do not edit by hand.',
     ...root,
     properties,
     definitions: { ...((root.definitions as Json | undefined) ?? {}), ...definitions },
-  }) as Json;
+  }) as Json);
+}
+
+/** Hover texts for editors (DESIGN §4), by property path; source keys by name. */
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  $schema: 'the JSON Schema of this file (for editors)',
+  distinct: "Distinct's analytics API and how hard to call it",
+  'distinct.baseUrl': 'default https://api.distinct.so; http://127.0.0.1:4010 for the local sandbox',
+  'distinct.apiKey': 'x-distinct-api-key; keep it in the environment: ${DISTINCT_API_KEY}',
+  'distinct.timeoutMs': 'per POST, default 10000',
+  'distinct.concurrency': 'POSTs in flight, default 16',
+  'distinct.ratePerSecond': 'POSTs per second, 0 = unlimited (default)',
+  registry: 'the feature/action pairs registered with Distinct; every pair the sources can produce must be here',
+  server: 'the webhook HTTP server',
+  'server.port': 'default 3000; $PORT wins',
+  'server.host': 'interface to bind, default 0.0.0.0 (serve --host overrides)',
+  'server.publicUrl': 'how providers reach this service, e.g. https://hooks.example.com; URL-signed providers (Twilio, Plivo, Mandrill, MessageBird) need it',
+  'server.bodyLimit': 'largest accepted body, e.g. 5mb (default)',
+  'server.trustProxy': 'honour X-Forwarded-Proto/Host (only behind your own proxy)',
+  queue: 'where events wait for delivery',
+  'queue.driver': 'sqlite (default, embedded, one process) | sqs (shared, scale-out) | memory (tests)',
+  'queue.path': "SQLite outbox file, default ./data/outbox.db; relative to this file's folder",
+  'queue.synchronous': 'full (default): survives power loss; normal: survives process crashes',
+  'queue.sqs': 'the SQS queues (queue.driver: sqs)',
+  'queue.sqs.queueUrl': 'the main queue; a .fifo URL selects FIFO de-duplication',
+  'queue.sqs.deadLetterQueueUrl': "dead letters: explicit ones and the redrive policy's",
+  retry: 'retries of failed deliveries (exponential backoff with full jitter)',
+  'retry.maxAttempts': 'then dead-letter max_attempts (default 15)',
+  'retry.maxAgeMs': 'then dead-letter max_age (default 86400000, a day)',
+  'retry.userNotFoundDelayMs': '"User not found." is retried this often (default hourly)…',
+  'retry.userNotFoundMaxAgeMs': '…for this long, then dead-letter user_not_found (default a day)',
+  dedupe: 'de-duplication of provider re-deliveries',
+  'dedupe.windowMs': 'how long an event is remembered (default 604800000, 7 days)',
+  circuit: 'while Distinct answers 401/403',
+  'circuit.probeIntervalMs': 'one probe this often (default 30000)',
+  log: 'JSON logs on stdout',
+  'log.level': 'default info',
+  'log.redactPii': 'mask e-mail addresses and phone numbers (default true)',
+  'source.provider': 'the provider; defaults to the source id',
+  'source.feature': 'Distinct feature, e.g. registration_email',
+  'source.experienceId': 'Distinct experience id',
+  'source.actions': 'normalized type → Distinct action, null ignores the type, e.g. { email.bounced: null }',
+  'source.publicUrl': "the exact URL configured at the provider (no query string); default server.publicUrl + /webhooks/<id>",
+  'source.insecure': 'accept unauthenticated requests (warned at every start)',
+  'source.toleranceSeconds': 'signed-timestamp window in seconds; 0 = no window',
+  'source.basicAuth': 'user:pass the provider sends as HTTP Basic auth (a list while rotating)',
+  'source.headerToken': '{ header, value }: a secret header the provider sends',
+};
+
+/** Adds {@link DESCRIPTIONS} to the generated schema (root sections and the source definitions). */
+function describe(schema: Json): Json {
+  const visit = (node: Json | undefined, path: string): void => {
+    const props = node?.properties as Record<string, Json> | undefined;
+    if (!props) return;
+    for (const [key, child] of Object.entries(props)) {
+      const at = path ? `${path}.${key}` : key;
+      const text = DESCRIPTIONS[at];
+      if (text !== undefined && child.description === undefined) child.description = text;
+      if (at !== 'sources') visit(child, at);
+    }
+  };
+  visit(schema, '');
+  for (const def of Object.values((schema.definitions ?? {}) as Record<string, Json>)) visit(def, 'source');
+  return schema;
 }
 
 /** `${VAR}` / `${VAR:-default}` somewhere in a string, as the loader substitutes it. */
