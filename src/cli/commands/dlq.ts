@@ -60,11 +60,24 @@ export function registerDlq(program: Command): void {
       const limit = parseCount(flags.limit ?? '100', '--limit');
       warnUnknownReason(flags.reason);
       await withQueue(flags, flags.json === true, async (queue, file) => {
-        const items = await queue.listDeadLetters({ ...filterOf(flags), limit });
-        const counts = await countByReason(queue, file);
-        const total = flags.id !== undefined ? (await queue.listDeadLetters(filterOf(flags))).length
-          : flags.reason !== undefined ? (counts[flags.reason] ?? 0)
-          : Object.values(counts).reduce((a, b) => a + b, 0);
+        let items: DeadLetter[];
+        let counts: Record<string, number>;
+        let total: number;
+        if (file !== null) {
+          // SQLite: the page by SQL, the counts by a GROUP BY (no payload is read for them).
+          items = await queue.listDeadLetters({ ...filterOf(flags), limit });
+          counts = await countByReason(queue, file);
+          total = flags.id !== undefined ? (await queue.listDeadLetters(filterOf(flags))).length
+            : flags.reason !== undefined ? (counts[flags.reason] ?? 0)
+            : Object.values(counts).reduce((a, b) => a + b, 0);
+        } else {
+          // SQS: every listing is a scan of the dead-letter queue, so scan as few times as possible.
+          const everything = await queue.listDeadLetters();
+          counts = countReasons(everything);
+          const matching = flags.id === undefined && flags.reason === undefined ? everything : await queue.listDeadLetters(filterOf(flags));
+          items = matching.slice(0, limit);
+          total = matching.length;
+        }
         const mask = (s: string): string => (flags.showPii ? s : redactPii(s));
         const summary = [
           items.length < total ? `showing ${items.length} of ${total} dead letter(s) (newest first; --limit ${limit})` : `${total} dead letter(s)`,
@@ -210,8 +223,12 @@ async function countByReason(queue: Queue, file: string | null): Promise<Record<
       probe.close();
     }
   }
+  return countReasons(await queue.listDeadLetters());
+}
+
+function countReasons(letters: readonly DeadLetter[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const d of await queue.listDeadLetters()) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
+  for (const d of letters) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
