@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadDevCredentials } from '../../config/dev-defaults';
 import type { SourceConfig } from '../../config/load';
+import { didYouMean } from '../../config/suggest';
 import { OUTCOME_HEADER, parseOutcomeHeader } from '../../pipeline/pipeline';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
@@ -41,7 +42,8 @@ export function registerSimulate(program: Command): void {
       }
       const source = config.sources.get(sourceId);
       if (!source) {
-        process.stderr.write(`no source "${sourceId}" in the configuration (have: ${[...config.sources.keys()].join(', ')})\n`);
+        const ids = [...config.sources.keys()];
+        process.stderr.write(`no source "${sourceId}" in the configuration${didYouMean(sourceId, ids)} (have: ${ids.join(', ')})\n`);
         process.exit(2);
       }
       const signer = flags.signerFile ? readSignerFile(flags.signerFile) : findSigner(source);
