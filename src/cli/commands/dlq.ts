@@ -67,9 +67,9 @@ export function registerDlq(program: Command): void {
           // SQLite: the page by SQL, the counts by a GROUP BY (no payload is read for them).
           items = await queue.listDeadLetters({ ...filterOf(flags), limit });
           counts = await countByReason(queue, file);
-          total = flags.id !== undefined ? (await queue.listDeadLetters(filterOf(flags))).length
-            : flags.reason !== undefined ? (counts[flags.reason] ?? 0)
-            : Object.values(counts).reduce((a, b) => a + b, 0);
+          if (flags.id !== undefined) total = (await queue.listDeadLetters(filterOf(flags))).length;
+          else if (flags.reason !== undefined) total = counts[flags.reason] ?? 0;
+          else total = Object.values(counts).reduce((a, b) => a + b, 0);
         } else {
           // SQS: every listing is a scan of the dead-letter queue, so scan as few times as possible.
           const everything = await queue.listDeadLetters();
