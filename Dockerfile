@@ -30,8 +30,11 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node bin ./bin
 # The SQLite outbox lives on a volume so acknowledged events survive container restarts.
-# ./data (the default queue.path directory) points at it.
-RUN mkdir -p /data && chown node:node /data && ln -s /data /app/data
+# A relative queue.path is resolved against the configuration file's folder, so ./data beside the
+# configuration (/etc/distinct-adapter/data: the default queue.path, and the example config's)
+# points at the volume, as does /app/data (`serve --dev`, run from /app).
+RUN mkdir -p /data /etc/distinct-adapter && chown node:node /data \
+ && ln -s /data /app/data && ln -s /data /etc/distinct-adapter/data
 VOLUME ["/data"]
 USER node
 EXPOSE 3000

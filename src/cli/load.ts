@@ -9,11 +9,16 @@ export interface ConfigFlags {
   dev?: boolean;
 }
 
+export interface LoadOptions {
+  /** False for commands that must leave the disk alone (dlq): no ./data/dev-credentials.json. */
+  writeDevCredentials?: boolean;
+}
+
 /** Loads the configuration the flags point at; `--dev` without a file uses the embedded defaults. */
-export function loadCliConfig(flags: ConfigFlags): AppConfig {
+export function loadCliConfig(flags: ConfigFlags, options: LoadOptions = {}): AppConfig {
   const path = findConfigPath(flags.config);
   if (!existsSync(path)) {
-    if (flags.dev && flags.config === undefined) return devConfig();
+    if (flags.dev && flags.config === undefined) return devConfig(process.env, { persist: options.writeDevCredentials ?? true });
     throw new ConfigurationError([
       `${path}: file not found (pass --config <file>, set DISTINCT_ADAPTER_CONFIG, or use --dev for the embedded development defaults)`,
     ]);

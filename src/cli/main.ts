@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve';
 import { registerSimulate } from './commands/simulate';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
+import { addHelp, CONFIG_ENV, DEV_ENV } from './help';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,6 +24,17 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerDlq(program);
   registerStatus(program);
+  addHelp(
+    program,
+    [
+      'npm start                                   # = distinct-adapter serve --dev: every provider, local sandbox, no account',
+      'distinct-adapter simulate twilio            # a signed sample webhook to the running adapter; prints its outcome',
+      'distinct-adapter validate --config distinct.config.yml',
+      'distinct-adapter dlq list --config distinct.config.yml',
+      'distinct-adapter <command> --help           # examples and environment of each command',
+    ],
+    { ...CONFIG_ENV, PORT: 'overrides server.port (serve, forward)', ...DEV_ENV },
+  );
   return program;
 }
 

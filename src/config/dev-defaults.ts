@@ -20,8 +20,11 @@ export interface DevCredentials {
   [provider: string]: { options: Record<string, unknown>; signer: unknown };
 }
 
-/** Reads the dev credentials, creating any that are missing unless `create` is false. */
-export function loadDevCredentials(path = DEV_CREDENTIALS_PATH, create = true): DevCredentials {
+/**
+ * Reads the dev credentials, creating any that are missing unless `create` is false; with
+ * `persist` false, missing ones are generated in memory only (commands that must not write).
+ */
+export function loadDevCredentials(path = DEV_CREDENTIALS_PATH, create = true, persist = true): DevCredentials {
   const file = resolve(path);
   let creds: DevCredentials = {};
   if (existsSync(file)) creds = JSON.parse(readFileSync(file, 'utf8')) as DevCredentials;
@@ -33,7 +36,7 @@ export function loadDevCredentials(path = DEV_CREDENTIALS_PATH, create = true): 
       changed = true;
     }
   }
-  if (changed) {
+  if (changed && persist) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
@@ -63,6 +66,7 @@ export function devConfigDocument(creds: DevCredentials, env: NodeJS.ProcessEnv 
   };
 }
 
-export function devConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  return buildConfig(devConfigDocument(loadDevCredentials(), env), env, null);
+/** The development configuration; `persist: false` writes no credentials file (dlq). */
+export function devConfig(env: NodeJS.ProcessEnv = process.env, options: { persist?: boolean } = {}): AppConfig {
+  return buildConfig(devConfigDocument(loadDevCredentials(undefined, true, options.persist ?? true), env), env, null);
 }

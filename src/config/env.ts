@@ -9,6 +9,8 @@ export function substituteEnv(
   env: NodeJS.ProcessEnv,
   problems: string[],
   path: string[] = [],
+  /** Receives the path of every value left out for a missing variable (so it is reported once). */
+  missingPaths?: Set<string>,
 ): unknown {
   if (typeof value === 'string') {
     let missing = false;
@@ -18,14 +20,15 @@ export function substituteEnv(
       if (fallback !== undefined) return fallback;
       missing = true;
       problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+      missingPaths?.add(formatPath(path));
       return '';
     });
     return missing ? undefined : out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, String(i)], missingPaths));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, problems, [...path, k]);
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, problems, [...path, k], missingPaths);
     return out;
   }
   return value;

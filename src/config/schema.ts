@@ -147,6 +147,8 @@ export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export const rootSchema = z
   .object({
+    /** JSON configuration files may name their JSON Schema (distinct.config.schema.json). */
+    $schema: z.string().optional(),
     distinct: distinctSchema,
     registry: z
       .record(z.string().min(1), z.array(z.string().min(1)).min(1))

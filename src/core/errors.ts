@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
+  ERR_QUEUE_NOT_FOUND: 'A command that only reads or edits an existing queue (dlq) found no queue file at queue.path.',
   ERR_FORWARD: 'A POST to Distinct failed; carries status, retryable and attempt.',
   ERR_INTERNAL: 'An unexpected failure; logged with its stack, answered without one (HTTP 500).',
 } as const;
@@ -90,6 +91,15 @@ export class MethodNotAllowedError extends WebhookAdapterError {
 export class QueueWriteError extends WebhookAdapterError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_QUEUE_WRITE', 503, message, options);
+  }
+}
+
+/** `dlq` never creates a queue: the outbox file it was pointed at does not exist. */
+export class QueueNotFoundError extends WebhookAdapterError {
+  readonly path: string;
+  constructor(path: string) {
+    super('ERR_QUEUE_NOT_FOUND', 500, `no queue at ${path}`);
+    this.path = path;
   }
 }
 

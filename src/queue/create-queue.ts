@@ -24,6 +24,8 @@ export interface CreateQueueOptions {
   sqs?: SqsQueueModule.SqsSettings;
   /** Clock in ms since epoch; injectable for tests. */
   now?: () => number;
+  /** SQLite: open an existing outbox only, never create one (`dlq`); throws QueueNotFoundError. */
+  mustExist?: boolean;
 }
 
 /** Opens the configured queue driver. @throws ConfigurationError for `sqs` without its `sqs` settings. */
@@ -40,6 +42,7 @@ export function createQueue(options: CreateQueueOptions): Queue {
         synchronous: options.synchronous,
         dedupeWindowMs: options.dedupeWindowMs,
         now: options.now,
+        mustExist: options.mustExist,
       });
     }
     case 'sqs': {

@@ -30,7 +30,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../core/distinct-event';
-import { InternalError, QueueWriteError } from '../core/errors';
+import { InternalError, QueueNotFoundError, QueueWriteError } from '../core/errors';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -55,6 +55,8 @@ export interface SqliteQueueOptions {
   now?: () => number;
   /** How long a write waits for a lock held by another connection, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /** Open an existing outbox only (never create the file or its folder): the `dlq` commands. */
+  mustExist?: boolean;
 }
 
 /** Current schema version, kept in `PRAGMA user_version`. */
@@ -213,6 +215,7 @@ export class SqliteQueue implements Queue {
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const file = path.resolve(options.path);
     this.directory = path.dirname(file);
+    if (options.mustExist && !fs.existsSync(file)) throw new QueueNotFoundError(file);
     fs.mkdirSync(this.directory, { recursive: true });
 
     // Lazy on purpose: see the file header.
@@ -220,7 +223,7 @@ export class SqliteQueue implements Queue {
     const ownerLock = acquireOwnership(Database, file);
     let db: BetterSqlite3.Database | undefined;
     try {
-      db = new Database(file, { timeout: this.busyTimeoutMs });
+      db = new Database(file, { timeout: this.busyTimeoutMs, fileMustExist: options.mustExist === true });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${SYNCHRONOUS_PRAGMA[options.synchronous ?? 'full']}`);
       this.fullSync = (options.synchronous ?? 'full') === 'full';

@@ -6,11 +6,18 @@
  *
  * Routes:
  * - `POST /api/v1/user/analytics` — the contract endpoint.
- * - `GET /` — HTML list of accepted events, newest first, refreshing itself.
+ * - `GET /` — the page: accepted events (newest first), rejections with Distinct's message,
+ *   pending and recently applied faults; it updates itself (`/_sandbox/page.js` polls
+ *   `/_sandbox/state`) without reloading, and falls back to a refresh without JavaScript.
  * - `GET /_sandbox/events` — JSON `{events, duplicates, rejected, rejections, requests, inFlight, maxConcurrent}`;
  *   `DELETE` clears it.
+ * - `GET /_sandbox/state?after=<version>` — what the page shows (the last 200 events), or
+ *   `{version, unchanged: true}` when nothing changed since `version`.
  * - `POST /_sandbox/faults` — `{"responses":[{"status":500,"message":"…","retryAfter":1,"times":2}]}`
- *   queues the next answers (applied before any validation); `GET` lists, `DELETE` clears them.
+ *   queues the next answers (applied before any validation); `{"delayMs":2000}` without a status
+ *   only delays the next answer; `{"destroy":true}` drops the connection. `GET` lists the pending
+ *   ones and the recently applied ones, `DELETE` clears the pending ones.
+ *   `distinct-adapter sandbox fault` is the same from the command line (docs/sandbox.md).
  *
  * Only the texts DESIGN §6 lists are Distinct's real messages; the format errors are ours.
  */
@@ -87,6 +94,16 @@ export interface FaultResponse {
   rawBody?: string;
   /** Drop the connection without answering (a network error for the client). */
   destroy?: boolean;
+  /** Only delay (`delayMs`), then answer as usual. */
+  latencyOnly?: boolean;
+}
+
+/** A fault that was applied to a request (kept for the page, newest last, bounded). */
+export interface AppliedFault {
+  appliedAt: string;
+  /** What the client got: `500 Internal server error.`, `connection dropped`, `+2000 ms, then answered normally`. */
+  description: string;
+  idempotencyKey: string | null;
 }
 
 export interface SandboxStats {
@@ -117,6 +134,10 @@ export interface Sandbox {
   /** Queues answers, as `POST /_sandbox/faults` does. */
   injectFaults(responses: readonly FaultResponse[]): void;
   clearFaults(): void;
+  /** Faults still waiting for a request, in order. */
+  pendingFaults(): FaultResponse[];
+  /** Faults applied so far (the last 200). */
+  appliedFaults(): AppliedFault[];
 }
 
 /** The outcome of validating one analytics request body. */
@@ -134,6 +155,9 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[^\s@"<>(),;:\\[\]]+\.[A-Za-z]{2,63}$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$/;
 const MAX_REJECTIONS = 200;
+const MAX_APPLIED_FAULTS = 200;
+/** Events the page shows (the JSON API has them all). */
+const PAGE_EVENTS = 200;
 
 /** Validates a parsed body against DESIGN §6; the first problem wins. */
 export function validateAnalyticsBody(body: unknown, ctx: ValidationContext): ValidationResult {
@@ -202,6 +226,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   let rejections: RejectedRequest[] = [];
   let seenKeys = new Set<string>();
   let faults: FaultResponse[] = [];
+  let applied: AppliedFault[] = [];
+  /** Bumped on every change the page shows, so its poll is answered "unchanged" cheaply. */
+  let version = 0;
   const stats: SandboxStats = { requests: 0, duplicates: 0, rejected: 0, inFlight: 0, maxConcurrent: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
@@ -215,13 +242,16 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
 
   function clear(): void {
+    version += 1;
     events = [];
     rejections = [];
+    applied = [];
     seenKeys = new Set();
     Object.assign(stats, { requests: 0, duplicates: 0, rejected: 0, maxConcurrent: stats.inFlight });
   }
 
   function injectFaults(responses: readonly FaultResponse[]): void {
+    version += 1;
     for (const r of responses) {
       const times = r.times ?? 1;
       for (let i = 0; i < times; i += 1) faults.push(r);
@@ -232,6 +262,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     const idempotencyKey = headerString(req.headers['idempotency-key']);
     const receivedAt = new Date(now()).toISOString();
     const reject = (status: number, message: string): { status: number; message: string } => {
+      version += 1;
       stats.rejected += 1;
       rejections.push({ receivedAt, status, message, idempotencyKey });
       if (rejections.length > MAX_REJECTIONS) rejections.shift();
@@ -241,20 +272,31 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
     const fault = faults.shift();
     if (fault) {
+      version += 1;
+      const record = (description: string): void => {
+        applied.push({ appliedAt: receivedAt, description, idempotencyKey });
+        if (applied.length > MAX_APPLIED_FAULTS) applied.shift();
+      };
       if (fault.delayMs) await sleep(fault.delayMs);
       if (fault.destroy) {
+        record(`connection dropped${fault.delayMs ? ` after ${fault.delayMs} ms` : ''}`);
         req.socket.destroy();
         return { status: 0, message: 'connection dropped (fault)' };
       }
-      const message = fault.message ?? defaultMessage(fault.status);
-      const headers: Record<string, string> = {};
-      if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
-      if (fault.rawBody !== undefined) {
-        send(res, fault.status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, fault.rawBody);
+      if (fault.latencyOnly) {
+        record(`+${fault.delayMs ?? 0} ms, then answered normally`);
       } else {
-        sendEnvelope(res, fault.status, message, headers);
+        const message = fault.message ?? defaultMessage(fault.status);
+        const headers: Record<string, string> = {};
+        if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+        if (fault.rawBody !== undefined) {
+          send(res, fault.status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, fault.rawBody);
+        } else {
+          sendEnvelope(res, fault.status, message, headers);
+        }
+        record(`${fault.status} ${fault.rawBody !== undefined ? '(raw body)' : message}${fault.retryAfter !== undefined ? `, Retry-After ${fault.retryAfter}` : ''}${fault.delayMs ? ` after ${fault.delayMs} ms` : ''}`);
+        return { status: fault.status, message: `${message} (fault)` };
       }
-      return { status: fault.status, message: `${message} (fault)` };
     }
 
     if (options.responseDelayMs) await sleep(options.responseDelayMs);
@@ -275,6 +317,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     const duplicate = idempotencyKey !== null && seenKeys.has(idempotencyKey);
     if (idempotencyKey !== null) seenKeys.add(idempotencyKey);
     if (duplicate) stats.duplicates += 1;
+    version += 1;
     events.push({ event: body as Record<string, unknown>, receivedAt, idempotencyKey, duplicate });
     sendEnvelope(res, 200, DISTINCT_MESSAGES.ok);
     return { status: 200, message: DISTINCT_MESSAGES.ok };
@@ -292,12 +335,34 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         return 200;
       }
     }
+    if (path === '/_sandbox/state' && req.method === 'GET') {
+      const after = Number(new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('after'));
+      if (after === version) {
+        sendJson(res, 200, { version, unchanged: true });
+        return 200;
+      }
+      sendJson(res, 200, {
+        version,
+        events: events.slice(-PAGE_EVENTS).reverse(),
+        accepted: events.length,
+        rejections: [...rejections].reverse(),
+        pendingFaults: groupFaults(faults),
+        appliedFaults: [...applied].reverse(),
+        stats,
+      });
+      return 200;
+    }
+    if (path === '/_sandbox/page.js' && req.method === 'GET') {
+      send(res, 200, { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' }, PAGE_SCRIPT);
+      return 200;
+    }
     if (path === '/_sandbox/faults') {
       if (req.method === 'GET') {
-        sendJson(res, 200, { pending: faults });
+        sendJson(res, 200, { pending: faults, applied });
         return 200;
       }
       if (req.method === 'DELETE') {
+        version += 1;
         faults = [];
         sendJson(res, 200, { cleared: true });
         return 200;
@@ -335,7 +400,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       } else if (isAnalytics) {
         outcome = await handleAnalytics(req, res, raw);
       } else if (path === '/' && req.method === 'GET') {
-        send(res, 200, htmlHeaders(), renderPage(events, stats));
+        send(res, 200, htmlHeaders(), renderPage(events, rejections, faults, applied, stats));
         outcome = { status: 200, message: 'page' };
       } else {
         outcome = { status: handleSandboxApi(req, res, path, raw), message: '' };
@@ -386,8 +451,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     clear,
     injectFaults,
     clearFaults() {
+      version += 1;
       faults = [];
     },
+    pendingFaults: () => [...faults],
+    appliedFaults: () => [...applied],
   };
 }
 
@@ -409,8 +477,9 @@ function parseFaults(raw: Buffer): FaultResponse[] | string {
   for (const [i, r] of responses.entries()) {
     if (r === null || typeof r !== 'object') return `responses[${i}] must be an object`;
     const f = r as Record<string, unknown>;
-    const status = f.status ?? (f.destroy === true ? 0 : undefined);
-    if (typeof status !== 'number' || !Number.isInteger(status) || (f.destroy !== true && (status < 100 || status > 599))) {
+    const latencyOnly = f.status === undefined && f.destroy !== true && typeof f.delayMs === 'number';
+    const status = f.status ?? (f.destroy === true || latencyOnly ? 0 : undefined);
+    if (typeof status !== 'number' || !Number.isInteger(status) || (f.destroy !== true && !latencyOnly && (status < 100 || status > 599))) {
       return `responses[${i}].status must be an HTTP status code`;
     }
     if (f.message !== undefined && typeof f.message !== 'string') return `responses[${i}].message must be a string`;
@@ -432,6 +501,7 @@ function parseFaults(raw: Buffer): FaultResponse[] | string {
       delayMs: f.delayMs as number | undefined,
       rawBody: f.rawBody as string | undefined,
       destroy: f.destroy === true,
+      ...(latencyOnly ? { latencyOnly: true } : {}),
     });
   }
   return out;
@@ -486,7 +556,8 @@ function htmlHeaders(): Record<string, string> {
   return {
     'content-type': 'text/html; charset=utf-8',
     // Security: recorded events are attacker-controlled text; escaping plus a CSP without scripts.
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    // The page script is a separate same-origin file (no inline script) that only fetches /_sandbox/state.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'",
     'x-content-type-options': 'nosniff',
   };
 }
@@ -496,30 +567,160 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function cell(value: unknown): string {
+function cell(value: unknown, cls?: string): string {
   if (value === undefined) return '<td class="none">—</td>';
-  return `<td>${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}</td>`;
+  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
+  return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
 }
 
-function renderPage(events: readonly ReceivedEvent[], stats: SandboxStats): string {
-  const rows = [...events]
+/** A fault, as the page and `sandbox fault --list` describe it. */
+export function describeFault(f: FaultResponse): string {
+  const delay = f.delayMs ? ` after ${f.delayMs} ms` : '';
+  if (f.destroy) return `drop the connection${delay}`;
+  if (f.latencyOnly) return `+${f.delayMs ?? 0} ms, then answer normally`;
+  const body = f.rawBody !== undefined ? ' (raw body)' : ` ${f.message ?? defaultMessage(f.status)}`;
+  return `${f.status}${body}${f.retryAfter !== undefined ? `, Retry-After ${f.retryAfter}` : ''}${delay}`;
+}
+
+/** Consecutive identical pending faults as one line with a count (they are stored one per request). */
+export function groupFaults(faults: readonly FaultResponse[]): Array<{ description: string; times: number }> {
+  const out: Array<{ description: string; times: number }> = [];
+  for (const f of faults) {
+    const description = describeFault(f);
+    const last = out[out.length - 1];
+    if (last && last.description === description) last.times += 1;
+    else out.push({ description, times: 1 });
+  }
+  return out;
+}
+
+const EMPTY_STATE =
+  'Nothing received yet. Start the adapter on its development defaults (npm start, i.e. distinct-adapter serve --dev), ' +
+  'then send a signed sample webhook: npx distinct-adapter simulate twilio (or sendgrid, mailgun, … any source). ' +
+  'The adapter forwards it here within a second.';
+
+function renderPage(
+  events: readonly ReceivedEvent[],
+  rejections: readonly RejectedRequest[],
+  faults: readonly FaultResponse[],
+  applied: readonly AppliedFault[],
+  stats: SandboxStats,
+): string {
+  const eventRows = events
+    .slice(-PAGE_EVENTS)
     .reverse()
     .map((r) => {
       const e = r.event;
-      return `<tr${r.duplicate ? ' class="dup"' : ''}>${cell(r.receivedAt)}${cell(`${String(e.feature)} / ${String(e.action)}`)}${cell(e.userId)}${cell(e.email)}${cell(e.phone)}${cell(e.experienceId)}${cell(e.capturedAt)}${cell(e.metadata)}${cell(r.idempotencyKey ?? undefined)}</tr>`;
+      return `<tr${r.duplicate ? ' class="dup"' : ''}>${cell(r.receivedAt)}${cell(`${String(e.feature)} / ${String(e.action)}`)}${cell(e.userId)}${cell(e.email)}${cell(e.phone)}${cell(e.experienceId)}${cell(e.capturedAt)}${cell(e.metadata, 'meta')}${cell(r.idempotencyKey ?? undefined)}</tr>`;
     })
     .join('\n');
+  const rejectionRows = [...rejections]
+    .reverse()
+    .map((r) => `<tr>${cell(r.receivedAt)}${cell(String(r.status))}${cell(r.message)}${cell(r.idempotencyKey ?? undefined)}</tr>`)
+    .join('\n');
+  const pendingItems = groupFaults(faults)
+    .map((g) => `<li>${escapeHtml(g.description)}${g.times > 1 ? ` × ${g.times}` : ''}</li>`)
+    .join('');
+  const appliedRows = [...applied]
+    .reverse()
+    .map((a) => `<tr>${cell(a.appliedAt)}${cell(a.description)}${cell(a.idempotencyKey ?? undefined)}</tr>`)
+    .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<html lang="en"><head><meta charset="utf-8">
+<noscript><meta http-equiv="refresh" content="5"></noscript>
 <title>Distinct sandbox</title>
-<style>body{font:14px system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;font-family:ui-monospace,monospace;font-size:12px}tr.dup{background:#fff4d6}.none{color:#aaa}</style>
+<style>body{font:14px system-ui,sans-serif;margin:1.5rem;max-width:100rem}table{border-collapse:collapse;width:100%;table-layout:auto}td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;font-family:ui-monospace,monospace;font-size:12px}td{overflow-wrap:anywhere}td.meta{white-space:pre-wrap;word-break:break-word;max-width:28rem}tr.dup{background:#fff4d6}.none{color:#aaa}h2{font-size:1.05rem;margin-top:1.5rem}code{background:#f3f3f3;padding:0 3px}.empty{color:#555}</style>
 </head><body>
 <h1>Distinct sandbox</h1>
-<p>${stats.requests} requests · ${events.length} accepted · ${stats.duplicates} duplicates · ${stats.rejected} rejected · max ${stats.maxConcurrent} concurrent. Newest first; refreshes every 2 s. JSON: <a href="/_sandbox/events">/_sandbox/events</a></p>
-<table><thead><tr><th>received</th><th>feature / action</th><th>userId</th><th>email</th><th>phone</th><th>experienceId</th><th>capturedAt</th><th>metadata</th><th>idempotency-key</th></tr></thead>
-<tbody>
-${rows || '<tr><td colspan="9">Nothing received yet.</td></tr>'}
+<p id="stats">${stats.requests} requests · ${events.length} accepted · ${stats.duplicates} duplicates · ${stats.rejected} rejected · max ${stats.maxConcurrent} concurrent. Updates by itself. JSON: <a href="/_sandbox/events">/_sandbox/events</a></p>
+<h2>Faults</h2>
+<p>Pending (applied to the next requests, in order):</p>
+<ul id="pending-faults">${pendingItems || '<li class="none">none — inject with <code>distinct-adapter sandbox fault --status 500 --times 3</code>, <code>--latency 2000</code> or <code>--drop</code></li>'}</ul>
+<table><thead><tr><th>applied</th><th>answer</th><th>idempotency-key</th></tr></thead>
+<tbody id="applied-faults">
+${appliedRows || '<tr><td colspan="3" class="none">No fault applied yet.</td></tr>'}
 </tbody></table>
+<h2>Accepted events (newest first, last ${PAGE_EVENTS})</h2>
+<table><thead><tr><th>received</th><th>feature / action</th><th>userId</th><th>email</th><th>phone</th><th>experienceId</th><th>capturedAt</th><th>metadata</th><th>idempotency-key</th></tr></thead>
+<tbody id="events">
+${eventRows || `<tr><td colspan="9" class="empty">${escapeHtml(EMPTY_STATE)}</td></tr>`}
+</tbody></table>
+<h2>Rejected (Distinct's answer)</h2>
+<table><thead><tr><th>received</th><th>status</th><th>message</th><th>idempotency-key</th></tr></thead>
+<tbody id="rejections">
+${rejectionRows || '<tr><td colspan="4" class="none">Nothing rejected.</td></tr>'}
+</tbody></table>
+<script src="/_sandbox/page.js"></script>
 </body></html>
 `;
 }
+
+/**
+ * The page's script: polls /_sandbox/state and redraws the tables in place. Builds DOM nodes with
+ * textContent only (recorded events are attacker-controlled text), so the CSP needs no inline script.
+ */
+const PAGE_SCRIPT = `'use strict';
+(function () {
+  var version = -1;
+  var EMPTY = ${JSON.stringify(EMPTY_STATE)};
+  function td(value, cls) {
+    var c = document.createElement('td');
+    if (value === undefined || value === null) { c.className = 'none'; c.textContent = '\\u2014'; return c; }
+    c.textContent = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
+    if (cls) c.className = cls;
+    return c;
+  }
+  function fill(id, rows, cols, empty, emptyClass) {
+    var body = document.getElementById(id);
+    var frag = document.createDocumentFragment();
+    if (rows.length === 0) {
+      var tr = document.createElement('tr');
+      var c = document.createElement('td');
+      c.colSpan = cols; c.className = emptyClass || 'none'; c.textContent = empty;
+      tr.appendChild(c); frag.appendChild(tr);
+    }
+    rows.forEach(function (cells) {
+      var tr = document.createElement('tr');
+      if (cells.dup) tr.className = 'dup';
+      cells.forEach(function (x) { tr.appendChild(x); });
+      frag.appendChild(tr);
+    });
+    body.replaceChildren(frag);
+  }
+  function render(s) {
+    var st = s.stats;
+    document.getElementById('stats').firstChild.textContent = st.requests + ' requests \\u00b7 ' + s.accepted + ' accepted \\u00b7 ' + st.duplicates +
+      ' duplicates \\u00b7 ' + st.rejected + ' rejected \\u00b7 max ' + st.maxConcurrent + ' concurrent. Updates by itself. JSON: ';
+    fill('events', s.events.map(function (r) {
+      var e = r.event;
+      var row = [td(r.receivedAt), td(String(e.feature) + ' / ' + String(e.action)), td(e.userId), td(e.email), td(e.phone),
+        td(e.experienceId), td(e.capturedAt), td(e.metadata, 'meta'), td(r.idempotencyKey)];
+      row.dup = r.duplicate;
+      return row;
+    }), 9, EMPTY, 'empty');
+    fill('rejections', s.rejections.map(function (r) { return [td(r.receivedAt), td(String(r.status)), td(r.message), td(r.idempotencyKey)]; }), 4, 'Nothing rejected.');
+    fill('applied-faults', s.appliedFaults.map(function (a) { return [td(a.appliedAt), td(a.description), td(a.idempotencyKey)]; }), 3, 'No fault applied yet.');
+    var list = document.getElementById('pending-faults');
+    var frag = document.createDocumentFragment();
+    s.pendingFaults.forEach(function (g) {
+      var li = document.createElement('li');
+      li.textContent = g.description + (g.times > 1 ? ' \\u00d7 ' + g.times : '');
+      frag.appendChild(li);
+    });
+    if (s.pendingFaults.length === 0) {
+      var li = document.createElement('li'); li.className = 'none';
+      li.textContent = 'none \\u2014 inject with: distinct-adapter sandbox fault --status 500 --times 3 (or --latency 2000, --drop)';
+      frag.appendChild(li);
+    }
+    list.replaceChildren(frag);
+  }
+  function poll() {
+    fetch('/_sandbox/state?after=' + version, { cache: 'no-store' })
+      .then(function (r) { return r.json(); })
+      .then(function (s) { if (!s.unchanged) render(s); version = s.version; })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+`;

@@ -89,6 +89,7 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
     const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
     const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
     expect({ source, code: r.code, out: r.stdout }).toMatchObject({ source, code: 0, out: expect.stringMatching(/\n200 /) });
+    expect({ source, out: r.stdout }).toMatchObject({ source, out: expect.stringMatching(/\noutcome: 1 queued for Distinct/) });
   }
   await waitFor(() => sandbox!.received().length === 5);
   expect(sandbox.received().map((r) => `${r.event.feature}/${r.event.action}`).sort()).toEqual([
@@ -99,9 +100,15 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
     'registration_sms/sent',
   ]);
 
-  // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier.
+  // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier, and
+  // simulate says so although Twilio's answer stays the bare TwiML.
   const dl = await cli(['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config], dir);
   expect(dl.code).toBe(0);
+  expect(dl.stdout).toMatch(/\n200 <Response\/>\n/);
+  expect(dl.stdout).toMatch(/outcome: 1 dead-lettered: no_identifier \(see `distinct-adapter dlq list`\)/);
+  // Mailgun clicks map to no action: ignored, and said so.
+  const ig = await cli(['simulate', 'mailgun', '--event', 'email.clicked', '--url', target, '--config', config], dir);
+  expect(ig.stdout).toMatch(/outcome: 1 ignored \(no Distinct action mapped for email\.clicked/);
   child.kill('SIGTERM');
   await new Promise((r) => child!.once('exit', r));
   expect(child.exitCode).toBe(0);
@@ -112,4 +119,85 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
   expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(/replayed 1/);
   expect((await cli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
+});
+
+test('simulate prints the outcome for every provider', async () => {
+  const dir = tempDir();
+  const creds = createTestCredentials();
+  const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
+  (doc.log as Record<string, unknown>).level = 'info';
+  const config = writeConfig(dir, doc);
+  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /listening/.test(out), 15_000);
+  const target = `http://127.0.0.1:${/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!}`;
+  const outcomes: Record<string, string> = {};
+  for (const provider of Object.keys(creds)) {
+    const signer = creds[provider]!.signer;
+    const signerFile = join(dir, `${provider}.signer`);
+    writeFileSync(signerFile, typeof signer === 'string' ? signer : JSON.stringify(signer));
+    const r = await cli(['simulate', provider, '--url', target, '--config', config, '--signer-file', signerFile], dir);
+    outcomes[provider] = /^outcome: .*$/m.exec(r.stdout)?.[0] ?? `${r.code} ${r.stdout} ${r.stderr}`;
+  }
+  for (const [provider, line] of Object.entries(outcomes)) {
+    expect({ provider, line }).toEqual({ provider, line: expect.stringMatching(/^outcome: 1 queued for Distinct/) });
+  }
+});
+
+test("every command's --help shows examples and the environment variables it reads", async () => {
+  const { buildProgram } = await import('../../src/cli/main');
+  const paths: string[][] = [];
+  const walk = (cmd: import('commander').Command, prefix: string[]): void => {
+    for (const sub of cmd.commands) {
+      paths.push([...prefix, sub.name()]);
+      walk(sub, [...prefix, sub.name()]);
+    }
+  };
+  walk(buildProgram(), []);
+  expect(paths.length).toBeGreaterThanOrEqual(10);
+  const dir = tempDir();
+  const helps = await Promise.all(paths.map(async (p) => ({ command: p.join(' '), out: (await cli([...p, '--help'], dir)).stdout })));
+  for (const { command, out } of helps) {
+    expect({ command, examples: /\nExamples:\n {2}\$ distinct-adapter /.test(out), environment: /\nEnvironment:\n {2}[A-Z$]/.test(out) }).toEqual({
+      command,
+      examples: true,
+      environment: true,
+    });
+  }
+});
+
+test('serve --dev --host 0.0.0.0 listens on every interface (containers); the --dev default stays loopback', async () => {
+  const start = async (extra: string[]): Promise<string> => {
+    const dir = tempDir();
+    // PORT=0 and another Distinct URL: no fixed ports (the dev sandbox on 4010 is not started).
+    child = spawn(process.execPath, [CLI, 'serve', '--dev', ...extra], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '0', DISTINCT_BASE_URL: 'http://127.0.0.1:9' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /listening/.test(out), 15_000);
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+    return out;
+  };
+  const wide = await start(['--host', '0.0.0.0']);
+  expect(wide).toMatch(/"url":"http:\/\/0\.0\.0\.0:\d+"/);
+  expect(wide).toMatch(/development defaults listen beyond loopback/);
+  expect(await start([])).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+"/);
+});
+
+test('a queue.path the process cannot create names the key, the file and the /data volume', async () => {
+  const dir = tempDir();
+  const blocker = join(dir, 'not-a-folder');
+  writeFileSync(blocker, '');
+  const doc = testConfigDocument({ creds: createTestCredentials(), queuePath: join(blocker, 'outbox.db') });
+  const config = writeConfig(dir, doc);
+  const r = await cli(['serve', '--config', config], dir);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`queue.path: cannot create or write the SQLite outbox ${join(blocker, 'outbox.db')} (EEXIST)`);
+  expect(r.stderr).toMatch(/mount a volume at \/data and set queue\.path: \/data\/outbox\.db/);
+  expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
 });

@@ -376,3 +376,51 @@ describe('fault injection', () => {
     expect(typeof res.body.error).toBe('string');
   });
 });
+
+describe('the page and the state it polls', () => {
+  test('empty state says how to send a first event', async () => {
+    const res = await request(sandbox.server).get('/');
+    expect(res.text).toContain('Nothing received yet.');
+    expect(res.text).toMatch(/distinct-adapter serve --dev/);
+    expect(res.text).toMatch(/distinct-adapter simulate twilio/);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.text).toContain('<script src="/_sandbox/page.js"></script>');
+    expect(res.text).not.toMatch(/<meta http-equiv="refresh"[^>]*>\s*<title>/); // the refresh is only a <noscript> fallback
+  });
+
+  test("rejections with Distinct's message, pending and applied faults, wrapped metadata", async () => {
+    await post({ ...VALID, experienceId: 'nope' }, { 'idempotency-key': 'k-rejected' });
+    await post({ ...VALID, metadata: { note: 'x'.repeat(300) } });
+    sandbox.injectFaults([{ status: 503, times: 2 }, { status: 0, destroy: true }, { status: 0, latencyOnly: true, delayMs: 10 }]);
+    expect((await post(VALID)).status).toBe(503);
+    const res = await request(sandbox.server).get('/');
+    expect(res.text).toMatch(/<td>400<\/td><td>Invalid experience id\.<\/td><td>k-rejected<\/td>/);
+    expect(res.text).toContain('<li>503 Internal server error.</li><li>drop the connection</li><li>+10 ms, then answer normally</li>');
+    expect(res.text).toMatch(/<td>503 Internal server error\.<\/td>/); // applied
+    expect(res.text).toMatch(/<td class="meta">\{\n &#34;note&#34;: &#34;x{300}&#34;\n\}<\/td>/);
+    expect(res.text).toContain('td.meta{white-space:pre-wrap');
+  });
+
+  test('/_sandbox/state answers "unchanged" until something changes; page.js parses', async () => {
+    const first = (await request(sandbox.server).get('/_sandbox/state?after=-1')).body;
+    expect(first).toMatchObject({ events: [], rejections: [], pendingFaults: [], appliedFaults: [] });
+    expect((await request(sandbox.server).get(`/_sandbox/state?after=${first.version}`)).body).toEqual({ version: first.version, unchanged: true });
+    await post(VALID);
+    const next = (await request(sandbox.server).get(`/_sandbox/state?after=${first.version}`)).body;
+    expect(next.version).toBeGreaterThan(first.version);
+    expect(next.events).toHaveLength(1);
+    const js = await request(sandbox.server).get('/_sandbox/page.js');
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    expect(() => new (require('node:vm').Script)(js.text)).not.toThrow();
+    expect(js.text).not.toContain('innerHTML');
+  });
+
+  test('a delay-only fault ({"delayMs"} without a status) delays, then answers normally', async () => {
+    const res = await request(sandbox.server).post('/_sandbox/faults').send({ responses: [{ delayMs: 150 }] });
+    expect(res.body).toEqual({ queued: 1 });
+    const started = Date.now();
+    expect((await post(VALID)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(sandbox.appliedFaults().map((a) => a.description)).toEqual(['+150 ms, then answered normally']);
+  });
+});

@@ -86,6 +86,9 @@ test('dlq list, replay and purge work on the SQS dead-letter queue through the C
   const list = await cli(['dlq', 'list']);
   expect(list).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
   expect(list).toMatch(/1 dead letter\(s\)/);
+  expect(list).toContain(`queue: ${(doc.queue as { sqs: { deadLetterQueueUrl: string } }).sqs.deadLetterQueueUrl} (sqs)`);
+  expect(list).toContain('by reason (whole queue): no_identifier 1');
+  expect(await cli(['dlq', 'list', '--reason', 'no_identifier', '--limit', '0'])).toContain('showing 0 of 1');
   expect(await cli(['dlq', 'replay', '--reason', 'no_identifier'])).toMatch(/replayed 1/);
   expect(await cli(['dlq', 'purge', '--all'])).toMatch(/purged 0/);
 });

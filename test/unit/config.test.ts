@@ -60,7 +60,58 @@ test('a bad file lists every problem by path', () => {
   expect(text).toMatch(/distinct\.baseUrl/);
   expect(text).toMatch(/distinct\.apiKey/);
   expect(text).toMatch(/server\.port/);
-  expect(text).toMatch(/server: unknown key\(s\) "bogus"/);
+  expect(text).toMatch(/server\.bogus: unknown key/);
+  // Root problems do not hide the sources' (both in one report), nor the reverse.
+});
+
+test('root and source problems in one report, each once, with "did you mean" for near-miss keys', () => {
+  const list = problems(
+    {
+      distinct: { apiKey: '${DISTINCT_API_KEY}', timeoutMS: 5000 },
+      server: { prot: 3000 },
+      quene: { path: 'x' },
+      sources: {
+        twilio: { feature: 'registration_sms', experienceId: 'e', authTokn: 'abc' },
+        mailgun: { feature: 'registration_email', signingKey: '${MG_KEY}' },
+        sendgird: { feature: 'registration_email', experienceId: 'e' },
+      },
+    },
+    {},
+  );
+  expect(list).toEqual(
+    expect.arrayContaining([
+      'distinct.apiKey: environment variable DISTINCT_API_KEY is not set',
+      'sources.mailgun.signingKey: environment variable MG_KEY is not set',
+      'distinct.timeoutMS: unknown key; did you mean "timeoutMs"?',
+      'server.prot: unknown key; did you mean "port"?',
+      'quene: unknown key; did you mean "queue"?',
+      'sources.twilio.authTokn: unknown key; did you mean "authToken"?',
+      'sources.twilio.authToken: required',
+      'sources.mailgun.experienceId: required',
+    ]),
+  );
+  expect(list.find((p) => p.startsWith('sources.sendgird.provider'))).toMatch(/unknown provider "sendgird"; did you mean "sendgrid"\?/);
+  // A variable that is not set is reported once, not again as a type error at the same path.
+  expect(list.filter((p) => p.startsWith('distinct.apiKey'))).toHaveLength(1);
+  expect(list.filter((p) => p.startsWith('sources.mailgun.signingKey'))).toHaveLength(1);
+  expect(list.join('\n')).not.toMatch(/received undefined/);
+  // Far-off keys get no guess.
+  expect(problems(base({ twilio: twilio() }, { server: { completelyDifferent: 1 } }))).toContain('server.completelyDifferent: unknown key');
+});
+
+test('a YAML syntax error gives the line and column but never quotes the file (a secret may be there)', () => {
+  const dir = tempDir();
+  const file = join(dir, 'c.yml');
+  writeFileSync(file, 'distinct:\n  apiKey: supersecret\n   baseUrl: https://x\nsources: {}\n');
+  expect(() => loadConfigFile(file, {})).toThrow(/not valid YAML or JSON \(line 2, column \d+: /);
+  try {
+    loadConfigFile(file, {});
+  } catch (err) {
+    expect((err as Error).message).not.toContain('supersecret');
+  }
+  writeFileSync(file, 'distinct:\n  apiKey: supersecret\n  baseUrl: [x\nsources: {}\n');
+  expect(() => loadConfigFile(file, {})).toThrow(/line 4, column 1/);
+  expect(() => loadConfigFile(file, {})).not.toThrow(/supersecret/);
 });
 
 test('provider-specific problems are reported with the source path, including unknown keys', () => {
@@ -123,6 +174,19 @@ test('YAML files load from --config, $DISTINCT_ADAPTER_CONFIG or ./distinct.conf
   expect(() => loadConfigFile(join(dir, 'missing.yml'))).toThrow(ConfigurationError);
   writeFileSync(file, 'distinct: [unclosed');
   expect(() => loadConfigFile(file)).toThrow(/not valid YAML/);
+});
+
+test('a relative queue.path is resolved against the configuration file\'s folder, an absolute one kept', () => {
+  const dir = tempDir();
+  const file = join(dir, 'c.yml');
+  const yaml = (path: string): string =>
+    `distinct:\n  apiKey: k\nqueue:\n  path: ${path}\nsources:\n  twilio:\n    feature: registration_sms\n    experienceId: e\n    authToken: t\n`;
+  writeFileSync(file, yaml('./data/outbox.db'));
+  expect(loadConfigFile(file, {}).queue.path).toBe(join(dir, 'data', 'outbox.db'));
+  writeFileSync(file, yaml('/var/lib/outbox.db'));
+  expect(loadConfigFile(file, {}).queue.path).toBe('/var/lib/outbox.db');
+  // In-memory documents (tests, --dev) keep the current directory's meaning.
+  expect(buildConfig(base({ twilio: twilio() }), {}).queue.path).toBe('./data/outbox.db');
 });
 
 test('validate: the source → provider event → Distinct pair table, and the registry list', () => {

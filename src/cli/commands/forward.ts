@@ -2,10 +2,12 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { startForwardService } from '../../runtime/forward-service';
+import { addHelp, CONFIG_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
+import { queuePathError } from '../queue-errors';
 
 export function registerForward(program: Command): void {
-  program
+  const forward = program
     .command('forward')
     .description('run only the forwarder (receivers run `serve --no-forward` on the same queue); serves /healthz, /readyz and /metrics')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
@@ -29,7 +31,12 @@ export function registerForward(program: Command): void {
           'forward is meant for a shared queue (queue.driver: sqs); an SQLite outbox is owned by one process, so receivers cannot share it',
         );
       }
-      const service = await startForwardService(config, { logger, port });
+      let service;
+      try {
+        service = await startForwardService(config, { logger, port });
+      } catch (err) {
+        exitOnConfigError(queuePathError(err, config) ?? err);
+      }
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
@@ -46,4 +53,12 @@ export function registerForward(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+  addHelp(
+    forward,
+    [
+      'distinct-adapter forward --config distinct.config.yml            # queue.driver: sqs',
+      'distinct-adapter forward --config distinct.config.yml --port 9100',
+    ],
+    { ...CONFIG_ENV, PORT: 'overrides server.port (the port of /healthz, /readyz, /metrics)', AWS_REGION: 'queue.sqs region when the file sets none', AWS_ENDPOINT_URL_SQS: 'SQS endpoint when queue.sqs.endpoint is not set (local emulators)' },
+  );
 }

@@ -3,16 +3,23 @@ import { DEV_SANDBOX_API_KEY, DEV_SANDBOX_PORT } from '../../config/dev-defaults
 import { createLogger } from '../../observability/logger';
 import { startService } from '../../runtime/service';
 import { createSandbox } from '../../sandbox/sandbox-server';
+import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
+import { queuePathError } from '../queue-errors';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the webhook HTTP server and the forwarder')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'development mode: embedded defaults when no config file exists, the local Distinct sandbox on port 4010, and the operator console (/console; loopback only unless console.basicAuth is set)')
     .option('--no-forward', 'only receive and queue; another process forwards')
-    .action(async (flags: { config?: string; dev?: boolean; forward: boolean }) => {
+    .option('--host <host>', 'interface to bind, e.g. 0.0.0.0 in a container (default: server.host; 127.0.0.1 with --dev defaults)')
+    .action(async (flags: { config?: string; dev?: boolean; forward: boolean; host?: string }) => {
       let config;
       try {
         config = loadCliConfig(flags);
@@ -27,13 +34,23 @@ export function registerServe(program: Command): void {
           registry: config.registry.toJSON(),
           logger: logger.child({ component: 'sandbox' }),
         });
-        await sandbox.listen(DEV_SANDBOX_PORT, '127.0.0.1');
-        logger.info({ url: `http://127.0.0.1:${DEV_SANDBOX_PORT}/` }, 'local Distinct sandbox: open this URL to see what Distinct receives');
+        // Bound where the service is, so `--dev --host 0.0.0.0` in a container shows its page too.
+        const sandboxHost = flags.host ?? '127.0.0.1';
+        await sandbox.listen(DEV_SANDBOX_PORT, sandboxHost);
+        logger.info({ url: `http://${sandboxHost}:${DEV_SANDBOX_PORT}/` }, 'local Distinct sandbox: open this URL to see what Distinct receives');
       }
       if (flags.dev && config.path === null) {
         logger.warn('running on the embedded development defaults (throwaway credentials in ./data/dev-credentials.json); not for production');
       }
-      const service = await startService(config, { logger, forward: flags.forward, dev: flags.dev === true });
+      if (flags.dev && config.path === null && flags.host !== undefined && !isLoopback(flags.host)) {
+        logger.warn({ host: flags.host }, 'the development defaults listen beyond loopback: their throwaway credentials are in ./data/dev-credentials.json; keep this port private');
+      }
+      let service;
+      try {
+        service = await startService(config, { logger, forward: flags.forward, dev: flags.dev === true, host: flags.host });
+      } catch (err) {
+        exitOnConfigError(queuePathError(err, config) ?? err);
+      }
       if (flags.dev && service.consoleUrl) {
         logger.info({ url: service.consoleUrl }, 'operator console: open this URL to see what the adapter receives, queues and forwards');
       }
@@ -54,4 +71,14 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+  addHelp(
+    serve,
+    [
+      'distinct-adapter serve --config /etc/distinct-adapter/distinct.config.yml',
+      'distinct-adapter serve --dev                      # every provider, local sandbox on :4010, no account needed',
+      'distinct-adapter serve --dev --host 0.0.0.0       # the same inside a container (publish 3000 and 4010)',
+      'distinct-adapter serve --no-forward               # receive only; `forward` runs elsewhere (SQS)',
+    ],
+    { ...CONFIG_ENV, PORT: 'overrides server.port', ...DEV_ENV },
+  );
 }

@@ -7,6 +7,9 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadDevCredentials } from '../../config/dev-defaults';
 import type { SourceConfig } from '../../config/load';
+import { didYouMean } from '../../config/suggest';
+import { OUTCOME_HEADER, parseOutcomeHeader } from '../../pipeline/pipeline';
+import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 
 interface SimulateFlags {
@@ -20,9 +23,9 @@ interface SimulateFlags {
 }
 
 export function registerSimulate(program: Command): void {
-  program
+  const simulate = program
     .command('simulate <source>')
-    .description("send a correctly signed sample webhook of the source's provider to a running adapter")
+    .description("send a correctly signed sample webhook of the source's provider to a running adapter, and print what happened to the event (queued, duplicate, ignored, dead-lettered with its reason)")
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'use the embedded development defaults when no config file exists')
     .option('-e, --event <type>', 'normalized event type to simulate, e.g. email.delivered or sms.failed')
@@ -39,7 +42,8 @@ export function registerSimulate(program: Command): void {
       }
       const source = config.sources.get(sourceId);
       if (!source) {
-        process.stderr.write(`no source "${sourceId}" in the configuration (have: ${[...config.sources.keys()].join(', ')})\n`);
+        const ids = [...config.sources.keys()];
+        process.stderr.write(`no source "${sourceId}" in the configuration${didYouMean(sourceId, ids)} (have: ${ids.join(', ')})\n`);
         process.exit(2);
       }
       const signer = flags.signerFile ? readSignerFile(flags.signerFile) : findSigner(source);
@@ -76,8 +80,39 @@ export function registerSimulate(program: Command): void {
       });
       const text = await res.body.text();
       process.stdout.write(`${adapter.displayName} ${type} → ${targetWithQuery}\n${res.statusCode} ${text}\n`);
-      process.exit(res.statusCode >= 200 && res.statusCode < 300 ? 0 : 1);
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (ok) {
+        const raw = res.headers[OUTCOME_HEADER];
+        process.stdout.write(`${describeOutcome(Array.isArray(raw) ? raw.join('; ') : raw, type)}\n`);
+      }
+      process.exit(ok ? 0 : 1);
     });
+  addHelp(
+    simulate,
+    [
+      'distinct-adapter simulate twilio                         # with `serve --dev` running: signed with the dev credentials',
+      'distinct-adapter simulate sendgrid --event email.opened',
+      'distinct-adapter simulate twilio --event sms.sent --recipient 12345   # a short code: dead-lettered no_identifier',
+      'distinct-adapter simulate twilio-eu --config distinct.config.yml --url https://hooks.example.com',
+      'distinct-adapter simulate sendgrid --config distinct.config.yml --signer-file sendgrid-private.pem',
+    ],
+    { ...CONFIG_ENV, ...DEV_ENV },
+  );
+}
+
+/** One line saying what the adapter did with the simulated event(s), from its outcome header. */
+export function describeOutcome(header: string | undefined, type: string): string {
+  const o = parseOutcomeHeader(header);
+  if (!o) return `outcome: unknown (no ${OUTCOME_HEADER} header in the answer; is --url a distinct-adapter?)`;
+  const parts: string[] = [];
+  if (o.queued > 0) parts.push(`${o.queued} queued for Distinct (see it on the sandbox page, or the forwarder's log)`);
+  if (o.duplicates > 0) parts.push(`${o.duplicates} duplicate (already received within dedupe.windowMs; not queued again)`);
+  if (o.ignored > 0) parts.push(`${o.ignored} ignored (no Distinct action mapped for ${type}; see \`validate\`)`);
+  if (o.deadLettered > 0) {
+    parts.push(`${o.deadLettered} dead-lettered: ${o.reasons.join(', ') || 'unknown reason'} (see \`distinct-adapter dlq list\`)`);
+  }
+  if (parts.length === 0) parts.push(`nothing (the request carried ${o.received} event(s))`);
+  return `outcome: ${parts.join('; ')}`;
 }
 
 /** A signer file: JSON when it parses as JSON, else the text itself (a PEM key). */

@@ -12,6 +12,7 @@ import type { AppConfig } from '../../config/load';
 import { createQueue } from '../../queue/create-queue';
 import { inspectSqliteQueue } from '../../queue/sqlite-queue';
 import { offlineStatus, type StatusDocument } from '../../runtime/status';
+import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 import { formatTable } from './validate';
 
@@ -26,7 +27,7 @@ interface StatusFlags {
 const ASK_TIMEOUT_MS = 3000;
 
 export function registerStatus(program: Command): void {
-  program
+  const status = program
     .command('status')
     .description('show queue depth and age, dead letters, circuit state, per-source totals (from the running service, else from the queue)')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
@@ -56,6 +57,15 @@ export function registerStatus(program: Command): void {
       process.stdout.write(`${human(doc, note ? null : base)}\n`);
       if (note) process.stderr.write(`${note}; the figures above come from the queue alone\n`);
     });
+  addHelp(
+    status,
+    [
+      'distinct-adapter status --config /etc/distinct-adapter/distinct.config.yml',
+      'distinct-adapter status --json | jq .queue',
+      'distinct-adapter status --url http://10.0.0.7:3000',
+    ],
+    { ...CONFIG_ENV, PORT: 'overrides server.port when finding the running service (as for serve)', ...DEV_ENV },
+  );
 }
 
 /** The service's document, or why none came. */

@@ -1,6 +1,8 @@
 /** `validate` and `registry`: what a configuration will do, before it runs. */
 import type { Command } from 'commander';
 import type { AppConfig } from '../../config/load';
+import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../../config/json-schema';
+import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 
 export interface MappingRow {
@@ -63,12 +65,17 @@ export function configWarnings(config: AppConfig): string[] {
 }
 
 export function registerValidate(program: Command): void {
-  program
+  const validate = program
     .command('validate')
-    .description('check the configuration and print the source → provider event → Distinct pair table')
+    .description('check the configuration (every problem at once) and print the source → provider event → Distinct pair table')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'validate the embedded development defaults when no config file exists')
-    .action((flags: { config?: string; dev?: boolean }) => {
+    .option('--print-schema', `print the configuration's JSON Schema (the ${CONFIG_SCHEMA_FILE} editors use) and exit`)
+    .action((flags: { config?: string; dev?: boolean; printSchema?: boolean }) => {
+      if (flags.printSchema) {
+        process.stdout.write(configJsonSchemaText());
+        return;
+      }
       let config: AppConfig;
       try {
         config = loadCliConfig(flags);
@@ -82,7 +89,18 @@ export function registerValidate(program: Command): void {
       process.stdout.write('\n');
     });
 
-  program
+  addHelp(
+    validate,
+    [
+      'distinct-adapter validate --config distinct.config.yml',
+      'DISTINCT_API_KEY=x SENDGRID_WEBHOOK_PUBLIC_KEY=y distinct-adapter validate   # CI: exit 1 on any problem',
+      'distinct-adapter validate --dev                  # the embedded development defaults',
+      `distinct-adapter validate --print-schema > ${CONFIG_SCHEMA_FILE}`,
+    ],
+    { ...CONFIG_ENV, PORT: 'overrides server.port', ...DEV_ENV },
+  );
+
+  const registry = program
     .command('registry')
     .description('print the feature/action pairs this configuration can send, to register with Distinct')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
@@ -102,4 +120,9 @@ export function registerValidate(program: Command): void {
       process.stdout.write('# feature/action pairs this configuration can send (register each with Distinct)\n');
       for (const [feature, actions] of byFeature) process.stdout.write(`${feature}: [${actions.join(', ')}]\n`);
     });
+  addHelp(
+    registry,
+    ['distinct-adapter registry --config distinct.config.yml', 'distinct-adapter registry --dev'],
+    { ...CONFIG_ENV, ...DEV_ENV },
+  );
 }
