@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ERR_WEBHOOK_VERIFICATION: 'The request is not provably from the provider: signature, credentials or timestamp (HTTP 401).',
   ERR_WEBHOOK_PARSE: 'The body is malformed or not the shape the provider documents (HTTP 400).',
   ERR_PAYLOAD_TOO_LARGE: 'The body exceeds server.bodyLimit (HTTP 413).',
+  ERR_UNSUPPORTED_ENCODING: 'The Content-Encoding is not identity, gzip, deflate or br, or is stacked (HTTP 415).',
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
@@ -49,9 +50,17 @@ export class WebhookAdapterError extends Error {
   }
 }
 
+/** The longest piece of caller input echoed in an error message (DESIGN §5: never an unbounded echo). */
+export const MAX_ECHO = 64;
+
+/** `text` cut to {@link MAX_ECHO} characters (with `…` when cut), for messages and log fields. */
+export function truncateEcho(text: string): string {
+  return text.length <= MAX_ECHO ? text : `${text.slice(0, MAX_ECHO)}…`;
+}
+
 export class UnknownSourceError extends WebhookAdapterError {
   constructor(source: string) {
-    super('ERR_UNKNOWN_SOURCE', 404, `no source "${source}" is configured`);
+    super('ERR_UNKNOWN_SOURCE', 404, `no source "${truncateEcho(source)}" is configured`);
   }
 }
 
@@ -81,9 +90,15 @@ export class PayloadTooLargeError extends WebhookAdapterError {
   }
 }
 
+export class UnsupportedEncodingError extends WebhookAdapterError {
+  constructor(encoding: string) {
+    super('ERR_UNSUPPORTED_ENCODING', 415, `Content-Encoding "${truncateEcho(encoding)}" is not supported; send identity, gzip, deflate or br`);
+  }
+}
+
 export class MethodNotAllowedError extends WebhookAdapterError {
   constructor(method: string, allowed: readonly string[]) {
-    super('ERR_METHOD_NOT_ALLOWED', 405, `${method} is not accepted here; use ${allowed.join(' or ')}`);
+    super('ERR_METHOD_NOT_ALLOWED', 405, `${truncateEcho(method)} is not accepted here; use ${allowed.join(' or ')}`);
   }
 }
 

@@ -10,6 +10,7 @@ import type { AppConfig, SourceConfig } from '../config/load';
 import {
   InternalError,
   MethodNotAllowedError,
+  truncateEcho,
   UnknownSourceError,
   WebhookAdapterError,
   WebhookVerificationError,
@@ -87,9 +88,12 @@ export class Pipeline {
       response = result.response;
       summary = result.summary;
     } catch (err) {
-      response = this.errorResponse(err, sourceId);
+      response = this.errorResponse(err, this.source(sourceId) ? sourceId : truncateEcho(sourceId));
     }
-    this.deps.metrics.requests.inc({ source: this.source(sourceId) ? sourceId : '(unknown)', status: String(response.status) });
+    const known = this.source(sourceId) !== undefined;
+    this.deps.metrics.requests.inc({ source: known ? sourceId : '(unknown)', status: String(response.status) });
+    // An unknown source id is caller input of any length: logged cut short.
+    if (!known) sourceId = truncateEcho(sourceId);
     if (logged) {
       const ms = performance.now() - started;
       // No per-request child logger: this line is on the hot path, and `source` is one field.
