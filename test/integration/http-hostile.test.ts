@@ -96,7 +96,7 @@ describe('no request stalls the server (item 7)', () => {
   // on CI, issue #9): the logger's e-mail regex was quadratic. Now ≈ 10–40 ms.
   test.each(cases)('%s: a signed 40,000-character distinct_feature and distinct_user_id are handled well under a second', async (name) => {
     let total = 0;
-    for (const overrides of [{ feature: 'f'.repeat(long) }, { userId: `${'u'.repeat(long / 2)}@${'x.'.repeat(long / 4)}` }, { feature: `+1${' 2'.repeat(long / 2)}` }]) {
+    for (const overrides of <Array<Record<string, string>>>[{ feature: 'f'.repeat(long) }, { userId: `${'u'.repeat(long / 2)}@${'x.'.repeat(long / 4)}` }, { feature: `+1${' 2'.repeat(long / 2)}` }]) {
       const signed = signedSample(name, creds, `${PUBLIC}/webhooks/${name}`, { overrides });
       const { value: res, ms } = await timed(() => send(signed));
       // URL-signed providers carry overrides in the query: 431 (headers too large) before we see them.
