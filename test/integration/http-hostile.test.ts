@@ -106,3 +106,15 @@ describe('no request stalls the server (item 7)', () => {
     expect({ name, fast: total < 400 }).toEqual({ name, fast: true });
   });
 });
+
+describe('e-mails Distinct would refuse are not identifiers (item 8)', () => {
+  const bad = ['a@example.com\u0000', '<a@example.com>', 'a@[127.0.0.1]', 'a@example..com', 'a@-example.com', 'a@example.c', 'a\u202e@example.com'];
+  test.each(['sendgrid', 'postmark', 'mailgun'])('%s: each is acknowledged and dead-lettered no_identifier, never queued to send', async (name) => {
+    for (const recipient of bad) {
+      const res = await send(signedSample(name, creds, `${PUBLIC}/webhooks/${name}`, { recipient }));
+      expect({ recipient, status: res.status, queued: res.body.queued, deadLettered: res.body.deadLettered }).toEqual({ recipient, status: 200, queued: 0, deadLettered: 1 });
+    }
+    const ok = await send(signedSample(name, creds, `${PUBLIC}/webhooks/${name}`, { recipient: 'jürgen+tag@mail.bücher.de' }));
+    expect(ok.body).toMatchObject({ queued: 1, deadLettered: 0 });
+  });
+});
