@@ -13,8 +13,10 @@ import {
   truncateEcho,
   UnknownSourceError,
   WebhookAdapterError,
+  WebhookParseError,
   WebhookVerificationError,
 } from '../core/errors';
+import type { EventDraft } from '../core/normalized-event';
 import type { VerifyResult } from '../core/adapter';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
@@ -142,7 +144,14 @@ export class Pipeline {
   /** Parses the request and maps each event: the items to enqueue and the counts so far. */
   private mapRequest(sourceId: string, source: SourceConfig, req: WebhookRequest): { items: EnqueueItem[]; summary: IngestSummary } {
     const { adapter } = source;
-    const drafts = adapter.parse(req);
+    let drafts: EventDraft[];
+    try {
+      drafts = adapter.parse(req);
+    } catch (err) {
+      // A body nested deeper than a recursive reader's stack: malformed input, not our failure.
+      if (err instanceof RangeError) throw new WebhookParseError('the body is nested too deeply to read', '', { cause: err });
+      throw err;
+    }
     const items: EnqueueItem[] = [];
     const summary: IngestSummary = { received: drafts.length, queued: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
     let ignoredTypes: string[] | undefined;

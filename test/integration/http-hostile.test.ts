@@ -15,7 +15,7 @@ import { createApp } from '../../src/runtime/express-app';
 import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createTestCredentials, signedSample, testConfig, type TestCredentials } from '../helpers/app';
+import { createTestCredentials, signBody, signedSample, testConfig, type TestCredentials } from '../helpers/app';
 
 const PUBLIC = 'https://hooks.example.com';
 let creds: TestCredentials;
@@ -116,5 +116,28 @@ describe('e-mails Distinct would refuse are not identifiers (item 8)', () => {
     }
     const ok = await send(signedSample(name, creds, `${PUBLIC}/webhooks/${name}`, { recipient: 'jürgen+tag@mail.bücher.de' }));
     expect(ok.body).toMatchObject({ queued: 1, deadLettered: 0 });
+  });
+});
+
+describe('deep nesting never crashes a reader (found by test/property)', () => {
+  test('SendGrid: a category nested 20,000 arrays deep is no 500', async () => {
+    const depth = 20_000;
+    const body = `[{"email":"jane@example.com","timestamp":1700000000,"event":"delivered","sg_event_id":"e1","category":${'['.repeat(depth)}"x"${']'.repeat(depth)}}]`;
+    const res = await send(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, Buffer.from(body)));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ received: 1 });
+  });
+
+  test.each(ADAPTERS.map((a) => [a.name]))('%s: a signed body nested 100,000 deep is answered below 500', async (name) => {
+    const depth = 100_000;
+    const body = Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    let signed: UnsignedRequest;
+    try {
+      signed = signBody(name, creds, `${PUBLIC}/webhooks/${name}`, { 'content-type': 'application/json' }, body);
+    } catch {
+      signed = { method: 'POST', url: `${PUBLIC}/webhooks/${name}`, headers: { 'content-type': 'application/json' }, body };
+    }
+    const res = await send(signed);
+    expect({ name, status: res.status < 500 }).toEqual({ name, status: true });
   });
 });
