@@ -30,6 +30,13 @@ export type VerificationReason =
   | 'untrusted_certificate'
   | 'replayed';
 
+/** The longest message an error body carries (DESIGN §5: short bodies, never an unbounded echo). */
+export const MAX_MESSAGE = 300;
+
+function shortMessage(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE)}…`;
+}
+
 /** Base class: never thrown directly. */
 export class WebhookAdapterError extends Error {
   readonly code: ErrorCode;
@@ -44,9 +51,9 @@ export class WebhookAdapterError extends Error {
     this.provider = options?.provider;
   }
 
-  /** The JSON body answered to the caller. */
+  /** The JSON body answered to the caller: the message cut to {@link MAX_MESSAGE} characters (it may quote payload keys). */
   toResponseBody(): { error: ErrorCode; message: string } {
-    return { error: this.code, message: this.message };
+    return { error: this.code, message: shortMessage(this.message) };
   }
 }
 
@@ -71,7 +78,7 @@ export class WebhookVerificationError extends WebhookAdapterError {
     this.reason = reason;
   }
   override toResponseBody(): { error: ErrorCode; message: string; reason: VerificationReason } {
-    return { error: this.code, message: this.message, reason: this.reason };
+    return { error: this.code, message: shortMessage(this.message), reason: this.reason };
   }
 }
 

@@ -141,3 +141,12 @@ describe('deep nesting never crashes a reader (found by test/property)', () => {
     expect({ name, status: res.status < 500 }).toEqual({ name, status: true });
   });
 });
+
+test('a 400 that names a 40,000-character payload key stays short (item 12)', async () => {
+  const key = 'k'.repeat(40_000);
+  const body = `[{"feature":"page_visit","action":"viewed","userId":"u1","capturedAt":"2026-04-27T13:35:00Z","${key}":1}]`;
+  const res = await send(signBody('generic', creds, `${PUBLIC}/webhooks/generic`, { 'content-type': 'application/json' }, Buffer.from(body)));
+  expect(res.status).toBe(400);
+  expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
+  expect(res.text.length).toBeLessThan(400);
+});
