@@ -150,3 +150,21 @@ test('a 400 that names a 40,000-character payload key stays short (item 12)', as
   expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
   expect(res.text.length).toBeLessThan(400);
 });
+
+describe('compressed bodies that do not inflate (item 6)', () => {
+  test.each(['gzip', 'deflate', 'br'])('corrupt %s is a 400, not a 500', async (encoding) => {
+    const res = await request(app).post('/webhooks/sendgrid').set('content-type', 'application/octet-stream').set('content-encoding', encoding).send(Buffer.from('not compressed at all'));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
+  });
+
+  test('a gzip body that inflates past the body limit is a 413', async () => {
+    const res = await request(app)
+      .post('/webhooks/sendgrid')
+      // Not application/json: superagent would JSON-encode a Buffer.
+      .set('content-type', 'application/octet-stream')
+      .set('content-encoding', 'gzip')
+      .send(gzipSync(Buffer.alloc(6 * 1024 * 1024, 0x20)));
+    expect(res.status).toBe(413);
+  });
+});
