@@ -33,6 +33,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalString, readJson, describeValue } from '../src/body/read-json';
+import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
@@ -89,7 +90,7 @@ function customHeaderValues(value: unknown): Record<string, unknown> {
   const text = value.trim();
   if (text.startsWith('{')) {
     try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = parseJsonExact(text);
       if (isObject(parsed)) return parsed;
     } catch {
       // Not JSON after all: fall through to the pipe-separated form. The sender's header is not

@@ -38,6 +38,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { parseJsonExact } from '../src/body/read-json-bigint';
 import { readForm, type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -201,7 +202,7 @@ function userVariables(value: unknown): Record<string, unknown> {
   if (isObject(value)) return value;
   if (typeof value === 'string' && value.trim().startsWith('{')) {
     try {
-      const parsed: unknown = JSON.parse(value);
+      const parsed: unknown = parseJsonExact(value);
       if (isObject(parsed)) return parsed;
     } catch {
       // Not JSON after all: the sender's variables are unreadable, which is not the provider's error.
@@ -371,7 +372,7 @@ function withBody(req: UnsignedRequest, body: Buffer): UnsignedRequest {
 /** The JSON body as an object, or undefined when it is not one (junk bodies are left untouched). */
 function tryJsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
+    const value: unknown = parseJsonExact(body.toString('utf8'));
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;

@@ -31,7 +31,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
-import { readJsonBigint } from '../src/body/read-json-bigint';
+import { parseJsonExact, readJsonBigint } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -95,7 +95,7 @@ function metadataValues(value: unknown): Record<string, unknown> {
   const text = value.trim();
   if (text.startsWith('{')) {
     try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = parseJsonExact(text);
       return isObject(parsed) ? parsed : {};
     } catch {
       return {}; // the sender's string is not the provider's error: never fail the request for it

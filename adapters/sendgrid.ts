@@ -196,7 +196,8 @@ function eventType(key: string, item: Record<string, unknown>): EventType {
 /** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
 function scalar(value: unknown): string | number | boolean | undefined {
   if (Array.isArray(value)) {
-    const parts = value.map(scalar).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
+    // One level: nested arrays are no details (and a hostile body nests them thousands deep).
+    const parts = value.map(detailValue).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
     return parts.length > 0 ? parts.join(', ') : undefined;
   }
   return detailValue(value);

@@ -38,6 +38,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -202,7 +203,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (NON_EVENT_MESSAGES.has(text.trim())) return [];
   let message: unknown;
   try {
-    message = JSON.parse(text);
+    message = parseJsonExact(text);
   } catch {
     throw new WebhookParseError('is not SES JSON: does this topic carry SES notifications?', 'Message');
   }

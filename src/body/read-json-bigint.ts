@@ -88,3 +88,8 @@ export function readJsonBigint(rawBody: Buffer): unknown {
     throw new WebhookParseError(`body is not valid JSON (${(cause as Error).message})`, '', { cause });
   }
 }
+
+/** `JSON.parse` of a JSON text nested in a payload (a metadata string), integers beyond 2^53 kept as exact strings. Throws SyntaxError as JSON.parse does. */
+export function parseJsonExact(text: string): unknown {
+  return JSON.parse(quoteUnsafeIntegers(text));
+}

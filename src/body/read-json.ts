@@ -1,13 +1,13 @@
 import { WebhookParseError } from '../core/errors';
+import { readJsonBigint } from './read-json-bigint';
 
-/** Parses the raw body as JSON; a syntax error becomes a {@link WebhookParseError}, never a bare SyntaxError. */
+/**
+ * Parses the raw body as JSON; a syntax error becomes a {@link WebhookParseError}, never a bare
+ * SyntaxError. Integers beyond 2^53 come back as their exact decimal strings (a `distinct_user_id`
+ * of 9007199254740993 must not become another user's 9007199254740992): see {@link readJsonBigint}.
+ */
 export function readJson(rawBody: Buffer): unknown {
-  if (rawBody.length === 0) throw new WebhookParseError('request body is empty');
-  try {
-    return JSON.parse(rawBody.toString('utf8'));
-  } catch (cause) {
-    throw new WebhookParseError(`body is not valid JSON (${(cause as Error).message})`, '', { cause });
-  }
+  return readJsonBigint(rawBody);
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -19,7 +19,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export function optionalString(obj: Record<string, unknown>, key: string): string | undefined {
   const v = obj[key];
   if (typeof v === 'string') return v === '' ? undefined : v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  // Only a safe integer's text is its digits; a float or a rounded integer is not an id.
+  if (typeof v === 'number' && Number.isFinite(v)) return Number.isSafeInteger(v) || !Number.isInteger(v) ? String(v) : undefined;
   return undefined;
 }
 

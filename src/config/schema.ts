@@ -38,6 +38,10 @@ export const serverSchema = z
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     bodyLimit: byteSize.default(5 * 1024 * 1024),
     trustProxy: z.boolean().default(false),
+    /** Slow clients: the whole header block must arrive within this (HTTP 408 and close otherwise). */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Slow clients: the whole request, headers and body, must arrive within this (HTTP 408 and close). */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
   })
   .strict();
 

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ERR_WEBHOOK_VERIFICATION: 'The request is not provably from the provider: signature, credentials or timestamp (HTTP 401).',
   ERR_WEBHOOK_PARSE: 'The body is malformed or not the shape the provider documents (HTTP 400).',
   ERR_PAYLOAD_TOO_LARGE: 'The body exceeds server.bodyLimit (HTTP 413).',
+  ERR_UNSUPPORTED_ENCODING: 'The Content-Encoding is not identity, gzip, deflate or br, or is stacked (HTTP 415).',
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
@@ -30,6 +31,13 @@ export type VerificationReason =
   | 'untrusted_certificate'
   | 'replayed';
 
+/** The longest message an error body carries (DESIGN §5: short bodies, never an unbounded echo). */
+export const MAX_MESSAGE = 300;
+
+function shortMessage(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE)}…`;
+}
+
 /** Base class: never thrown directly. */
 export class WebhookAdapterError extends Error {
   readonly code: ErrorCode;
@@ -44,15 +52,23 @@ export class WebhookAdapterError extends Error {
     this.provider = options?.provider;
   }
 
-  /** The JSON body answered to the caller. */
+  /** The JSON body answered to the caller: the message cut to {@link MAX_MESSAGE} characters (it may quote payload keys). */
   toResponseBody(): { error: ErrorCode; message: string } {
-    return { error: this.code, message: this.message };
+    return { error: this.code, message: shortMessage(this.message) };
   }
+}
+
+/** The longest piece of caller input echoed in an error message (DESIGN §5: never an unbounded echo). */
+export const MAX_ECHO = 64;
+
+/** `text` cut to {@link MAX_ECHO} characters (with `…` when cut), for messages and log fields. */
+export function truncateEcho(text: string): string {
+  return text.length <= MAX_ECHO ? text : `${text.slice(0, MAX_ECHO)}…`;
 }
 
 export class UnknownSourceError extends WebhookAdapterError {
   constructor(source: string) {
-    super('ERR_UNKNOWN_SOURCE', 404, `no source "${source}" is configured`);
+    super('ERR_UNKNOWN_SOURCE', 404, `no source "${truncateEcho(source)}" is configured`);
   }
 }
 
@@ -63,7 +79,7 @@ export class WebhookVerificationError extends WebhookAdapterError {
     this.reason = reason;
   }
   override toResponseBody(): { error: ErrorCode; message: string; reason: VerificationReason } {
-    return { error: this.code, message: this.message, reason: this.reason };
+    return { error: this.code, message: shortMessage(this.message), reason: this.reason };
   }
 }
 
@@ -82,9 +98,15 @@ export class PayloadTooLargeError extends WebhookAdapterError {
   }
 }
 
+export class UnsupportedEncodingError extends WebhookAdapterError {
+  constructor(encoding: string) {
+    super('ERR_UNSUPPORTED_ENCODING', 415, `Content-Encoding "${truncateEcho(encoding)}" is not supported; send identity, gzip, deflate or br`);
+  }
+}
+
 export class MethodNotAllowedError extends WebhookAdapterError {
   constructor(method: string, allowed: readonly string[]) {
-    super('ERR_METHOD_NOT_ALLOWED', 405, `${method} is not accepted here; use ${allowed.join(' or ')}`);
+    super('ERR_METHOD_NOT_ALLOWED', 405, `${truncateEcho(method)} is not accepted here; use ${allowed.join(' or ')}`);
   }
 }
 

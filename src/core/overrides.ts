@@ -19,14 +19,15 @@ export function own<T>(table: Readonly<Partial<Record<string, T>>>, key: unknown
 /**
  * The overrides found in flat records of sender metadata (a parsed query string, custom args,
  * tags…). For each key the first record holding a non-empty value wins; strings are trimmed and
- * finite numbers (a numeric user id) are kept as text.
+ * safe integers (a numeric user id) are kept as text; other numbers (rounded or fractional) are no id.
  */
 export function overridesFrom(...sources: ReadonlyArray<Readonly<Record<string, unknown>>>): EventOverrides {
   const overrides: EventOverrides = {};
   for (const [wire, key] of Object.entries(OVERRIDE_FIELDS)) {
     for (const source of sources) {
       const raw = own(source, wire);
-      const value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
+      // A number is kept as text only when its digits are exact (unsafe integers arrive as strings).
+      const value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : '';
       if (value) {
         overrides[key] = value;
         break;

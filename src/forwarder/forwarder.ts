@@ -20,6 +20,10 @@
  *   first probe Distinct does not reject closes the circuit again.
  * - `stop()` loses nothing: requests in flight finish and are settled, claimed messages that were
  *   not sent yet (buffered, or waiting for a rate-limit token) are released.
+ * - A settle write that fails (disk full, I/O error) is not dropped: the lease stays ours and the
+ *   same write (complete, retry, release, dead-letter) is tried again on every wake, at most
+ *   `maxIdleMs` apart, before anything new is claimed, so the messages leave "in flight" as soon as
+ *   the queue takes writes again, without a restart and without sending them twice.
  */
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/load';
@@ -136,6 +140,8 @@ export class Forwarder {
   /** Delivered messages whose `complete` waits for the next claim (see the file header). */
   private held: Array<{ lease: Lease; resolve: () => void; reject: (err: unknown) => void }> = [];
   private holdTimer: NodeJS.Timeout | null = null;
+  /** Settle writes the queue refused (disk full…), oldest first: retried before anything is claimed. */
+  private unsettled: Array<{ lease: Lease; what: string; write: () => Promise<void>; after?: () => void }> = [];
 
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -204,6 +210,9 @@ export class Forwarder {
       if (this.pumping) await this.pumping;
       this.releaseAhead();
       while (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      if (this.unsettled.length > 0 && !(await this.settleUnsettled())) {
+        this.logger.error({ messages: this.unsettled.length }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
+      }
     })().finally(() => {
       this.stopping = null;
     });
@@ -257,7 +266,9 @@ export class Forwarder {
     do {
       this.pumpAgain = false;
       try {
-        await this.fill();
+        // Refused settle writes first (no await on the common path, where there are none).
+        if (this.unsettled.length > 0 && !(await this.settleUnsettled())) failed = true;
+        else await this.fill();
       } catch (err) {
         failed = true;
         this.logger.error({ err }, 'forwarder could not claim from the queue; will try again');
@@ -441,7 +452,7 @@ export class Forwarder {
       } else {
         this.openCircuit(outcome);
       }
-      await this.queue.release(lease);
+      await this.persist(lease, 'release', () => this.queue.release(lease));
       return;
     }
     if (probe) this.closeCircuit(outcome);
@@ -449,17 +460,32 @@ export class Forwarder {
     const attempts = lease.attempts + 1;
     switch (decision.kind) {
       case 'complete':
-        await (probe ? this.queue.complete(lease) : this.completeSoon(lease));
-        this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
-        // The hot path: at a quieter level, do not even build the log line's fields.
-        if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
-        this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.lastAnswerAt! });
+        await this.persist(
+          lease,
+          'complete',
+          () => this.queue.complete(lease),
+          () => {
+            this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
+            // The hot path: at a quieter level, do not even build the log line's fields.
+            if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
+            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.lastAnswerAt! });
+          },
+          probe ? undefined : this.completeSoon(lease),
+        );
         return;
-      case 'retry':
-        await this.queue.retry(lease, decision.delayMs, describe(outcome));
-        logRetry(this.logger, message, outcome, attempts, decision.delayMs);
-        this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.lastAnswerAt! });
+      case 'retry': {
+        const error = describe(outcome);
+        await this.persist(
+          lease,
+          'retry',
+          () => this.queue.retry(lease, decision.delayMs, error),
+          () => {
+            logRetry(this.logger, message, outcome, attempts, decision.delayMs);
+            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.lastAnswerAt! });
+          },
+        );
         return;
+      }
       case 'dead_letter':
         await this.deadLetter(lease, decision.reason, decision.detail, outcome.status);
         return;
@@ -487,11 +513,58 @@ export class Forwarder {
 
   private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string, status: number | null = null): Promise<void> {
     const { message } = lease;
-    await this.queue.deadLetter(lease, reason, detail);
-    this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
-    logDeadLettered(this.logger, lease, reason, detail);
-    const attempts = lease.attempts + (reason === 'no_identifier' ? 0 : 1);
-    this.observer?.({ message, outcome: 'dead_lettered', status, reason, detail, attempts, at: this.now() });
+    await this.persist(
+      lease,
+      'dead_letter',
+      () => this.queue.deadLetter(lease, reason, detail),
+      () => {
+        this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
+        logDeadLettered(this.logger, lease, reason, detail);
+        const attempts = lease.attempts + (reason === 'no_identifier' ? 0 : 1);
+        this.observer?.({ message, outcome: 'dead_lettered', status, reason, detail, attempts, at: this.now() });
+      },
+    );
+  }
+
+  /**
+   * Runs one settle write (`first` when it is already under way), then `after` (its metric and log
+   * line). When the queue refuses the write (disk full, I/O error) the lease stays ours (counted in
+   * `leased`, so claiming stops when too many wait) and the write is kept for
+   * {@link settleUnsettled}. Never rejects.
+   */
+  private async persist(lease: Lease, what: string, write: () => Promise<void>, after?: () => void, first?: Promise<void>): Promise<void> {
+    try {
+      await (first ?? write());
+    } catch (err) {
+      this.leased += 1;
+      this.unsettled.push({ lease, what, write, after });
+      this.logger.error(
+        { err, key: lease.message.key, what, waiting: this.unsettled.length },
+        'forwarder could not record a message\'s outcome in the queue; retrying the write until the queue takes it',
+      );
+      if (this.running && !this.timer) void this.schedule(true);
+      return;
+    }
+    after?.();
+  }
+
+  /** Retries the refused settle writes in order; false (and the rest kept) at the first that fails again. */
+  private async settleUnsettled(): Promise<boolean> {
+    const count = this.unsettled.length;
+    while (this.unsettled.length > 0) {
+      const item = this.unsettled[0]!;
+      try {
+        await item.write();
+      } catch (err) {
+        this.logger.debug({ err, waiting: this.unsettled.length }, 'the queue still refuses settle writes');
+        return false;
+      }
+      this.unsettled.shift();
+      this.leased -= 1;
+      item.after?.();
+    }
+    if (count > 0) this.logger.info({ messages: count }, 'forwarder recorded the outcomes the queue had refused');
+    return true;
   }
 
   private openCircuit(outcome: ForwardOutcome): void {
@@ -521,11 +594,7 @@ export class Forwarder {
   }
 
   private async releaseQuietly(lease: Lease): Promise<void> {
-    try {
-      await this.queue.release(lease);
-    } catch (err) {
-      this.logger.error({ err, key: lease.message.key }, 'could not release a message; the queue recovers it after a restart');
-    }
+    await this.persist(lease, 'release', () => this.queue.release(lease));
   }
 }
 

@@ -10,10 +10,13 @@ import type { AppConfig, SourceConfig } from '../config/load';
 import {
   InternalError,
   MethodNotAllowedError,
+  truncateEcho,
   UnknownSourceError,
   WebhookAdapterError,
+  WebhookParseError,
   WebhookVerificationError,
 } from '../core/errors';
+import type { EventDraft } from '../core/normalized-event';
 import type { VerifyResult } from '../core/adapter';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
@@ -132,11 +135,13 @@ export class Pipeline {
       response = result.response;
       summary = result.summary;
     } catch (err) {
-      response = this.errorResponse(err, sourceId);
+      response = this.errorResponse(err, this.source(sourceId) ? sourceId : truncateEcho(sourceId));
     }
     const known = this.source(sourceId) !== undefined;
     this.deps.metrics.requests.inc({ source: known ? sourceId : '(unknown)', status: String(response.status) });
     if (known) this.deps.activity?.request(sourceId, response.status, summary);
+    // An unknown source id is caller input of any length: logged cut short.
+    else sourceId = truncateEcho(sourceId);
     if (logged) {
       const ms = performance.now() - started;
       // No per-request child logger: this line is on the hot path, and `source` is one field.
@@ -192,7 +197,14 @@ export class Pipeline {
   /** Parses the request and maps each event: the items to enqueue and the counts so far. */
   private mapRequest(sourceId: string, source: SourceConfig, req: WebhookRequest): { items: EnqueueItem[]; summary: IngestSummary } {
     const { adapter } = source;
-    const drafts = adapter.parse(req);
+    let drafts: EventDraft[];
+    try {
+      drafts = adapter.parse(req);
+    } catch (err) {
+      // A body nested deeper than a recursive reader's stack: malformed input, not our failure.
+      if (err instanceof RangeError) throw new WebhookParseError('the body is nested too deeply to read', '', { cause: err });
+      throw err;
+    }
     const items: EnqueueItem[] = [];
     const summary: IngestSummary = { received: drafts.length, queued: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
     let ignoredTypes: string[] | undefined;

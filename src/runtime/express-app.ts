@@ -6,7 +6,7 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AppConfig } from '../config/load';
-import { PayloadTooLargeError, WebhookParseError } from '../core/errors';
+import { PayloadTooLargeError, UnsupportedEncodingError, WebhookParseError } from '../core/errors';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import type { Metrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
@@ -78,13 +78,18 @@ export function createApp(deps: AppDeps): Express {
   // Body-parser failures (over the limit, aborted upload) and anything unexpected: short JSON, no stack.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number };
-    const source = typeof req.params?.source === 'string' ? req.params.source : '(none)';
+    // Only a configured source names a metric label or a log field: anything else is caller input.
+    const param = req.params?.source;
+    const source = typeof param !== 'string' ? '(none)' : deps.pipeline.source(param) ? param : '(unknown)';
     let status: number;
     let body: { error: string; message: string };
     if (e.type === 'entity.too.large') {
       const error = new PayloadTooLargeError(String(deps.config.server.bodyLimit) + ' bytes');
       status = 413;
       body = error.toResponseBody();
+    } else if (e.type === 'encoding.unsupported' || e.status === 415) {
+      status = 415;
+      body = new UnsupportedEncodingError(String(req.headers['content-encoding'] ?? '')).toResponseBody();
     } else if (e.status === 400 || e.type === 'request.aborted') {
       status = 400;
       body = new WebhookParseError('request body could not be read').toResponseBody();

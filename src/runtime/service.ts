@@ -4,7 +4,7 @@
  * finishes in-flight requests, the forwarder finishes in-flight POSTs, the queue closes.
  * Nothing acknowledged is lost at any point (the queue is durable before any 2xx).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/load';
 import { type DistinctClient, distinctClientFor } from '../forwarder/distinct-client';
@@ -93,7 +93,7 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
     status,
     console: operatorConsole?.router,
   });
-  const server = createServer(app);
+  const server = createServer(serverOptions(config.server), app);
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
   const port = options.port ?? config.server.port;
   const host = options.host ?? config.server.host;
@@ -136,4 +136,21 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Bounded header and request times (issue #9: a body trickled at one byte a second held a socket
+ * for Node's default 300 s; providers themselves give up after 10–30 s). Node answers 408 and
+ * closes the connection; it checks at `connectionsCheckingInterval`, so that is kept a fraction of
+ * the smaller bound (Node's default check, every 30 s, would stretch a 10 s bound to 40 s).
+ * The header bound never exceeds the request bound (Node refuses that combination).
+ */
+export function serverOptions(server: Pick<AppConfig['server'], 'headersTimeoutMs' | 'requestTimeoutMs'>): ServerOptions {
+  const requestTimeout = server.requestTimeoutMs;
+  const headersTimeout = Math.min(server.headersTimeoutMs, requestTimeout);
+  return {
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
 }

@@ -501,7 +501,7 @@ describe('Forwarder with the SQLite queue', () => {
     expect(h.sandbox.stats().duplicates).toBe(0);
   });
 
-  test('a complete that fails is logged, its message stays leased, and delivery goes on', async () => {
+  test('a complete that fails is logged and written again by the forwarder itself; delivery goes on, nothing is re-sent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwd-sqlite-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const queue = new SqliteQueue({ path: join(dir, 'outbox.db'), dedupeWindowMs: 600_000 });
@@ -518,9 +518,11 @@ describe('Forwarder with the SQLite queue', () => {
     await enqueue(queue, Array.from({ length: 8 }, () => message()));
     h.forwarder.start();
     await waitFor('all delivered', () => h.sandbox.received().length === 8);
-    await waitFor('all but one settled', async () => (await queue.stats()).depth === 1);
-    expect(await queue.stats()).toMatchObject({ depth: 1, inFlight: 1 });
-    expect(logsWith(h, 'forwarder failed to settle a message; it stays in flight until the queue recovers it')).toHaveLength(1);
+    await waitFor('all settled, the refused complete too (issue #9 item 11)', async () => (await queue.stats()).depth === 0);
+    expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
+    expect(logsWith(h, "forwarder could not record a message's outcome in the queue; retrying the write until the queue takes it")).toHaveLength(1);
+    expect(h.sandbox.received()).toHaveLength(8);
+    expect(await counter(h.metrics.events, { outcome: 'forwarded' })).toBe(8);
   });
 
   test('delivers through a transient failure and leaves the outbox empty', async () => {
