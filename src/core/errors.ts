@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ERR_PAYLOAD_TOO_LARGE: 'The body exceeds server.bodyLimit (HTTP 413).',
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
+  ERR_STORE_UNAVAILABLE: 'The shared de-duplication key store (dedupe.store) cannot be reached; nothing was acknowledged, the provider should retry (HTTP 503).',
+  ERR_DEDUPE_IN_PROGRESS: 'Another receiver is queueing some of these events right now; nothing was acknowledged, the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
   ERR_FORWARD: 'A POST to Distinct failed; carries status, retryable and attempt.',
   ERR_INTERNAL: 'An unexpected failure; logged with its stack, answered without one (HTTP 500).',
@@ -90,6 +92,20 @@ export class MethodNotAllowedError extends WebhookAdapterError {
 export class QueueWriteError extends WebhookAdapterError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_QUEUE_WRITE', 503, message, options);
+  }
+}
+
+/** The shared key store (dedupe.store) failed or timed out: the provider gets 503 and re-sends. */
+export class StoreUnavailableError extends WebhookAdapterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE_UNAVAILABLE', 503, message, options);
+  }
+}
+
+/** A live claim of another receiver holds some of the request's keys: 503, the provider re-sends later. */
+export class DedupeInProgressError extends WebhookAdapterError {
+  constructor(message: string) {
+    super('ERR_DEDUPE_IN_PROGRESS', 503, message);
   }
 }
 
