@@ -31,6 +31,12 @@ import type { DynamoKeyStore, StoreObserver } from './key-store';
 
 /** How long a message waits when the store could not be reached (it stays in the queue). */
 export const STORE_BACKOFF_MS = 5_000;
+/**
+ * Longest wait of a message whose key another forwarder is delivering now: that POST usually
+ * ends within a second, so the copy is looked at again well before the lease would run out
+ * (each look: one conditional write and one read).
+ */
+export const BUSY_RECHECK_MS = 5_000;
 
 /** The metrics the store layer reports; absent on Lambda (its log lines are the metrics there). */
 export type DedupeMetrics = Pick<Metrics, 'dedupeClaims' | 'dedupeStoreErrors' | 'dedupeStoreLatency'>;
@@ -95,7 +101,7 @@ export class DeliveryGuard {
         return { kind: 'duplicate' };
       case 'busy':
         this.count('busy');
-        return { kind: 'busy', delayMs: Math.max(1_000, result.until - Date.now() + 250) };
+        return { kind: 'busy', delayMs: Math.min(BUSY_RECHECK_MS, Math.max(1_000, result.until - Date.now() + 250)) };
     }
   }
 
