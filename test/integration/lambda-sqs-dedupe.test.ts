@@ -4,6 +4,9 @@
  * Two copies of one event (an SQS re-delivery, or two receivers) reach Distinct once; an
  * unreachable store sends nothing and fails the batch, so Lambda hands every record out again.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
@@ -14,6 +17,7 @@ import { DynamoKeyStore } from '../../src/dedupe/key-store';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
 import { silentLogger } from '../../src/observability/logger';
 import { SqsQueue, type SqsSettings } from '../../src/queue/sqs-queue';
+import { loadLambdaConfig } from '../../src/runtime/lambda-config';
 import { createSqsForwarderHandler, type SqsForwarderHandler } from '../../src/runtime/lambda-sqs';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { deadEndpoint, startDynalite, type LocalDynamo } from '../helpers/dynamo';
@@ -160,4 +164,22 @@ test('an unreachable store: nothing is POSTed and the batch fails, so every reco
   await expect(h.handle(event)).rejects.toBeInstanceOf(StoreUnavailableError);
   expect(sandbox.received()).toHaveLength(0);
   expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });
+});
+
+test('loadLambdaConfig takes the key table from the stack (DISTINCT_DEDUPE_TABLE), keeping the file\'s other store settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dwa-lambda-store-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const doc = {
+    distinct: { apiKey: 'sandbox' },
+    dedupe: { store: { driver: 'dynamodb', table: 'from-the-file', leaseMs: 20_000 } },
+    sources: { twilio: { feature: 'registration_sms', experienceId: 'exp_test', ...twilio.options } },
+  };
+  writeFileSync(join(dir, 'distinct.config.yml'), JSON.stringify(doc));
+  const config = loadLambdaConfig({
+    LAMBDA_TASK_ROOT: dir,
+    DISTINCT_SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q',
+    DISTINCT_SQS_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q-dlq',
+    DISTINCT_DEDUPE_TABLE: 'distinct-webhook-adapter-prod-keys',
+  });
+  expect(config.dedupe.store).toEqual({ driver: 'dynamodb', table: 'distinct-webhook-adapter-prod-keys', leaseMs: 20_000 });
 });
