@@ -14,21 +14,14 @@
  * late; dynalite never does).
  *
  * Every call that fails for another reason than its condition throws StoreUnavailableError.
+ * Item calls go through the lean signed client of dynamo-http.ts; the SDK client provides the
+ * credentials, region and endpoint, and makes the start-up (control-plane) calls.
  */
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { z } from 'zod';
 import type { dedupeStoreSchema } from '../config/schema';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors';
+import { DynamoHttp, type DynamoCredentials } from './dynamo-http';
 
 /** The `dedupe.store` configuration section. */
 export type DedupeStoreSettings = z.output<typeof dedupeStoreSchema>;
@@ -85,6 +78,9 @@ export class DynamoKeyStore {
   private readonly ownsClient: boolean;
   private readonly now: () => number;
   private readonly observer: StoreObserver | undefined;
+  private readonly endpoint: string | undefined;
+  private readonly requestTimeoutMs: number;
+  private http: Promise<DynamoHttp> | null = null;
 
   constructor(options: KeyStoreOptions) {
     const env = options.env ?? process.env;
@@ -101,15 +97,17 @@ export class DynamoKeyStore {
     this.now = options.now ?? Date.now;
     this.observer = options.observer;
     this.ownsClient = options.client === undefined;
+    this.endpoint = endpoint;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
     const local = settings.endpoint !== undefined && isLoopback(settings.endpoint);
     this.client =
       options.client ??
       new DynamoDBClient({
         region: this.region ?? (local ? 'us-east-1' : undefined),
-        endpoint: settings.endpoint,
+        endpoint,
         // A local API (dynalite) takes any credentials; static dummy ones spare the SDK's lookup.
         credentials: local && !env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
-        requestHandler: { requestTimeout: options.requestTimeoutMs ?? 2_000, connectionTimeout: 1_000 },
+        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 1_000 },
         maxAttempts: 3,
       });
   }
@@ -151,7 +149,7 @@ export class DynamoKeyStore {
   /** Readiness: one eventually consistent GetItem (½ read unit). */
   async ping(): Promise<boolean> {
     try {
-      await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: '__readiness__' } }, ProjectionExpression: 'pk' }));
+      await (await this.items()).call('GetItem', { TableName: this.table, Key: { pk: { S: '__readiness__' } }, ProjectionExpression: 'pk' });
       return true;
     } catch {
       return false;
@@ -168,18 +166,14 @@ export class DynamoKeyStore {
       const now = this.now();
       const item = this.item(key, 'claimed', owner, now + this.leaseMs, now);
       try {
-        await this.timed('claim', () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.table,
-              Item: item,
-              ConditionExpression: 'attribute_not_exists(pk) OR #e <= :nowS OR (#s = :claimed AND #l < :now)',
-              ExpressionAttributeNames: { '#s': NAMES['#s'], '#l': NAMES['#l'], '#e': NAMES['#e'] },
-              ExpressionAttributeValues: { ':nowS': n(nowSeconds(now)), ':claimed': s('claimed'), ':now': n(now) },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        );
+        await this.timed('claim', 'PutItem', {
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR #e <= :nowS OR (#s = :claimed AND #l < :now)',
+          ExpressionAttributeNames: { '#s': NAMES['#s'], '#l': NAMES['#l'], '#e': NAMES['#e'] },
+          ExpressionAttributeValues: { ':nowS': n(nowSeconds(now)), ':claimed': s('claimed'), ':now': n(now) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
         return { kind: 'claimed' };
       } catch (err) {
         if (!isConditionFailure(err)) throw unavailable('PutItem', err);
@@ -204,17 +198,13 @@ export class DynamoKeyStore {
   /** Receiver: gives back its own claim (the queue refused the event). Best effort by nature. */
   async unclaim(key: string, owner: string): Promise<void> {
     try {
-      await this.timed('unclaim', () =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.table,
-            Key: { pk: s(key) },
-            ConditionExpression: '#o = :me AND #s = :claimed',
-            ExpressionAttributeNames: { '#o': NAMES['#o'], '#s': NAMES['#s'] },
-            ExpressionAttributeValues: { ':me': s(owner), ':claimed': s('claimed') },
-          }),
-        ),
-      );
+      await this.timed('unclaim', 'DeleteItem', {
+        TableName: this.table,
+        Key: { pk: s(key) },
+        ConditionExpression: '#o = :me AND #s = :claimed',
+        ExpressionAttributeNames: { '#o': NAMES['#o'], '#s': NAMES['#s'] },
+        ExpressionAttributeValues: { ':me': s(owner), ':claimed': s('claimed') },
+      });
     } catch (err) {
       if (!isConditionFailure(err)) throw unavailable('DeleteItem', err);
     }
@@ -228,29 +218,25 @@ export class DynamoKeyStore {
     for (let round = 0; ; round += 1) {
       const now = this.now();
       try {
-        await this.timed('deliver', () =>
-          this.client.send(
-            new UpdateItemCommand({
-              TableName: this.table,
-              Key: { pk: s(key) },
-              UpdateExpression: 'SET #s = :delivering, #o = :me, #l = :lease, #e = :exp',
-              ConditionExpression: 'attribute_not_exists(pk) OR #e <= :nowS OR #s IN (:claimed, :queued, :dead) OR (#s = :delivering AND #l < :now)',
-              ExpressionAttributeNames: { ...NAMES },
-              ExpressionAttributeValues: {
-                ':delivering': s('delivering'),
-                ':me': s(owner),
-                ':lease': n(now + this.leaseMs),
-                ':exp': n(this.expiresAt(now)),
-                ':nowS': n(nowSeconds(now)),
-                ':claimed': s('claimed'),
-                ':queued': s('queued'),
-                ':dead': s('dead'),
-                ':now': n(now),
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        );
+        await this.timed('deliver', 'UpdateItem', {
+          TableName: this.table,
+          Key: { pk: s(key) },
+          UpdateExpression: 'SET #s = :delivering, #o = :me, #l = :lease, #e = :exp',
+          ConditionExpression: 'attribute_not_exists(pk) OR #e <= :nowS OR #s IN (:claimed, :queued, :dead) OR (#s = :delivering AND #l < :now)',
+          ExpressionAttributeNames: { ...NAMES },
+          ExpressionAttributeValues: {
+            ':delivering': s('delivering'),
+            ':me': s(owner),
+            ':lease': n(now + this.leaseMs),
+            ':exp': n(this.expiresAt(now)),
+            ':nowS': n(nowSeconds(now)),
+            ':claimed': s('claimed'),
+            ':queued': s('queued'),
+            ':dead': s('dead'),
+            ':now': n(now),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
         return { kind: 'claimed' };
       } catch (err) {
         if (!isConditionFailure(err)) throw unavailable('UpdateItem', err);
@@ -268,17 +254,13 @@ export class DynamoKeyStore {
   /** Forwarder: Distinct has the event. Unconditional: whoever holds the key now, it is delivered. */
   async delivered(key: string, owner: string): Promise<void> {
     const now = this.now();
-    await this.timed('delivered', () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: s(key) },
-          UpdateExpression: 'SET #s = :delivered, #o = :me, #e = :exp REMOVE #l',
-          ExpressionAttributeNames: { '#s': NAMES['#s'], '#o': NAMES['#o'], '#e': NAMES['#e'], '#l': NAMES['#l'] },
-          ExpressionAttributeValues: { ':delivered': s('delivered'), ':me': s(owner), ':exp': n(this.expiresAt(now)) },
-        }),
-      ),
-    ).catch((err: unknown) => {
+    await this.timed('delivered', 'UpdateItem', {
+      TableName: this.table,
+      Key: { pk: s(key) },
+      UpdateExpression: 'SET #s = :delivered, #o = :me, #e = :exp REMOVE #l',
+      ExpressionAttributeNames: { '#s': NAMES['#s'], '#o': NAMES['#o'], '#e': NAMES['#e'], '#l': NAMES['#l'] },
+      ExpressionAttributeValues: { ':delivered': s('delivered'), ':me': s(owner), ':exp': n(this.expiresAt(now)) },
+    }).catch((err: unknown) => {
       throw unavailable('UpdateItem', err);
     });
   }
@@ -286,18 +268,14 @@ export class DynamoKeyStore {
   /** Forwarder: ends its own delivery lease as `queued` (retry, release) or `dead`. A lost lease is left alone. */
   async endDelivery(key: string, owner: string, state: 'queued' | 'dead'): Promise<void> {
     try {
-      await this.timed(state === 'dead' ? 'dead' : 'requeue', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: s(key) },
-            UpdateExpression: 'SET #s = :state REMOVE #l',
-            ConditionExpression: '#o = :me AND #s = :delivering',
-            ExpressionAttributeNames: { '#s': NAMES['#s'], '#o': NAMES['#o'], '#l': NAMES['#l'] },
-            ExpressionAttributeValues: { ':state': s(state), ':me': s(owner), ':delivering': s('delivering') },
-          }),
-        ),
-      );
+      await this.timed(state === 'dead' ? 'dead' : 'requeue', 'UpdateItem', {
+        TableName: this.table,
+        Key: { pk: s(key) },
+        UpdateExpression: 'SET #s = :state REMOVE #l',
+        ConditionExpression: '#o = :me AND #s = :delivering',
+        ExpressionAttributeNames: { '#s': NAMES['#s'], '#o': NAMES['#o'], '#l': NAMES['#l'] },
+        ExpressionAttributeValues: { ':state': s(state), ':me': s(owner), ':delivering': s('delivering') },
+      });
     } catch (err) {
       if (!isConditionFailure(err)) throw unavailable('UpdateItem', err);
     }
@@ -307,7 +285,7 @@ export class DynamoKeyStore {
   async get(key: string): Promise<KeyItem | null> {
     let out;
     try {
-      out = await this.timed('get', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: s(key) }, ConsistentRead: true })));
+      out = await this.timed<{ Item?: Record<string, AttributeValue> }>('get', 'GetItem', { TableName: this.table, Key: { pk: s(key) }, ConsistentRead: true });
     } catch (err) {
       throw unavailable('GetItem', err);
     }
@@ -316,6 +294,9 @@ export class DynamoKeyStore {
 
   close(): void {
     if (this.ownsClient) this.client.destroy();
+    const http = this.http;
+    this.http = null;
+    void http?.then((h) => h.close(), () => undefined);
   }
 
   // ---- internals ----
@@ -339,7 +320,37 @@ export class DynamoKeyStore {
     return this.get(key);
   }
 
-  private async timed<T>(op: string, call: () => Promise<T>): Promise<T> {
+  /** The item client, built once from the SDK client's region, endpoint and credential provider. */
+  private items(): Promise<DynamoHttp> {
+    if (!this.http) {
+      const built = (async () => {
+        const config = this.client.config as unknown as {
+          region: () => Promise<string>;
+          credentials: () => Promise<DynamoCredentials>;
+          endpointProvider?: (params: { Region: string }) => { url: URL };
+        };
+        const region = await config.region();
+        let url: URL;
+        if (this.endpoint) url = new URL(this.endpoint);
+        else {
+          try {
+            url = new URL(String(config.endpointProvider!({ Region: region }).url));
+          } catch {
+            url = new URL(`https://dynamodb.${region}.amazonaws.com/`);
+          }
+        }
+        return new DynamoHttp({ endpoint: url, region, credentials: () => config.credentials(), requestTimeoutMs: this.requestTimeoutMs });
+      })();
+      built.catch(() => {
+        if (this.http === built) this.http = null;
+      });
+      this.http = built;
+    }
+    return this.http;
+  }
+
+  private async timed<T = Record<string, unknown>>(op: string, operation: string, payload: Record<string, unknown>): Promise<T> {
+    const call = async (): Promise<T> => (await this.items()).call<T>(operation, payload);
     if (!this.observer) return call();
     const started = performance.now();
     let failed = false;
@@ -365,7 +376,7 @@ function parseItem(item: Record<string, AttributeValue>): KeyItem {
 }
 
 function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException');
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
 function unavailable(op: string, err: unknown): StoreUnavailableError {
