@@ -14,10 +14,14 @@
  * late; dynalite never does).
  *
  * Every call that fails for another reason than its condition throws StoreUnavailableError.
- * Item calls go through the lean signed client of dynamo-http.ts; the SDK client provides the
- * credentials, region and endpoint, and makes the start-up (control-plane) calls.
+ * Every call goes through the lean signed client of dynamo-http.ts. Credentials: the
+ * environment's (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, what Lambda sets),
+ * static dummy ones for a loopback endpoint, else the AWS SDK's provider chain (ECS task role,
+ * instance profile, SSO…), whose client is then loaded on first use. So the Lambda functions never
+ * load the DynamoDB SDK (cold start, docs/scaling.md).
  */
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type * as DynamoSdk from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { z } from 'zod';
 import type { dedupeStoreSchema } from '../config/schema';
 import { ConfigurationError, StoreUnavailableError } from '../core/errors';
@@ -51,11 +55,10 @@ export interface KeyStoreOptions {
   /** How long a key is remembered, in ms (`dedupe.windowMs`). */
   windowMs: number;
   now?: () => number;
-  client?: DynamoDBClient;
   /** Where the test guard looks for NODE_ENV / JEST_WORKER_ID, and for credentials (default process.env). */
   env?: NodeJS.ProcessEnv;
   observer?: StoreObserver;
-  /** Per-request timeout in ms (default 2000): a hung store answers 503, not a provider timeout. */
+  /** Per-attempt timeout in ms (default 2000): a hung store answers 503, not a provider timeout. */
   requestTimeoutMs?: number;
 }
 
@@ -74,12 +77,13 @@ export class DynamoKeyStore {
   readonly leaseMs: number;
   readonly region: string | undefined;
   private readonly windowMs: number;
-  private readonly client: DynamoDBClient;
-  private readonly ownsClient: boolean;
   private readonly now: () => number;
   private readonly observer: StoreObserver | undefined;
   private readonly endpoint: string | undefined;
   private readonly requestTimeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly local: boolean;
+  private sdk: DynamoSdk.DynamoDBClient | null = null;
   private http: Promise<DynamoHttp> | null = null;
 
   constructor(options: KeyStoreOptions) {
@@ -96,20 +100,10 @@ export class DynamoKeyStore {
     this.windowMs = options.windowMs;
     this.now = options.now ?? Date.now;
     this.observer = options.observer;
-    this.ownsClient = options.client === undefined;
     this.endpoint = endpoint;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 2_000;
-    const local = settings.endpoint !== undefined && isLoopback(settings.endpoint);
-    this.client =
-      options.client ??
-      new DynamoDBClient({
-        region: this.region ?? (local ? 'us-east-1' : undefined),
-        endpoint,
-        // A local API (dynalite) takes any credentials; static dummy ones spare the SDK's lookup.
-        credentials: local && !env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
-        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 1_000 },
-        maxAttempts: 3,
-      });
+    this.env = env;
+    this.local = endpoint !== undefined && isLoopback(endpoint);
   }
 
   /**
@@ -119,9 +113,9 @@ export class DynamoKeyStore {
    */
   async check(): Promise<StoreCheck> {
     const where = `table "${this.table}" in region ${this.region ?? '(SDK default)'}`;
-    let keySchema;
+    let keySchema: Array<{ AttributeName?: string; KeyType?: string }>;
     try {
-      const out = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      const out = await (await this.items()).call<{ Table?: { KeySchema?: Array<{ AttributeName?: string; KeyType?: string }> } }>('DescribeTable', { TableName: this.table });
       keySchema = out.Table?.KeySchema ?? [];
     } catch (err) {
       if (err instanceof Error && err.name === 'ResourceNotFoundException') {
@@ -138,7 +132,7 @@ export class DynamoKeyStore {
       ]);
     }
     try {
-      const ttl = await this.client.send(new DescribeTimeToLiveCommand({ TableName: this.table }));
+      const ttl = await (await this.items()).call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>('DescribeTimeToLive', { TableName: this.table });
       const d = ttl.TimeToLiveDescription;
       return { ttlEnabled: d?.TimeToLiveStatus === 'ENABLED' || d?.TimeToLiveStatus === 'ENABLING', ttlAttribute: d?.AttributeName };
     } catch (err) {
@@ -293,7 +287,8 @@ export class DynamoKeyStore {
   }
 
   close(): void {
-    if (this.ownsClient) this.client.destroy();
+    this.sdk?.destroy();
+    this.sdk = null;
     const http = this.http;
     this.http = null;
     void http?.then((h) => h.close(), () => undefined);
@@ -320,26 +315,31 @@ export class DynamoKeyStore {
     return this.get(key);
   }
 
-  /** The item client, built once from the SDK client's region, endpoint and credential provider. */
+  /** The signed client, built once: region, endpoint and credentials as the file header says. */
   private items(): Promise<DynamoHttp> {
     if (!this.http) {
       const built = (async () => {
-        const config = this.client.config as unknown as {
-          region: () => Promise<string>;
-          credentials: () => Promise<DynamoCredentials>;
-          endpointProvider?: (params: { Region: string }) => { url: URL };
-        };
-        const region = await config.region();
-        let url: URL;
-        if (this.endpoint) url = new URL(this.endpoint);
-        else {
-          try {
-            url = new URL(String(config.endpointProvider!({ Region: region }).url));
-          } catch {
-            url = new URL(`https://dynamodb.${region}.amazonaws.com/`);
-          }
+        const env = this.env;
+        let region = this.region ?? (this.local ? 'us-east-1' : undefined);
+        let credentials: () => Promise<DynamoCredentials>;
+        if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+          const fixed: DynamoCredentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+          credentials = async () => fixed;
+        } else if (this.local) {
+          // A local API (dynalite) takes any credentials.
+          const dummy: DynamoCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+          credentials = async () => dummy;
+        } else {
+          // The SDK's provider chain (cached and refreshed by it); its region resolution too.
+          const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof DynamoSdk;
+          this.sdk = new DynamoDBClient({ region });
+          const config = this.sdk.config as unknown as { region: () => Promise<string>; credentials: () => Promise<DynamoCredentials> };
+          region ??= await config.region();
+          credentials = () => config.credentials();
         }
-        return new DynamoHttp({ endpoint: url, region, credentials: () => config.credentials(), requestTimeoutMs: this.requestTimeoutMs });
+        if (!region) throw new Error('no region: set dedupe.store.region or AWS_REGION');
+        const url = new URL(this.endpoint ?? `https://dynamodb.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}/`);
+        return new DynamoHttp({ endpoint: url, region, credentials, requestTimeoutMs: this.requestTimeoutMs });
       })();
       built.catch(() => {
         if (this.http === built) this.http = null;
