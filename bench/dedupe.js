@@ -18,7 +18,11 @@
  * in memory, single-threaded, several times slower per call than DynamoDB, and it shares this
  * machine's cores with everything else — docs/performance.md says what that does to the figures.
  *
- *   node bench/dedupe.js            BENCH_DEDUPE_SECONDS=5 BENCH_DEDUPE_EVENTS=3000 BENCH_CONNECTIONS=16
+ *   node bench/dedupe.js            BENCH_DEDUPE_SECONDS=5 BENCH_DEDUPE_EVENTS=3000 BENCH_CONNECTIONS=16 BENCH_DEDUPE_ROUNDS=3
+ *
+ * Each round runs both sides of each pair back to back (order alternating by round); the table
+ * shows medians, and the per-round ratios are printed below it.
+ *   BENCH_DEDUPE_PROFILE=<dir>       writes a V8 CPU profile of every receiver/forwarder process there
  */
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -36,9 +40,17 @@ const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) :
 const SECONDS = Math.min(30, num('BENCH_DEDUPE_SECONDS', 5));
 const EVENTS = num('BENCH_DEDUPE_EVENTS', 3000);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 16);
+const ROUNDS = Math.max(1, num('BENCH_DEDUPE_ROUNDS', 3));
 const CREDS = { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function median(values) {
+  const v = values.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
 function cpuSeconds(pid) {
@@ -148,7 +160,8 @@ async function fillQueue(sqs, count) {
 
 async function startCli(args, { configFile, label }) {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, ...args, '--config', configFile], {
+  const profile = process.env.BENCH_DEDUPE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_DEDUPE_PROFILE)}`, `--cpu-prof-name=${label.replace(/\W+/g, '-')}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, CLI, ...args, '--config', configFile], {
     env: { ...process.env, ...CREDS, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -253,10 +266,10 @@ async function run({ log = console.log } = {}) {
   const creds = fixtures.createCredentials();
   const result = {};
   try {
-    const perRun = Math.ceil((SECONDS + 1) * 3_000);
-    log(`dedupe: signing ${2 * perRun} Twilio callbacks and 2 × 200 SendGrid batches of 100…`);
-    const twilio = fixtures.twilioRequests(creds, 2 * perRun);
-    const pools = { without: new Pool(twilio.slice(0, perRun)), with: new Pool(twilio.slice(perRun)) };
+    const perRun = Math.ceil((SECONDS + 1) * 2_000);
+    log(`dedupe: signing ${2 * ROUNDS * perRun} Twilio callbacks and 400 SendGrid batches of 100…`);
+    const twilio = fixtures.twilioRequests(creds, 2 * ROUNDS * perRun);
+    const pools = { without: new Pool(twilio.slice(0, ROUNDS * perRun)), with: new Pool(twilio.slice(ROUNDS * perRun)) };
     const sendgrid = fixtures.sendgridBatches(creds, 400, 100);
     const sgPools = { without: new Pool(sendgrid.slice(0, 200)), with: new Pool(sendgrid.slice(200)) };
     const docs = {};
@@ -270,26 +283,28 @@ async function run({ log = console.log } = {}) {
       }
       docs[mode] = configDoc({ creds, sqs, sink: sink.url, store });
     }
+    for (const key of ['receiver-without', 'receiver-with', 'forwarder-without', 'forwarder-with']) result[key] = [];
 
-    // Alternating order per pair, so neither side always runs on a warmer machine.
-    for (const mode of ['without', 'with']) {
-      log(`receiver, Twilio (1 event per webhook), ${mode} the store: ${CONNECTIONS} connections, ${SECONDS} s…`);
-      result[`receiver-${mode}`] = await measureReceiver({ label: mode, doc: docs[mode], dir, pool: pools[mode], seconds: SECONDS, connections: CONNECTIONS, dyn: mode === 'with' ? dyn : null });
-      log(`  ${JSON.stringify(result[`receiver-${mode}`])}`);
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      // Alternating order per round, so neither side always runs on a warmer (or busier) machine.
+      const order = round % 2 === 1 ? ['without', 'with'] : ['with', 'without'];
+      for (const mode of order) {
+        const r = await measureReceiver({ label: mode, doc: docs[mode], dir, pool: pools[mode], seconds: SECONDS, connections: CONNECTIONS, dyn: mode === 'with' ? dyn : null });
+        result[`receiver-${mode}`].push(r);
+        log(`  round ${round} receiver (Twilio) ${mode} the store: ${JSON.stringify(r)}`);
+      }
+      for (const mode of order) {
+        // A fresh queue per run: the receiver runs left their messages in the first ones.
+        const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-fwd-${mode}-${round}-${Date.now()}`);
+        const doc = { ...docs[mode], queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
+        const r = await measureForwarder({ label: mode, doc, dir, sink, events: EVENTS });
+        result[`forwarder-${mode}`].push(r);
+        log(`  round ${round} forwarder ${mode} the store: ${JSON.stringify(r)}`);
+      }
     }
     for (const mode of ['with', 'without']) {
-      log(`receiver, SendGrid (100 events per webhook), ${mode} the store: 4 connections, ${Math.min(SECONDS, 3)} s…`);
       result[`sendgrid-${mode}`] = await measureReceiver({ label: `sg-${mode}`, doc: docs[mode], dir, pool: sgPools[mode], seconds: Math.min(SECONDS, 3), connections: 4, dyn: mode === 'with' ? dyn : null });
-      log(`  ${JSON.stringify(result[`sendgrid-${mode}`])}`);
-    }
-    for (const mode of ['without', 'with']) {
-      // A fresh queue: the receiver runs left their messages in the first ones.
-      const name = `dedupe-fwd-${mode}-${Date.now()}`;
-      const sqs = await createQueuePair(sqsEmu.endpoint, name);
-      const doc = { ...docs[mode], queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
-      log(`forwarder, ${mode} the store: ${EVENTS} queued events…`);
-      result[`forwarder-${mode}`] = await measureForwarder({ label: mode, doc, dir, sink, events: EVENTS });
-      log(`  ${JSON.stringify(result[`forwarder-${mode}`])}`);
+      log(`  receiver (SendGrid, 100 events per webhook) ${mode} the store: ${JSON.stringify(result[`sendgrid-${mode}`])}`);
     }
   } finally {
     await sinkServer.stop();
@@ -298,7 +313,15 @@ async function run({ log = console.log } = {}) {
     fixtures.removeDir(dir);
   }
 
-  const r = result;
+  const med = (list, field) => median(list.map((x) => x[field]));
+  const r = {
+    'receiver-with': { cpuMsPerWebhook: med(result['receiver-with'], 'cpuMsPerWebhook'), p50: med(result['receiver-with'], 'p50'), p99: med(result['receiver-with'], 'p99'), storeCpuMsPerWebhook: med(result['receiver-with'], 'storeCpuMsPerWebhook') },
+    'receiver-without': { cpuMsPerWebhook: med(result['receiver-without'], 'cpuMsPerWebhook'), p50: med(result['receiver-without'], 'p50'), p99: med(result['receiver-without'], 'p99') },
+    'forwarder-with': { perS: med(result['forwarder-with'], 'perS'), cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent') },
+    'forwarder-without': { perS: med(result['forwarder-without'], 'perS'), cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent') },
+    'sendgrid-with': result['sendgrid-with'],
+    'sendgrid-without': result['sendgrid-without'],
+  };
   const cpuRatio = r['receiver-with'].cpuMsPerWebhook / r['receiver-without'].cpuMsPerWebhook;
   const sgRatio = r['sendgrid-with'].cpuMsPerWebhook / r['sendgrid-without'].cpuMsPerWebhook;
   const fwdRatio = r['forwarder-with'].perS / r['forwarder-without'].perS;
@@ -311,10 +334,12 @@ async function run({ log = console.log } = {}) {
     { benchmark: 'forwarder CPU per event', measured: r['forwarder-with'].cpuMsPerEvent, baseline: r['forwarder-without'].cpuMsPerEvent, baselineLabel: 'no store', unit: 'ms', ratio: r['forwarder-with'].cpuMsPerEvent / r['forwarder-without'].cpuMsPerEvent, goal: 'info', pass: null },
   ];
   log('');
+  log(`medians of ${ROUNDS} rounds (SendGrid: one run each)`);
   printTable(rows, log);
   const m = machine();
   log('');
   log(`dynalite CPU per webhook while loading the receiver: Twilio ${r['receiver-with'].storeCpuMsPerWebhook?.toFixed(2)} ms, SendGrid ${r['sendgrid-with'].storeCpuMsPerWebhook?.toFixed(2)} ms`);
+  log(`per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}`);
   log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   writeJson(path.join(__dirname, 'results', 'dedupe-latest.json'), { when: new Date().toISOString(), machine: m, loadBefore, result, rows });
   return { rows, result, machine: m };
