@@ -9,7 +9,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConfig } from '../../src/config/load';
 import { retrySchema } from '../../src/config/schema';
 import { ConfigurationError, DedupeInProgressError, QueueWriteError, StoreUnavailableError } from '../../src/core/errors';
-import { BUSY_RECHECK_MS, DedupedQueue, DeliveryGuard } from '../../src/dedupe/deduped-queue';
+import pino from 'pino';
+import { configWarnings } from '../../src/cli/commands/validate';
+import { BUSY_RECHECK_MS, DedupedQueue, DeliveryGuard, NO_SHARED_STORE_WARNING, prepareSharedStore } from '../../src/dedupe/deduped-queue';
 import { DynamoKeyStore, type DedupeStoreSettings } from '../../src/dedupe/key-store';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
 import { Forwarder } from '../../src/forwarder/forwarder';
@@ -327,4 +329,26 @@ test('configuration: the lease must outlast a POST', () => {
   expect(() => buildConfig({ ...doc, distinct: { ...(doc.distinct as object), timeoutMs: 40_000 }, dedupe: { store: storeSettings('keys') } }, {})).toThrow(
     /dedupe\.store\.leaseMs.*must be longer than distinct\.timeoutMs/s,
   );
+});
+
+test('start-up warnings: TTL off on the table; sqs without a store (also in `validate`)', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+  const sqs = await createQueuePair(admin);
+  const withStore = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(await dyn.createTable()), logger });
+  cleanups.push(() => withStore.close());
+  await prepareSharedStore(withStore, { queue: { driver: 'sqs' } }, logger);
+  expect(lines.join('')).toContain('no TTL on \\"expiresAt\\"');
+  expect(lines.join('')).not.toContain(NO_SHARED_STORE_WARNING);
+
+  lines.length = 0;
+  const plain = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs });
+  cleanups.push(() => plain.close());
+  await prepareSharedStore(plain, { queue: { driver: 'sqs' } }, logger);
+  expect(lines.join('')).toContain(NO_SHARED_STORE_WARNING);
+
+  const creds = createTestCredentials();
+  const doc = testConfigDocument({ creds });
+  expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs } }, {}))).toContain(NO_SHARED_STORE_WARNING);
+  expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('keys') } }, {}))).not.toContain(NO_SHARED_STORE_WARNING);
 });
