@@ -11,7 +11,9 @@
  * - Forwarder: BENCH_DEDUPE_EVENTS (default 3000) messages queued in SQS beforehand, one
  *   `distinct-adapter forward` process (distinct.concurrency 16) delivering them to a local sink
  *   that answers 200 at once. Measured: events/s from the first to the last delivery, and the
- *   forwarder's CPU per event.
+ *   forwarder's CPU per event. Then the same against a sink answering after
+ *   BENCH_DEDUPE_SINK_DELAY_MS (default 50 ms, a real API's latency; BENCH_DEDUPE_SLOW_EVENTS,
+ *   default 1500, events), where the store's round trips overlap with the POSTs of other slots.
  *
  * Goals (issue #8): with the store, receiver CPU per webhook ≤ 1.5× and forwarding ≥ 0.7× of
  * the run without it. The key store is dynalite in its own process: pure JavaScript on LevelDB
@@ -41,6 +43,8 @@ const SECONDS = Math.min(30, num('BENCH_DEDUPE_SECONDS', 5));
 const EVENTS = num('BENCH_DEDUPE_EVENTS', 3000);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 16);
 const ROUNDS = Math.max(1, num('BENCH_DEDUPE_ROUNDS', 3));
+const SINK_DELAY_MS = num('BENCH_DEDUPE_SINK_DELAY_MS', 50);
+const SLOW_EVENTS = num('BENCH_DEDUPE_SLOW_EVENTS', 1500);
 const CREDS = { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -262,6 +266,8 @@ async function run({ log = console.log } = {}) {
   const dyn = await startChild('dynalite-child.js', 'dynalite');
   const sinkServer = await startServer('sink');
   const sink = { url: sinkServer.url, stats: () => sinkServer.stats() };
+  const slowServer = await startServer('sink', { env: { BENCH_SINK_DELAY_MS: String(SINK_DELAY_MS) } });
+  const slowSink = { url: slowServer.url, stats: () => slowServer.stats() };
   const loadBefore = os.loadavg();
   const creds = fixtures.createCredentials();
   const result = {};
@@ -283,7 +289,7 @@ async function run({ log = console.log } = {}) {
       }
       docs[mode] = configDoc({ creds, sqs, sink: sink.url, store });
     }
-    for (const key of ['receiver-without', 'receiver-with', 'forwarder-without', 'forwarder-with']) result[key] = [];
+    for (const key of ['receiver-without', 'receiver-with', 'forwarder-without', 'forwarder-with', 'slow-without', 'slow-with']) result[key] = [];
 
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Alternating order per round, so neither side always runs on a warmer (or busier) machine.
@@ -301,6 +307,13 @@ async function run({ log = console.log } = {}) {
         result[`forwarder-${mode}`].push(r);
         log(`  round ${round} forwarder ${mode} the store: ${JSON.stringify(r)}`);
       }
+      for (const mode of order) {
+        const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-slow-${mode}-${round}-${Date.now()}`);
+        const doc = { ...docs[mode], distinct: { ...docs[mode].distinct, baseUrl: slowSink.url }, queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
+        const r = await measureForwarder({ label: `slow-${mode}`, doc, dir, sink: slowSink, events: SLOW_EVENTS });
+        result[`slow-${mode}`].push(r);
+        log(`  round ${round} forwarder, ${SINK_DELAY_MS} ms sink, ${mode} the store: ${JSON.stringify(r)}`);
+      }
     }
     for (const mode of ['with', 'without']) {
       result[`sendgrid-${mode}`] = await measureReceiver({ label: `sg-${mode}`, doc: docs[mode], dir, pool: sgPools[mode], seconds: Math.min(SECONDS, 3), connections: 4, dyn: mode === 'with' ? dyn : null });
@@ -308,6 +321,7 @@ async function run({ log = console.log } = {}) {
     }
   } finally {
     await sinkServer.stop();
+    await slowServer.stop();
     await dyn.stop();
     await sqsEmu.stop();
     fixtures.removeDir(dir);
@@ -319,6 +333,8 @@ async function run({ log = console.log } = {}) {
     'receiver-without': { cpuMsPerWebhook: med(result['receiver-without'], 'cpuMsPerWebhook'), p50: med(result['receiver-without'], 'p50'), p99: med(result['receiver-without'], 'p99') },
     'forwarder-with': { perS: med(result['forwarder-with'], 'perS'), cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent') },
     'forwarder-without': { perS: med(result['forwarder-without'], 'perS'), cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent') },
+    'slow-with': { perS: med(result['slow-with'], 'perS'), cpuMsPerEvent: med(result['slow-with'], 'cpuMsPerEvent') },
+    'slow-without': { perS: med(result['slow-without'], 'perS'), cpuMsPerEvent: med(result['slow-without'], 'cpuMsPerEvent') },
     'sendgrid-with': result['sendgrid-with'],
     'sendgrid-without': result['sendgrid-without'],
   };
@@ -331,6 +347,7 @@ async function run({ log = console.log } = {}) {
     { benchmark: 'receiver p99 latency (Twilio)', measured: r['receiver-with'].p99, baseline: r['receiver-without'].p99, baselineLabel: 'no store', unit: 'ms', ratio: r['receiver-with'].p99 / r['receiver-without'].p99, goal: 'info', pass: null },
     { benchmark: 'receiver CPU per SendGrid webhook (100 events)', measured: r['sendgrid-with'].cpuMsPerWebhook, baseline: r['sendgrid-without'].cpuMsPerWebhook, baselineLabel: 'no store', unit: 'ms', ratio: sgRatio, goal: 'info', pass: null },
     { benchmark: 'forwarder events/s (SQS, sink)', measured: r['forwarder-with'].perS, baseline: r['forwarder-without'].perS, baselineLabel: 'no store', unit: 'ev/s', ratio: fwdRatio, goal: '≥ 0.7×', pass: fwdRatio >= 0.7 },
+    { benchmark: `forwarder events/s, sink answering in ${SINK_DELAY_MS} ms`, measured: r['slow-with'].perS, baseline: r['slow-without'].perS, baselineLabel: 'no store', unit: 'ev/s', ratio: r['slow-with'].perS / r['slow-without'].perS, goal: 'info', pass: null },
     { benchmark: 'forwarder CPU per event', measured: r['forwarder-with'].cpuMsPerEvent, baseline: r['forwarder-without'].cpuMsPerEvent, baselineLabel: 'no store', unit: 'ms', ratio: r['forwarder-with'].cpuMsPerEvent / r['forwarder-without'].cpuMsPerEvent, goal: 'info', pass: null },
   ];
   log('');
@@ -339,7 +356,7 @@ async function run({ log = console.log } = {}) {
   const m = machine();
   log('');
   log(`dynalite CPU per webhook while loading the receiver: Twilio ${r['receiver-with'].storeCpuMsPerWebhook?.toFixed(2)} ms, SendGrid ${r['sendgrid-with'].storeCpuMsPerWebhook?.toFixed(2)} ms`);
-  log(`per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}`);
+  log(`per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}; with a ${SINK_DELAY_MS} ms sink: ${result['slow-with'].map((w, i) => (w.perS / result['slow-without'][i].perS).toFixed(2)).join(', ')}`);
   log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   writeJson(path.join(__dirname, 'results', 'dedupe-latest.json'), { when: new Date().toISOString(), machine: m, loadBefore, result, rows });
   return { rows, result, machine: m };
