@@ -20,9 +20,10 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-export async function startDynalite(): Promise<LocalDynamo> {
+/** dynalite in memory on 127.0.0.1: a free port, or `port` (to bring a stopped one back). */
+export async function startDynalite(port = 0): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {

@@ -23,7 +23,7 @@ import { SqsQueue, type SqsSettings } from '../../src/queue/sqs-queue';
 import { startService } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, signedSample, testConfigDocument, waitFor } from '../helpers/app';
-import { deadEndpoint, startDynalite, type LocalDynamo } from '../helpers/dynamo';
+import { createKeysTable, deadEndpoint, startDynalite, type LocalDynamo } from '../helpers/dynamo';
 import { twilioDelivered } from '../helpers/queue-message';
 import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
 
@@ -278,6 +278,31 @@ test('forwarders with an unreachable store send nothing and keep every message q
   await expect(q.claim(10)).rejects.toBeInstanceOf(StoreUnavailableError);
   expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 1 });
   expect(sandbox.received()).toHaveLength(0);
+});
+
+test('a forwarder keeps the message while the store is down and delivers it once the store is back', async () => {
+  const sqs = await createQueuePair(admin);
+  const plain = new SqsQueue({ sqs, dedupeWindowMs: WEEK_MS });
+  await plain.enqueue([{ message: message('evt-outage') }]);
+  await plain.close();
+  const local = await startDynalite();
+  const table = await local.createTable();
+  const q = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
+  cleanups.push(() => q.close());
+  await q.start();
+  await local.close();
+  forwarder(q).start();
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(sandbox.received()).toHaveLength(0);
+  const c = await counts(admin, sqs.queueUrl);
+  expect(c.visible + c.notVisible).toBe(1);
+
+  // The same store comes back (same port, the table re-created: dynalite keeps nothing in memory).
+  const again = await startDynalite(Number(new URL(local.endpoint).port));
+  cleanups.push(() => again.close());
+  await createKeysTable(again.client, table);
+  await waitFor(async () => sandbox.received().length === 1 && (await drained(sqs)), 15_000);
+  expect(sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-outage']);
 });
 
 test('dlq replay delivers a dead-lettered event again; a provider re-send of it stays a duplicate', async () => {
