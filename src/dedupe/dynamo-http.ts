@@ -151,7 +151,8 @@ export class DynamoHttp {
       const req = this.transport.request(
         {
           protocol: this.endpoint.protocol,
-          hostname: this.endpoint.hostname,
+          // An IPv6 literal comes bracketed from URL; the socket wants it bare (the Host header keeps them).
+          hostname: this.endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: this.endpoint.port || undefined,
           path: this.endpoint.pathname || '/',
           method: 'POST',

@@ -5,6 +5,7 @@
  * event, expiry, an unreachable store (503, nothing acknowledged; forwarders keep messages),
  * dead-letter replay, and the start-up check.
  */
+import { connect } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConfig } from '../../src/config/load';
 import { retrySchema } from '../../src/config/schema';
@@ -376,4 +377,30 @@ test('start-up warnings: TTL off on the table; sqs without a store (also in `val
   const doc = testConfigDocument({ creds });
   expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs } }, {}))).toContain(NO_SHARED_STORE_WARNING);
   expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('keys') } }, {}))).not.toContain(NO_SHARED_STORE_WARNING);
+});
+
+test('without keys in its environment the store takes credentials and region from the AWS SDK chain', async () => {
+  const table = await dyn.createTable();
+  // An IPv4-mapped address is not recognised as loopback (no dummy keys), yet reaches dynalite; the SDK's
+  // chain then finds this process's credentials and AWS_REGION (set by the jest setup).
+  const endpoint = dyn.endpoint.replace('127.0.0.1', '[::ffff:127.0.0.1]');
+  const store = new DynamoKeyStore({
+    settings: { driver: 'dynamodb', table, endpoint, leaseMs: LEASE_MS },
+    windowMs: WEEK_MS,
+    env: { JEST_WORKER_ID: '1' },
+  });
+  cleanups.push(() => store.close());
+  expect(store.region).toBeUndefined();
+  // A host without IPv6 cannot reach an IPv4-mapped address: nothing more to check there.
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '::ffff:127.0.0.1', port: Number(new URL(dyn.endpoint).port) }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+  if (!reachable) return;
+  await expect(store.check()).resolves.toMatchObject({ ttlEnabled: false });
+  expect(await store.claim('evt-sdk-chain', 'r1')).toEqual({ kind: 'claimed' });
+  expect(await store.get('evt-sdk-chain')).toMatchObject({ state: 'claimed', owner: 'r1' });
 });
