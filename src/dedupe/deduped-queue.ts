@@ -17,7 +17,8 @@
  *   - `delivered` already → the message is completed unsent (a duplicate);
  *   - another live `delivering` → released until that lease ends;
  *   - the store fails → released after STORE_BACKOFF_MS, nothing POSTed;
- *   then complete → `delivered` (then inner.complete); retry / release → `queued`;
+ *   then complete → `delivered` (one BatchWriteItem for the deliveries of a turn, then
+ *   inner.complete); retry / release → `queued`;
  *   dead letter → `dead` (a replayed dead letter may be delivered again).
  */
 import { randomBytes } from 'node:crypto';
@@ -74,6 +75,7 @@ class Owners {
 export class DeliveryGuard {
   private readonly owners = new Owners();
   private readonly held = new WeakMap<Lease, string>();
+  private pendingDelivered: Array<{ key: string; owner: string; resolve: () => void; reject: (err: unknown) => void }> = [];
 
   constructor(
     readonly store: DynamoKeyStore,
@@ -105,18 +107,38 @@ export class DeliveryGuard {
     }
   }
 
-  /** Distinct answered 200. Best effort: a failure is logged, the message is completed anyway. */
+  /**
+   * Distinct answered 200. Deliveries recorded in the same turn of the event loop (the forwarder
+   * settles a turn's deliveries together; a Lambda batch's records finish close together) share
+   * one BatchWriteItem. Best effort: a failure is logged, the message is completed anyway.
+   */
   async delivered(lease: Lease): Promise<void> {
     const owner = this.held.get(lease);
     if (owner === undefined) return;
     this.held.delete(lease);
     try {
-      await this.store.delivered(lease.message.key, owner);
+      await this.recordDelivered(lease.message.key, owner);
     } catch (err) {
       // The message is deleted next, so no forwarder sends it again; a provider re-send finds
       // `delivering` and is dropped too. Only an SQS duplicate copy could slip through.
       this.hooks.logger?.error({ err, key: lease.message.key }, 'could not record a delivery in the shared key store');
     }
+  }
+
+  private recordDelivered(key: string, owner: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingDelivered.push({ key, owner, resolve, reject });
+      if (this.pendingDelivered.length === 1) setImmediate(() => this.flushDelivered());
+    });
+  }
+
+  private flushDelivered(): void {
+    const batch = this.pendingDelivered;
+    this.pendingDelivered = [];
+    this.store.deliveredMany(batch).then(
+      () => batch.forEach((p) => p.resolve()),
+      (err: unknown) => batch.forEach((p) => p.reject(err)),
+    );
   }
 
   /** Retry, release, circuit: the lease ends as `queued` so any forwarder may take the message. */

@@ -69,6 +69,8 @@ export interface StoreCheck {
 }
 
 const CONDITIONAL_RETRIES = 3;
+/** DynamoDB's BatchWriteItem limit. */
+const BATCH_WRITE_MAX = 25;
 const NAMES = { '#s': 'state', '#o': 'owner', '#l': 'leaseUntil', '#e': 'expiresAt' } as const;
 
 /** The DynamoDB key store (see the file header). */
@@ -259,6 +261,37 @@ export class DynamoKeyStore {
     });
   }
 
+  /**
+   * Forwarder: several deliveries at once, one BatchWriteItem per 25 keys (unconditional puts of
+   * the whole `delivered` item: the same result as {@link delivered}, a fraction of the calls).
+   * Items DynamoDB reports unprocessed (throttling) are sent again, up to 3 times; then it throws.
+   */
+  async deliveredMany(entries: ReadonlyArray<{ key: string; owner: string }>): Promise<void> {
+    const now = this.now();
+    const expiresAt = n(this.expiresAt(now));
+    const unique = new Map<string, string>();
+    for (const e of entries) unique.set(e.key, e.owner); // a batch must not name a key twice
+    const puts = [...unique].map(([key, owner]) => ({ PutRequest: { Item: { pk: s(key), state: s('delivered'), owner: s(owner), expiresAt } } }));
+    await Promise.all(
+      chunk(puts, BATCH_WRITE_MAX).map(async (part) => {
+        let todo: unknown[] = part;
+        for (let round = 0; todo.length > 0; round += 1) {
+          if (round > 0) {
+            if (round > 3) throw new StoreUnavailableError(`the shared key store left ${todo.length} delivery record(s) unprocessed`);
+            await new Promise((r) => setTimeout(r, 25 * 2 ** round));
+          }
+          let out: { UnprocessedItems?: Record<string, unknown[]> };
+          try {
+            out = await this.timed('delivered', 'BatchWriteItem', { RequestItems: { [this.table]: todo } });
+          } catch (err) {
+            throw unavailable('BatchWriteItem', err);
+          }
+          todo = out.UnprocessedItems?.[this.table] ?? [];
+        }
+      }),
+    );
+  }
+
   /** Forwarder: ends its own delivery lease as `queued` (retry, release) or `dead`. A lost lease is left alone. */
   async endDelivery(key: string, owner: string, state: 'queued' | 'dead'): Promise<void> {
     try {
@@ -383,6 +416,12 @@ function unavailable(op: string, err: unknown): StoreUnavailableError {
   if (err instanceof StoreUnavailableError) return err;
   const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new StoreUnavailableError(`the shared key store did not answer ${op} (${why})`, { cause: err });
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function nowSeconds(now: number): number {

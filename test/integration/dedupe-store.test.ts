@@ -404,3 +404,18 @@ test('without keys in its environment the store takes credentials and region fro
   expect(await store.claim('evt-sdk-chain', 'r1')).toEqual({ kind: 'claimed' });
   expect(await store.get('evt-sdk-chain')).toMatchObject({ state: 'claimed', owner: 'r1' });
 });
+
+test('deliveries finishing in the same turn are recorded together: 30 keys, 2 BatchWriteItem calls', async () => {
+  const table = await dyn.createTable();
+  const calls: string[] = [];
+  const store = new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS, observer: { call: (op) => calls.push(op) } });
+  cleanups.push(() => store.close());
+  const guard = new DeliveryGuard(store);
+  const leases: Lease[] = Array.from({ length: 30 }, (_, i) => ({ handle: `h${i}`, message: message(`evt-batch-${i}`), attempts: 0, enqueuedAt: Date.now() }));
+  for (const l of leases) expect(await guard.admit(l)).toEqual({ kind: 'go' });
+  calls.length = 0;
+  await Promise.all(leases.map((l) => guard.delivered(l)));
+  expect(calls).toEqual(['delivered', 'delivered']);
+  for (const i of [0, 24, 25, 29]) expect(await store.get(`evt-batch-${i}`)).toMatchObject({ state: 'delivered' });
+  expect(await guard.admit({ ...leases[7]! })).toEqual({ kind: 'duplicate' });
+});

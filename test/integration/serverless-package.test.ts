@@ -269,7 +269,7 @@ test('IAM: each function gets exactly the DynamoDB actions it uses, on the key t
     { actions: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:PutItem'], resource: tableArn },
   ]);
   expect(dynamoGrants('ForwarderRole')).toEqual([
-    { actions: ['dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn },
+    { actions: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn },
   ]);
 });
 
