@@ -233,7 +233,7 @@ async function measureReceiver({ label, doc, dir, pool, seconds, connections, dy
 }
 
 /** One forwarder process draining `events` queued messages: events/s and CPU ms per event. */
-async function measureForwarder({ label, doc, dir, sink, events }) {
+async function measureForwarder({ label, doc, dir, sink, events, dyn, sqsPid }) {
   await fillQueue(doc.queue.sqs, events);
   const configFile = path.join(dir, `forwarder-${label}.json`);
   fs.writeFileSync(configFile, JSON.stringify(doc));
@@ -244,6 +244,8 @@ async function measureForwarder({ label, doc, dir, sink, events }) {
     while ((count = (await sink.stats()).requests - base) === 0) await sleep(5);
     const t0 = process.hrtime.bigint();
     const cpu0 = cpuSeconds(proc.pid);
+    const dyn0 = dyn ? cpuSeconds(dyn.pid) : null;
+    const sqs0 = cpuSeconds(sqsPid);
     const first = count;
     const deadline = Date.now() + 180_000;
     while (count < events && Date.now() < deadline) {
@@ -252,7 +254,15 @@ async function measureForwarder({ label, doc, dir, sink, events }) {
     }
     const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = cpuSeconds(proc.pid) - cpu0;
-    return { delivered: count, perS: (count - first) / elapsedS, cpuMsPerEvent: (1000 * cpu) / Math.max(1, count - first) };
+    const n = Math.max(1, count - first);
+    const dynCpu = dyn && dyn0 !== null ? cpuSeconds(dyn.pid) - dyn0 : null;
+    return {
+      delivered: count,
+      perS: n / elapsedS,
+      cpuMsPerEvent: (1000 * cpu) / n,
+      storeCpuMsPerEvent: dynCpu === null ? null : (1000 * dynCpu) / n,
+      sqsCpuMsPerEvent: (1000 * (cpuSeconds(sqsPid) - sqs0)) / n,
+    };
   } finally {
     await proc.stop();
   }
@@ -273,11 +283,11 @@ async function run({ log = console.log } = {}) {
   const result = {};
   try {
     const perRun = Math.ceil((SECONDS + 1) * 2_000);
-    log(`dedupe: signing ${2 * ROUNDS * perRun} Twilio callbacks and 400 SendGrid batches of 100…`);
+    log(`dedupe: signing ${2 * ROUNDS * perRun} Twilio callbacks and 1,000 SendGrid batches of 100…`);
     const twilio = fixtures.twilioRequests(creds, 2 * ROUNDS * perRun);
     const pools = { without: new Pool(twilio.slice(0, ROUNDS * perRun)), with: new Pool(twilio.slice(ROUNDS * perRun)) };
-    const sendgrid = fixtures.sendgridBatches(creds, 400, 100);
-    const sgPools = { without: new Pool(sendgrid.slice(0, 200)), with: new Pool(sendgrid.slice(200)) };
+    const sendgrid = fixtures.sendgridBatches(creds, 1000, 100);
+    const sgPools = { without: new Pool(sendgrid.slice(0, 500)), with: new Pool(sendgrid.slice(500)) };
     const docs = {};
     for (const mode of ['without', 'with']) {
       const name = `dedupe-${mode}-${Date.now()}`;
@@ -303,14 +313,14 @@ async function run({ log = console.log } = {}) {
         // A fresh queue per run: the receiver runs left their messages in the first ones.
         const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-fwd-${mode}-${round}-${Date.now()}`);
         const doc = { ...docs[mode], queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
-        const r = await measureForwarder({ label: mode, doc, dir, sink, events: EVENTS });
+        const r = await measureForwarder({ label: mode, doc, dir, sink, events: EVENTS, dyn: mode === 'with' ? dyn : null, sqsPid: sqsEmu.pid });
         result[`forwarder-${mode}`].push(r);
         log(`  round ${round} forwarder ${mode} the store: ${JSON.stringify(r)}`);
       }
       for (const mode of order) {
         const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-slow-${mode}-${round}-${Date.now()}`);
         const doc = { ...docs[mode], distinct: { ...docs[mode].distinct, baseUrl: slowSink.url }, queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
-        const r = await measureForwarder({ label: `slow-${mode}`, doc, dir, sink: slowSink, events: SLOW_EVENTS });
+        const r = await measureForwarder({ label: `slow-${mode}`, doc, dir, sink: slowSink, events: SLOW_EVENTS, dyn: mode === 'with' ? dyn : null, sqsPid: sqsEmu.pid });
         result[`slow-${mode}`].push(r);
         log(`  round ${round} forwarder, ${SINK_DELAY_MS} ms sink, ${mode} the store: ${JSON.stringify(r)}`);
       }
@@ -331,8 +341,8 @@ async function run({ log = console.log } = {}) {
   const r = {
     'receiver-with': { cpuMsPerWebhook: med(result['receiver-with'], 'cpuMsPerWebhook'), p50: med(result['receiver-with'], 'p50'), p99: med(result['receiver-with'], 'p99'), storeCpuMsPerWebhook: med(result['receiver-with'], 'storeCpuMsPerWebhook') },
     'receiver-without': { cpuMsPerWebhook: med(result['receiver-without'], 'cpuMsPerWebhook'), p50: med(result['receiver-without'], 'p50'), p99: med(result['receiver-without'], 'p99') },
-    'forwarder-with': { perS: med(result['forwarder-with'], 'perS'), cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent') },
-    'forwarder-without': { perS: med(result['forwarder-without'], 'perS'), cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent') },
+    'forwarder-with': { perS: med(result['forwarder-with'], 'perS'), cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent'), storeCpuMsPerEvent: med(result['forwarder-with'], 'storeCpuMsPerEvent'), sqsCpuMsPerEvent: med(result['forwarder-with'], 'sqsCpuMsPerEvent') },
+    'forwarder-without': { perS: med(result['forwarder-without'], 'perS'), cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent'), sqsCpuMsPerEvent: med(result['forwarder-without'], 'sqsCpuMsPerEvent') },
     'slow-with': { perS: med(result['slow-with'], 'perS'), cpuMsPerEvent: med(result['slow-with'], 'cpuMsPerEvent') },
     'slow-without': { perS: med(result['slow-without'], 'perS'), cpuMsPerEvent: med(result['slow-without'], 'cpuMsPerEvent') },
     'sendgrid-with': result['sendgrid-with'],
@@ -356,6 +366,7 @@ async function run({ log = console.log } = {}) {
   const m = machine();
   log('');
   log(`dynalite CPU per webhook while loading the receiver: Twilio ${r['receiver-with'].storeCpuMsPerWebhook?.toFixed(2)} ms, SendGrid ${r['sendgrid-with'].storeCpuMsPerWebhook?.toFixed(2)} ms`);
+  log(`per forwarded event (instant sink): dynalite ${r['forwarder-with'].storeCpuMsPerEvent?.toFixed(2)} ms CPU; fauxqs ${r['forwarder-with'].sqsCpuMsPerEvent?.toFixed(2)} ms with the store, ${r['forwarder-without'].sqsCpuMsPerEvent?.toFixed(2)} ms without`);
   log(`per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}; with a ${SINK_DELAY_MS} ms sink: ${result['slow-with'].map((w, i) => (w.perS / result['slow-without'][i].perS).toFixed(2)).join(', ')}`);
   log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   writeJson(path.join(__dirname, 'results', 'dedupe-latest.json'), { when: new Date().toISOString(), machine: m, loadBefore, result, rows });
