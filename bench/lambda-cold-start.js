@@ -15,8 +15,11 @@
  * - import + first request: the same, then one signed webhook through the handler until its
  *   response, enqueued to a real SQS API (fauxqs, started here on 127.0.0.1) — a SendGrid event
  *   (e-mail) and a base64 Twilio callback (SMS: the phone library loads on the first phone).
+ *   The bundled configuration's key store (`dedupe.store`) is dynalite, in this process: the first
+ *   request also checks the table and claims its key there (one fresh table per request).
  *
- * BENCH_COLD_RUNS sets the number of samples (default 20).
+ * BENCH_COLD_RUNS sets the number of samples (default 20); BENCH_COLD_NO_STORE=1 leaves the key
+ * store out of the configuration (to measure what it adds).
  */
 const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
@@ -28,6 +31,7 @@ const { ensureBuilt, dist, DIST, ROOT } = require('./lib/dist');
 const { printTable } = require('./lib/report');
 
 const GOAL_MS = 150;
+const NO_STORE = process.env.BENCH_COLD_NO_STORE === '1';
 const CONFIG_FILE = 'distinct.config.lambda.yml';
 const MODULE = path.join(DIST, 'src', 'runtime', 'lambda-http.js');
 const API_HOST = 'r2d2c3po.execute-api.eu-west-1.amazonaws.com';
@@ -35,12 +39,18 @@ const API_HOST = 'r2d2c3po.execute-api.eu-west-1.amazonaws.com';
 const FORBIDDEN = ['better-sqlite3', 'express', 'twilio'];
 
 /** Environment for the handler: throwaway credentials for each `${VAR}` of a source, and the queues. */
-function handlerEnv({ queueUrl, deadLetterQueueUrl, endpoint }, dir) {
+function handlerEnv({ queueUrl, deadLetterQueueUrl, endpoint }, dir, keys) {
   const { getAdapter } = dist('adapters/index');
   const doc = parse(fs.readFileSync(path.join(ROOT, CONFIG_FILE), 'utf8'));
   // The bundled configuration, pointed at the local SQS API (the SDK needs the endpoint in its
   // client configuration to send to it rather than to the queue URL's host).
   doc.queue.sqs = { ...doc.queue.sqs, endpoint, region: 'us-east-1' };
+  // The shared key store (dedupe.store) on a local DynamoDB API; the stack's variable names the table.
+  // BENCH_COLD_NO_STORE=1 measures without it (A/B).
+  if (doc.dedupe && doc.dedupe.store) {
+    if (NO_STORE) delete doc.dedupe.store;
+    else doc.dedupe.store = { ...doc.dedupe.store, endpoint: keys.endpoint };
+  }
   fs.writeFileSync(path.join(dir, CONFIG_FILE), stringify(doc));
   const env = {
     PATH: process.env.PATH,
@@ -49,6 +59,7 @@ function handlerEnv({ queueUrl, deadLetterQueueUrl, endpoint }, dir) {
     DISTINCT_ADAPTER_CONFIG: CONFIG_FILE,
     DISTINCT_SQS_QUEUE_URL: queueUrl,
     DISTINCT_SQS_DLQ_URL: deadLetterQueueUrl,
+    ...(NO_STORE ? {} : { DISTINCT_DEDUPE_TABLE: 'cold-start-keys' }),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -145,6 +156,35 @@ const median = (values) => quantile(values, 0.5);
 const f1 = (v) => v.toFixed(1);
 const summary = (values) => `median ${f1(median(values))} ms, p90 ${f1(quantile(values, 0.9))} ms, min ${f1(Math.min(...values))} ms`;
 
+/**
+ * dynalite (the tests' local DynamoDB API) on 127.0.0.1, in this process: the handler's key store.
+ * `fresh()` creates a new table per timed request, so a sample's event key is never already
+ * claimed by the previous child (its lease would answer 503).
+ */
+async function startKeys() {
+  const dynalite = require('dynalite');
+  const { DynamoDBClient, CreateTableCommand } = require('@aws-sdk/client-dynamodb');
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${server.address().port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  let n = 0;
+  return {
+    endpoint,
+    fresh: async () => {
+      const TableName = `cold-start-keys-${(n += 1)}`;
+      await client.send(
+        new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+      );
+      return TableName;
+    },
+    close: () => {
+      client.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /** fauxqs on 127.0.0.1 with a queue pair (main queue redriving to its DLQ). */
 async function startSqs() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -163,13 +203,16 @@ async function run({ log = console.log } = {}) {
   ensureBuilt();
   const runs = Math.max(3, Number(process.env.BENCH_COLD_RUNS || 20));
   const sqs = await startSqs();
+  const keys = await startKeys();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dwa-cold-'));
   try {
-    const { env, signers } = handlerEnv(sqs, dir);
+    const { env, signers } = handlerEnv(sqs, dir, keys);
+    // A request gets a fresh key table (see startKeys); an import alone never touches it.
+    const withTable = async () => (NO_STORE ? env : { ...env, DISTINCT_DEDUPE_TABLE: await keys.fresh() });
     const emailEvent = () => signedEvent(signers, 'sendgrid', 'email.delivered', 'jane.doe@example.com', false);
     const smsEvent = () => signedEvent(signers, 'twilio', 'sms.delivered', '+15017250604', true);
     // Untimed first: fails loudly on a broken configuration or handler, and warms the file cache.
-    const first = await child(env, smsEvent());
+    const first = await child(await withTable(), smsEvent());
     const packages = [...new Set(first.modules.map((m) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1]).filter(Boolean))];
     const loaded = packages.filter((p) => FORBIDDEN.includes(p));
     const r = { imports: [], cpus: [], walls: [], baselines: [], email: [], sms: [] };
@@ -179,8 +222,8 @@ async function run({ log = console.log } = {}) {
       r.imports.push(a.importMs);
       r.cpus.push(a.importCpuMs);
       r.walls.push(a.wallMs);
-      r.email.push((await child(env, emailEvent())).firstMs);
-      r.sms.push((await child(env, smsEvent())).firstMs);
+      r.email.push((await child(await withTable(), emailEvent())).firstMs);
+      r.sms.push((await child(await withTable(), smsEvent())).firstMs);
     }
     const importMedian = median(r.imports);
     const wallMedian = median(r.walls);
@@ -217,6 +260,7 @@ async function run({ log = console.log } = {}) {
     return { rows, importMedian, cpuMedian: median(r.cpus), emailMedian: median(r.email), smsMedian: median(r.sms), wallMedian, baseMedian, modules: first.modules.length, forbidden: loaded };
   } finally {
     await sqs.close();
+    await keys.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -16,7 +16,7 @@ const path = require('node:path');
 const { parse } = require('yaml');
 
 /** Variables serverless.yml itself sets from the stack (queue URLs): never looked up in SSM. */
-const SET_BY_STACK = new Set(['DISTINCT_SQS_QUEUE_URL', 'DISTINCT_SQS_DLQ_URL']);
+const SET_BY_STACK = new Set(['DISTINCT_SQS_QUEUE_URL', 'DISTINCT_SQS_DLQ_URL', 'DISTINCT_DEDUPE_TABLE']);
 const REQUIRED_VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 async function configFile(resolveVariable) {

@@ -10,7 +10,8 @@
  *              configuration document comes in $BENCH_CONFIG (JSON).
  * - `express`  bare express 5: `express.raw` reads the body, answers 200.
  * - `http`     bare node:http: reads the body, answers 200.
- * - `sink`     a stand-in for Distinct: reads the body, answers 200 with Distinct's JSON.
+ * - `sink`     a stand-in for Distinct: reads the body, answers 200 with Distinct's JSON
+ *              ($BENCH_SINK_DELAY_MS later when set, like a real API's latency; default at once).
  */
 const http = require('node:http');
 const { dist } = require('./dist');
@@ -70,16 +71,21 @@ function bareHttp(req, res) {
 }
 
 function sinkHandler(stats) {
+  const delayMs = Number(process.env.BENCH_SINK_DELAY_MS || 0);
   return (req, res) => {
     let bytes = 0;
     req.on('data', (c) => {
       bytes += c.length;
     });
     req.on('end', () => {
-      stats.requests += 1;
-      stats.bytes += bytes;
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(DISTINCT_OK) });
-      res.end(DISTINCT_OK);
+      const answer = () => {
+        stats.requests += 1;
+        stats.bytes += bytes;
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(DISTINCT_OK) });
+        res.end(DISTINCT_OK);
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   };
 }

@@ -93,7 +93,35 @@ export const retrySchema = z
   })
   .strict();
 
-export const dedupeSchema = z.object({ windowMs: positiveInt.default(604_800_000) }).strict();
+/**
+ * `dedupe.store`: the key store every receiver and forwarder shares (DESIGN §7, docs/scaling.md;
+ * src/dedupe/). The table's key schema is fixed: partition key `pk` (String), TTL attribute
+ * `expiresAt` (Number, epoch seconds).
+ */
+export const dedupeStoreSchema = z
+  .object({
+    driver: z.literal('dynamodb'),
+    /** DynamoDB table names: 3–255 characters of a-z, A-Z, 0-9, `_`, `-`, `.`. */
+    table: z
+      .string()
+      .min(3)
+      .max(255)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'a DynamoDB table name: 3–255 characters of A-Z, a-z, 0-9, _ - .'),
+    /** Default: the SDK's (AWS_REGION on Lambda). */
+    region: z.string().min(1).optional(),
+    /** A local DynamoDB-compatible API (dynalite); required under tests so they never reach AWS. */
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** How long a claim or a delivery holds its key before another process may take it over. */
+    leaseMs: z.number().int().min(1_000).max(300_000).default(30_000),
+  })
+  .strict();
+
+export const dedupeSchema = z
+  .object({
+    windowMs: positiveInt.default(604_800_000),
+    store: dedupeStoreSchema.optional(),
+  })
+  .strict();
 
 export const circuitSchema = z
   .object({
@@ -176,6 +204,15 @@ export const rootSchema = z
         code: 'custom',
         path: ['queue', 'sqs', 'visibilityTimeoutSeconds'],
         message: `must be longer than distinct.timeoutMs (${root.distinct.timeoutMs} ms), or a message is handed out again while its POST is in flight`,
+      });
+    }
+    // A delivery lease that ends while its POST is in flight lets another forwarder send it too.
+    const store = root.dedupe.store;
+    if (store && store.leaseMs <= root.distinct.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedupe', 'store', 'leaseMs'],
+        message: `must be longer than distinct.timeoutMs (${root.distinct.timeoutMs} ms), or another forwarder may send an event whose POST is still in flight`,
       });
     }
   });

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_ENCODING: 'The Content-Encoding is not identity, gzip, deflate or br, or is stacked (HTTP 415).',
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
+  ERR_STORE_UNAVAILABLE: 'The shared de-duplication key store (dedupe.store) cannot be reached; nothing was acknowledged, the provider should retry (HTTP 503).',
+  ERR_DEDUPE_IN_PROGRESS: 'Another receiver is queueing some of these events right now; nothing was acknowledged, the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
   ERR_QUEUE_NOT_FOUND: 'A command that only reads or edits an existing queue (dlq) found no queue file at queue.path.',
   ERR_FORWARD: 'A POST to Distinct failed; carries status, retryable and attempt.',
@@ -122,6 +124,20 @@ export class QueueNotFoundError extends WebhookAdapterError {
   constructor(path: string) {
     super('ERR_QUEUE_NOT_FOUND', 500, `no queue at ${path}`);
     this.path = path;
+  }
+}
+
+/** The shared key store (dedupe.store) failed or timed out: the provider gets 503 and re-sends. */
+export class StoreUnavailableError extends WebhookAdapterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE_UNAVAILABLE', 503, message, options);
+  }
+}
+
+/** A live claim of another receiver holds some of the request's keys: 503, the provider re-sends later. */
+export class DedupeInProgressError extends WebhookAdapterError {
+  constructor(message: string) {
+    super('ERR_DEDUPE_IN_PROGRESS', 503, message);
   }
 }
 

@@ -18,6 +18,12 @@ export interface Metrics {
   readonly deadLetters: Gauge;
   /** 1 while the circuit is open (Distinct answered 401/403). */
   readonly circuitOpen: Gauge;
+  /** Shared key store (dedupe.store) decisions: stage ingest|forward, result claimed|duplicate|busy|error. */
+  readonly dedupeClaims: Counter<'stage' | 'result'>;
+  /** Shared key store calls that failed (not conditional-check answers), by operation. */
+  readonly dedupeStoreErrors: Counter<'op'>;
+  /** Latency of shared key store calls, by operation. */
+  readonly dedupeStoreLatency: Histogram<'op'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -61,6 +67,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     circuitOpen: new Gauge({
       name: 'distinct_adapter_circuit_open',
       help: '1 while forwarding is paused because Distinct answered 401/403.',
+      registers,
+    }),
+    dedupeClaims: new Counter({
+      name: 'distinct_adapter_dedupe_claims_total',
+      help: 'Shared key store decisions per event: stage (ingest, forward) and result (claimed, duplicate, busy, error).',
+      labelNames: ['stage', 'result'],
+      registers,
+    }),
+    dedupeStoreErrors: new Counter({
+      name: 'distinct_adapter_dedupe_store_errors_total',
+      help: 'Shared key store calls that failed or timed out, by operation.',
+      labelNames: ['op'],
+      registers,
+    }),
+    dedupeStoreLatency: new Histogram({
+      name: 'distinct_adapter_dedupe_store_duration_seconds',
+      help: 'Latency of shared key store calls, by operation.',
+      labelNames: ['op'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
   };

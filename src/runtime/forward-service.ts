@@ -13,6 +13,7 @@ import { distinctClientFor } from '../forwarder/distinct-client';
 import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
+import { prepareSharedStore } from '../dedupe/deduped-queue';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
@@ -41,7 +42,13 @@ export interface ForwardServiceOptions {
 export async function startForwardService(config: AppConfig, options: ForwardServiceOptions): Promise<ForwardService> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
+  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs, store: config.dedupe.store, logger, metrics });
+  try {
+    await prepareSharedStore(queue, config, logger);
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
   const client = distinctClientFor(config);
   const activity = new Activity([]);
   const forwarder = forwarderFor(config, queue, client, logger, metrics, activity.delivery);

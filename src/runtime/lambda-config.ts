@@ -8,6 +8,9 @@
  * - The queue comes from the stack when `DISTINCT_SQS_QUEUE_URL` (and `DISTINCT_SQS_DLQ_URL`)
  *   are set: they switch `queue.driver` to `sqs` and fill `queue.sqs.queueUrl` /
  *   `deadLetterQueueUrl`, so the file a container uses works on Lambda unchanged.
+ * - The shared key store comes from the stack when `DISTINCT_DEDUPE_TABLE` is set: it fills
+ *   `dedupe.store` (driver dynamodb, that table, the function's region unless the file names
+ *   one; the file's other `dedupe.store` settings, e.g. leaseMs, are kept).
  * - On Lambda the queue must be SQS: there is no disk to keep an outbox on.
  *
  * Callers keep the result at module scope: it is read once per execution environment.
@@ -23,6 +26,9 @@ export const LAMBDA_QUEUE_ENV = {
   queueUrl: 'DISTINCT_SQS_QUEUE_URL',
   deadLetterQueueUrl: 'DISTINCT_SQS_DLQ_URL',
 } as const;
+
+/** The environment variable the stack sets for the shared key store's table (serverless.yml). */
+export const LAMBDA_DEDUPE_TABLE_ENV = 'DISTINCT_DEDUPE_TABLE';
 
 /** Where the configuration file is: `$DISTINCT_ADAPTER_CONFIG` or `./distinct.config.yml`, from the package root. */
 export function lambdaConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -41,7 +47,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): AppConfi
   } catch (err) {
     throw new ConfigurationError([`${path}: not valid YAML or JSON (${(err as Error).message})`]);
   }
-  const config = buildConfig(withStackQueue(doc, env), env, path);
+  const config = buildConfig(withStackStore(withStackQueue(doc, env), env), env, path);
   if (config.queue.driver !== 'sqs') {
     throw new ConfigurationError([
       `queue.driver: must be sqs on AWS Lambda, got ${config.queue.driver} (set ${LAMBDA_QUEUE_ENV.queueUrl} and ${LAMBDA_QUEUE_ENV.deadLetterQueueUrl}, or queue.driver: sqs with queue.sqs)`,
@@ -66,6 +72,16 @@ function withStackQueue(doc: unknown, env: NodeJS.ProcessEnv): unknown {
       sqs: { ...sqs, ...(queueUrl ? { queueUrl } : {}), ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}) },
     },
   };
+}
+
+/** The document with the stack's key-store table laid over its `dedupe.store` section. */
+function withStackStore(doc: unknown, env: NodeJS.ProcessEnv): unknown {
+  const table = env[LAMBDA_DEDUPE_TABLE_ENV];
+  if (!table) return doc;
+  const root = isRecord(doc) ? doc : {};
+  const dedupe = isRecord(root.dedupe) ? root.dedupe : {};
+  const store = isRecord(dedupe.store) ? dedupe.store : {};
+  return { ...root, dedupe: { ...dedupe, store: { ...store, driver: 'dynamodb', table } } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

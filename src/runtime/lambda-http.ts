@@ -13,6 +13,7 @@
  * graph holds no express, no better-sqlite3 and no `twilio` (asserted by
  * test/integration/lambda-http.test.ts).
  */
+import { DedupedQueue, NO_SHARED_STORE_WARNING } from '../dedupe/deduped-queue';
 import { createLogger } from '../observability/logger';
 import { Pipeline, type PipelineMetrics } from '../pipeline/pipeline';
 import { createQueue } from '../queue/create-queue';
@@ -41,7 +42,14 @@ function init(): HttpRuntime {
   const config = loadLambdaConfig();
   const logger = createLogger({ level: config.log.level, redactPii: config.log.redactPii });
   const metrics = LOG_LINE_METRICS;
-  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
+  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs, store: config.dedupe.store, logger });
+  if (queue instanceof DedupedQueue) {
+    // Checked during the init phase, not awaited (a module cannot await here): a missing table is
+    // logged now and answered 503 (ERR_STORE_UNAVAILABLE, naming the table) until it exists.
+    queue.start().catch((err: unknown) => logger.error({ err, table: queue.store.table }, 'shared key store check failed'));
+  } else {
+    logger.warn(NO_SHARED_STORE_WARNING);
+  }
   const pipeline = new Pipeline({ config, queue, logger, metrics });
   logger.info({ queue: queue.driver, sources: [...config.sources.keys()] }, 'lambda http handler initialised');
   return { pipeline, logger, queue };

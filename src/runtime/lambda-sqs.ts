@@ -23,6 +23,12 @@
  *
  * Module-scope state (configuration, SQS and HTTP clients, the circuit) is built on the first
  * invocation and reused by every later one in the execution environment.
+ *
+ * With `dedupe.store` (docs/scaling.md) every record passes the shared key store's
+ * {@link DeliveryGuard} right before its POST: a key already `delivered` is dropped (success, not
+ * POSTed), one another forwarder is delivering now is reported failed with a visibility until
+ * that lease ends, and a store that cannot be reached sends nothing (failed, retried after
+ * STORE_BACKOFF_MS). Outcomes are recorded as `delivered`, `queued` or `dead`.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AppConfig } from '../config/load';
@@ -35,6 +41,8 @@ import { createLogger, type Logger } from '../observability/logger';
 import type { Lease } from '../queue/queue';
 import { SqsQueue, type ReceivedMessage } from '../queue/sqs-queue';
 import { loadLambdaConfig } from './lambda-config';
+import { DeliveryGuard, NO_SHARED_STORE_WARNING, STORE_BACKOFF_MS } from '../dedupe/deduped-queue';
+import type * as KeyStoreModule from '../dedupe/key-store';
 
 /** What the handler needs; tests build it around real clients. */
 export interface SqsForwarderDeps {
@@ -46,6 +54,8 @@ export interface SqsForwarderDeps {
   now?: () => number;
   /** Random source in [0, 1) for backoff jitter. */
   random?: () => number;
+  /** The shared key store's delivery gate (`dedupe.store`); without it every record is POSTed. */
+  guard?: DeliveryGuard;
 }
 
 /** The Lambda handler's shape. */
@@ -71,7 +81,20 @@ export function receivedFromRecord(record: SQSRecord): ReceivedMessage {
 
 /** Builds the handler around initialised dependencies. It rejects only when nothing could be settled. */
 export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderHandler {
-  const { config, queue, client, logger } = deps;
+  const { config, queue, client, logger, guard } = deps;
+  /** The store's start-up check, once per execution environment (retried after a failure). */
+  let storeChecked: Promise<unknown> | null = null;
+  const checkStore = (): Promise<unknown> => {
+    if (!guard) return Promise.resolve();
+    if (!storeChecked) {
+      const check = guard.store.check().then(({ ttlEnabled }) => {
+        if (!ttlEnabled) logger.warn({ table: guard.store.table }, 'the shared key store table has no TTL on "expiresAt": enable it, or the table grows');
+      });
+      check.catch(() => (storeChecked = null));
+      storeChecked = check;
+    }
+    return storeChecked;
+  };
   const now = deps.now ?? Date.now;
   const policy: RetryPolicy = { ...config.retry, random: deps.random };
   const probeIntervalMs = config.circuit.probeIntervalMs;
@@ -99,6 +122,21 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
       return true;
     }
     await limiter.acquire();
+    if (guard) {
+      let admission;
+      try {
+        admission = await guard.admit(lease);
+      } catch (err) {
+        logger.error({ err, key: message.key }, 'the shared key store cannot be reached: the event stays queued, nothing was sent');
+        await queue.release(lease, STORE_BACKOFF_MS);
+        return true;
+      }
+      if (admission.kind === 'duplicate') return false; // already delivered: Lambda deletes this copy
+      if (admission.kind === 'busy') {
+        await queue.release(lease, admission.delayMs);
+        return true;
+      }
+    }
     const started = performance.now();
     const outcome = await client.send(message.event, message.key);
     const ms = Math.round(performance.now() - started);
@@ -106,6 +144,7 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
     const attempts = lease.attempts + 1;
     switch (decision.kind) {
       case 'complete':
+        await guard?.delivered(lease);
         if (circuitOpenUntil !== 0) {
           circuitOpenUntil = 0;
           logger.info({ status: outcome.status }, CIRCUIT_CLOSED);
@@ -113,6 +152,7 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
         logForwarded(logger, message, attempts, ms);
         return false;
       case 'retry':
+        await guard?.requeue(lease);
         await queue.retry(lease, decision.delayMs, describe(outcome));
         logRetry(logger, message, outcome, attempts, decision.delayMs);
         return true;
@@ -127,17 +167,22 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
           );
         }
         circuitOpenUntil = now() + probeIntervalMs;
+        await guard?.requeue(lease);
         await queue.release(lease, probeIntervalMs);
         return true;
     }
   }
 
   async function deadLetter(lease: Lease, reason: DeadLetterReason, detail: string): Promise<void> {
+    await guard?.dead(lease);
     await queue.deadLetter(lease, reason, detail);
     logDeadLettered(logger, lease, reason, detail);
   }
 
   return async (event) => {
+    // A missing table (ConfigurationError naming it) or an unreachable store fails the whole
+    // batch before anything is sent: every record comes back after the visibility timeout.
+    await checkStore();
     const records = event.Records ?? [];
     const failures: SQSBatchItemFailure[] = [];
     let next = 0;
@@ -167,8 +212,15 @@ function init(): SqsForwarderHandler {
   if (!config.queue.sqs) throw new Error('unreachable: loadLambdaConfig guarantees queue.sqs');
   const queue = new SqsQueue({ sqs: config.queue.sqs, dedupeWindowMs: config.dedupe.windowMs });
   const client = distinctClientFor(config);
-  logger.info({ queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl }, 'lambda sqs forwarder initialised');
-  return createSqsForwarderHandler({ config, queue, client, logger });
+  let guard: DeliveryGuard | undefined;
+  if (config.dedupe.store) {
+    const { DynamoKeyStore } = require('../dedupe/key-store') as typeof KeyStoreModule;
+    guard = new DeliveryGuard(new DynamoKeyStore({ settings: config.dedupe.store, windowMs: config.dedupe.windowMs }), { logger });
+  } else {
+    logger.warn(NO_SHARED_STORE_WARNING);
+  }
+  logger.info({ queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl, store: config.dedupe.store?.table }, 'lambda sqs forwarder initialised');
+  return createSqsForwarderHandler({ config, queue, client, logger, guard });
 }
 
 let initialised: SqsForwarderHandler | undefined;

@@ -12,6 +12,7 @@ import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
+import { prepareSharedStore } from '../dedupe/deduped-queue';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
@@ -59,7 +60,13 @@ export function consoleAccess(config: AppConfig, dev: boolean): ConsoleAccess | 
 export async function startService(config: AppConfig, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
+  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs, store: config.dedupe.store, logger, metrics });
+  try {
+    await prepareSharedStore(queue, config, logger);
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
   for (const source of config.sources.values()) {
     if (source.insecure) {
       logger.warn({ source: source.id, provider: source.provider }, 'source is marked insecure: requests to it are NOT authenticated');

@@ -42,9 +42,20 @@ test('two receivers (serve --no-forward) and one forwarder (forward) on the same
   expect(mounts).toEqual(new Set(['./deploy/compose/distinct.config.yml:/etc/distinct-adapter/distinct.config.yml:ro']));
   for (const [, s] of adapterServices) {
     expect(s.build).toBe('.');
-    expect(s.depends_on).toEqual({ fauxqs: { condition: 'service_healthy' } });
+    expect(s.depends_on).toEqual({ fauxqs: { condition: 'service_healthy' }, 'keys-init': { condition: 'service_completed_successfully' } });
   }
   expect(services.fauxqs?.environment).toMatchObject({ FAUXQS_HOST: 'fauxqs', FAUXQS_INIT: '/app/init.json' });
+});
+
+test('the key store: every process shares the table keys-init creates (pk S, TTL on expiresAt) on the local DynamoDB', () => {
+  const init = services['keys-init']!;
+  const script = (init.command ?? []).join(' ');
+  expect(script).toContain('--table-name distinct-adapter-keys');
+  expect(script).toContain('AttributeName=pk,AttributeType=S');
+  expect(script).toContain('AttributeName=pk,KeyType=HASH');
+  expect(script).toContain('Enabled=true,AttributeName=expiresAt');
+  expect(script).toContain('http://dynamodb:8000');
+  expect(services.dynamodb?.image).toMatch(/^amazon\/dynamodb-local/);
 });
 
 test('the shared configuration validates with the environment compose passes, on the queues fauxqs creates', () => {
@@ -61,6 +72,7 @@ test('the shared configuration validates with the environment compose passes, on
 
   const config = loadConfigFile(join(ROOT, 'deploy', 'compose', 'distinct.config.yml'), env);
   expect(config.queue.driver).toBe('sqs');
+  expect(config.dedupe.store).toEqual({ driver: 'dynamodb', table: 'distinct-adapter-keys', region: 'us-east-1', endpoint: 'http://dynamodb:8000', leaseMs: 30_000 });
   expect(config.distinct.baseUrl).toBe('http://sandbox:4010');
   expect([...config.sources.keys()].sort()).toEqual(['mailgun', 'sendgrid', 'twilio']);
 

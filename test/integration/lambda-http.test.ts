@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { adapter as ses } from '../../adapters/ses';
 import { buildConfig } from '../../src/config/load';
@@ -25,6 +25,7 @@ import type { SnsSettings } from '../../src/verify/sns-endpoint';
 import { createHttpHandler, requestFromEvent, type HttpEvent, type HttpResult } from '../../src/runtime/lambda-http-handler';
 import { createTestCredentials, signBody, signedSample, tempDir, testConfig, testConfigDocument, type TestCredentials } from '../helpers/app';
 import { FIXTURES_DIR, loadFixtures } from '../helpers/fixtures';
+import { startDynalite } from '../helpers/dynamo';
 import { createQueuePair, peek, sqsClient, sqsEndpoint } from '../helpers/sqs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -295,6 +296,49 @@ describe('the entry point (module-scope init, SQS)', () => {
     } finally {
       await entry?.runtime.queue.close();
       process.env = saved;
+    }
+  });
+
+  test('with the stack\'s key table (DISTINCT_DEDUPE_TABLE): a re-send to another execution environment is not queued twice, and the DynamoDB SDK is not loaded', async () => {
+    const dyn = await startDynalite();
+    try {
+      const table = await dyn.createTable();
+      const { env, queueUrl } = await lambdaEnvironment(['sendgrid', 'twilio', 'mailgun']);
+      const file = join(dir, 'distinct.config.lambda.json');
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      // The endpoint stays in the file (tests must never reach AWS); the stack's variable names the table.
+      writeFileSync(file, JSON.stringify({ ...doc, dedupe: { store: { driver: 'dynamodb', table: 'from-the-file', endpoint: dyn.endpoint } } }));
+      const storeEnv = { ...env, DISTINCT_DEDUPE_TABLE: table };
+      const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, { recipient: 'dedupe@example.com' });
+      const environments: Array<typeof import('../../src/runtime/lambda-http')> = [];
+      process.env = storeEnv;
+      for (let i = 0; i < 2; i += 1) {
+        jest.isolateModules(() => {
+          environments.push(require('../../src/runtime/lambda-http') as typeof import('../../src/runtime/lambda-http'));
+        });
+      }
+      try {
+        const first = await environments[0]!.handler(toEvent(API_GATEWAY, signed));
+        expect(first.statusCode).toBe(200);
+        expect(json(first)).toMatchObject({ queued: 1, duplicates: 0 });
+        // No forwarder runs here, so the key is still a live claim: the other environment answers
+        // 503 (the provider retries later), it does not queue the event a second time.
+        const second = await environments[1]!.handler(toEvent(API_GATEWAY, signed));
+        expect(second.statusCode).toBe(503);
+        expect(json(second)).toMatchObject({ error: 'ERR_DEDUPE_IN_PROGRESS' });
+        expect(await peek(admin, queueUrl)).toHaveLength(1);
+      } finally {
+        for (const e of environments) await e.runtime.queue.close();
+        process.env = saved;
+      }
+
+      const compiled = join(ROOT, 'dist', 'src', 'runtime', 'lambda-http.js');
+      const script = `require(${JSON.stringify(compiled)}); setTimeout(() => process.stdout.write(JSON.stringify(Object.keys(require.cache))), 200).unref(); setTimeout(() => process.exit(0), 300)`;
+      const modules = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: storeEnv, encoding: 'utf8' })) as string[];
+      expect(modules.some((m) => m.includes(`dedupe${sep}key-store`))).toBe(true); // the store is in use
+      expect(modules.some((m) => m.includes(`@aws-sdk${sep}client-dynamodb`))).toBe(false);
+    } finally {
+      await dyn.close();
     }
   });
 

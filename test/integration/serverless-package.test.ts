@@ -4,7 +4,9 @@
  * item 3): both functions on nodejs22.x, the queue and its dead-letter queue with redrive, the
  * SQS event source mapping with partial batch responses, a visibility timeout above the
  * forwarder's timeout, one HTTP route per configured source, secrets from SSM, and IAM with no
- * wildcard actions or resources.
+ * wildcard actions or resources; and (issue #8 item 3) the shared key table (on-demand, key `pk`,
+ * TTL on `expiresAt`) given to both functions, each granted exactly the DynamoDB actions it uses
+ * on that table's ARN.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -186,7 +188,7 @@ test('every secret the configuration needs comes from an SSM parameter; queue UR
     expect(vars.DISTINCT_SQS_QUEUE_URL).toEqual({ Ref: 'WebhookQueue' });
     expect(vars.DISTINCT_SQS_DLQ_URL).toEqual({ Ref: 'WebhookDeadLetterQueue' });
     expect(vars.DISTINCT_ADAPTER_CONFIG).toBe(CONFIG_FILE);
-    const needed = requiredVariables().filter((v) => !v.startsWith('DISTINCT_SQS_'));
+    const needed = requiredVariables().filter((v) => !v.startsWith('DISTINCT_SQS_') && v !== 'DISTINCT_DEDUPE_TABLE');
     expect(needed).toEqual(expect.arrayContaining(['DISTINCT_API_KEY', 'TWILIO_AUTH_TOKEN']));
     for (const name of needed) {
       expect({ name, value: vars[name] }).toEqual({ name, value: `{{resolve:ssm:/distinct-webhook-adapter/${STAGE}/${name}}}` });
@@ -240,6 +242,37 @@ test('IAM: one least-privilege role per function, no wildcard actions, SQS scope
   }
 });
 
+test('the shared key table: on-demand, partition key pk (S) only, TTL on expiresAt; both functions are pointed at it', () => {
+  const table = resource('KeyTable');
+  expect(table.Type).toBe('AWS::DynamoDB::Table');
+  expect(table.Properties).toMatchObject({
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+  });
+  expect(table.Properties.ProvisionedThroughput).toBeUndefined();
+  expect(resourcesOfType('AWS::DynamoDB::Table')).toHaveLength(1);
+  for (const fn of ['ReceiverLambdaFunction', 'ForwarderLambdaFunction']) {
+    const vars = (resource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars.DISTINCT_DEDUPE_TABLE).toEqual({ Ref: 'KeyTable' });
+  }
+});
+
+test('IAM: each function gets exactly the DynamoDB actions it uses, on the key table ARN only', () => {
+  const tableArn = { 'Fn::GetAtt': ['KeyTable', 'Arn'] };
+  const dynamoGrants = (roleId: string): Array<{ actions: string[]; resource: unknown }> =>
+    statementsOf(roleId)
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => ({ actions: asList(s.Action).sort(), resource: s.Resource }));
+  expect(dynamoGrants('ReceiverRole')).toEqual([
+    { actions: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:PutItem'], resource: tableArn },
+  ]);
+  expect(dynamoGrants('ForwarderRole')).toEqual([
+    { actions: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn },
+  ]);
+});
+
 test('the package holds the compiled runtime and the configuration, without better-sqlite3, twilio or dev tools', () => {
   const has = (prefix: string): boolean => zipEntries.some((e) => e.startsWith(prefix));
   expect(zipEntries).toContain(CONFIG_FILE);
@@ -248,8 +281,10 @@ test('the package holds the compiled runtime and the configuration, without bett
   expect(zipEntries).toContain('dist/src/runtime/lambda-sqs.js');
   expect(zipEntries).toContain('dist/adapters/index.js');
   expect(has('node_modules/@aws-sdk/client-sqs/')).toBe(true);
+  expect(has('node_modules/@aws-sdk/client-dynamodb/')).toBe(true);
+  expect(zipEntries).toContain('dist/src/dedupe/key-store.js');
   expect(has('node_modules/zod/')).toBe(true);
-  for (const excluded of ['node_modules/better-sqlite3/', 'node_modules/twilio/', 'node_modules/jest/', 'node_modules/typescript/', 'node_modules/osls/', 'node_modules/fauxqs/', 'test/', 'bench/', 'fixtures/', 'src/']) {
+  for (const excluded of ['node_modules/better-sqlite3/', 'node_modules/twilio/', 'node_modules/jest/', 'node_modules/typescript/', 'node_modules/osls/', 'node_modules/fauxqs/', 'node_modules/dynalite/', 'test/', 'bench/', 'fixtures/', 'src/']) {
     expect({ excluded, present: has(excluded) }).toEqual({ excluded, present: false });
   }
 });

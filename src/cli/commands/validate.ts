@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/load';
 import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../../config/json-schema';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
+import { NO_SHARED_STORE_WARNING } from '../../dedupe/deduped-queue';
 
 export interface MappingRow {
   source: string;
@@ -46,6 +47,7 @@ export function formatTable(headers: string[], rows: string[][]): string {
 /** Warnings worth printing even for a valid configuration. */
 export function configWarnings(config: AppConfig): string[] {
   const out: string[] = [];
+  if (config.queue.driver === 'sqs' && !config.dedupe.store) out.push(NO_SHARED_STORE_WARNING);
   for (const s of config.sources.values()) {
     if (s.insecure) out.push(`sources.${s.id}: insecure: true — requests to this source are not authenticated`);
     else if (s.adapter.supports.credentialsOnly) {
