@@ -8,7 +8,8 @@
  * - Claims ahead: up to 3 × `concurrency` claimed messages wait in a local buffer, refilled in one
  *   claim when it falls to `concurrency`, so a freed slot starts its next request at once and
  *   claims are few and large. Buffered messages are released (attempts unchanged) on stop and
- *   when the circuit opens. Off for SQS (`claimAhead: 0`), whose leases expire while they wait.
+ *   when the circuit opens. Off for SQS (`claimAhead: 0`), whose leases expire while they wait,
+ *   and with a shared key store (`dedupe.store`), whose delivery claims do too.
  * - Settles deliveries together: a delivered message's `complete` waits (at most 2 × `concurrency`
  *   of them, at most HOLD_MS) for the next claim, so both go into one queue write. The HTTP slot is
  *   already free by then; a crash in that window re-sends with the same Idempotency-Key.
@@ -616,7 +617,8 @@ export function forwarderFor(
     ratePerSecond: config.distinct.ratePerSecond,
     logger,
     metrics,
-    claimAhead: config.queue.driver === 'sqs' ? 0 : undefined,
+    // SQS leases expire while buffered; so do the shared store's delivery claims (dedupe.store).
+    claimAhead: config.queue.driver === 'sqs' || config.dedupe.store !== undefined ? 0 : undefined,
     observer,
   });
 }

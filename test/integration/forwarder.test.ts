@@ -364,12 +364,15 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(h.sandbox.stats().duplicates).toBe(0);
   });
 
-  test('for the sqs driver, forwarderFor() claims only for free slots (a buffered SQS lease could expire)', async () => {
+  test.each([
+    ['the sqs driver (a buffered SQS lease could expire)', 'sqs', undefined],
+    ['a shared key store (its delivery claims could expire)', 'sqlite', { driver: 'dynamodb', table: 'keys', leaseMs: 30_000 }],
+  ])('for %s, forwarderFor() claims only for free slots', async (_name, driver, store) => {
     const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
-    // The memory queue, reporting itself as SQS.
+    // The memory queue, reporting itself as the driver under test.
     const sqsLike = new Proxy(h.queue, {
       get(target, prop) {
-        if (prop === 'driver') return 'sqs';
+        if (prop === 'driver') return driver;
         const value: unknown = Reflect.get(target, prop);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -378,7 +381,8 @@ describe('Forwarder with the sandbox and the memory queue', () => {
       retry: FAST_RETRY,
       circuit: { probeIntervalMs: 50 },
       distinct: { concurrency: 3, ratePerSecond: 0 },
-      queue: { driver: 'sqs' },
+      queue: { driver },
+      dedupe: { windowMs: 604_800_000, store },
     } as unknown as AppConfig;
     const forwarder = forwarderFor(config, sqsLike, h.client, createLogger({ level: 'silent' }), h.metrics);
     cleanups.push(() => forwarder.stop());
