@@ -24,7 +24,7 @@ import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { EnqueueItem, Queue } from '../queue/queue';
-import { ReplayCache } from '../verify/primitives';
+import { ReplayCache } from '../core/replay-cache';
 
 /** Replay tokens are remembered at least this long (beyond any sane signed-timestamp window). */
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
