@@ -10,8 +10,7 @@ import type { z } from 'zod';
 import { ADAPTERS } from '../../adapters';
 import type { AnyAdapter } from '../core/adapter';
 import { ConfigurationError } from '../core/errors';
-import { isEventType, type EventType } from '../core/event-types';
-import { DEFAULT_ACTIONS } from '../mapping/default-actions';
+import { resolveActions, type SourceActions } from '../mapping/actions';
 import { Registry } from '../mapping/registry';
 import { formatPath, substituteEnv } from './env';
 import { didYouMean } from './suggest';
@@ -26,7 +25,7 @@ export interface SourceConfig {
   readonly feature: string;
   readonly experienceId: string;
   /** Every type the adapter emits → Distinct action (registry spelling) or null (ignored). */
-  readonly actions: Readonly<Partial<Record<EventType, string | null>>>;
+  readonly actions: SourceActions;
   readonly publicUrl?: string;
   readonly insecure: boolean;
   /** E-mail sources: what to do with opens the provider flags as machine opens (`details.machineOpen`); default forward. */
@@ -172,34 +171,7 @@ function buildSource(
   if (!s.success && !insecure) return undefined;
   const settings: unknown = s.success ? s.data : undefined;
 
-  const actions: Partial<Record<EventType, string | null>> = {};
-  const overrides = c.data.actions ?? {};
-  for (const key of Object.keys(overrides)) {
-    if (!isEventType(key)) problems.push(`${at}.actions.${key}: not a normalized event type (see docs/events.md)`);
-    else if (!key.startsWith(`${adapter.channel}.`)) {
-      problems.push(`${at}.actions.${key}: ${adapter.displayName} is an ${adapter.channel} provider; it never emits ${key}`);
-    }
-  }
-  const emitted = new Set<EventType>(Object.values(adapter.eventMap));
-  emitted.add(`${adapter.channel}.unknown`);
-  for (const type of adapter.extraTypes ?? []) emitted.add(type);
-  for (const type of emitted) {
-    const wanted = Object.prototype.hasOwnProperty.call(overrides, type) ? overrides[type] : DEFAULT_ACTIONS[type];
-    if (wanted == null) {
-      actions[type] = null;
-      continue;
-    }
-    if (registry === null) continue;
-    const pair = registry.resolve(c.data.feature, wanted);
-    if (!pair) {
-      problems.push(
-        `${at}: ${type} would be sent as ${c.data.feature}/${wanted}, which is not in the registry` +
-          ` (register it with Distinct and add it under registry:, or set actions.${type}: null)`,
-      );
-      continue;
-    }
-    actions[type] = pair.action;
-  }
+  const actions = resolveActions(at, adapter, c.data.feature, c.data.actions ?? {}, registry, problems);
   const feature = registry?.resolveFeature(c.data.feature) ?? c.data.feature;
   return {
     id,
