@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ADAPTERS } from '../../adapters';
 import type { AnyAdapter } from '../core/adapter';
 import { ConfigurationError } from '../core/errors';
 import { resolveActions, type SourceActions } from '../mapping/actions';
@@ -50,8 +49,11 @@ export function findConfigPath(explicit: string | undefined, env: NodeJS.Process
   return resolve(explicit ?? env.DISTINCT_ADAPTER_CONFIG ?? DEFAULT_CONFIG_PATH);
 }
 
-/** Reads and validates a YAML or JSON file. */
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
+/**
+ * Reads and validates a YAML or JSON file. `adapters` are the providers sources may name: the
+ * caller's list (the CLI and the Lambda runtime pass the built-in `ADAPTERS`).
+ */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv, adapters: readonly AnyAdapter[]): AppConfig {
   if (!existsSync(path)) throw new ConfigurationError([`${path}: file not found`]);
   let doc: unknown;
   try {
@@ -59,7 +61,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new ConfigurationError([`${path}: not valid YAML or JSON (${describeYamlError(err)})`]);
   }
-  return buildConfig(doc, env, path);
+  return buildConfig(doc, env, path, adapters);
 }
 
 /**
@@ -75,15 +77,11 @@ function describeYamlError(err: unknown): string {
 }
 
 /**
- * Validates an already-parsed document (also used by tests and the Lambda runtime).
- * `adapters` defaults to the built-in list; the conformance suite passes a single adapter.
+ * Validates an already-parsed document (also used by tests and the Lambda runtime). `path` is the
+ * file it came from (relative queue paths are the file's), null for an in-memory document;
+ * `adapters` are the providers sources may name (the caller's list: configuration is generic).
  */
-export function buildConfig(
-  doc: unknown,
-  env: NodeJS.ProcessEnv = process.env,
-  path: string | null = null,
-  adapters: readonly AnyAdapter[] = ADAPTERS,
-): AppConfig {
+export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv, path: string | null, adapters: readonly AnyAdapter[]): AppConfig {
   const problems: string[] = [];
   const missing = new Set<string>();
   const substituted = substituteEnv(doc ?? {}, env, problems, [], missing);

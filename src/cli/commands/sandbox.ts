@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { request } from 'undici';
-import { DEV_SANDBOX_PORT } from '../../config/dev-defaults';
+import { DEV_SANDBOX_PORT } from '../dev-defaults';
 import { createSandbox, describeFault, groupFaults, type AppliedFault, type FaultResponse } from '../../sandbox/sandbox-server';
 import { addHelp } from '../help';
 
