@@ -75,9 +75,15 @@ for (const v of KNOWN_VIOLATIONS) {
 }
 
 /** Node's globals for the JavaScript files (CommonJS scripts and ES modules). */
-const nodeGlobals = Object.fromEntries(
-  [...Object.getOwnPropertyNames(globalThis), 'require', 'module', 'exports', '__dirname', '__filename'].map((n) => [n, 'readonly']),
-);
+const nodeNames = [
+  ...Object.getOwnPropertyNames(globalThis),
+  'require',
+  'module',
+  'exports',
+  '__dirname',
+  '__filename',
+];
+const nodeGlobals = Object.fromEntries(nodeNames.map((name) => [name, 'readonly']));
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'fixtures/', 'data/', '.bench-before/', '.serverless/', 'node_modules/'] },
@@ -92,7 +98,10 @@ export default tseslint.config(
       // required lazily, typed with `typeof import`, to keep them off the Lambda cold-start path.
       '@typescript-eslint/no-require-imports': 'off',
       // `_` marks a value taken apart on purpose (`const { sources: _s, ...rest } = root`).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },

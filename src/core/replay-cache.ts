@@ -8,7 +8,10 @@
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>();
-  constructor(private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 100_000,
+  ) {}
 
   has(key: string, now: number): boolean {
     const expires = this.seen.get(key);

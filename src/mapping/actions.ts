@@ -29,7 +29,9 @@ export function resolveActions(
   for (const key of Object.keys(overrides)) {
     if (!isEventType(key)) problems.push(`${at}.actions.${key}: not a normalized event type (see docs/events.md)`);
     else if (!key.startsWith(`${adapter.channel}.`)) {
-      problems.push(`${at}.actions.${key}: ${adapter.displayName} is an ${adapter.channel} provider; it never emits ${key}`);
+      problems.push(
+        `${at}.actions.${key}: ${adapter.displayName} is an ${adapter.channel} provider; it never emits ${key}`,
+      );
     }
   }
   const emitted = new Set<EventType>(Object.values(adapter.eventMap));

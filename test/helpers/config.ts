@@ -18,6 +18,10 @@ export function buildConfig(
   return load.buildConfig(doc, env, path, adapters);
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, adapters: readonly AnyAdapter[] = ADAPTERS): load.AppConfig {
+export function loadConfigFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+  adapters: readonly AnyAdapter[] = ADAPTERS,
+): load.AppConfig {
   return load.loadConfigFile(path, env, adapters);
 }
