@@ -1,6 +1,6 @@
 // ESLint (flat config): typescript-eslint's recommended rules, and the layer rule of
 // docs/architecture.md (import-x/no-restricted-paths). `npm run lint` runs it; .ci/run too.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -48,6 +48,13 @@ const KNOWN_VIOLATIONS = [
     'src/verify/credentials.ts',
   ].map((file) => ({ file, imports: 'src/config/schema.ts', removedBy: 'adapter kit' })),
 ];
+
+// A new folder of src/ must take its place in LAYERS (and docs/architecture.md) to be checked.
+for (const entry of readdirSync(join(import.meta.dirname, 'src'), { withFileTypes: true })) {
+  if (entry.isDirectory() && !LAYERS.flat().includes(`src/${entry.name}`)) {
+    throw new Error(`eslint.config.mjs: src/${entry.name} is in no layer; add it to LAYERS and docs/architecture.md`);
+  }
+}
 
 // An entry whose import is gone must leave the list: lint stops until it is removed.
 for (const v of KNOWN_VIOLATIONS) {
