@@ -143,9 +143,7 @@ async function call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unkno
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`, {
-      cause: err,
-    });
+    throw new Error(`no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`, { cause: err });
   }
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 200)}`);
