@@ -80,9 +80,10 @@ async function stagesFor(provider, wire, config, log) {
 async function run({ log = console.log } = {}) {
   ensureBuilt();
   const { buildConfig } = dist('src/config/load');
+  const { ADAPTERS } = dist('adapters');
   const creds = fixtures.createCredentials();
   // The configuration only supplies the sources; its queue path is never opened.
-  const config = buildConfig(fixtures.configDocument({ creds, queuePath: path.join(require('node:os').tmpdir(), 'dwa-bench-unused.db') }), {});
+  const config = buildConfig(fixtures.configDocument({ creds, queuePath: path.join(require('node:os').tmpdir(), 'dwa-bench-unused.db') }), {}, null, ADAPTERS);
   const sendgrid = await stagesFor('sendgrid', fixtures.sendgridBatches(creds, SENDGRID_BATCHES), config, log);
   const twilio = await stagesFor('twilio', fixtures.twilioRequests(creds, TWILIO_REQUESTS), config, log);
   return { name: 'stages', results: { sendgrid, twilio }, rows: [] };

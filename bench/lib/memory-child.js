@@ -43,8 +43,9 @@ async function main() {
   const total = Number(process.env.BENCH_EVENTS || 100_000);
   const { startService } = dist('src/runtime/service');
   const { buildConfig } = dist('src/config/load');
+  const { ADAPTERS } = dist('adapters');
   const { silentLogger } = dist('src/observability/logger');
-  const config = buildConfig(JSON.parse(process.env.BENCH_CONFIG), {});
+  const config = buildConfig(JSON.parse(process.env.BENCH_CONFIG), {}, null, ADAPTERS);
   const service = await startService(config, { logger: silentLogger(), forward: false, port: 0, host: '127.0.0.1' });
   if (mode === 'queued') {
     let i = 0;

@@ -39,8 +39,9 @@ async function start(mode) {
 async function startAdapter() {
   const { startService } = dist('src/runtime/service');
   const { buildConfig } = dist('src/config/load');
+  const { ADAPTERS } = dist('adapters');
   const { createLogger } = dist('src/observability/logger');
-  const config = buildConfig(JSON.parse(process.env.BENCH_CONFIG), {});
+  const config = buildConfig(JSON.parse(process.env.BENCH_CONFIG), {}, null, ADAPTERS);
   const logger = createLogger({ level: config.log.level, redactPii: config.log.redactPii });
   const service = await startService(config, { logger, forward: false, port: 0, host: '127.0.0.1' });
   const stats = async () => ({

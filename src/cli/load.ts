@@ -1,8 +1,9 @@
 /** Configuration loading shared by the CLI commands: `--config`, `$DISTINCT_ADAPTER_CONFIG`, `./distinct.config.yml`, or `--dev`. */
 import { existsSync } from 'node:fs';
-import { devConfig } from '../config/dev-defaults';
+import { ADAPTERS } from '../../adapters';
 import { findConfigPath, loadConfigFile, type AppConfig } from '../config/load';
 import { ConfigurationError } from '../core/errors';
+import { devConfig } from './dev-defaults';
 
 export interface ConfigFlags {
   config?: string;
@@ -23,7 +24,7 @@ export function loadCliConfig(flags: ConfigFlags, options: LoadOptions = {}): Ap
       `${path}: file not found (pass --config <file>, set DISTINCT_ADAPTER_CONFIG, or use --dev for the embedded development defaults)`,
     ]);
   }
-  return loadConfigFile(path);
+  return loadConfigFile(path, process.env, ADAPTERS);
 }
 
 /** Prints a configuration error and exits 1; rethrows anything else. */

@@ -10,7 +10,6 @@
  * `${VAR}` is refused by the loader too.
  */
 import { z } from 'zod';
-import { ADAPTERS } from '../../adapters';
 import type { AnyAdapter } from '../core/adapter';
 import { rootSchema, sourceCommonSchema, SOURCE_ID_PATTERN } from './schema';
 
@@ -20,7 +19,8 @@ const OPTIONS = { io: 'input', unrepresentable: 'any', target: 'draft-7' } as co
 
 export const CONFIG_SCHEMA_FILE = 'distinct.config.schema.json';
 
-export function configJsonSchema(adapters: readonly AnyAdapter[] = ADAPTERS): Json {
+/** The schema for the providers in `adapters` (the CLI passes the built-in `ADAPTERS`). */
+export function configJsonSchema(adapters: readonly AnyAdapter[]): Json {
   const root = z.toJSONSchema(rootSchema, OPTIONS) as Json;
   const common = z.toJSONSchema(sourceCommonSchema, OPTIONS) as Json;
   const definitions: Json = {};
@@ -152,6 +152,6 @@ function allowPlaceholders(node: unknown, key?: string): unknown {
 }
 
 /** The schema as committed: two-space JSON and a final newline. */
-export function configJsonSchemaText(adapters: readonly AnyAdapter[] = ADAPTERS): string {
+export function configJsonSchemaText(adapters: readonly AnyAdapter[]): string {
   return `${JSON.stringify(configJsonSchema(adapters), null, 2)}\n`;
 }

@@ -7,11 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ADAPTERS } from '../../adapters';
 import type { AnyAdapter } from '../core/adapter';
 import { ConfigurationError } from '../core/errors';
-import { isEventType, type EventType } from '../core/event-types';
-import { DEFAULT_ACTIONS } from '../mapping/default-actions';
+import { resolveActions, type SourceActions } from '../mapping/actions';
 import { Registry } from '../mapping/registry';
 import { formatPath, substituteEnv } from './env';
 import { didYouMean } from './suggest';
@@ -26,7 +24,7 @@ export interface SourceConfig {
   readonly feature: string;
   readonly experienceId: string;
   /** Every type the adapter emits → Distinct action (registry spelling) or null (ignored). */
-  readonly actions: Readonly<Partial<Record<EventType, string | null>>>;
+  readonly actions: SourceActions;
   readonly publicUrl?: string;
   readonly insecure: boolean;
   /** E-mail sources: what to do with opens the provider flags as machine opens (`details.machineOpen`); default forward. */
@@ -51,8 +49,11 @@ export function findConfigPath(explicit: string | undefined, env: NodeJS.Process
   return resolve(explicit ?? env.DISTINCT_ADAPTER_CONFIG ?? DEFAULT_CONFIG_PATH);
 }
 
-/** Reads and validates a YAML or JSON file. */
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
+/**
+ * Reads and validates a YAML or JSON file. `adapters` are the providers sources may name: the
+ * caller's list (the CLI and the Lambda runtime pass the built-in `ADAPTERS`).
+ */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv, adapters: readonly AnyAdapter[]): AppConfig {
   if (!existsSync(path)) throw new ConfigurationError([`${path}: file not found`]);
   let doc: unknown;
   try {
@@ -60,7 +61,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new ConfigurationError([`${path}: not valid YAML or JSON (${describeYamlError(err)})`]);
   }
-  return buildConfig(doc, env, path);
+  return buildConfig(doc, env, path, adapters);
 }
 
 /**
@@ -76,15 +77,11 @@ function describeYamlError(err: unknown): string {
 }
 
 /**
- * Validates an already-parsed document (also used by tests and the Lambda runtime).
- * `adapters` defaults to the built-in list; the conformance suite passes a single adapter.
+ * Validates an already-parsed document (also used by tests and the Lambda runtime). `path` is the
+ * file it came from (relative queue paths are the file's), null for an in-memory document;
+ * `adapters` are the providers sources may name (the caller's list: configuration is generic).
  */
-export function buildConfig(
-  doc: unknown,
-  env: NodeJS.ProcessEnv = process.env,
-  path: string | null = null,
-  adapters: readonly AnyAdapter[] = ADAPTERS,
-): AppConfig {
+export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv, path: string | null, adapters: readonly AnyAdapter[]): AppConfig {
   const problems: string[] = [];
   const missing = new Set<string>();
   const substituted = substituteEnv(doc ?? {}, env, problems, [], missing);
@@ -172,34 +169,7 @@ function buildSource(
   if (!s.success && !insecure) return undefined;
   const settings: unknown = s.success ? s.data : undefined;
 
-  const actions: Partial<Record<EventType, string | null>> = {};
-  const overrides = c.data.actions ?? {};
-  for (const key of Object.keys(overrides)) {
-    if (!isEventType(key)) problems.push(`${at}.actions.${key}: not a normalized event type (see docs/events.md)`);
-    else if (!key.startsWith(`${adapter.channel}.`)) {
-      problems.push(`${at}.actions.${key}: ${adapter.displayName} is an ${adapter.channel} provider; it never emits ${key}`);
-    }
-  }
-  const emitted = new Set<EventType>(Object.values(adapter.eventMap));
-  emitted.add(`${adapter.channel}.unknown`);
-  for (const type of adapter.extraTypes ?? []) emitted.add(type);
-  for (const type of emitted) {
-    const wanted = Object.prototype.hasOwnProperty.call(overrides, type) ? overrides[type] : DEFAULT_ACTIONS[type];
-    if (wanted == null) {
-      actions[type] = null;
-      continue;
-    }
-    if (registry === null) continue;
-    const pair = registry.resolve(c.data.feature, wanted);
-    if (!pair) {
-      problems.push(
-        `${at}: ${type} would be sent as ${c.data.feature}/${wanted}, which is not in the registry` +
-          ` (register it with Distinct and add it under registry:, or set actions.${type}: null)`,
-      );
-      continue;
-    }
-    actions[type] = pair.action;
-  }
+  const actions = resolveActions(at, adapter, c.data.feature, c.data.actions ?? {}, registry, problems);
   const feature = registry?.resolveFeature(c.data.feature) ?? c.data.feature;
   return {
     id,

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { DEFAULT_REGISTRY } from '../mapping/default-actions';
 
 const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().nonnegative();
 
 /** Accepts `5mb`, `512kb`, `1048576`; yields bytes. */
 export const byteSize = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {

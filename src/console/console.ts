@@ -21,8 +21,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { DEAD_LETTER_REASONS } from '../core/distinct-event';
 import { type Activity, maskedEvent, maskedRecipient } from '../observability/activity';
 import { type Logger, redactPii } from '../observability/logger';
+import type { StatusDocument } from '../observability/status-document';
 import type { DeadLetter, Queue } from '../queue/queue';
-import type { StatusDocument } from '../runtime/status';
 import { consolePage } from './page';
 
 /** Who may use the console. */

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { Channel, EventMap, EventType } from './event-types';
 import type { EventDraft } from './normalized-event';
 import type { WebhookRequest, WebhookResponse } from './request';
-import type { ReplayCache } from '../verify/primitives';
+import type { ReplayCache } from './replay-cache';
 
 /** Capabilities that switch the shared conformance suite's optional checks on. */
 export interface AdapterSupports {

@@ -30,7 +30,8 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
-import type { Lease, Queue, QueueMessage } from '../queue/queue';
+import type { DeliveryObserver } from '../observability/observers';
+import type { Lease, Queue } from '../queue/queue';
 import type { DistinctSender, ForwardOutcome } from './distinct-client';
 import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
@@ -65,22 +66,8 @@ export interface ForwarderOptions {
   observer?: DeliveryObserver;
 }
 
-/** One delivery outcome, as {@link ForwarderOptions.observer} hears it. */
-export interface DeliveryRecord {
-  message: QueueMessage;
-  outcome: 'forwarded' | 'retry' | 'dead_lettered';
-  /** Distinct's HTTP status (null: timeout, network error, or never sent). */
-  status: number | null;
-  reason?: DeadLetterReason;
-  /** Distinct's message or the dead-letter detail. */
-  detail?: string;
-  /** Attempts including this one. */
-  attempts: number;
-  /** Ms since epoch. */
-  at: number;
-}
-
-export type DeliveryObserver = (record: DeliveryRecord) => void;
+/** Delivery outcomes are defined in src/observability/observers.ts; re-exported for existing importers. */
+export type { DeliveryObserver, DeliveryRecord } from '../observability/observers';
 
 /** The circuit as `/status` and the console report it. */
 export interface CircuitState {

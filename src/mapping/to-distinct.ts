@@ -2,18 +2,27 @@
  * Stage 2 of the mapping (DESIGN §3): a normalized event → the Distinct event to send, or a
  * decision to ignore it or dead-letter it. Pure: no I/O, no clock.
  */
-import type { SourceConfig } from '../config/load';
 import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
 import type { NormalizedEvent } from '../core/normalized-event';
 import { normalizeEmail, normalizePhone } from './identifiers';
+import type { SourceActions } from './actions';
 import type { Registry } from './registry';
+
+/** What stage 2 needs of a configured source (src/config/load.ts `SourceConfig` is one). */
+export interface MappedSource {
+  readonly feature: string;
+  readonly experienceId: string;
+  readonly actions: SourceActions;
+  /** E-mail sources: what to do with opens the provider flags as machine opens. */
+  readonly machineOpens?: 'forward' | 'ignore';
+}
 
 export type MappingOutcome =
   | { kind: 'forward'; event: DistinctEvent }
   | { kind: 'ignore'; why: string }
   | { kind: 'dead_letter'; reason: DeadLetterReason; detail: string; event: DistinctEvent };
 
-export function toDistinct(ev: NormalizedEvent, source: SourceConfig, registry: Registry): MappingOutcome {
+export function toDistinct(ev: NormalizedEvent, source: MappedSource, registry: Registry): MappingOutcome {
   // An open the provider flags as a machine open (Apple MPP, a scanner), on a source that ignores them.
   if (ev.details.machineOpen === true && source.machineOpens === 'ignore') return { kind: 'ignore', why: 'machine open (machineOpens: ignore)' };
   // An event that names its own action (generic source) is not subject to the source's action map.

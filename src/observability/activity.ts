@@ -10,9 +10,8 @@
  * watched replays.
  */
 import type { DistinctEvent } from '../core/distinct-event';
-import type { DeliveryRecord } from '../forwarder/forwarder';
-import type { IngestObserver, IngestSummary } from '../pipeline/pipeline';
 import { redactPii } from './logger';
+import type { DeliveryRecord, IngestObserver, IngestSummary } from './observers';
 
 /** Recent delivery outcomes kept for the console. */
 export const RECENT_DELIVERIES = 50;

@@ -23,8 +23,9 @@ import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { IngestObserver, IngestSummary } from '../observability/observers';
 import type { EnqueueItem, Queue } from '../queue/queue';
-import { ReplayCache } from '../verify/primitives';
+import { ReplayCache } from '../core/replay-cache';
 
 /** Replay tokens are remembered at least this long (beyond any sane signed-timestamp window). */
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -45,25 +46,6 @@ export interface PipelineDeps {
   metrics: PipelineMetrics;
   /** Per-source totals for `/status` and the console (src/observability/activity.ts); optional. */
   activity?: IngestObserver;
-}
-
-/** What the pipeline reports per request, next to its metrics (kept cheap: plain counters). */
-export interface IngestObserver {
-  /** One request on a configured source, with its status and (when it got that far) its counts. */
-  request(sourceId: string, status: number, summary: IngestSummary | undefined): void;
-  /** One event ignored (no action mapped): the provider's event name and its normalized type. */
-  ignored(sourceId: string, providerEvent: string, type: string): void;
-  /** One event stored as a dead letter at ingest (e.g. `no_identifier`), with its reason. */
-  deadLettered(sourceId: string, reason: string): void;
-}
-
-/** Counts reported in the 200 body (and logged). */
-export interface IngestSummary {
-  received: number;
-  queued: number;
-  duplicates: number;
-  ignored: number;
-  deadLettered: number;
 }
 
 /** Response header of every accepted webhook: what happened to its events (docs/operations.md). */

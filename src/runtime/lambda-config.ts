@@ -18,6 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { ADAPTERS } from '../../adapters';
 import { buildConfig, DEFAULT_CONFIG_PATH, type AppConfig } from '../config/load';
 import { ConfigurationError } from '../core/errors';
 
@@ -47,7 +48,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): AppConfi
   } catch (err) {
     throw new ConfigurationError([`${path}: not valid YAML or JSON (${(err as Error).message})`]);
   }
-  const config = buildConfig(withStackStore(withStackQueue(doc, env), env), env, path);
+  const config = buildConfig(withStackStore(withStackQueue(doc, env), env), env, path, ADAPTERS);
   if (config.queue.driver !== 'sqs') {
     throw new ConfigurationError([
       `queue.driver: must be sqs on AWS Lambda, got ${config.queue.driver} (set ${LAMBDA_QUEUE_ENV.queueUrl} and ${LAMBDA_QUEUE_ENV.deadLetterQueueUrl}, or queue.driver: sqs with queue.sqs)`,

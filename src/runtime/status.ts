@@ -8,49 +8,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Forwarder } from '../forwarder/forwarder';
-import type { Activity, SourceTotals } from '../observability/activity';
+import type { Activity } from '../observability/activity';
 import { redactPii } from '../observability/logger';
+import type { StatusDocument } from '../observability/status-document';
 import type { Queue, QueueStats } from '../queue/queue';
 
-export interface StatusDocument {
-  /** True from a running process; false when `status` read the queue file because none answered. */
-  running: boolean;
-  version: string;
-  /** ISO time this process started; null when not running. */
-  startedAt: string | null;
-  /** `serve`, `serve --no-forward`, `forward`, or `offline`. */
-  role: 'serve' | 'serve --no-forward' | 'forward' | 'offline';
-  /** Can accept and durably queue (what `/readyz` answers). */
-  ready: boolean;
-  queue: {
-    driver: string;
-    depth: number;
-    inFlight: number;
-    oldestAgeSeconds: number;
-    deadLetters: number;
-    /** Empty for drivers that cannot count by reason cheaply (SQS). */
-    deadLettersByReason: Record<string, number>;
-  };
-  circuit: {
-    state: 'closed' | 'open';
-    /** ISO time the current state began; null without a forwarder in this process. */
-    since: string | null;
-    /** Distinct's last HTTP status (null: none yet, timeout or network error). */
-    lastStatus: number | null;
-    lastMessage: string | null;
-    lastAnswerAt: string | null;
-    /** While open: when the next probe is due. */
-    nextProbeAt: string | null;
-    /** While open: why forwarding is paused, in words; null when closed. */
-    reason: string | null;
-  };
-  /** This process forwards (has a forwarder). */
-  forwarding: boolean;
-  /** Per configured source, totals since start (empty when not running, or in `forward`). */
-  sources: Record<string, SourceTotals>;
-  /** Events Distinct accepted since start (this process). */
-  forwarded: number;
-}
+/** Defined in src/observability/status-document.ts (the console shows it); re-exported here. */
+export type { StatusDocument } from '../observability/status-document';
 
 export interface StatusInputs {
   queue: Queue;

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/generic';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';

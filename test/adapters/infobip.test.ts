@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/infobip';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookParseError } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';

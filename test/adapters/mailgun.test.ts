@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import type { z } from 'zod';
 import { adapter, type MailgunSettings } from '../../adapters/mailgun';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
 import { ReplayCache } from '../../src/verify/primitives';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/mailjet';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { EventDraft } from '../../src/core/normalized-event';
 import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { adapter, mandrillForm, mandrillSignature } from '../../adapters/mandrill';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/verify/primitives';

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/messagebird';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { dedupeKey } from '../../src/mapping/dedupe-key';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';

@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { adapter } from '../../adapters/plivo';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';

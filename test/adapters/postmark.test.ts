@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/postmark';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { WebhookParseError } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
 import type { Queue } from '../../src/queue/queue';

@@ -9,7 +9,7 @@ import { EventWebhook, EventWebhookHeader } from '@sendgrid/eventwebhook';
 import type { z } from 'zod';
 import { adapter, type SendGridSettings } from '../../adapters/sendgrid';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { ReplayCache } from '../../src/verify/primitives';

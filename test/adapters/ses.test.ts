@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { adapter } from '../../adapters/ses';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookAdapterError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { WebhookRequest } from '../../src/core/request';
 import { completeDraft } from '../../src/mapping/normalize';

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import { adapter } from '../../adapters/telnyx';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';

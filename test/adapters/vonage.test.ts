@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { adapter, type VonageSigner } from '../../adapters/vonage';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { request } from 'undici';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';

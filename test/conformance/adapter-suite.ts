@@ -4,7 +4,7 @@
  * its own beyond its fixtures.
  */
 import type { z } from 'zod';
-import { buildConfig, type SourceConfig } from '../../src/config/load';
+import { buildConfig, type SourceConfig } from '../helpers/config';
 import type { AnyAdapter, UnsignedRequest } from '../../src/core/adapter';
 import { WebhookAdapterError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { isEventType } from '../../src/core/event-types';

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADAPTERS, getAdapter } from '../../adapters';
-import { buildConfig, type AppConfig } from '../../src/config/load';
+import { buildConfig, type AppConfig } from './config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 
 export interface TestCredentials {

@@ -7,7 +7,7 @@
 import { request } from 'undici';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { ConfigurationError } from '../../src/core/errors';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { consoleAccess, startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { retrySchema } from '../../src/config/schema';
 import { ConfigurationError, DedupeInProgressError, QueueWriteError, StoreUnavailableError } from '../../src/core/errors';
 import pino from 'pino';

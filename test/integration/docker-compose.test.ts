@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfigFile } from '../../src/config/load';
+import { loadConfigFile } from '../helpers/config';
 import { createTestCredentials } from '../helpers/app';
 
 const ROOT = join(__dirname, '..', '..');

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { buildConfig, type AppConfig } from '../../src/config/load';
+import { buildConfig, type AppConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startForwardService } from '../../src/runtime/forward-service';

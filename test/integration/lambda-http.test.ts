@@ -14,7 +14,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { adapter as ses } from '../../adapters/ses';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { createMetrics } from '../../src/observability/metrics';
 import { silentLogger } from '../../src/observability/logger';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { StoreUnavailableError } from '../../src/core/errors';
 import { DeliveryGuard } from '../../src/dedupe/deduped-queue';
 import { DynamoKeyStore } from '../../src/dedupe/key-store';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
-import { buildConfig, type AppConfig } from '../../src/config/load';
+import { buildConfig, type AppConfig } from '../helpers/config';
 import { ConfigurationError } from '../../src/core/errors';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
 import { silentLogger } from '../../src/observability/logger';

@@ -4,7 +4,7 @@
  * of holding it for Node's default 300 s.
  */
 import { connect, type Socket } from 'node:net';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { serverOptions, startService, type Service } from '../../src/runtime/service';
 import { createTestCredentials, testConfigDocument } from '../helpers/app';

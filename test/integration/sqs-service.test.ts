@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';

@@ -8,19 +8,20 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { ADAPTERS } from '../../adapters';
 import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from '../../src/config/json-schema';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = ['distinct.config.example.yml', 'distinct.config.lambda.yml', 'deploy/compose/distinct.config.yml'];
 
 test(`${CONFIG_SCHEMA_FILE} is up to date (regenerate: node bin/distinct-adapter.js validate --print-schema > ${CONFIG_SCHEMA_FILE})`, () => {
-  expect(readFileSync(join(ROOT, CONFIG_SCHEMA_FILE), 'utf8')).toBe(configJsonSchemaText());
+  expect(readFileSync(join(ROOT, CONFIG_SCHEMA_FILE), 'utf8')).toBe(configJsonSchemaText(ADAPTERS));
 });
 
 describe('the schema', () => {
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
-  const validate = ajv.compile(configJsonSchema());
+  const validate = ajv.compile(configJsonSchema(ADAPTERS));
   const ok = (doc: unknown): boolean => validate(doc) === true;
   const base = (sources: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     distinct: { apiKey: '${DISTINCT_API_KEY}' },

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildConfig, findConfigPath, loadConfigFile } from '../../src/config/load';
+import { buildConfig, findConfigPath, loadConfigFile } from '../helpers/config';
 import { ConfigurationError } from '../../src/core/errors';
 import { mappingTable, producedPairs, configWarnings } from '../../src/cli/commands/validate';
 import { createTestCredentials, tempDir } from '../helpers/app';

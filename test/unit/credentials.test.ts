@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { adapter as postmark } from '../../adapters/postmark';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { ConfigurationError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import {

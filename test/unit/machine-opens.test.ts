@@ -12,7 +12,7 @@ import { adapter as mandrill } from '../../adapters/mandrill';
 import { adapter as sendgrid } from '../../adapters/sendgrid';
 import { adapter as twilio } from '../../adapters/twilio';
 import { mappingTable, producedPairs } from '../../src/cli/commands/validate';
-import { buildConfig, type AppConfig } from '../../src/config/load';
+import { buildConfig, type AppConfig } from '../helpers/config';
 import type { AnyAdapter } from '../../src/core/adapter';
 import { ConfigurationError } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS } from '../../adapters';
-import { devConfigDocument, type DevCredentials } from '../../src/config/dev-defaults';
+import { devConfigDocument, type DevCredentials } from '../../src/cli/dev-defaults';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Providers'));

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { buildConfig } from '../../src/config/load';
+import { buildConfig } from '../helpers/config';
 import { ConfigurationError, QueueWriteError } from '../../src/core/errors';
 import { createQueue } from '../../src/queue/create-queue';
 import type { EnqueueItem, Lease, QueueMessage } from '../../src/queue/queue';

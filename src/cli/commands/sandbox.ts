@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { request } from 'undici';
-import { DEV_SANDBOX_PORT } from '../../config/dev-defaults';
+import { DEV_SANDBOX_PORT } from '../dev-defaults';
 import { createSandbox, describeFault, groupFaults, type AppliedFault, type FaultResponse } from '../../sandbox/sandbox-server';
 import { addHelp } from '../help';
 
@@ -143,7 +143,7 @@ async function call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unkno
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`);
+    throw new Error(`no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`, { cause: err });
   }
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 200)}`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEV_SANDBOX_API_KEY, DEV_SANDBOX_PORT } from '../../config/dev-defaults';
+import { DEV_SANDBOX_API_KEY, DEV_SANDBOX_PORT } from '../dev-defaults';
 import { createLogger } from '../../observability/logger';
 import { startService } from '../../runtime/service';
 import { createSandbox } from '../../sandbox/sandbox-server';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { loadDevCredentials } from '../../config/dev-defaults';
+import { loadDevCredentials } from '../dev-defaults';
 import type { SourceConfig } from '../../config/load';
 import { didYouMean } from '../../config/suggest';
 import { OUTCOME_HEADER, parseOutcomeHeader } from '../../pipeline/pipeline';

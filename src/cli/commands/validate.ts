@@ -1,5 +1,6 @@
 /** `validate` and `registry`: what a configuration will do, before it runs. */
 import type { Command } from 'commander';
+import { ADAPTERS } from '../../../adapters';
 import type { AppConfig } from '../../config/load';
 import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../../config/json-schema';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
@@ -75,7 +76,7 @@ export function registerValidate(program: Command): void {
     .option('--print-schema', `print the configuration's JSON Schema (the ${CONFIG_SCHEMA_FILE} editors use) and exit`)
     .action((flags: { config?: string; dev?: boolean; printSchema?: boolean }) => {
       if (flags.printSchema) {
-        process.stdout.write(configJsonSchemaText());
+        process.stdout.write(configJsonSchemaText(ADAPTERS));
         return;
       }
       let config: AppConfig;

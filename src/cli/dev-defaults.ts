@@ -9,7 +9,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ADAPTERS } from '../../adapters';
-import { buildConfig, type AppConfig } from './load';
+import { buildConfig, type AppConfig } from '../config/load';
 
 export const DEV_SANDBOX_PORT = 4010;
 export const DEV_SANDBOX_API_KEY = 'sandbox';
@@ -68,5 +68,5 @@ export function devConfigDocument(creds: DevCredentials, env: NodeJS.ProcessEnv 
 
 /** The development configuration; `persist: false` writes no credentials file (dlq). */
 export function devConfig(env: NodeJS.ProcessEnv = process.env, options: { persist?: boolean } = {}): AppConfig {
-  return buildConfig(devConfigDocument(loadDevCredentials(undefined, true, options.persist ?? true), env), env, null);
+  return buildConfig(devConfigDocument(loadDevCredentials(undefined, true, options.persist ?? true), env), env, null, ADAPTERS);
 }
