@@ -24,21 +24,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { ANALYTICS_PATH, DISTINCT_MESSAGES } from '../core/distinct-api';
 import { DEFAULT_REGISTRY } from '../mapping/default-actions';
 import { Registry } from '../mapping/registry';
 import { silentLogger } from '../observability/logger';
-
-export const SANDBOX_ANALYTICS_PATH = '/api/v1/user/analytics';
-
-/** Distinct's documented messages (DESIGN §6). */
-export const DISTINCT_MESSAGES = {
-  ok: 'User analytics added successfully.',
-  userNotFound: 'User not found.',
-  invalidPair: 'Invalid feature/action.',
-  invalidExperience: 'Invalid experience id.',
-  unauthorized: 'Unauthorized.',
-  internal: 'Internal server error.',
-} as const;
 
 export interface SandboxOptions {
   /** The accepted `x-distinct-api-key` (default `sandbox`). */
@@ -178,10 +167,10 @@ export function validateAnalyticsBody(body: unknown, ctx: ValidationContext): Va
     return fail('"phone" must be an E.164 number such as +14155550100 (no spaces).');
   }
   if (typeof b.feature !== 'string' || typeof b.action !== 'string' || ctx.registry.resolve(b.feature, b.action) === null) {
-    return fail('Invalid feature/action.');
+    return fail(DISTINCT_MESSAGES.invalidPair);
   }
   if (typeof b.experienceId !== 'string' || b.experienceId === '' || (ctx.experienceIds && !ctx.experienceIds.has(b.experienceId))) {
-    return fail('Invalid experience id.');
+    return fail(DISTINCT_MESSAGES.invalidExperience);
   }
   if (b.capturedAt === undefined || b.capturedAt === null || b.capturedAt === '') return fail('"capturedAt" is required.');
   if (typeof b.capturedAt !== 'string' || !isStrictIso8601(b.capturedAt)) {
@@ -190,7 +179,7 @@ export function validateAnalyticsBody(body: unknown, ctx: ValidationContext): Va
   if (b.metadata !== undefined && (b.metadata === null || typeof b.metadata !== 'object' || Array.isArray(b.metadata))) {
     return fail('"metadata" must be a JSON object.');
   }
-  if (typeof b.userId === 'string' && ctx.knownUserIds && !ctx.knownUserIds.has(b.userId)) return fail('User not found.');
+  if (typeof b.userId === 'string' && ctx.knownUserIds && !ctx.knownUserIds.has(b.userId)) return fail(DISTINCT_MESSAGES.userNotFound);
   return { ok: true };
 }
 
@@ -385,7 +374,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const isAnalytics = path === SANDBOX_ANALYTICS_PATH && req.method === 'POST';
+    const isAnalytics = path === ANALYTICS_PATH && req.method === 'POST';
     if (isAnalytics) {
       stats.requests += 1;
       stats.inFlight += 1;
