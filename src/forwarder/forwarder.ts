@@ -33,9 +33,11 @@ import type { Metrics } from '../observability/metrics';
 import type { Lease, Queue, QueueMessage } from '../queue/queue';
 import type { ForwardOutcome } from '../core/distinct-api';
 import type { DistinctSender } from './distinct-client';
-import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from './delivery-log';
+import { Circuit, type CircuitState } from './circuit';
+import { logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
-import { decide, describe, type RetryPolicy, type RetryPolicyConfig } from './retry-policy';
+import type { RetryPolicy, RetryPolicyConfig } from './retry-policy';
+import { settlementFor, unsendable } from './settle-policy';
 import { Semaphore } from './semaphore';
 
 export interface ForwarderOptions {
@@ -83,18 +85,7 @@ export interface DeliveryRecord {
 
 export type DeliveryObserver = (record: DeliveryRecord) => void;
 
-/** The circuit as `/status` and the console report it. */
-export interface CircuitState {
-  state: 'closed' | 'open';
-  /** When the current state began, ms since epoch. */
-  since: number;
-  /** Distinct's last answer: HTTP status (null: timeout or network error) and message; null before the first. */
-  lastStatus: number | null;
-  lastMessage: string | null;
-  lastAnswerAt: number | null;
-  /** While open: when the next probe is due, ms since epoch. */
-  nextProbeAt: number | null;
-}
+export type { CircuitState } from './circuit';
 
 /** The forwarder's own readiness (circuit closed); `/readyz` reports it but does not fail on it. */
 export interface ForwarderReadiness {
@@ -120,7 +111,7 @@ export class Forwarder {
   private readonly queue: Queue;
   private readonly client: DistinctSender;
   private readonly policy: RetryPolicy;
-  private readonly probeIntervalMs: number;
+  private readonly circuit: Circuit;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly now: () => number;
@@ -153,23 +144,17 @@ export class Forwarder {
   private stopping: Promise<void> | null = null;
   /** Aborted when sending must stop (shutdown, circuit opening): rate-limit waits end and their messages go back. */
   private gate = new AbortController();
-  private circuitOpenSince: number | null = null;
-  /** When the circuit last changed state (or the forwarder was built). */
-  private circuitSince: number;
-  private lastAnswer: ForwardOutcome | null = null;
-  private lastAnswerAt: number | null = null;
   private readonly observer: DeliveryObserver | undefined;
-  private nextProbeAt = 0;
   private probeInFlight = false;
 
   constructor(options: ForwarderOptions) {
     this.queue = options.queue;
     this.client = options.client;
     this.policy = { ...options.retry, random: options.random };
-    this.probeIntervalMs = options.circuit.probeIntervalMs;
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.now = options.now ?? Date.now;
+    this.circuit = new Circuit(options.circuit.probeIntervalMs, this.logger, this.now);
     this.maxIdleMs = options.maxIdleMs ?? 1000;
     this.slots = new Semaphore(options.concurrency);
     const ahead = options.claimAhead ?? AHEAD_FACTOR;
@@ -181,7 +166,6 @@ export class Forwarder {
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
     this.observer = options.observer;
-    this.circuitSince = this.now();
   }
 
   /** Starts delivering; idempotent. */
@@ -223,7 +207,7 @@ export class Forwarder {
 
   /** True while Distinct rejects our credentials (401/403) and sending is paused. */
   isCircuitOpen(): boolean {
-    return this.circuitOpenSince !== null;
+    return this.circuit.isOpen();
   }
 
   /** The forwarder's readiness: not ready while the circuit is open (ingestion is unaffected). */
@@ -236,15 +220,7 @@ export class Forwarder {
 
   /** Circuit state, since when, and Distinct's last answer (`/status`, the console). */
   circuitState(): CircuitState {
-    const open = this.circuitOpenSince !== null;
-    return {
-      state: open ? 'open' : 'closed',
-      since: this.circuitSince,
-      lastStatus: this.lastAnswer ? this.lastAnswer.status : null,
-      lastMessage: this.lastAnswer ? this.lastAnswer.message : null,
-      lastAnswerAt: this.lastAnswerAt,
-      nextProbeAt: open ? this.nextProbeAt : null,
-    };
+    return this.circuit.state();
   }
 
   /** Requests in flight (claimed messages being sent or waiting for a rate-limit token). */
@@ -289,7 +265,7 @@ export class Forwarder {
   private async fill(): Promise<void> {
     while (this.running) {
       if (this.isCircuitOpen()) {
-        if (this.probeInFlight || this.now() < this.nextProbeAt || !this.slots.tryAcquire()) return;
+        if (this.probeInFlight || this.circuit.holdsBack() || !this.slots.tryAcquire()) return;
         let leases: Lease[];
         try {
           this.settleHeld();
@@ -372,7 +348,7 @@ export class Forwarder {
   private async schedule(afterError = false): Promise<void> {
     if (!this.running) return;
     let delay = this.maxIdleMs;
-    const untilProbe = this.nextProbeAt - this.now();
+    const untilProbe = this.circuit.nextProbeAt - this.now();
     if (afterError) {
       // Wait the full idle period before touching the queue again.
     } else if (this.isCircuitOpen() && this.probeInFlight) {
@@ -403,9 +379,9 @@ export class Forwarder {
     let slotFreed = false;
     try {
       const { event } = lease.message;
-      if (!hasIdentifier(event)) {
-        // DESIGN §3.1: never sent to fail at Distinct.
-        await this.deadLetter(lease, 'no_identifier', 'no userId, email or phone');
+      const refused = unsendable(lease);
+      if (refused) {
+        await this.deadLetter(lease, refused.reason, refused.detail);
         return;
       }
       // Without a rate limit there is no token to wait for: skip the promise.
@@ -444,23 +420,18 @@ export class Forwarder {
   }
 
   private async settle(lease: Lease, outcome: ForwardOutcome, probe: boolean, seconds: number): Promise<void> {
-    const decision = decide(outcome, lease, this.now(), this.policy);
-    this.lastAnswer = outcome;
-    this.lastAnswerAt = this.now();
-    if (decision.kind === 'circuit_open') {
-      if (probe) {
-        this.nextProbeAt = this.now() + this.probeIntervalMs;
-        this.logger.debug({ status: outcome.status }, 'circuit probe rejected; forwarding stays paused');
-      } else {
-        this.openCircuit(outcome);
-      }
+    const settlement = settlementFor(outcome, lease, this.now(), this.policy);
+    this.circuit.answered(outcome);
+    if (settlement.kind === 'circuit_open') {
+      if (probe) this.circuit.probeRejected(outcome);
+      else this.openCircuit(outcome);
       await this.persist(lease, 'release', () => this.queue.release(lease));
       return;
     }
-    if (probe) this.closeCircuit(outcome);
+    if (probe && this.circuit.close(outcome)) this.metrics.circuitOpen.set(0);
     const { message } = lease;
-    const attempts = lease.attempts + 1;
-    switch (decision.kind) {
+    const { attempts } = settlement;
+    switch (settlement.kind) {
       case 'complete':
         await this.persist(
           lease,
@@ -470,26 +441,26 @@ export class Forwarder {
             this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
             // The hot path: at a quieter level, do not even build the log line's fields.
             if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
-            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.lastAnswerAt! });
+            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.circuit.lastAnswerAt! });
           },
           probe ? undefined : this.completeSoon(lease),
         );
         return;
       case 'retry': {
-        const error = describe(outcome);
+        const { delayMs, error } = settlement;
         await this.persist(
           lease,
           'retry',
-          () => this.queue.retry(lease, decision.delayMs, error),
+          () => this.queue.retry(lease, delayMs, error),
           () => {
-            logRetry(this.logger, message, outcome, attempts, decision.delayMs);
-            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.lastAnswerAt! });
+            logRetry(this.logger, message, outcome, attempts, delayMs);
+            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.circuit.lastAnswerAt! });
           },
         );
         return;
       }
       case 'dead_letter':
-        await this.deadLetter(lease, decision.reason, decision.detail, outcome.status);
+        await this.deadLetter(lease, settlement.reason, settlement.detail, outcome.status);
         return;
     }
   }
@@ -570,29 +541,13 @@ export class Forwarder {
   }
 
   private openCircuit(outcome: ForwardOutcome): void {
-    if (this.isCircuitOpen()) return;
-    this.circuitOpenSince = this.now();
-    this.circuitSince = this.circuitOpenSince;
-    this.nextProbeAt = this.circuitOpenSince + this.probeIntervalMs;
+    if (!this.circuit.open(outcome)) return;
     this.metrics.circuitOpen.set(1);
     // Buffered messages and those waiting for a rate-limit token go back at once; a fresh gate
     // serves the probes.
     this.releaseAhead();
     this.gate.abort();
     this.gate = new AbortController();
-    this.logger.error(
-      { status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs },
-      CIRCUIT_OPENED,
-    );
-  }
-
-  private closeCircuit(outcome: ForwardOutcome): void {
-    if (this.circuitOpenSince === null) return;
-    const pausedMs = this.now() - this.circuitOpenSince;
-    this.circuitOpenSince = null;
-    this.circuitSince = this.now();
-    this.metrics.circuitOpen.set(0);
-    this.logger.info({ status: outcome.status, pausedMs }, CIRCUIT_CLOSED);
   }
 
   private async releaseQuietly(lease: Lease): Promise<void> {
