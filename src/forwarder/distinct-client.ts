@@ -13,7 +13,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
-import type { AppConfig } from '../config/load';
 import { ANALYTICS_PATH, classifyResponse, type ForwardOutcome } from '../core/distinct-api';
 import type { DistinctEvent } from '../core/distinct-event';
 
@@ -196,10 +195,4 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
     return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}${cause}`;
   }
   return String(err);
-}
-
-/** A keep-alive client for `config.distinct` (`serve`, `forward`, the SQS Lambda). */
-export function distinctClientFor(config: AppConfig): DistinctClient {
-  const { baseUrl, apiKey, timeoutMs, concurrency } = config.distinct;
-  return new DistinctClient({ baseUrl, apiKey, timeoutMs, concurrency });
 }

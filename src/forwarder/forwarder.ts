@@ -27,7 +27,6 @@
  *   the queue takes writes again, without a restart and without sending them twice.
  */
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
 import type { Lease, Queue, QueueMessage } from '../queue/queue';
@@ -38,6 +37,7 @@ import { logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
 import type { RetryPolicy, RetryPolicyConfig } from './retry-policy';
 import { settlementFor, unsendable } from './settle-policy';
+import { SettleWrites } from './settle-writes';
 import { Semaphore } from './semaphore';
 
 export interface ForwarderOptions {
@@ -103,8 +103,6 @@ const MIN_TIMER_MS = 2;
 const AHEAD_FACTOR = 3;
 /** Delivered messages whose `complete` may wait for the next claim, as a multiple of `concurrency`. */
 const HOLD_FACTOR = 2;
-/** Longest wait of a delivered message's `complete` for a claim to share its write with. */
-const HOLD_MS = 2;
 
 /** Delivers queued events to Distinct. */
 export class Forwarder {
@@ -123,18 +121,14 @@ export class Forwarder {
   private readonly aheadMax: number;
   /** The buffer is refilled when it holds no more than this. */
   private readonly aheadLow: number;
-  private readonly holdMax: number;
   private readonly leasedMax: number;
   /** Leases we hold: buffered, in flight or being settled. */
   private leased = 0;
   /** Deliveries and releases not finished yet; stop() waits for them. */
   private active = 0;
   private onIdle: (() => void) | null = null;
-  /** Delivered messages whose `complete` waits for the next claim (see the file header). */
-  private held: Array<{ lease: Lease; resolve: () => void; reject: (err: unknown) => void }> = [];
-  private holdTimer: NodeJS.Timeout | null = null;
-  /** Settle writes the queue refused (disk full…), oldest first: retried before anything is claimed. */
-  private unsettled: Array<{ lease: Lease; what: string; write: () => Promise<void>; after?: () => void }> = [];
+  /** Settle writes: held completes and the writes the queue refused (see the file header). */
+  private readonly writes: SettleWrites;
 
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -160,7 +154,17 @@ export class Forwarder {
     const ahead = options.claimAhead ?? AHEAD_FACTOR;
     this.aheadMax = ahead * options.concurrency;
     this.aheadLow = ahead > 0 ? options.concurrency : 0;
-    this.holdMax = HOLD_FACTOR * options.concurrency;
+    this.writes = new SettleWrites(this.queue, this.logger, HOLD_FACTOR * options.concurrency, {
+      // A refused write keeps its lease ours (counted, so claiming stops when too many wait) and
+      // brings the pump back to try it again.
+      refused: () => {
+        this.leased += 1;
+        if (this.running && !this.timer) void this.schedule(true);
+      },
+      recorded: () => {
+        this.leased -= 1;
+      },
+    });
     // All leases held at once: in flight, held for settling, buffered.
     this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
@@ -191,13 +195,13 @@ export class Forwarder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.gate.abort();
-    this.settleHeld();
+    this.writes.flushHeld();
     this.stopping = (async () => {
       if (this.pumping) await this.pumping;
       this.releaseAhead();
       while (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
-      if (this.unsettled.length > 0 && !(await this.settleUnsettled())) {
-        this.logger.error({ messages: this.unsettled.length }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
+      if (this.writes.refusedCount > 0 && !(await this.writes.retryRefused())) {
+        this.logger.error({ messages: this.writes.refusedCount }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
       }
     })().finally(() => {
       this.stopping = null;
@@ -245,7 +249,7 @@ export class Forwarder {
       this.pumpAgain = false;
       try {
         // Refused settle writes first (no await on the common path, where there are none).
-        if (this.unsettled.length > 0 && !(await this.settleUnsettled())) failed = true;
+        if (this.writes.refusedCount > 0 && !(await this.writes.retryRefused())) failed = true;
         else await this.fill();
       } catch (err) {
         failed = true;
@@ -268,7 +272,7 @@ export class Forwarder {
         if (this.probeInFlight || this.circuit.holdsBack() || !this.slots.tryAcquire()) return;
         let leases: Lease[];
         try {
-          this.settleHeld();
+          this.writes.flushHeld();
           leases = await this.queue.claim(1);
         } catch (err) {
           this.slots.release();
@@ -295,7 +299,7 @@ export class Forwarder {
       if (this.ahead.length > this.aheadLow) return;
       const want = Math.min(this.slots.available + this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
       if (want <= 0) return;
-      this.settleHeld();
+      this.writes.flushHeld();
       const leases = await this.queue.claim(want);
       this.leased += leases.length;
       for (const lease of leases) this.ahead.push(lease);
@@ -425,7 +429,7 @@ export class Forwarder {
     if (settlement.kind === 'circuit_open') {
       if (probe) this.circuit.probeRejected(outcome);
       else this.openCircuit(outcome);
-      await this.persist(lease, 'release', () => this.queue.release(lease));
+      await this.writes.persist(lease, 'release', () => this.queue.release(lease));
       return;
     }
     if (probe && this.circuit.close(outcome)) this.metrics.circuitOpen.set(0);
@@ -433,7 +437,7 @@ export class Forwarder {
     const { attempts } = settlement;
     switch (settlement.kind) {
       case 'complete':
-        await this.persist(
+        await this.writes.persist(
           lease,
           'complete',
           () => this.queue.complete(lease),
@@ -443,12 +447,12 @@ export class Forwarder {
             if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
             this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.circuit.lastAnswerAt! });
           },
-          probe ? undefined : this.completeSoon(lease),
+          probe ? undefined : this.writes.completeSoon(lease, !this.running),
         );
         return;
       case 'retry': {
         const { delayMs, error } = settlement;
-        await this.persist(
+        await this.writes.persist(
           lease,
           'retry',
           () => this.queue.retry(lease, delayMs, error),
@@ -465,28 +469,9 @@ export class Forwarder {
     }
   }
 
-  /** Holds a delivered message's `complete` for the next claim (or HOLD_MS, or a full hold). */
-  private completeSoon(lease: Lease): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.held.push({ lease, resolve, reject });
-      if (!this.running || this.held.length >= this.holdMax) this.settleHeld();
-      else this.holdTimer ??= setTimeout(() => this.settleHeld(), HOLD_MS);
-    });
-  }
-
-  /** Issues every held `complete` now (in this turn, so they share one queue write). */
-  private settleHeld(): void {
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = null;
-    if (this.held.length === 0) return;
-    const held = this.held;
-    this.held = [];
-    for (const { lease, resolve, reject } of held) this.queue.complete(lease).then(resolve, reject);
-  }
-
   private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string, status: number | null = null): Promise<void> {
     const { message } = lease;
-    await this.persist(
+    await this.writes.persist(
       lease,
       'dead_letter',
       () => this.queue.deadLetter(lease, reason, detail),
@@ -497,47 +482,6 @@ export class Forwarder {
         this.observer?.({ message, outcome: 'dead_lettered', status, reason, detail, attempts, at: this.now() });
       },
     );
-  }
-
-  /**
-   * Runs one settle write (`first` when it is already under way), then `after` (its metric and log
-   * line). When the queue refuses the write (disk full, I/O error) the lease stays ours (counted in
-   * `leased`, so claiming stops when too many wait) and the write is kept for
-   * {@link settleUnsettled}. Never rejects.
-   */
-  private async persist(lease: Lease, what: string, write: () => Promise<void>, after?: () => void, first?: Promise<void>): Promise<void> {
-    try {
-      await (first ?? write());
-    } catch (err) {
-      this.leased += 1;
-      this.unsettled.push({ lease, what, write, after });
-      this.logger.error(
-        { err, key: lease.message.key, what, waiting: this.unsettled.length },
-        'forwarder could not record a message\'s outcome in the queue; retrying the write until the queue takes it',
-      );
-      if (this.running && !this.timer) void this.schedule(true);
-      return;
-    }
-    after?.();
-  }
-
-  /** Retries the refused settle writes in order; false (and the rest kept) at the first that fails again. */
-  private async settleUnsettled(): Promise<boolean> {
-    const count = this.unsettled.length;
-    while (this.unsettled.length > 0) {
-      const item = this.unsettled[0]!;
-      try {
-        await item.write();
-      } catch (err) {
-        this.logger.debug({ err, waiting: this.unsettled.length }, 'the queue still refuses settle writes');
-        return false;
-      }
-      this.unsettled.shift();
-      this.leased -= 1;
-      item.after?.();
-    }
-    if (count > 0) this.logger.info({ messages: count }, 'forwarder recorded the outcomes the queue had refused');
-    return true;
   }
 
   private openCircuit(outcome: ForwardOutcome): void {
@@ -551,30 +495,6 @@ export class Forwarder {
   }
 
   private async releaseQuietly(lease: Lease): Promise<void> {
-    await this.persist(lease, 'release', () => this.queue.release(lease));
+    await this.writes.persist(lease, 'release', () => this.queue.release(lease));
   }
-}
-
-/** A forwarder with the configured retry policy, circuit, concurrency and rate (`serve`, `forward`). */
-export function forwarderFor(
-  config: AppConfig,
-  queue: Queue,
-  client: DistinctSender,
-  logger: Logger,
-  metrics: Metrics,
-  observer?: DeliveryObserver,
-): Forwarder {
-  return new Forwarder({
-    queue,
-    client,
-    retry: config.retry,
-    circuit: config.circuit,
-    concurrency: config.distinct.concurrency,
-    ratePerSecond: config.distinct.ratePerSecond,
-    logger,
-    metrics,
-    // SQS leases expire while buffered; so do the shared store's delivery claims (dedupe.store).
-    claimAhead: config.queue.driver === 'sqs' || config.dedupe.store !== undefined ? 0 : undefined,
-    observer,
-  });
 }

@@ -33,7 +33,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
-import { type DistinctSender, distinctClientFor } from '../forwarder/distinct-client';
+import type { DistinctSender } from '../forwarder/distinct-client';
 import { Circuit } from '../forwarder/circuit';
 import { logDeadLettered, logForwarded, logRetry } from '../forwarder/delivery-log';
 import { RateLimiter } from '../forwarder/rate-limiter';
@@ -43,6 +43,7 @@ import { createLogger, type Logger } from '../observability/logger';
 import type { Lease } from '../queue/queue';
 import { SqsQueue, type ReceivedMessage } from '../queue/sqs-queue';
 import { loadLambdaConfig } from './lambda-config';
+import { distinctClientFor } from './forwarding';
 import { DeliveryGuard, NO_SHARED_STORE_WARNING, STORE_BACKOFF_MS } from '../dedupe/deduped-queue';
 import type * as KeyStoreModule from '../dedupe/key-store';
 
