@@ -5,7 +5,7 @@
 import type { DeadLetterReason, DistinctEvent } from '../core/distinct-event';
 import type { Logger } from '../observability/logger';
 import type { Lease, QueueMessage } from '../queue/queue';
-import type { ForwardOutcome } from './distinct-client';
+import type { ForwardOutcome } from '../core/distinct-api';
 
 /** DESIGN §3.1: an event without userId, e-mail or phone is never sent (it would fail at Distinct). */
 export function hasIdentifier(event: DistinctEvent): boolean {

@@ -27,15 +27,18 @@
  *   the queue takes writes again, without a restart and without sending them twice.
  */
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
 import type { DeliveryObserver } from '../observability/observers';
 import type { Lease, Queue } from '../queue/queue';
-import type { DistinctSender, ForwardOutcome } from './distinct-client';
-import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from './delivery-log';
+import type { ForwardOutcome } from '../core/distinct-api';
+import type { DistinctSender } from './distinct-client';
+import { Circuit, type CircuitState } from './circuit';
+import { logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
-import { decide, describe, type RetryPolicy, type RetryPolicyConfig } from './retry-policy';
+import type { RetryPolicy, RetryPolicyConfig } from './retry-policy';
+import { settlementFor, unsendable } from './settle-policy';
+import { SettleWrites } from './settle-writes';
 import { Semaphore } from './semaphore';
 
 export interface ForwarderOptions {
@@ -69,18 +72,7 @@ export interface ForwarderOptions {
 /** Delivery outcomes are defined in src/observability/observers.ts; re-exported for existing importers. */
 export type { DeliveryObserver, DeliveryRecord } from '../observability/observers';
 
-/** The circuit as `/status` and the console report it. */
-export interface CircuitState {
-  state: 'closed' | 'open';
-  /** When the current state began, ms since epoch. */
-  since: number;
-  /** Distinct's last answer: HTTP status (null: timeout or network error) and message; null before the first. */
-  lastStatus: number | null;
-  lastMessage: string | null;
-  lastAnswerAt: number | null;
-  /** While open: when the next probe is due, ms since epoch. */
-  nextProbeAt: number | null;
-}
+export type { CircuitState } from './circuit';
 
 /** The forwarder's own readiness (circuit closed); `/readyz` reports it but does not fail on it. */
 export interface ForwarderReadiness {
@@ -98,15 +90,13 @@ const MIN_TIMER_MS = 2;
 const AHEAD_FACTOR = 3;
 /** Delivered messages whose `complete` may wait for the next claim, as a multiple of `concurrency`. */
 const HOLD_FACTOR = 2;
-/** Longest wait of a delivered message's `complete` for a claim to share its write with. */
-const HOLD_MS = 2;
 
 /** Delivers queued events to Distinct. */
 export class Forwarder {
   private readonly queue: Queue;
   private readonly client: DistinctSender;
   private readonly policy: RetryPolicy;
-  private readonly probeIntervalMs: number;
+  private readonly circuit: Circuit;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly now: () => number;
@@ -118,18 +108,14 @@ export class Forwarder {
   private readonly aheadMax: number;
   /** The buffer is refilled when it holds no more than this. */
   private readonly aheadLow: number;
-  private readonly holdMax: number;
   private readonly leasedMax: number;
   /** Leases we hold: buffered, in flight or being settled. */
   private leased = 0;
   /** Deliveries and releases not finished yet; stop() waits for them. */
   private active = 0;
   private onIdle: (() => void) | null = null;
-  /** Delivered messages whose `complete` waits for the next claim (see the file header). */
-  private held: Array<{ lease: Lease; resolve: () => void; reject: (err: unknown) => void }> = [];
-  private holdTimer: NodeJS.Timeout | null = null;
-  /** Settle writes the queue refused (disk full…), oldest first: retried before anything is claimed. */
-  private unsettled: Array<{ lease: Lease; what: string; write: () => Promise<void>; after?: () => void }> = [];
+  /** Settle writes: held completes and the writes the queue refused (see the file header). */
+  private readonly writes: SettleWrites;
 
   private running = false;
   private unsubscribe: (() => void) | null = null;
@@ -139,35 +125,38 @@ export class Forwarder {
   private stopping: Promise<void> | null = null;
   /** Aborted when sending must stop (shutdown, circuit opening): rate-limit waits end and their messages go back. */
   private gate = new AbortController();
-  private circuitOpenSince: number | null = null;
-  /** When the circuit last changed state (or the forwarder was built). */
-  private circuitSince: number;
-  private lastAnswer: ForwardOutcome | null = null;
-  private lastAnswerAt: number | null = null;
   private readonly observer: DeliveryObserver | undefined;
-  private nextProbeAt = 0;
   private probeInFlight = false;
 
   constructor(options: ForwarderOptions) {
     this.queue = options.queue;
     this.client = options.client;
     this.policy = { ...options.retry, random: options.random };
-    this.probeIntervalMs = options.circuit.probeIntervalMs;
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.now = options.now ?? Date.now;
+    this.circuit = new Circuit(options.circuit.probeIntervalMs, this.logger, this.now);
     this.maxIdleMs = options.maxIdleMs ?? 1000;
     this.slots = new Semaphore(options.concurrency);
     const ahead = options.claimAhead ?? AHEAD_FACTOR;
     this.aheadMax = ahead * options.concurrency;
     this.aheadLow = ahead > 0 ? options.concurrency : 0;
-    this.holdMax = HOLD_FACTOR * options.concurrency;
+    this.writes = new SettleWrites(this.queue, this.logger, HOLD_FACTOR * options.concurrency, {
+      // A refused write keeps its lease ours (counted, so claiming stops when too many wait) and
+      // brings the pump back to try it again.
+      refused: () => {
+        this.leased += 1;
+        if (this.running && !this.timer) void this.schedule(true);
+      },
+      recorded: () => {
+        this.leased -= 1;
+      },
+    });
     // All leases held at once: in flight, held for settling, buffered.
     this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
     this.observer = options.observer;
-    this.circuitSince = this.now();
   }
 
   /** Starts delivering; idempotent. */
@@ -193,13 +182,13 @@ export class Forwarder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.gate.abort();
-    this.settleHeld();
+    this.writes.flushHeld();
     this.stopping = (async () => {
       if (this.pumping) await this.pumping;
       this.releaseAhead();
       while (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
-      if (this.unsettled.length > 0 && !(await this.settleUnsettled())) {
-        this.logger.error({ messages: this.unsettled.length }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
+      if (this.writes.refusedCount > 0 && !(await this.writes.retryRefused())) {
+        this.logger.error({ messages: this.writes.refusedCount }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
       }
     })().finally(() => {
       this.stopping = null;
@@ -209,7 +198,7 @@ export class Forwarder {
 
   /** True while Distinct rejects our credentials (401/403) and sending is paused. */
   isCircuitOpen(): boolean {
-    return this.circuitOpenSince !== null;
+    return this.circuit.isOpen();
   }
 
   /** The forwarder's readiness: not ready while the circuit is open (ingestion is unaffected). */
@@ -222,15 +211,7 @@ export class Forwarder {
 
   /** Circuit state, since when, and Distinct's last answer (`/status`, the console). */
   circuitState(): CircuitState {
-    const open = this.circuitOpenSince !== null;
-    return {
-      state: open ? 'open' : 'closed',
-      since: this.circuitSince,
-      lastStatus: this.lastAnswer ? this.lastAnswer.status : null,
-      lastMessage: this.lastAnswer ? this.lastAnswer.message : null,
-      lastAnswerAt: this.lastAnswerAt,
-      nextProbeAt: open ? this.nextProbeAt : null,
-    };
+    return this.circuit.state();
   }
 
   /** Requests in flight (claimed messages being sent or waiting for a rate-limit token). */
@@ -255,7 +236,7 @@ export class Forwarder {
       this.pumpAgain = false;
       try {
         // Refused settle writes first (no await on the common path, where there are none).
-        if (this.unsettled.length > 0 && !(await this.settleUnsettled())) failed = true;
+        if (this.writes.refusedCount > 0 && !(await this.writes.retryRefused())) failed = true;
         else await this.fill();
       } catch (err) {
         failed = true;
@@ -275,10 +256,10 @@ export class Forwarder {
   private async fill(): Promise<void> {
     while (this.running) {
       if (this.isCircuitOpen()) {
-        if (this.probeInFlight || this.now() < this.nextProbeAt || !this.slots.tryAcquire()) return;
+        if (this.probeInFlight || this.circuit.holdsBack() || !this.slots.tryAcquire()) return;
         let leases: Lease[];
         try {
-          this.settleHeld();
+          this.writes.flushHeld();
           leases = await this.queue.claim(1);
         } catch (err) {
           this.slots.release();
@@ -305,7 +286,7 @@ export class Forwarder {
       if (this.ahead.length > this.aheadLow) return;
       const want = Math.min(this.slots.available + this.aheadMax - this.ahead.length, this.leasedMax - this.leased);
       if (want <= 0) return;
-      this.settleHeld();
+      this.writes.flushHeld();
       const leases = await this.queue.claim(want);
       this.leased += leases.length;
       for (const lease of leases) this.ahead.push(lease);
@@ -358,7 +339,7 @@ export class Forwarder {
   private async schedule(afterError = false): Promise<void> {
     if (!this.running) return;
     let delay = this.maxIdleMs;
-    const untilProbe = this.nextProbeAt - this.now();
+    const untilProbe = this.circuit.nextProbeAt - this.now();
     if (afterError) {
       // Wait the full idle period before touching the queue again.
     } else if (this.isCircuitOpen() && this.probeInFlight) {
@@ -389,9 +370,9 @@ export class Forwarder {
     let slotFreed = false;
     try {
       const { event } = lease.message;
-      if (!hasIdentifier(event)) {
-        // DESIGN §3.1: never sent to fail at Distinct.
-        await this.deadLetter(lease, 'no_identifier', 'no userId, email or phone');
+      const refused = unsendable(lease);
+      if (refused) {
+        await this.deadLetter(lease, refused.reason, refused.detail);
         return;
       }
       // Without a rate limit there is no token to wait for: skip the promise.
@@ -430,25 +411,20 @@ export class Forwarder {
   }
 
   private async settle(lease: Lease, outcome: ForwardOutcome, probe: boolean, seconds: number): Promise<void> {
-    const decision = decide(outcome, lease, this.now(), this.policy);
-    this.lastAnswer = outcome;
-    this.lastAnswerAt = this.now();
-    if (decision.kind === 'circuit_open') {
-      if (probe) {
-        this.nextProbeAt = this.now() + this.probeIntervalMs;
-        this.logger.debug({ status: outcome.status }, 'circuit probe rejected; forwarding stays paused');
-      } else {
-        this.openCircuit(outcome);
-      }
-      await this.persist(lease, 'release', () => this.queue.release(lease));
+    const settlement = settlementFor(outcome, lease, this.now(), this.policy);
+    this.circuit.answered(outcome);
+    if (settlement.kind === 'circuit_open') {
+      if (probe) this.circuit.probeRejected(outcome);
+      else this.openCircuit(outcome);
+      await this.writes.persist(lease, 'release', () => this.queue.release(lease));
       return;
     }
-    if (probe) this.closeCircuit(outcome);
+    if (probe && this.circuit.close(outcome)) this.metrics.circuitOpen.set(0);
     const { message } = lease;
-    const attempts = lease.attempts + 1;
-    switch (decision.kind) {
+    const { attempts } = settlement;
+    switch (settlement.kind) {
       case 'complete':
-        await this.persist(
+        await this.writes.persist(
           lease,
           'complete',
           () => this.queue.complete(lease),
@@ -456,52 +432,33 @@ export class Forwarder {
             this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
             // The hot path: at a quieter level, do not even build the log line's fields.
             if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
-            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.lastAnswerAt! });
+            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.circuit.lastAnswerAt! });
           },
-          probe ? undefined : this.completeSoon(lease),
+          probe ? undefined : this.writes.completeSoon(lease, !this.running),
         );
         return;
       case 'retry': {
-        const error = describe(outcome);
-        await this.persist(
+        const { delayMs, error } = settlement;
+        await this.writes.persist(
           lease,
           'retry',
-          () => this.queue.retry(lease, decision.delayMs, error),
+          () => this.queue.retry(lease, delayMs, error),
           () => {
-            logRetry(this.logger, message, outcome, attempts, decision.delayMs);
-            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.lastAnswerAt! });
+            logRetry(this.logger, message, outcome, attempts, delayMs);
+            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.circuit.lastAnswerAt! });
           },
         );
         return;
       }
       case 'dead_letter':
-        await this.deadLetter(lease, decision.reason, decision.detail, outcome.status);
+        await this.deadLetter(lease, settlement.reason, settlement.detail, outcome.status);
         return;
     }
   }
 
-  /** Holds a delivered message's `complete` for the next claim (or HOLD_MS, or a full hold). */
-  private completeSoon(lease: Lease): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.held.push({ lease, resolve, reject });
-      if (!this.running || this.held.length >= this.holdMax) this.settleHeld();
-      else this.holdTimer ??= setTimeout(() => this.settleHeld(), HOLD_MS);
-    });
-  }
-
-  /** Issues every held `complete` now (in this turn, so they share one queue write). */
-  private settleHeld(): void {
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = null;
-    if (this.held.length === 0) return;
-    const held = this.held;
-    this.held = [];
-    for (const { lease, resolve, reject } of held) this.queue.complete(lease).then(resolve, reject);
-  }
-
   private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string, status: number | null = null): Promise<void> {
     const { message } = lease;
-    await this.persist(
+    await this.writes.persist(
       lease,
       'dead_letter',
       () => this.queue.deadLetter(lease, reason, detail),
@@ -514,98 +471,17 @@ export class Forwarder {
     );
   }
 
-  /**
-   * Runs one settle write (`first` when it is already under way), then `after` (its metric and log
-   * line). When the queue refuses the write (disk full, I/O error) the lease stays ours (counted in
-   * `leased`, so claiming stops when too many wait) and the write is kept for
-   * {@link settleUnsettled}. Never rejects.
-   */
-  private async persist(lease: Lease, what: string, write: () => Promise<void>, after?: () => void, first?: Promise<void>): Promise<void> {
-    try {
-      await (first ?? write());
-    } catch (err) {
-      this.leased += 1;
-      this.unsettled.push({ lease, what, write, after });
-      this.logger.error(
-        { err, key: lease.message.key, what, waiting: this.unsettled.length },
-        'forwarder could not record a message\'s outcome in the queue; retrying the write until the queue takes it',
-      );
-      if (this.running && !this.timer) void this.schedule(true);
-      return;
-    }
-    after?.();
-  }
-
-  /** Retries the refused settle writes in order; false (and the rest kept) at the first that fails again. */
-  private async settleUnsettled(): Promise<boolean> {
-    const count = this.unsettled.length;
-    while (this.unsettled.length > 0) {
-      const item = this.unsettled[0]!;
-      try {
-        await item.write();
-      } catch (err) {
-        this.logger.debug({ err, waiting: this.unsettled.length }, 'the queue still refuses settle writes');
-        return false;
-      }
-      this.unsettled.shift();
-      this.leased -= 1;
-      item.after?.();
-    }
-    if (count > 0) this.logger.info({ messages: count }, 'forwarder recorded the outcomes the queue had refused');
-    return true;
-  }
-
   private openCircuit(outcome: ForwardOutcome): void {
-    if (this.isCircuitOpen()) return;
-    this.circuitOpenSince = this.now();
-    this.circuitSince = this.circuitOpenSince;
-    this.nextProbeAt = this.circuitOpenSince + this.probeIntervalMs;
+    if (!this.circuit.open(outcome)) return;
     this.metrics.circuitOpen.set(1);
     // Buffered messages and those waiting for a rate-limit token go back at once; a fresh gate
     // serves the probes.
     this.releaseAhead();
     this.gate.abort();
     this.gate = new AbortController();
-    this.logger.error(
-      { status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs },
-      CIRCUIT_OPENED,
-    );
-  }
-
-  private closeCircuit(outcome: ForwardOutcome): void {
-    if (this.circuitOpenSince === null) return;
-    const pausedMs = this.now() - this.circuitOpenSince;
-    this.circuitOpenSince = null;
-    this.circuitSince = this.now();
-    this.metrics.circuitOpen.set(0);
-    this.logger.info({ status: outcome.status, pausedMs }, CIRCUIT_CLOSED);
   }
 
   private async releaseQuietly(lease: Lease): Promise<void> {
-    await this.persist(lease, 'release', () => this.queue.release(lease));
+    await this.writes.persist(lease, 'release', () => this.queue.release(lease));
   }
-}
-
-/** A forwarder with the configured retry policy, circuit, concurrency and rate (`serve`, `forward`). */
-export function forwarderFor(
-  config: AppConfig,
-  queue: Queue,
-  client: DistinctSender,
-  logger: Logger,
-  metrics: Metrics,
-  observer?: DeliveryObserver,
-): Forwarder {
-  return new Forwarder({
-    queue,
-    client,
-    retry: config.retry,
-    circuit: config.circuit,
-    concurrency: config.distinct.concurrency,
-    ratePerSecond: config.distinct.ratePerSecond,
-    logger,
-    metrics,
-    // SQS leases expire while buffered; so do the shared store's delivery claims (dedupe.store).
-    claimAhead: config.queue.driver === 'sqs' || config.dedupe.store !== undefined ? 0 : undefined,
-    observer,
-  });
 }

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { retrySchema } from '../config/schema';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { Lease } from '../queue/queue';
-import type { ForwardOutcome } from './distinct-client';
+import type { ForwardOutcome } from '../core/distinct-api';
 
 /** The `retry` configuration section (DESIGN §4). */
 export type RetryPolicyConfig = z.output<typeof retrySchema>;

@@ -25,6 +25,9 @@
  *   replayed message is not immediately too old for `retry.maxAgeMs`.
  * - better-sqlite3 is required in the constructor, not at import, so bundles that never open an
  *   SQLite queue (Lambda + SQS) never load the native module.
+ *
+ * Beside it: sqlite-schema.ts (tables, migrations, statements), sqlite-group-commit.ts (the
+ * group commit) and sqlite-inspector.ts (the read-only reader `status` and `dlq` use).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +45,8 @@ import type {
   QueueStats,
 } from './queue';
 import { EnqueueListeners } from './enqueue-listeners';
+import { GroupCommit } from './sqlite-group-commit';
+import { type DeadLetterRow, type DueRow, type FilterParams, migrate, prepareStatements, type Statements } from './sqlite-schema';
 
 /** Options of {@link SqliteQueue}. */
 export interface SqliteQueueOptions {
@@ -59,45 +64,6 @@ export interface SqliteQueueOptions {
   mustExist?: boolean;
 }
 
-/** Current schema version, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 1;
-
-/** `MIGRATIONS[v]` takes the schema from version v to v + 1; append, never edit. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL,
-    payload TEXT NOT NULL,          -- JSON of QueueMessage
-    enqueued_at INTEGER NOT NULL,
-    due_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    leased_at INTEGER,              -- claim time while in flight; cleared when the owner opens the file
-    last_error TEXT
-  );
-  -- claim() and nextDueInMs() read only due, unleased rows
-  CREATE INDEX outbox_due ON outbox (due_at) WHERE leased_at IS NULL;
-  -- stats().inFlight without scanning the backlog
-  CREATE INDEX outbox_leased ON outbox (leased_at) WHERE leased_at IS NOT NULL;
-
-  -- AUTOINCREMENT: operators address dead letters by id, so ids are never reused
-  CREATE TABLE dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    dead_lettered_at INTEGER NOT NULL
-  );
-  CREATE INDEX dead_letters_reason ON dead_letters (reason);
-
-  CREATE TABLE dedupe (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
-  -- pruning walks the oldest keys first
-  CREATE INDEX dedupe_seen_at ON dedupe (seen_at);
-  `,
-];
-
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Expired de-duplication keys are pruned at most this often while nothing is left over... */
 const PRUNE_INTERVAL_MS = 60_000;
@@ -112,74 +78,12 @@ const ROWS_PER_STATEMENT = 64;
 
 const SYNCHRONOUS_PRAGMA = { full: 'FULL', normal: 'NORMAL' } as const;
 
-interface DueRow {
-  id: number;
-  payload: string;
-  attempts: number;
-  enqueuedAt: number;
-  dueAt: number;
-}
-
-interface DeadLetterRow {
-  id: number;
-  payload: string;
-  reason: string;
-  detail: string;
-  attempts: number;
-  deadLetteredAt: number;
-}
-
-/** Named parameters of the dead-letter filter statements. */
-interface FilterParams {
-  reason: string | null;
-  id: number | null;
-  limit: number;
-}
-
-type Run<P extends unknown[]> = BetterSqlite3.Statement<P, unknown>;
-
-interface Statements {
-  pruneDedupe: Run<[number, number]>;
-  insertDeadLetter: Run<[string, string, string, string, number, number]>;
-  claimDue: BetterSqlite3.Statement<[number, number, number], DueRow>;
-  deleteLeased: Run<[number]>;
-  deleteLeasedMany: Run<[string]>;
-  retry: Run<[number, string, number]>;
-  release: Run<[number, number]>;
-  leasedToDeadLetters: Run<[string, string, number, number]>;
-  nextDue: BetterSqlite3.Statement<[], number | null>;
-  countWaiting: BetterSqlite3.Statement<[], number>;
-  countLeased: BetterSqlite3.Statement<[], number>;
-  countDeadLetters: BetterSqlite3.Statement<[], number>;
-  countDeadLettersByReason: BetterSqlite3.Statement<[], { reason: string; n: number }>;
-  oldestEnqueuedAt: BetterSqlite3.Statement<[], number>;
-  listDeadLetters: BetterSqlite3.Statement<[FilterParams], DeadLetterRow>;
-  replayDeadLetters: BetterSqlite3.Statement<[FilterParams & { now: number }], unknown>;
-  deleteDeadLetters: BetterSqlite3.Statement<[FilterParams], unknown>;
-}
-
 /** One item serialized at `enqueue` time (later mutations by the caller do not leak in). */
 interface PreparedItem {
   key: string;
   payload: string;
   deadLetter?: { reason: DeadLetterReason; detail: string };
 }
-
-/** A write waiting for the next group commit. */
-interface PendingWrite {
-  /** Runs inside the batch transaction, in its own savepoint. */
-  run: () => unknown;
-  /** Must survive power loss (enqueue); settles and claims need not. */
-  durable: boolean;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-const DEAD_LETTER_FILTER = '(@reason IS NULL OR reason = @reason) AND (@id IS NULL OR id = @id)';
-const COUNT_DEAD_LETTERS_BY_REASON = 'SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason';
-const MATCHING_DEAD_LETTER_IDS = `SELECT id FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`;
 
 /** The SQLite outbox driver (see the file header for its guarantees). */
 export class SqliteQueue implements Queue {
@@ -196,16 +100,10 @@ export class SqliteQueue implements Queue {
   private readonly outboxInserts = new Map<number, BetterSqlite3.Statement<unknown[], unknown>>();
   /** Open connection to `<path>-owner` holding the ownership lock; null when not the owner. */
   private readonly ownerLock: BetterSqlite3.Database | null;
-  private readonly batchTx: BetterSqlite3.Transaction<(batch: readonly PendingWrite[], outcomes: Outcome[]) => void>;
-  private readonly savepoint: BetterSqlite3.Transaction<(write: PendingWrite) => unknown>;
-  private pending: PendingWrite[] = [];
-  private flushScheduled = false;
+  private readonly group: GroupCommit;
   /** Set by writes that made messages due; listeners are told after the commit. */
   private madeDue = false;
   private nextPruneAt = Number.NEGATIVE_INFINITY;
-  private commitCount = 0;
-  private readonly fullSync: boolean = true;
-  private syncLevel = 'FULL';
   private closed = false;
 
   /** Opens (creating or migrating) the outbox; as the owner, makes every leased row due again. */
@@ -226,8 +124,6 @@ export class SqliteQueue implements Queue {
       db = new Database(file, { timeout: this.busyTimeoutMs, fileMustExist: options.mustExist === true });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${SYNCHRONOUS_PRAGMA[options.synchronous ?? 'full']}`);
-      this.fullSync = (options.synchronous ?? 'full') === 'full';
-      this.syncLevel = SYNCHRONOUS_PRAGMA[options.synchronous ?? 'full'];
       db.pragma(`busy_timeout = ${Math.floor(this.busyTimeoutMs)}`);
       // Checkpoint every ~40 MB of WAL instead of ~4 MB: random de-duplication keys dirty many
       // pages per commit, and a page rewritten between checkpoints is copied to the file once.
@@ -250,21 +146,14 @@ export class SqliteQueue implements Queue {
     }
     this.db = db;
     this.ownerLock = ownerLock;
-    // Called inside batchTx, better-sqlite3 turns this into a SAVEPOINT: a write that fails
-    // undoes only its own changes and rejects only its own caller.
-    this.savepoint = db.transaction((write: PendingWrite) => write.run());
-    this.batchTx = db.transaction((batch: readonly PendingWrite[], outcomes: Outcome[]) => {
-      for (const write of batch) {
-        try {
-          outcomes.push({ ok: true, value: this.savepoint(write) });
-        } catch (error) {
-          // SQLite rolls the whole transaction back on some errors (disk full, I/O): then
-          // nothing of the batch is kept, and every caller must hear so.
-          if (!db.inTransaction) throw error;
-          outcomes.push({ ok: false, error });
-        }
-      }
-      this.pruneDedupe(this.now());
+    this.group = new GroupCommit(db, (options.synchronous ?? 'full') === 'full', {
+      starting: () => {
+        this.madeDue = false;
+      },
+      inTransaction: () => this.pruneDedupe(this.now()),
+      committed: () => {
+        if (this.madeDue) this.listeners.notify();
+      },
     });
   }
 
@@ -275,7 +164,7 @@ export class SqliteQueue implements Queue {
 
   /** Write transactions committed (group commit makes this far fewer than write calls). */
   get commits(): number {
-    return this.commitCount;
+    return this.group.commits;
   }
 
   enqueue(items: readonly EnqueueItem[]): Promise<EnqueueResult> {
@@ -448,62 +337,17 @@ export class SqliteQueue implements Queue {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush(); // acknowledged callers must not lose their group commit
+    this.group.flush(); // acknowledged callers must not lose their group commit
     this.closed = true;
     this.listeners.clear();
     this.db.close();
     this.ownerLock?.close(); // last: the file is consistent before another process may own it
   }
 
-  /**
-   * Queues a write for the next group commit. Every write goes this way (claims and settles
-   * too): better-sqlite3 commits synchronously, so one fsync per event-loop turn instead of one
-   * per call is what keeps forwarding from stalling ingest.
-   */
+  /** Queues a write for the next group commit (see sqlite-group-commit.ts). */
   private write<T>(run: () => T, wrapError: (err: unknown) => unknown = (err) => err, durable = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the queue is closed'));
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({
-        run,
-        durable,
-        resolve: (value) => resolve(value as T),
-        reject: (err) => reject(wrapError(err)),
-      });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  /** Commits every pending write in one transaction, then settles each caller. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    this.madeDue = false;
-    const outcomes: Outcome[] = [];
-    // A commit that holds no enqueue needs no fsync: losing it re-delivers (same idempotency
-    // key) or re-claims; WAL keeps the order, so the next FULL commit makes it durable too.
-    const level = this.fullSync && batch.some((w) => w.durable) ? 'FULL' : 'NORMAL';
-    if (level !== this.syncLevel) {
-      this.db.pragma(`synchronous = ${level}`);
-      this.syncLevel = level;
-    }
-    try {
-      this.batchTx.immediate(batch, outcomes);
-    } catch (err) {
-      for (const write of batch) write.reject(err);
-      return;
-    }
-    this.commitCount += 1;
-    batch.forEach((write, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) write.resolve(outcome.value);
-      else write.reject(outcome?.error);
-    });
-    if (this.madeDue) this.listeners.notify();
+    return this.group.write(run, wrapError, durable);
   }
 
   /** One `enqueue` call, inside the batch transaction. */
@@ -586,47 +430,6 @@ export class SqliteQueue implements Queue {
  * In EXCLUSIVE locking mode the lock taken by the first write transaction is kept until the
  * connection closes, and the OS releases it when the process dies: held means "owner alive".
  */
-/** What {@link inspectSqliteQueue} reads. */
-export interface SqliteQueueSnapshot {
-  stats: QueueStats;
-  deadLettersByReason: Record<string, number>;
-}
-
-/**
- * Reads the queue's counts from `file` without opening it as a queue: read-only, never creating
- * the file (or its directory), never touching leases; safe beside a running owner (`status`).
- * @throws when the file does not exist or is not an outbox.
- */
-export function inspectSqliteQueue(file: string, now: number = Date.now()): SqliteQueueSnapshot {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such queue file`);
-  const Database = require('better-sqlite3') as typeof BetterSqlite3;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const version = db.pragma('user_version', { simple: true });
-    if (version !== SQLITE_SCHEMA_VERSION) throw new Error(`${file}: not an outbox of schema version ${SQLITE_SCHEMA_VERSION} (found ${String(version)})`);
-    return db
-      .transaction((): SqliteQueueSnapshot => {
-        const count = (sql: string): number => db.prepare<[], number>(sql).pluck().get() ?? 0;
-        const inFlight = count('SELECT count(*) FROM outbox WHERE leased_at IS NOT NULL');
-        const oldest = db.prepare<[], number>('SELECT enqueued_at FROM outbox ORDER BY id LIMIT 1').pluck().get();
-        const deadLettersByReason: Record<string, number> = {};
-        for (const row of db.prepare<[], { reason: string; n: number }>(COUNT_DEAD_LETTERS_BY_REASON).all()) deadLettersByReason[row.reason] = row.n;
-        return {
-          stats: {
-            depth: count('SELECT count(*) FROM outbox WHERE leased_at IS NULL') + inFlight,
-            inFlight,
-            deadLettered: count('SELECT count(*) FROM dead_letters'),
-            oldestAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
-          },
-          deadLettersByReason,
-        };
-      })
-      .deferred();
-  } finally {
-    db.close();
-  }
-}
-
 function acquireOwnership(Database: typeof BetterSqlite3, file: string): BetterSqlite3.Database | null {
   const lock = new Database(`${file}-owner`, { timeout: 0 });
   try {
@@ -639,65 +442,6 @@ function acquireOwnership(Database: typeof BetterSqlite3, file: string): BetterS
     if (sqliteCode(err) === 'SQLITE_BUSY') return null;
     throw err;
   }
-}
-
-function migrate(db: BetterSqlite3.Database, file: string): void {
-  const version = db.pragma('user_version', { simple: true });
-  if (typeof version !== 'number') throw new Error(`cannot read the schema version of ${file}`);
-  if (version > SQLITE_SCHEMA_VERSION) {
-    throw new Error(
-      `${file} has outbox schema version ${version}, newer than this build understands (${SQLITE_SCHEMA_VERSION}); upgrade the adapter`,
-    );
-  }
-  if (version === SQLITE_SCHEMA_VERSION) return;
-  db.transaction(() => {
-    for (const step of MIGRATIONS.slice(version, SQLITE_SCHEMA_VERSION)) db.exec(step);
-    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-  }).immediate();
-}
-
-function prepareStatements(db: BetterSqlite3.Database): Statements {
-  return {
-    pruneDedupe: db.prepare(
-      'DELETE FROM dedupe WHERE key IN (SELECT key FROM dedupe WHERE seen_at <= ? ORDER BY seen_at LIMIT ?)',
-    ),
-    insertDeadLetter: db.prepare(
-      'INSERT INTO dead_letters (key, payload, reason, detail, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    claimDue: db.prepare(
-      'UPDATE outbox SET leased_at = ? WHERE id IN (SELECT id FROM outbox WHERE leased_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?) ' +
-        'RETURNING id, payload, attempts, enqueued_at AS enqueuedAt, due_at AS dueAt',
-    ),
-    // Every lease operation requires the row to be leased, so a stale handle cannot touch a row
-    // somebody else owns.
-    deleteLeased: db.prepare('DELETE FROM outbox WHERE id = ? AND leased_at IS NOT NULL'),
-    deleteLeasedMany: db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND leased_at IS NOT NULL'),
-    retry: db.prepare(
-      'UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL',
-    ),
-    release: db.prepare('UPDATE outbox SET due_at = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL'),
-    leasedToDeadLetters: db.prepare(
-      'INSERT INTO dead_letters (key, payload, reason, detail, attempts, dead_lettered_at) SELECT key, payload, ?, ?, attempts, ? FROM outbox WHERE id = ? AND leased_at IS NOT NULL',
-    ),
-    nextDue: db.prepare<[], number | null>('SELECT min(due_at) FROM outbox WHERE leased_at IS NULL').pluck(),
-    // Counted through the partial indexes: a bare count(*) reads every page of the table
-    // (about 10x slower with 100k queued).
-    countWaiting: db.prepare<[], number>('SELECT count(*) FROM outbox WHERE leased_at IS NULL').pluck(),
-    countLeased: db.prepare<[], number>('SELECT count(*) FROM outbox WHERE leased_at IS NOT NULL').pluck(),
-    countDeadLetters: db.prepare<[], number>('SELECT count(*) FROM dead_letters').pluck(),
-    // Walks the reason index, not the payloads.
-    countDeadLettersByReason: db.prepare<[], { reason: string; n: number }>(COUNT_DEAD_LETTERS_BY_REASON),
-    // Lowest id = first enqueued (ids and the clock both grow), read from the primary key in O(1)
-    // instead of scanning the backlog for min(enqueued_at).
-    oldestEnqueuedAt: db.prepare<[], number>('SELECT enqueued_at FROM outbox ORDER BY id LIMIT 1').pluck(),
-    listDeadLetters: db.prepare(
-      `SELECT id, payload, reason, detail, attempts, dead_lettered_at AS deadLetteredAt FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`,
-    ),
-    replayDeadLetters: db.prepare(
-      `INSERT INTO outbox (key, payload, enqueued_at, due_at, attempts) SELECT key, payload, @now, @now, 0 FROM dead_letters WHERE id IN (${MATCHING_DEAD_LETTER_IDS}) ORDER BY id`,
-    ),
-    deleteDeadLetters: db.prepare(`DELETE FROM dead_letters WHERE id IN (${MATCHING_DEAD_LETTER_IDS})`),
-  };
 }
 
 function prepareItem(item: EnqueueItem): PreparedItem {

@@ -37,9 +37,7 @@
  * Aborting a long poll (close, stopClaiming) can lose the receive's answer: SQS may already
  * have handed messages to the aborted call; they reappear after the visibility timeout.
  */
-import { createHash } from 'node:crypto';
 import {
-  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
@@ -49,14 +47,12 @@ import {
   SendMessageCommand,
   SQSClient,
   type Message,
-  type MessageAttributeValue,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { z } from 'zod';
 import type { sqsSchema } from '../config/schema';
-import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../core/distinct-event';
+import type { DeadLetterReason } from '../core/distinct-event';
 import { ConfigurationError, InternalError, QueueWriteError } from '../core/errors';
-import { isEventType } from '../core/event-types';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -64,10 +60,37 @@ import type {
   EnqueueResult,
   Lease,
   Queue,
-  QueueMessage,
   QueueStats,
 } from './queue';
 import { EnqueueListeners } from './enqueue-listeners';
+import { checkLimit, matching, SqsDeadLetterScan } from './sqs-dead-letters';
+import { KeyMemory } from './sqs-key-memory';
+import {
+  ATTR,
+  batchEntry,
+  chunk,
+  chunkEntries,
+  deadLetterEntry,
+  describeError,
+  entryIndex,
+  entrySize,
+  fromSdkMessage,
+  hash,
+  isFifoUrl,
+  isStaleHandle,
+  mainEntry,
+  nonNegativeInt,
+  num,
+  type Outgoing,
+  parseQueueMessage,
+  type ReceivedMessage,
+  type SendOutcome,
+  SQS_MAX_BATCH_BYTES,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_DELAY_SECONDS,
+  SQS_MAX_VISIBILITY_SECONDS,
+  str,
+} from './sqs-wire';
 
 /** The `queue.sqs` configuration section. */
 export type SqsSettings = z.output<typeof sqsSchema>;
@@ -91,61 +114,13 @@ export interface SqsQueueOptions {
   maxRememberedKeys?: number;
 }
 
-/** A received message in the shape both ReceiveMessage and a Lambda SQS record can give. */
-export interface ReceivedMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  /** ApproximateReceiveCount (1 on the first receive). */
-  receiveCount: number;
-  /** SentTimestamp, ms since epoch. */
-  sentAt: number | undefined;
-  /** String values of the message attributes. */
-  attributes: Readonly<Record<string, string>>;
-}
-
-/** SQS limits (SendMessageBatch, ChangeMessageVisibility, DelaySeconds). */
-export const SQS_MAX_BATCH_ENTRIES = 10;
-/** 256 KiB: the classic per-call limit (AWS raised it to 1 MiB in 2025; the lower one works everywhere). */
-export const SQS_MAX_BATCH_BYTES = 262_144;
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
-const SQS_MAX_DELAY_SECONDS = 900;
-/** Long enough for a scan of `dlqScanMax` messages; they are made visible again right after. */
-const DLQ_SCAN_VISIBILITY_SECONDS = 120;
-/** Keeps the dead-letter attributes far below SQS's size limit. */
-const MAX_DETAIL_CHARS = 1000;
 /** Releases remembered per message id, so this process does not count its own releases as attempts. */
 const MAX_REMEMBERED_RELEASES = 10_000;
-
-/** Message attribute names this driver writes. */
-const ATTR = {
-  enqueuedAt: 'enqueuedAt',
-  attempts: 'attempts',
-  reason: 'reason',
-  detail: 'detail',
-  deadLetteredAt: 'deadLetteredAt',
-} as const;
-
-/** A receipt handle that no longer names a message we hold: settling it is a no-op. */
-const STALE_HANDLE_ERRORS = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidReceiptHandle']);
 
 interface LeaseState {
   received: ReceivedMessage;
   settled: boolean;
 }
-
-interface Outgoing {
-  queueUrl: string;
-  body: string;
-  attributes: Record<string, MessageAttributeValue>;
-  /** FIFO queues: the de-duplication id (the message key, or a salted hash for copies). */
-  dedupeId?: string;
-  groupKey?: string;
-  delaySeconds?: number;
-}
-
-/** Per outgoing entry: null when written, else why not. */
-type SendOutcome = string | null;
 
 /** The SQS driver (see the file header). */
 export class SqsQueue implements Queue {
@@ -154,8 +129,7 @@ export class SqsQueue implements Queue {
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;
   private readonly now: () => number;
-  private readonly dlqScanWaitSeconds: number;
-  private readonly dlqScanMax: number;
+  private readonly deadLetters: SqsDeadLetterScan;
   private readonly keys: KeyMemory;
   private readonly leases = new WeakMap<Lease, LeaseState>();
   private readonly releases = new Map<string, number>();
@@ -178,8 +152,13 @@ export class SqsQueue implements Queue {
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? new SQSClient({ region: options.sqs.region, endpoint: options.sqs.endpoint });
     this.now = options.now ?? Date.now;
-    this.dlqScanWaitSeconds = options.dlqScanWaitSeconds ?? 1;
-    this.dlqScanMax = options.dlqScanMax ?? 10_000;
+    this.deadLetters = new SqsDeadLetterScan(
+      this.client,
+      options.sqs.deadLetterQueueUrl,
+      options.dlqScanWaitSeconds ?? 1,
+      options.dlqScanMax ?? 10_000,
+      (promise) => this.track(promise),
+    );
     this.keys = new KeyMemory(options.dedupeWindowMs, options.maxRememberedKeys ?? 100_000);
     if (options.sqs.maxReceiveCount !== undefined) this.maxReceiveCount = Promise.resolve(options.sqs.maxReceiveCount);
   }
@@ -226,10 +205,10 @@ export class SqsQueue implements Queue {
       keys.push(key);
       const body = bodies[index] ?? '';
       if (item.deadLetter) {
-        outgoing.push(this.deadLetterEntry(body, key, item.deadLetter.reason, item.deadLetter.detail, 0, now, now, `dl:${key}`));
+        outgoing.push(deadLetterEntry(this.settings.deadLetterQueueUrl, body, key, item.deadLetter.reason, item.deadLetter.detail, 0, now, now, `dl:${key}`));
         deadFlags.push(true);
       } else {
-        outgoing.push(this.mainEntry(body, key, now, 0));
+        outgoing.push(mainEntry(this.settings.queueUrl, body, key, now, 0));
         deadFlags.push(false);
       }
     });
@@ -383,7 +362,7 @@ export class SqsQueue implements Queue {
     const now = this.now();
     await this.track(
       this.sendOne(
-        this.deadLetterEntry(received.body, lease.message.key, reason, detail, lease.attempts, lease.enqueuedAt, now, `dl:${received.messageId}:${received.receiveCount}`),
+        deadLetterEntry(this.settings.deadLetterQueueUrl, received.body, lease.message.key, reason, detail, lease.attempts, lease.enqueuedAt, now, `dl:${received.messageId}:${received.receiveCount}`),
       ),
     );
     await this.track(this.deleteQuietly(lease.handle));
@@ -437,28 +416,28 @@ export class SqsQueue implements Queue {
   async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     this.assertOpen();
     checkLimit(filter);
-    const scanned = await this.scanDeadLetters(filter);
+    const scanned = await this.deadLetters.scan(filter);
     try {
       return matching(scanned, filter).map(({ letter }) => letter);
     } finally {
-      await this.makeVisible(scanned.map((s) => s.received));
+      await this.deadLetters.makeVisible(scanned.map((s) => s.received));
     }
   }
 
   async replayDeadLetters(filter: DeadLetterFilter = {}): Promise<number> {
     this.assertOpen();
     checkLimit(filter);
-    const scanned = await this.scanDeadLetters(filter);
+    const scanned = await this.deadLetters.scan(filter);
     // Oldest first, like the other drivers; attempts reset, due now.
     const chosen = matching(scanned, filter).reverse();
     const now = this.now();
     const outcomes = await this.track(
-      this.sendAll(chosen.map(({ letter, received }) => this.mainEntry(received.body, letter.message.key, now, 0, `replay:${received.messageId}`))),
+      this.sendAll(chosen.map(({ letter, received }) => mainEntry(this.settings.queueUrl, received.body, letter.message.key, now, 0, `replay:${received.messageId}`))),
     );
     const sent = chosen.filter((_, i) => outcomes[i] === null).map((s) => s.received);
     await this.deleteAll(this.settings.deadLetterQueueUrl, sent);
     const sentIds = new Set(sent.map((r) => r.messageId));
-    await this.makeVisible(scanned.map((s) => s.received).filter((r) => !sentIds.has(r.messageId)));
+    await this.deadLetters.makeVisible(scanned.map((s) => s.received).filter((r) => !sentIds.has(r.messageId)));
     if (sent.length > 0) this.listeners.notify();
     const failed = outcomes.filter((o): o is string => o !== null);
     if (failed.length > 0) {
@@ -471,12 +450,12 @@ export class SqsQueue implements Queue {
     this.assertOpen();
     checkLimit(filter);
     const everything = filter.reason === undefined && filter.id === undefined && filter.limit === undefined;
-    const scanned = await this.scanDeadLetters(filter);
+    const scanned = await this.deadLetters.scan(filter);
     // With no filter at all, unreadable bodies go too.
     const chosen = everything ? scanned.map((s) => s.received) : matching(scanned, filter).map((s) => s.received);
     await this.deleteAll(this.settings.deadLetterQueueUrl, chosen);
     const ids = new Set(chosen.map((r) => r.messageId));
-    await this.makeVisible(scanned.map((s) => s.received).filter((r) => !ids.has(r.messageId)));
+    await this.deadLetters.makeVisible(scanned.map((s) => s.received).filter((r) => !ids.has(r.messageId)));
     return chosen.length;
   }
 
@@ -503,7 +482,7 @@ export class SqsQueue implements Queue {
     const seconds = Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
     const { received } = state;
     if (received.receiveCount >= (await this.redriveLimit())) {
-      const copy = this.mainEntry(received.body, lease.message.key, lease.enqueuedAt, attempts, `copy:${received.messageId}:${received.receiveCount}`);
+      const copy = mainEntry(this.settings.queueUrl, received.body, lease.message.key, lease.enqueuedAt, attempts, `copy:${received.messageId}:${received.receiveCount}`);
       // FIFO queues take no per-message delay; the copy is due at once there.
       if (!this.fifo && seconds > 0) copy.delaySeconds = Math.min(SQS_MAX_DELAY_SECONDS, seconds);
       await this.sendOne(copy);
@@ -538,40 +517,6 @@ export class SqsQueue implements Queue {
       this.maxReceiveCount = lookup;
     }
     return this.maxReceiveCount;
-  }
-
-  private mainEntry(body: string, key: string, enqueuedAt: number, attempts: number, copyOf?: string): Outgoing {
-    const attributes: Record<string, MessageAttributeValue> = { [ATTR.enqueuedAt]: num(enqueuedAt) };
-    if (attempts > 0) attributes[ATTR.attempts] = num(attempts);
-    return {
-      queueUrl: this.settings.queueUrl,
-      body,
-      attributes,
-      // A copy must not be dropped as a repeat of its original within SQS's 5-minute window.
-      dedupeId: copyOf === undefined ? dedupeIdOf(key) : hash(`${key}\n${copyOf}`),
-      groupKey: key,
-    };
-  }
-
-  private deadLetterEntry(
-    body: string,
-    key: string,
-    reason: DeadLetterReason,
-    detail: string,
-    attempts: number,
-    enqueuedAt: number,
-    now: number,
-    salt: string,
-  ): Outgoing {
-    const attributes: Record<string, MessageAttributeValue> = {
-      [ATTR.reason]: str(reason),
-      [ATTR.attempts]: num(attempts),
-      [ATTR.enqueuedAt]: num(enqueuedAt),
-      [ATTR.deadLetteredAt]: num(now),
-    };
-    // SQS refuses empty attribute values.
-    if (detail !== '') attributes[ATTR.detail] = str(detail.slice(0, MAX_DETAIL_CHARS));
-    return { queueUrl: this.settings.deadLetterQueueUrl, body, attributes, dedupeId: hash(`${key}\n${salt}`), groupKey: key };
   }
 
   /** Sends every entry: per queue, ≤ 10 entries and ≤ 256 KiB a call, calls in parallel. */
@@ -609,7 +554,7 @@ export class SqsQueue implements Queue {
       let failed: { Id?: string; Code?: string; Message?: string }[];
       try {
         const out = await this.client.send(
-          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: todo.map((i) => this.batchEntry(`m${i}`, entries[i]!)) }),
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: todo.map((i) => batchEntry(`m${i}`, entries[i]!)) }),
         );
         for (const ok of out.Successful ?? []) outcomes[entryIndex(ok.Id)] = null;
         failed = out.Failed ?? [];
@@ -626,7 +571,7 @@ export class SqsQueue implements Queue {
   }
 
   private async sendOne(entry: Outgoing): Promise<void> {
-    const e = this.batchEntry('m0', entry);
+    const e = batchEntry('m0', entry);
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: entry.queueUrl,
@@ -637,25 +582,6 @@ export class SqsQueue implements Queue {
         DelaySeconds: e.DelaySeconds,
       }),
     );
-  }
-
-  private batchEntry(id: string, entry: Outgoing): {
-    Id: string;
-    MessageBody: string;
-    MessageAttributes: Record<string, MessageAttributeValue>;
-    MessageDeduplicationId?: string;
-    MessageGroupId?: string;
-    DelaySeconds?: number;
-  } {
-    const fifo = isFifoUrl(entry.queueUrl);
-    return {
-      Id: id,
-      MessageBody: entry.body,
-      MessageAttributes: entry.attributes,
-      MessageDeduplicationId: fifo ? entry.dedupeId : undefined,
-      MessageGroupId: fifo ? groupIdOf(entry.groupKey ?? entry.body) : undefined,
-      DelaySeconds: fifo ? undefined : entry.delaySeconds,
-    };
   }
 
   private async deleteQuietly(receiptHandle: string): Promise<void> {
@@ -674,79 +600,6 @@ export class SqsQueue implements Queue {
         ),
       ),
     );
-  }
-
-  /** Ends a scan: what it received and kept is visible again at once (best effort; else after the scan visibility). */
-  private async makeVisible(messages: readonly ReceivedMessage[]): Promise<void> {
-    await Promise.allSettled(
-      chunk(messages, SQS_MAX_BATCH_ENTRIES).map((part) =>
-        this.client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.settings.deadLetterQueueUrl,
-            Entries: part.map((m, i) => ({ Id: `v${i}`, ReceiptHandle: m.receiptHandle, VisibilityTimeout: 0 })),
-          }),
-        ),
-      ),
-    );
-  }
-
-  /** Receives the DLQ until it comes back empty (or `dlqScanMax`), hiding what it saw for the scan. */
-  private async scanDeadLetters(filter: DeadLetterFilter): Promise<Scanned[]> {
-    const seen = new Map<string, Scanned>();
-    const unreadable: Scanned[] = [];
-    while (seen.size + unreadable.length < this.dlqScanMax) {
-      const out = await this.track(
-        this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.settings.deadLetterQueueUrl,
-            MaxNumberOfMessages: SQS_MAX_BATCH_ENTRIES,
-            WaitTimeSeconds: this.dlqScanWaitSeconds,
-            VisibilityTimeout: DLQ_SCAN_VISIBILITY_SECONDS,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-            MessageAttributeNames: ['All'],
-          }),
-        ),
-      );
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) break;
-      for (const message of messages) {
-        const received = fromSdkMessage(message);
-        const letter = this.toDeadLetter(received);
-        // Unreadable bodies are kept too: they must be made visible again (or purged by --all).
-        if (letter) seen.set(received.messageId, { letter, received });
-        else unreadable.push({ letter: null, received });
-      }
-      // An id names one message: no need to look further once it is found.
-      if (filter.id !== undefined && seen.has(filter.id)) break;
-    }
-    return [...seen.values(), ...unreadable];
-  }
-
-  private toDeadLetter(received: ReceivedMessage): DeadLetter | null {
-    const message = parseQueueMessage(received.body);
-    if (typeof message === 'string') return null;
-    const attrs = received.attributes;
-    const recorded = attrs[ATTR.reason];
-    let reason: DeadLetterReason;
-    let detail = attrs[ATTR.detail] ?? '';
-    if (recorded === undefined) {
-      // Moved by the queue's RedrivePolicy: nobody recorded why.
-      reason = 'max_attempts';
-      detail = 'moved by the SQS redrive policy (maxReceiveCount reached); no reason recorded';
-    } else if (isDeadLetterReason(recorded)) {
-      reason = recorded;
-    } else {
-      reason = 'unexpected_response';
-      detail = `${recorded}: ${detail}`;
-    }
-    return {
-      id: received.messageId,
-      reason,
-      detail,
-      attempts: nonNegativeInt(attrs[ATTR.attempts]) ?? 0,
-      deadLetteredAt: nonNegativeInt(attrs[ATTR.deadLetteredAt]) ?? received.sentAt ?? 0,
-      message,
-    };
   }
 
   private async attributes(queueUrl: string, names: QueueAttributeName[]): Promise<Record<string, string>> {
@@ -768,182 +621,3 @@ export class SqsQueue implements Queue {
   }
 }
 
-interface Scanned {
-  letter: DeadLetter | null;
-  received: ReceivedMessage;
-}
-
-/** Readable dead letters, newest first, filtered and limited like the other drivers. */
-function matching(scanned: readonly Scanned[], filter: DeadLetterFilter): { letter: DeadLetter; received: ReceivedMessage }[] {
-  const readable = scanned.filter((s): s is { letter: DeadLetter; received: ReceivedMessage } => s.letter !== null);
-  readable.sort((a, b) => b.letter.deadLetteredAt - a.letter.deadLetteredAt || (b.received.sentAt ?? 0) - (a.received.sentAt ?? 0));
-  const limit = filter.limit ?? Number.POSITIVE_INFINITY;
-  const out: { letter: DeadLetter; received: ReceivedMessage }[] = [];
-  for (const s of readable) {
-    if (out.length >= limit) break;
-    if (filter.reason !== undefined && s.letter.reason !== filter.reason) continue;
-    if (filter.id !== undefined && s.letter.id !== filter.id) continue;
-    out.push(s);
-  }
-  return out;
-}
-
-function checkLimit(filter: DeadLetterFilter): void {
-  const limit = filter.limit;
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
-}
-
-/** Keys seen by this process, in seen order, for at most `windowMs` and `maxKeys`. */
-class KeyMemory {
-  private readonly seen = new Map<string, number>();
-  constructor(
-    private readonly windowMs: number,
-    private readonly maxKeys: number,
-  ) {}
-
-  has(key: string, now: number): boolean {
-    const at = this.seen.get(key);
-    return at !== undefined && at > now - this.windowMs;
-  }
-
-  remember(key: string, now: number): void {
-    if (this.maxKeys <= 0) return;
-    this.seen.delete(key); // re-insert at the end: the map stays in seen order
-    this.seen.set(key, now);
-    for (const [oldest, at] of this.seen) {
-      if (this.seen.size <= this.maxKeys && at > now - this.windowMs) break;
-      this.seen.delete(oldest);
-    }
-  }
-}
-
-/** Validates a message body; the problem as a string when it is not a QueueMessage. */
-export function parseQueueMessage(body: string): QueueMessage | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return 'the body is not JSON';
-  }
-  if (!isRecord(value)) return 'the body is not a JSON object';
-  for (const field of ['key', 'source', 'provider'] as const) {
-    if (typeof value[field] !== 'string' || value[field] === '') return `"${field}" is not a non-empty string`;
-  }
-  if (typeof value.type !== 'string' || !isEventType(value.type)) return '"type" is not a normalized event type';
-  if (typeof value.receivedAt !== 'number' || !Number.isFinite(value.receivedAt)) return '"receivedAt" is not a number';
-  const event = value.event;
-  if (!isRecord(event)) return '"event" is not an object';
-  for (const field of ['feature', 'action', 'experienceId', 'capturedAt'] as const) {
-    if (typeof event[field] !== 'string') return `"event.${field}" is not a string`;
-  }
-  for (const field of ['userId', 'email', 'phone'] as const) {
-    if (event[field] !== undefined && typeof event[field] !== 'string') return `"event.${field}" is not a string`;
-  }
-  if (event.metadata !== undefined && !isRecord(event.metadata)) return '"event.metadata" is not an object';
-  return value as unknown as QueueMessage;
-}
-
-/** The shape of a ReceiveMessage result entry, normalized. */
-export function fromSdkMessage(message: Message): ReceivedMessage {
-  const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (value.StringValue !== undefined) attributes[name] = value.StringValue;
-  }
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    receiveCount: nonNegativeInt(message.Attributes?.ApproximateReceiveCount) ?? 1,
-    sentAt: nonNegativeInt(message.Attributes?.SentTimestamp),
-    attributes,
-  };
-}
-
-/** True for a FIFO queue URL. */
-export function isFifoUrl(url: string): boolean {
-  return url.endsWith('.fifo');
-}
-
-function isDeadLetterReason(value: string): value is DeadLetterReason {
-  return Object.prototype.hasOwnProperty.call(DEAD_LETTER_REASONS, value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isStaleHandle(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (STALE_HANDLE_ERRORS.has(err.name)) return true;
-  // Real SQS answers an expired handle with InvalidParameterValue naming the receipt handle.
-  return err.name === 'InvalidParameterValue' && /receipt ?handle/i.test(err.message);
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function nonNegativeInt(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,16}$/.test(value)) return undefined;
-  return Number(value);
-}
-
-function str(value: string): MessageAttributeValue {
-  return { DataType: 'String', StringValue: value };
-}
-
-function num(value: number): MessageAttributeValue {
-  return { DataType: 'Number', StringValue: String(Math.round(value)) };
-}
-
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** MessageDeduplicationId: the key itself when SQS accepts it (≤ 128 printable ASCII), else its hash. */
-function dedupeIdOf(key: string): string {
-  return /^[\x21-\x7e]{1,128}$/.test(key) ? key : hash(key);
-}
-
-/** MessageGroupId: one group per event (see the file header). */
-function groupIdOf(key: string): string {
-  return hash(key).slice(0, 32);
-}
-
-/** SQS's size rule: body bytes plus each attribute's name, type and value bytes. */
-function entrySize(entry: Outgoing): number {
-  let size = Buffer.byteLength(entry.body, 'utf8');
-  for (const [name, value] of Object.entries(entry.attributes)) {
-    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8') + Buffer.byteLength(value.StringValue ?? '', 'utf8');
-  }
-  return size;
-}
-
-/** Groups indexes into calls of ≤ 10 entries and ≤ 256 KiB, in order. */
-function chunkEntries(indexes: readonly number[], sizeOf: (i: number) => number): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const i of indexes) {
-    const size = sizeOf(i);
-    if (current.length > 0 && (current.length === SQS_MAX_BATCH_ENTRIES || bytes + size > SQS_MAX_BATCH_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(i);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function entryIndex(id: string | undefined): number {
-  return Number((id ?? '').slice(1));
-}

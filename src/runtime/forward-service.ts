@@ -9,8 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/load';
-import { distinctClientFor } from '../forwarder/distinct-client';
-import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
+import type { Forwarder } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { prepareSharedStore } from '../dedupe/deduped-queue';
@@ -19,6 +18,7 @@ import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
 import { metricsText, readiness } from './health';
 import { liveStatus } from './status';
+import { distinctClientFor, forwarderFor } from './forwarding';
 
 export interface ForwardService {
   readonly server: Server;

@@ -33,14 +33,18 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AppConfig } from '../config/load';
 import type { DeadLetterReason } from '../core/distinct-event';
-import { type DistinctSender, distinctClientFor } from '../forwarder/distinct-client';
-import { CIRCUIT_CLOSED, CIRCUIT_OPENED, hasIdentifier, logDeadLettered, logForwarded, logRetry } from '../forwarder/delivery-log';
+import type { DistinctSender } from '../forwarder/distinct-client';
+import { Circuit } from '../forwarder/circuit';
+import { logDeadLettered, logForwarded, logRetry } from '../forwarder/delivery-log';
 import { RateLimiter } from '../forwarder/rate-limiter';
-import { decide, describe, type RetryPolicy } from '../forwarder/retry-policy';
+import type { RetryPolicy } from '../forwarder/retry-policy';
+import { settlementFor, unsendable } from '../forwarder/settle-policy';
 import { createLogger, type Logger } from '../observability/logger';
 import type { Lease } from '../queue/queue';
-import { SqsQueue, type ReceivedMessage } from '../queue/sqs-queue';
+import { SqsQueue } from '../queue/sqs-queue';
+import type { ReceivedMessage } from '../queue/sqs-wire';
 import { loadLambdaConfig } from './lambda-config';
+import { distinctClientFor } from './forwarding';
 import { DeliveryGuard, NO_SHARED_STORE_WARNING, STORE_BACKOFF_MS } from '../dedupe/deduped-queue';
 import type * as KeyStoreModule from '../dedupe/key-store';
 
@@ -99,8 +103,8 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
   const policy: RetryPolicy = { ...config.retry, random: deps.random };
   const probeIntervalMs = config.circuit.probeIntervalMs;
   const limiter = new RateLimiter({ ratePerSecond: config.distinct.ratePerSecond });
-  /** While now < this, Distinct rejected our credentials: send nothing (module scope: survives invocations). */
-  let circuitOpenUntil = 0;
+  /** While it holds back, Distinct rejected our credentials: send nothing (module scope: survives invocations). */
+  const circuit = new Circuit(probeIntervalMs, logger, now);
 
   /** True when the record must be reported in batchItemFailures. */
   async function processRecord(record: SQSRecord): Promise<boolean> {
@@ -112,13 +116,13 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
       return false;
     }
     const { message } = lease;
-    if (!hasIdentifier(message.event)) {
-      // DESIGN §3.1: never sent to fail at Distinct.
-      await deadLetter(lease, 'no_identifier', 'no userId, email or phone');
+    const refused = unsendable(lease);
+    if (refused) {
+      await deadLetter(lease, refused.reason, refused.detail);
       return false;
     }
-    if (now() < circuitOpenUntil) {
-      await queue.release(lease, circuitOpenUntil - now());
+    if (circuit.holdsBack()) {
+      await queue.release(lease, circuit.nextProbeAt - now());
       return true;
     }
     await limiter.acquire();
@@ -140,33 +144,25 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
     const started = performance.now();
     const outcome = await client.send(message.event, message.key);
     const ms = Math.round(performance.now() - started);
-    const decision = decide(outcome, lease, now(), policy);
-    const attempts = lease.attempts + 1;
-    switch (decision.kind) {
+    const settlement = settlementFor(outcome, lease, now(), policy);
+    switch (settlement.kind) {
       case 'complete':
         await guard?.delivered(lease);
-        if (circuitOpenUntil !== 0) {
-          circuitOpenUntil = 0;
-          logger.info({ status: outcome.status }, CIRCUIT_CLOSED);
-        }
-        logForwarded(logger, message, attempts, ms);
+        circuit.close(outcome);
+        logForwarded(logger, message, settlement.attempts, ms);
         return false;
       case 'retry':
         await guard?.requeue(lease);
-        await queue.retry(lease, decision.delayMs, describe(outcome));
-        logRetry(logger, message, outcome, attempts, decision.delayMs);
+        await queue.retry(lease, settlement.delayMs, settlement.error);
+        logRetry(logger, message, outcome, settlement.attempts, settlement.delayMs);
         return true;
       case 'dead_letter':
-        await deadLetter(lease, decision.reason, decision.detail);
+        await deadLetter(lease, settlement.reason, settlement.detail);
         return false;
       case 'circuit_open':
-        if (now() >= circuitOpenUntil) {
-          logger.error(
-            { status: outcome.status, error: outcome.message, probeIntervalMs },
-            CIRCUIT_OPENED,
-          );
-        }
-        circuitOpenUntil = now() + probeIntervalMs;
+        // Another record's rejection already holds sending back; otherwise this one (re)opens it.
+        if (circuit.holdsBack()) circuit.deferProbe();
+        else circuit.open(outcome, true);
         await guard?.requeue(lease);
         await queue.release(lease, probeIntervalMs);
         return true;

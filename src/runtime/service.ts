@@ -7,8 +7,8 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/load';
-import { type DistinctClient, distinctClientFor } from '../forwarder/distinct-client';
-import { type Forwarder, forwarderFor } from '../forwarder/forwarder';
+import type { DistinctClient } from '../forwarder/distinct-client';
+import type { Forwarder } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
@@ -18,6 +18,7 @@ import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
 import { createConsole, type ConsoleAccess, type OperatorConsole } from '../console/console';
 import { createApp } from './express-app';
+import { distinctClientFor, forwarderFor } from './forwarding';
 import { liveStatus } from './status';
 
 export interface Service {

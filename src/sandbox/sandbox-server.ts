@@ -24,21 +24,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { ANALYTICS_PATH, DISTINCT_MESSAGES } from '../core/distinct-api';
 import { DEFAULT_REGISTRY } from '../mapping/default-actions';
 import { Registry } from '../mapping/registry';
 import { silentLogger } from '../observability/logger';
+import { type AppliedFault, defaultMessage, type FaultResponse, groupFaults, parseFaults } from './faults';
+import { htmlHeaders, PAGE_EVENTS, PAGE_SCRIPT, renderPage } from './page';
+import { validateAnalyticsBody, type ValidationContext } from './validation';
 
-export const SANDBOX_ANALYTICS_PATH = '/api/v1/user/analytics';
-
-/** Distinct's documented messages (DESIGN §6). */
-export const DISTINCT_MESSAGES = {
-  ok: 'User analytics added successfully.',
-  userNotFound: 'User not found.',
-  invalidPair: 'Invalid feature/action.',
-  invalidExperience: 'Invalid experience id.',
-  unauthorized: 'Unauthorized.',
-  internal: 'Internal server error.',
-} as const;
+// Part of this module's API: Sandbox.injectFaults takes them, and `sandbox fault` (src/cli) describes them.
+export { describeFault, groupFaults, type AppliedFault, type FaultResponse } from './faults';
 
 export interface SandboxOptions {
   /** The accepted `x-distinct-api-key` (default `sandbox`). */
@@ -79,33 +74,6 @@ export interface RejectedRequest {
   idempotencyKey: string | null;
 }
 
-/** A queued answer, applied before validation. */
-export interface FaultResponse {
-  status: number;
-  /** Goes into `{statusCode, message, data:null}`; default: a generic text for the status. */
-  message?: string;
-  /** `Retry-After` header: seconds or an HTTP date. */
-  retryAfter?: number | string;
-  /** How many consecutive requests get this answer (default 1). */
-  times?: number;
-  /** Wait before answering. */
-  delayMs?: number;
-  /** Send this text verbatim as the body (text/plain) instead of the JSON envelope. */
-  rawBody?: string;
-  /** Drop the connection without answering (a network error for the client). */
-  destroy?: boolean;
-  /** Only delay (`delayMs`), then answer as usual. */
-  latencyOnly?: boolean;
-}
-
-/** A fault that was applied to a request (kept for the page, newest last, bounded). */
-export interface AppliedFault {
-  appliedAt: string;
-  /** What the client got: `500 Internal server error.`, `connection dropped`, `+2000 ms, then answered normally`. */
-  description: string;
-  idempotencyKey: string | null;
-}
-
 export interface SandboxStats {
   /** Analytics requests seen (accepted, rejected or faulted). */
   requests: number;
@@ -140,75 +108,8 @@ export interface Sandbox {
   appliedFaults(): AppliedFault[];
 }
 
-/** The outcome of validating one analytics request body. */
-export type ValidationResult = { ok: true } | { ok: false; message: string };
-
-interface ValidationContext {
-  registry: Registry;
-  experienceIds?: ReadonlySet<string>;
-  knownUserIds?: ReadonlySet<string>;
-}
-
-const ALLOWED_FIELDS = new Set(['userId', 'email', 'phone', 'feature', 'action', 'experienceId', 'capturedAt', 'metadata']);
-const OPTIONAL_FIELDS = ['userId', 'email', 'phone', 'metadata'] as const;
-const E164 = /^\+[1-9]\d{1,14}$/;
-const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[^\s@"<>(),;:\\[\]]+\.[A-Za-z]{2,63}$/;
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$/;
 const MAX_REJECTIONS = 200;
 const MAX_APPLIED_FAULTS = 200;
-/** Events the page shows (the JSON API has them all). */
-const PAGE_EVENTS = 200;
-
-/** Validates a parsed body against DESIGN §6; the first problem wins. */
-export function validateAnalyticsBody(body: unknown, ctx: ValidationContext): ValidationResult {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail('Body must be a JSON object.');
-  const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) if (!ALLOWED_FIELDS.has(key)) return fail(`Unknown field "${key}".`);
-  for (const key of OPTIONAL_FIELDS) {
-    if (key in b && (b[key] === null || b[key] === '')) return fail(`"${key}" must be omitted when it has no value, not ${b[key] === null ? 'null' : 'an empty string'}.`);
-  }
-  if (b.userId === undefined && b.email === undefined && b.phone === undefined) {
-    return fail('At least one of userId, email or phone is required.');
-  }
-  if (b.userId !== undefined && (typeof b.userId !== 'string' || b.userId.trim() === '')) return fail('"userId" must be a non-empty string.');
-  if (b.email !== undefined && (typeof b.email !== 'string' || b.email.length > 254 || !EMAIL.test(b.email))) {
-    return fail('"email" must be a valid e-mail address.');
-  }
-  if (b.phone !== undefined && (typeof b.phone !== 'string' || !E164.test(b.phone))) {
-    return fail('"phone" must be an E.164 number such as +14155550100 (no spaces).');
-  }
-  if (typeof b.feature !== 'string' || typeof b.action !== 'string' || ctx.registry.resolve(b.feature, b.action) === null) {
-    return fail('Invalid feature/action.');
-  }
-  if (typeof b.experienceId !== 'string' || b.experienceId === '' || (ctx.experienceIds && !ctx.experienceIds.has(b.experienceId))) {
-    return fail('Invalid experience id.');
-  }
-  if (b.capturedAt === undefined || b.capturedAt === null || b.capturedAt === '') return fail('"capturedAt" is required.');
-  if (typeof b.capturedAt !== 'string' || !isStrictIso8601(b.capturedAt)) {
-    return fail('"capturedAt" must be a strict ISO 8601 date-time such as 2026-04-27T13:35:00Z.');
-  }
-  if (b.metadata !== undefined && (b.metadata === null || typeof b.metadata !== 'object' || Array.isArray(b.metadata))) {
-    return fail('"metadata" must be a JSON object.');
-  }
-  if (typeof b.userId === 'string' && ctx.knownUserIds && !ctx.knownUserIds.has(b.userId)) return fail('User not found.');
-  return { ok: true };
-}
-
-/** `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` naming a real calendar instant. */
-export function isStrictIso8601(value: string): boolean {
-  const m = ISO_8601.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return false;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > daysInMonth) return false;
-  if (m[9] !== undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) return false;
-  return !Number.isNaN(Date.parse(value));
-}
-
-function fail(message: string): ValidationResult {
-  return { ok: false, message };
-}
 
 /** Builds a sandbox; call `listen()` to serve it. */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
@@ -385,7 +286,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const isAnalytics = path === SANDBOX_ANALYTICS_PATH && req.method === 'POST';
+    const isAnalytics = path === ANALYTICS_PATH && req.method === 'POST';
     if (isAnalytics) {
       stats.requests += 1;
       stats.inFlight += 1;
@@ -463,59 +364,6 @@ function pickStats(s: SandboxStats): Omit<SandboxStats, 'duplicates' | 'rejected
   return { requests: s.requests, inFlight: s.inFlight, maxConcurrent: s.maxConcurrent };
 }
 
-/** Parses `{"responses":[…]}`; returns an error message when it is not that shape. */
-function parseFaults(raw: Buffer): FaultResponse[] | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return 'body must be JSON: {"responses":[{"status":500}]}';
-  }
-  const responses = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>).responses : undefined;
-  if (!Array.isArray(responses)) return '"responses" must be an array';
-  const out: FaultResponse[] = [];
-  for (const [i, r] of responses.entries()) {
-    if (r === null || typeof r !== 'object') return `responses[${i}] must be an object`;
-    const f = r as Record<string, unknown>;
-    const latencyOnly = f.status === undefined && f.destroy !== true && typeof f.delayMs === 'number';
-    const status = f.status ?? (f.destroy === true || latencyOnly ? 0 : undefined);
-    if (typeof status !== 'number' || !Number.isInteger(status) || (f.destroy !== true && !latencyOnly && (status < 100 || status > 599))) {
-      return `responses[${i}].status must be an HTTP status code`;
-    }
-    if (f.message !== undefined && typeof f.message !== 'string') return `responses[${i}].message must be a string`;
-    if (f.retryAfter !== undefined && typeof f.retryAfter !== 'number' && typeof f.retryAfter !== 'string') {
-      return `responses[${i}].retryAfter must be seconds or an HTTP date`;
-    }
-    if (f.times !== undefined && (typeof f.times !== 'number' || !Number.isInteger(f.times) || f.times < 1 || f.times > 10_000)) {
-      return `responses[${i}].times must be an integer from 1 to 10000`;
-    }
-    if (f.delayMs !== undefined && (typeof f.delayMs !== 'number' || f.delayMs < 0 || f.delayMs > 600_000)) {
-      return `responses[${i}].delayMs must be 0..600000`;
-    }
-    if (f.rawBody !== undefined && typeof f.rawBody !== 'string') return `responses[${i}].rawBody must be a string`;
-    out.push({
-      status,
-      message: f.message as string | undefined,
-      retryAfter: f.retryAfter as number | string | undefined,
-      times: f.times as number | undefined,
-      delayMs: f.delayMs as number | undefined,
-      rawBody: f.rawBody as string | undefined,
-      destroy: f.destroy === true,
-      ...(latencyOnly ? { latencyOnly: true } : {}),
-    });
-  }
-  return out;
-}
-
-function defaultMessage(status: number): string {
-  if (status === 200) return DISTINCT_MESSAGES.ok;
-  if (status === 401) return DISTINCT_MESSAGES.unauthorized;
-  if (status === 403) return 'Forbidden.';
-  if (status === 429) return 'Too many requests.';
-  if (status >= 500) return DISTINCT_MESSAGES.internal;
-  return `HTTP ${status}`;
-}
-
 function headerString(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   return Array.isArray(value) ? (value[0] ?? null) : value;
@@ -551,176 +399,3 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 function sendEnvelope(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   send(res, status, { ...headers, 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ statusCode: status, message, data: null }));
 }
-
-function htmlHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    // Security: recorded events are attacker-controlled text; escaping plus a CSP without scripts.
-    // The page script is a separate same-origin file (no inline script) that only fetches /_sandbox/state.
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'",
-    'x-content-type-options': 'nosniff',
-  };
-}
-
-/** HTML-escapes text for element content and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function cell(value: unknown, cls?: string): string {
-  if (value === undefined) return '<td class="none">—</td>';
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
-  return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
-}
-
-/** A fault, as the page and `sandbox fault --list` describe it. */
-export function describeFault(f: FaultResponse): string {
-  const delay = f.delayMs ? ` after ${f.delayMs} ms` : '';
-  if (f.destroy) return `drop the connection${delay}`;
-  if (f.latencyOnly) return `+${f.delayMs ?? 0} ms, then answer normally`;
-  const body = f.rawBody !== undefined ? ' (raw body)' : ` ${f.message ?? defaultMessage(f.status)}`;
-  return `${f.status}${body}${f.retryAfter !== undefined ? `, Retry-After ${f.retryAfter}` : ''}${delay}`;
-}
-
-/** Consecutive identical pending faults as one line with a count (they are stored one per request). */
-export function groupFaults(faults: readonly FaultResponse[]): Array<{ description: string; times: number }> {
-  const out: Array<{ description: string; times: number }> = [];
-  for (const f of faults) {
-    const description = describeFault(f);
-    const last = out[out.length - 1];
-    if (last && last.description === description) last.times += 1;
-    else out.push({ description, times: 1 });
-  }
-  return out;
-}
-
-const EMPTY_STATE =
-  'Nothing received yet. Start the adapter on its development defaults (npm start, i.e. distinct-adapter serve --dev), ' +
-  'then send a signed sample webhook: npx distinct-adapter simulate twilio (or sendgrid, mailgun, … any source). ' +
-  'The adapter forwards it here within a second.';
-
-function renderPage(
-  events: readonly ReceivedEvent[],
-  rejections: readonly RejectedRequest[],
-  faults: readonly FaultResponse[],
-  applied: readonly AppliedFault[],
-  stats: SandboxStats,
-): string {
-  const eventRows = events
-    .slice(-PAGE_EVENTS)
-    .reverse()
-    .map((r) => {
-      const e = r.event;
-      return `<tr${r.duplicate ? ' class="dup"' : ''}>${cell(r.receivedAt)}${cell(`${String(e.feature)} / ${String(e.action)}`)}${cell(e.userId)}${cell(e.email)}${cell(e.phone)}${cell(e.experienceId)}${cell(e.capturedAt)}${cell(e.metadata, 'meta')}${cell(r.idempotencyKey ?? undefined)}</tr>`;
-    })
-    .join('\n');
-  const rejectionRows = [...rejections]
-    .reverse()
-    .map((r) => `<tr>${cell(r.receivedAt)}${cell(String(r.status))}${cell(r.message)}${cell(r.idempotencyKey ?? undefined)}</tr>`)
-    .join('\n');
-  const pendingItems = groupFaults(faults)
-    .map((g) => `<li>${escapeHtml(g.description)}${g.times > 1 ? ` × ${g.times}` : ''}</li>`)
-    .join('');
-  const appliedRows = [...applied]
-    .reverse()
-    .map((a) => `<tr>${cell(a.appliedAt)}${cell(a.description)}${cell(a.idempotencyKey ?? undefined)}</tr>`)
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<noscript><meta http-equiv="refresh" content="5"></noscript>
-<title>Distinct sandbox</title>
-<style>body{font:14px system-ui,sans-serif;margin:1.5rem;max-width:100rem}table{border-collapse:collapse;width:100%;table-layout:auto}td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;font-family:ui-monospace,monospace;font-size:12px}td{overflow-wrap:anywhere}td.meta{white-space:pre-wrap;word-break:break-word;max-width:28rem}tr.dup{background:#fff4d6}.none{color:#aaa}h2{font-size:1.05rem;margin-top:1.5rem}code{background:#f3f3f3;padding:0 3px}.empty{color:#555}</style>
-</head><body>
-<h1>Distinct sandbox</h1>
-<p id="stats">${stats.requests} requests · ${events.length} accepted · ${stats.duplicates} duplicates · ${stats.rejected} rejected · max ${stats.maxConcurrent} concurrent. Updates by itself. JSON: <a href="/_sandbox/events">/_sandbox/events</a></p>
-<h2>Faults</h2>
-<p>Pending (applied to the next requests, in order):</p>
-<ul id="pending-faults">${pendingItems || '<li class="none">none — inject with <code>distinct-adapter sandbox fault --status 500 --times 3</code>, <code>--latency 2000</code> or <code>--drop</code></li>'}</ul>
-<table><thead><tr><th>applied</th><th>answer</th><th>idempotency-key</th></tr></thead>
-<tbody id="applied-faults">
-${appliedRows || '<tr><td colspan="3" class="none">No fault applied yet.</td></tr>'}
-</tbody></table>
-<h2>Accepted events (newest first, last ${PAGE_EVENTS})</h2>
-<table><thead><tr><th>received</th><th>feature / action</th><th>userId</th><th>email</th><th>phone</th><th>experienceId</th><th>capturedAt</th><th>metadata</th><th>idempotency-key</th></tr></thead>
-<tbody id="events">
-${eventRows || `<tr><td colspan="9" class="empty">${escapeHtml(EMPTY_STATE)}</td></tr>`}
-</tbody></table>
-<h2>Rejected (Distinct's answer)</h2>
-<table><thead><tr><th>received</th><th>status</th><th>message</th><th>idempotency-key</th></tr></thead>
-<tbody id="rejections">
-${rejectionRows || '<tr><td colspan="4" class="none">Nothing rejected.</td></tr>'}
-</tbody></table>
-<script src="/_sandbox/page.js"></script>
-</body></html>
-`;
-}
-
-/**
- * The page's script: polls /_sandbox/state and redraws the tables in place. Builds DOM nodes with
- * textContent only (recorded events are attacker-controlled text), so the CSP needs no inline script.
- */
-const PAGE_SCRIPT = `'use strict';
-(function () {
-  var version = -1;
-  var EMPTY = ${JSON.stringify(EMPTY_STATE)};
-  function td(value, cls) {
-    var c = document.createElement('td');
-    if (value === undefined || value === null) { c.className = 'none'; c.textContent = '\\u2014'; return c; }
-    c.textContent = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
-    if (cls) c.className = cls;
-    return c;
-  }
-  function fill(id, rows, cols, empty, emptyClass) {
-    var body = document.getElementById(id);
-    var frag = document.createDocumentFragment();
-    if (rows.length === 0) {
-      var tr = document.createElement('tr');
-      var c = document.createElement('td');
-      c.colSpan = cols; c.className = emptyClass || 'none'; c.textContent = empty;
-      tr.appendChild(c); frag.appendChild(tr);
-    }
-    rows.forEach(function (cells) {
-      var tr = document.createElement('tr');
-      if (cells.dup) tr.className = 'dup';
-      cells.forEach(function (x) { tr.appendChild(x); });
-      frag.appendChild(tr);
-    });
-    body.replaceChildren(frag);
-  }
-  function render(s) {
-    var st = s.stats;
-    document.getElementById('stats').firstChild.textContent = st.requests + ' requests \\u00b7 ' + s.accepted + ' accepted \\u00b7 ' + st.duplicates +
-      ' duplicates \\u00b7 ' + st.rejected + ' rejected \\u00b7 max ' + st.maxConcurrent + ' concurrent. Updates by itself. JSON: ';
-    fill('events', s.events.map(function (r) {
-      var e = r.event;
-      var row = [td(r.receivedAt), td(String(e.feature) + ' / ' + String(e.action)), td(e.userId), td(e.email), td(e.phone),
-        td(e.experienceId), td(e.capturedAt), td(e.metadata, 'meta'), td(r.idempotencyKey)];
-      row.dup = r.duplicate;
-      return row;
-    }), 9, EMPTY, 'empty');
-    fill('rejections', s.rejections.map(function (r) { return [td(r.receivedAt), td(String(r.status)), td(r.message), td(r.idempotencyKey)]; }), 4, 'Nothing rejected.');
-    fill('applied-faults', s.appliedFaults.map(function (a) { return [td(a.appliedAt), td(a.description), td(a.idempotencyKey)]; }), 3, 'No fault applied yet.');
-    var list = document.getElementById('pending-faults');
-    var frag = document.createDocumentFragment();
-    s.pendingFaults.forEach(function (g) {
-      var li = document.createElement('li');
-      li.textContent = g.description + (g.times > 1 ? ' \\u00d7 ' + g.times : '');
-      frag.appendChild(li);
-    });
-    if (s.pendingFaults.length === 0) {
-      var li = document.createElement('li'); li.className = 'none';
-      li.textContent = 'none \\u2014 inject with: distinct-adapter sandbox fault --status 500 --times 3 (or --latency 2000, --drop)';
-      frag.appendChild(li);
-    }
-    list.replaceChildren(frag);
-  }
-  function poll() {
-    fetch('/_sandbox/state?after=' + version, { cache: 'no-store' })
-      .then(function (r) { return r.json(); })
-      .then(function (s) { if (!s.unchanged) render(s); version = s.version; })
-      .catch(function () {})
-      .then(function () { setTimeout(poll, 1000); });
-  }
-  poll();
-})();
-`;

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { createSandbox, isStrictIso8601, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { isStrictIso8601 } from '../../src/sandbox/validation';
 
 const PATH = '/api/v1/user/analytics';
 const KEY = 'test-key';

@@ -21,7 +21,7 @@ import { createLogger, silentLogger } from '../../src/observability/logger';
 import { Pipeline } from '../../src/pipeline/pipeline';
 import { MemoryQueue } from '../../src/queue/memory-queue';
 import type { EnqueueItem } from '../../src/queue/queue';
-import { validateAnalyticsBody } from '../../src/sandbox/sandbox-server';
+import { validateAnalyticsBody } from '../../src/sandbox/validation';
 import { ReplayCache } from '../../src/verify/primitives';
 import { createTestCredentials, testConfig } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';

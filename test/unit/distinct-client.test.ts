@@ -1,4 +1,4 @@
-import { classifyResponse, extractMessage, parseRetryAfter } from '../../src/forwarder/distinct-client';
+import { classifyResponse, extractMessage, parseRetryAfter } from '../../src/core/distinct-api';
 
 const NOW = Date.parse('2026-04-27T12:00:00Z');
 const envelope = (statusCode: number, message: unknown): string => JSON.stringify({ statusCode, message, data: null });

@@ -1,5 +1,5 @@
 import type { Lease } from '../../src/queue/queue';
-import type { ForwardOutcome } from '../../src/forwarder/distinct-client';
+import type { ForwardOutcome } from '../../src/core/distinct-api';
 import { backoffDelay, decide, transientDelay, type Decision, type RetryPolicy } from '../../src/forwarder/retry-policy';
 
 const T0 = Date.parse('2026-04-27T12:00:00Z');

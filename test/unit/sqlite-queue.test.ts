@@ -12,7 +12,8 @@ import { QueueWriteError } from '../../src/core/errors';
 import { createQueue } from '../../src/queue/create-queue';
 import { MemoryQueue } from '../../src/queue/memory-queue';
 import type { EnqueueItem, QueueMessage } from '../../src/queue/queue';
-import { SQLITE_SCHEMA_VERSION, SqliteQueue, type SqliteQueueOptions } from '../../src/queue/sqlite-queue';
+import { SqliteQueue, type SqliteQueueOptions } from '../../src/queue/sqlite-queue';
+import { SQLITE_SCHEMA_VERSION } from '../../src/queue/sqlite-schema';
 import { T0, twilioDelivered } from '../helpers/queue-message';
 
 const WEEK_MS = 7 * 24 * 3_600_000;

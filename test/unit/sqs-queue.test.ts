@@ -12,7 +12,8 @@ import { buildConfig } from '../helpers/config';
 import { ConfigurationError, QueueWriteError } from '../../src/core/errors';
 import { createQueue } from '../../src/queue/create-queue';
 import type { EnqueueItem, Lease, QueueMessage } from '../../src/queue/queue';
-import { SQS_MAX_BATCH_BYTES, SqsQueue, type SqsQueueOptions, type SqsSettings } from '../../src/queue/sqs-queue';
+import { SqsQueue, type SqsQueueOptions, type SqsSettings } from '../../src/queue/sqs-queue';
+import { SQS_MAX_BATCH_BYTES } from '../../src/queue/sqs-wire';
 import { createTestCredentials } from '../helpers/app';
 import { counts, createQueuePair, peek, sqsClient, sqsEndpoint, within, type QueuePairOptions, type RecordedCall } from '../helpers/sqs';
 

@@ -16,7 +16,7 @@ import { createQueue } from '../../queue/create-queue';
 import { redactPii } from '../../observability/logger';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
-import { OutboxProbe } from '../outbox-probe';
+import { OutboxInspector } from '../../queue/sqlite-inspector';
 import { formatTable } from './validate';
 
 interface DlqFlags {
@@ -137,7 +137,7 @@ export function registerDlq(program: Command): void {
             process.exit(2);
           }
           keys = [...new Set((await queue.listDeadLetters(filterOf(flags))).map((d: DeadLetter) => d.message.key))];
-          const probe = new OutboxProbe(path);
+          const probe = new OutboxInspector(path);
           try {
             afterId = probe.maxDeadLetterId();
           } finally {
@@ -216,7 +216,7 @@ function requireFilterOrAll(flags: DlqFlags, verb: string): void {
 /** Dead letters per reason: a cheap GROUP BY for SQLite, a scan for the other drivers. */
 async function countByReason(queue: Queue, file: string | null): Promise<Record<string, number>> {
   if (file !== null) {
-    const probe = new OutboxProbe(file);
+    const probe = new OutboxInspector(file);
     try {
       return probe.deadLetterCounts();
     } finally {
@@ -283,7 +283,7 @@ async function waitForReplay(file: string, keys: readonly string[], afterId: num
   let last = '';
   let lastPrintedAt = 0;
   for (;;) {
-    const probe = new OutboxProbe(file);
+    const probe = new OutboxInspector(file);
     let progress;
     try {
       progress = probe.progress(keys, afterId);

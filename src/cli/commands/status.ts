@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { AppConfig } from '../../config/load';
 import { createQueue } from '../../queue/create-queue';
-import { inspectSqliteQueue } from '../../queue/sqlite-queue';
+import { inspectSqliteQueue } from '../../queue/sqlite-inspector';
 import { offlineStatus, type StatusDocument } from '../../runtime/status';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
