@@ -28,7 +28,8 @@ import { ConfigurationError, DedupeInProgressError, StoreUnavailableError } from
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { DeadLetter, DeadLetterFilter, EnqueueItem, EnqueueResult, Lease, Queue, QueueStats } from '../queue/queue';
-import type { DynamoKeyStore, StoreObserver } from './key-store';
+import type * as KeyStoreModule from './key-store';
+import type { DedupeStoreSettings, DynamoKeyStore, StoreObserver } from './key-store';
 
 /** How long a message waits when the store could not be reached (it stays in the queue). */
 export const STORE_BACKOFF_MS = 5_000;
@@ -378,6 +379,34 @@ export class DedupedQueue implements Queue {
       this.hooks.logger?.warn({ failed, leaseMs: this.store.leaseMs }, 'could not delete provisional claims; they lapse when their lease ends');
     }
   }
+}
+
+/** What {@link withSharedStore} needs: `dedupe.store` (absent: no store) and `dedupe.windowMs`. */
+export interface SharedStoreOptions {
+  store?: DedupeStoreSettings;
+  windowMs: number;
+  /** Clock in ms since epoch; injectable for tests. */
+  now?: () => number;
+  logger?: Logger;
+  metrics?: DedupeMetrics;
+}
+
+/**
+ * The queue the runtimes use: `inner` itself, or `inner` behind the shared key store when
+ * `dedupe.store` is set (DESIGN §7). The store's module is loaded only then. On a failure to build
+ * the store, `inner` is closed before the error propagates.
+ */
+export function withSharedStore(inner: Queue, options: SharedStoreOptions): Queue {
+  if (!options.store) return inner;
+  const { DynamoKeyStore } = require('./key-store') as typeof KeyStoreModule;
+  let store: DynamoKeyStore;
+  try {
+    store = new DynamoKeyStore({ settings: options.store, windowMs: options.windowMs, now: options.now, observer: storeObserver(options.metrics) });
+  } catch (err) {
+    void inner.close();
+    throw err;
+  }
+  return new DedupedQueue(inner, store, { logger: options.logger, metrics: options.metrics });
 }
 
 /** The start-time warning when many instances share a queue but no key store (DESIGN §4). */

@@ -5,15 +5,12 @@
  * one Node ABI, and the Lambda/SQS bundle must never load it (DEPENDENCIES §1, risk 3). The SQS
  * driver likewise: the embedded path never loads the AWS SDK.
  *
- * With `dedupe.store` (DESIGN §4, §7) the driver is wrapped in the shared key store's decorator
- * (src/dedupe/deduped-queue.ts), loaded only then.
+ * With `dedupe.store` (DESIGN §4, §7) the runtimes put the driver behind the shared key store's
+ * decorator (`withSharedStore`, src/dedupe/deduped-queue.ts): the queue layer knows nothing of it.
  */
 import { ConfigurationError } from '../core/errors';
 import { MemoryQueue } from './memory-queue';
 import type { Queue } from './queue';
-import type * as DedupedQueueModule from '../dedupe/deduped-queue';
-import type * as KeyStoreModule from '../dedupe/key-store';
-import type { Logger } from '../observability/logger';
 import type * as SqliteQueueModule from './sqlite-queue';
 import type * as SqsQueueModule from './sqs-queue';
 
@@ -32,35 +29,10 @@ export interface CreateQueueOptions {
   now?: () => number;
   /** SQLite: open an existing outbox only, never create one (`dlq`); throws QueueNotFoundError. */
   mustExist?: boolean;
-  /** `dedupe.store`: the shared key store in front of the driver. */
-  store?: KeyStoreModule.DedupeStoreSettings;
-  /** The store layer's logger and metrics (both optional). */
-  logger?: Logger;
-  metrics?: DedupedQueueModule.DedupeMetrics;
 }
 
 /** Opens the configured queue driver. @throws ConfigurationError for `sqs` without its `sqs` settings. */
 export function createQueue(options: CreateQueueOptions): Queue {
-  const inner = createDriver(options);
-  if (!options.store) return inner;
-  const { DynamoKeyStore } = require('../dedupe/key-store') as typeof KeyStoreModule;
-  const { DedupedQueue, storeObserver } = require('../dedupe/deduped-queue') as typeof DedupedQueueModule;
-  let store;
-  try {
-    store = new DynamoKeyStore({
-      settings: options.store,
-      windowMs: options.dedupeWindowMs,
-      now: options.now,
-      observer: storeObserver(options.metrics),
-    });
-  } catch (err) {
-    void inner.close();
-    throw err;
-  }
-  return new DedupedQueue(inner, store, { logger: options.logger, metrics: options.metrics });
-}
-
-function createDriver(options: CreateQueueOptions): Queue {
   switch (options.driver) {
     case 'memory':
       return new MemoryQueue({ dedupeWindowMs: options.dedupeWindowMs, now: options.now });

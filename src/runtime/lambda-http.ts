@@ -13,7 +13,7 @@
  * graph holds no express, no better-sqlite3 and no `twilio` (asserted by
  * test/integration/lambda-http.test.ts).
  */
-import { DedupedQueue, NO_SHARED_STORE_WARNING } from '../dedupe/deduped-queue';
+import { DedupedQueue, NO_SHARED_STORE_WARNING, withSharedStore } from '../dedupe/deduped-queue';
 import { createLogger } from '../observability/logger';
 import { Pipeline, type PipelineMetrics } from '../pipeline/pipeline';
 import { createQueue } from '../queue/create-queue';
@@ -42,7 +42,11 @@ function init(): HttpRuntime {
   const config = loadLambdaConfig();
   const logger = createLogger({ level: config.log.level, redactPii: config.log.redactPii });
   const metrics = LOG_LINE_METRICS;
-  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs, store: config.dedupe.store, logger });
+  const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
+    store: config.dedupe.store,
+    windowMs: config.dedupe.windowMs,
+    logger,
+  });
   if (queue instanceof DedupedQueue) {
     // Checked during the init phase, not awaited (a module cannot await here): a missing table is
     // logged now and answered 503 (ERR_STORE_UNAVAILABLE, naming the table) until it exists.

@@ -12,7 +12,7 @@ import type { Forwarder } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
-import { prepareSharedStore } from '../dedupe/deduped-queue';
+import { prepareSharedStore, withSharedStore } from '../dedupe/deduped-queue';
 import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
@@ -61,7 +61,11 @@ export function consoleAccess(config: AppConfig, dev: boolean): ConsoleAccess | 
 export async function startService(config: AppConfig, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs, store: config.dedupe.store, logger, metrics });
+  const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
+    store: config.dedupe.store,
+    windowMs: config.dedupe.windowMs,
+    logger, metrics,
+  });
   try {
     await prepareSharedStore(queue, config, logger);
   } catch (err) {

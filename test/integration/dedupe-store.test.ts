@@ -15,13 +15,13 @@ import { retrySchema } from '../../src/config/schema';
 import { ConfigurationError, DedupeInProgressError, QueueWriteError, StoreUnavailableError } from '../../src/core/errors';
 import pino from 'pino';
 import { configWarnings } from '../../src/cli/commands/validate';
-import { BUSY_RECHECK_MS, DedupedQueue, DeliveryGuard, NO_SHARED_STORE_WARNING, prepareSharedStore } from '../../src/dedupe/deduped-queue';
+import { BUSY_RECHECK_MS, DedupedQueue, DeliveryGuard, NO_SHARED_STORE_WARNING, prepareSharedStore, withSharedStore } from '../../src/dedupe/deduped-queue';
 import { DynamoKeyStore, type DedupeStoreSettings } from '../../src/dedupe/key-store';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
 import { Forwarder } from '../../src/forwarder/forwarder';
 import { silentLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
-import { createQueue } from '../../src/queue/create-queue';
+import { createQueue, type CreateQueueOptions } from '../../src/queue/create-queue';
 import type { Lease, Queue } from '../../src/queue/queue';
 import { SqsQueue, type SqsSettings } from '../../src/queue/sqs-queue';
 import { startService } from '../../src/runtime/service';
@@ -58,13 +58,19 @@ afterAll(async () => {
   await dyn.close();
 });
 
+/** createQueue behind the shared store, as the runtimes compose them (withSharedStore). */
+function createStoredQueue(o: CreateQueueOptions & { store?: DedupeStoreSettings; logger?: pino.Logger }): Queue {
+  const { store, logger, ...queue } = o;
+  return withSharedStore(createQueue(queue), { store, windowMs: queue.dedupeWindowMs, now: queue.now, logger });
+}
+
 function storeSettings(table: string, endpoint = dyn.endpoint): DedupeStoreSettings {
   return { driver: 'dynamodb', table, endpoint, region: 'us-east-1', leaseMs: LEASE_MS };
 }
 
 /** A receiver's or forwarder's queue: SQS behind the shared store. */
 function storeQueue(sqs: SqsSettings, table: string, extra: { now?: () => number; endpoint?: string } = {}): DedupedQueue {
-  const queue = createQueue({
+  const queue = createStoredQueue({
     driver: 'sqs',
     path: '',
     synchronous: 'full',
@@ -275,7 +281,7 @@ test('forwarders with an unreachable store send nothing and keep every message q
   // Down after start: the received message goes back (visible again after the backoff), unsent.
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
+  const q = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
   cleanups.push(() => q.close());
   await q.start();
   await local.close();
@@ -291,7 +297,7 @@ test('a forwarder keeps the message while the store is down and delivers it once
   await plain.close();
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
+  const q = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
   cleanups.push(() => q.close());
   await q.start();
   await local.close();
@@ -329,7 +335,7 @@ test('with a store in front of SQLite, /status still counts dead letters by reas
   const table = await dyn.createTable();
   const dir = mkdtempSync(join(tmpdir(), 'dedupe-dl-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const queue = createQueue({
+  const queue = createStoredQueue({
     driver: 'sqlite',
     path: `${dir}/outbox.db`,
     synchronous: 'full',
@@ -385,7 +391,7 @@ test('start-up warnings: TTL off on the table; sqs without a store (also in `val
   const lines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
   const sqs = await createQueuePair(admin);
-  const withStore = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(await dyn.createTable()), logger });
+  const withStore = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(await dyn.createTable()), logger });
   cleanups.push(() => withStore.close());
   await prepareSharedStore(withStore, { queue: { driver: 'sqs' } }, logger);
   expect(lines.join('')).toContain('no TTL on \\"expiresAt\\"');
