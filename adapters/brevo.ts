@@ -32,7 +32,7 @@
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
 import { randomBytes } from 'node:crypto';
-import { isObject, optionalString, readJson, describeValue } from '../src/body/read-json';
+import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
@@ -157,7 +157,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the index of a bad event (`[2].event`), or for SMS/inbound payloads
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   if (isObject(body) && Array.isArray(body.items)) {
     throw new WebhookParseError('this is a Brevo inbound-parse payload; this route takes transactional e-mail event webhooks only', 'items');

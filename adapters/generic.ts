@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, readJson } from '../src/body/read-json';
+import { isObject } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
@@ -178,7 +178,7 @@ function toDraft(item: unknown, prefix: string): EventDraft {
  * @throws WebhookParseError naming the index and field (`[2].capturedAt`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) {
     if (body.length > MAX_BATCH) throw new WebhookParseError(`holds ${body.length} events; send at most ${MAX_BATCH} per request`);
     return body.map((item, i) => toDraft(item, `[${i}]`));

@@ -33,7 +33,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
@@ -120,7 +120,7 @@ function readResult(entry: unknown, path: string): EventDraft {
 
 /** @throws WebhookParseError naming the path of the problem (`results`, `results[3].messageId`…) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('an Infobip delivery report must be a JSON object', '');
   const results = body.results;
   if (!Array.isArray(results)) throw new WebhookParseError('"results" must be an array of reports', 'results');

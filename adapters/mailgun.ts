@@ -37,9 +37,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { readForm, type FormBody } from '../src/body/read-form';
+import { type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -120,8 +120,8 @@ function bodyFormat(headers: Readonly<Record<string, string>>): BodyFormat {
 }
 
 /** The JSON body as an object; a parse error otherwise. */
-function readJsonObject(rawBody: Buffer): Record<string, unknown> {
-  const body = readJson(rawBody);
+function readJsonObject(req: WebhookRequest): Record<string, unknown> {
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('body must be a JSON object');
   return body;
 }
@@ -143,7 +143,7 @@ function signatureFields(req: WebhookRequest): SignatureFields {
   let token: string | undefined;
   const signatures: string[] = [];
   if (bodyFormat(req.headers) === 'json') {
-    const block = readJsonObject(req.rawBody).signature;
+    const block = readJsonObject(req).signature;
     if (!isObject(block)) throw new WebhookVerificationError('missing_signature', 'body has no "signature" block');
     timestamp = scalarText(block.timestamp);
     token = scalarText(block.token);
@@ -152,7 +152,7 @@ function signatureFields(req: WebhookRequest): SignatureFields {
       if (value !== undefined) signatures.push(value);
     }
   } else {
-    const form = readForm(req.rawBody);
+    const form = req.form();
     timestamp = lastField(form, 'timestamp');
     token = lastField(form, 'token');
     const value = lastField(form, 'signature');
@@ -305,8 +305,8 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
 }
 
 /** Mailgun's own form fields, which are never the sender's variables. */
-function parseLegacyEvent(rawBody: Buffer): EventDraft {
-  const form = readForm(rawBody);
+function parseLegacyEvent(req: WebhookRequest): EventDraft {
+  const form = req.form();
   const first = (name: string): string | undefined => {
     const value = form.fields[name];
     return value === undefined || value === '' ? undefined : value;
@@ -354,8 +354,8 @@ function parseLegacyEvent(rawBody: Buffer): EventDraft {
  * @throws WebhookParseError naming the path of the problem (`event-data.event`…)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  if (bodyFormat(req.headers) === 'form') return [parseLegacyEvent(req.rawBody)];
-  return [parseJsonEvent(readJsonObject(req.rawBody))];
+  if (bodyFormat(req.headers) === 'form') return [parseLegacyEvent(req)];
+  return [parseJsonEvent(readJsonObject(req))];
 }
 
 // ---- testing helpers -------------------------------------------------------------------------

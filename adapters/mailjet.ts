@@ -31,7 +31,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
-import { parseJsonExact, readJsonBigint } from '../src/body/read-json-bigint';
+import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -151,7 +151,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the index of a bad event (`[1].event`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJsonBigint(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   if (!isObject(body)) throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
   return [toDraft(body, '')];

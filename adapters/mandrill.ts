@@ -95,9 +95,9 @@ function signatureMatches(keys: readonly string[], signature: string, url: strin
   return matched;
 }
 
-function readFormForVerification(rawBody: Buffer): FormBody {
+function readFormForVerification(req: WebhookRequest): FormBody {
   try {
-    return readForm(rawBody);
+    return req.form();
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Mandrill cannot have signed it', { cause });
   }
@@ -109,7 +109,7 @@ function readFormForVerification(rawBody: Buffer): FormBody {
  */
 function verify(req: WebhookRequest, settings: MandrillSettings): void {
   const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
-  if (signatureMatches(settings.webhookKey, signature, req.url, readFormForVerification(req.rawBody))) return;
+  if (signatureMatches(settings.webhookKey, signature, req.url, readFormForVerification(req))) return;
   // The URL is never echoed: it may hold credentials.
   throw new WebhookVerificationError(
     'signature_mismatch',
@@ -128,7 +128,7 @@ function handshake(req: WebhookRequest): WebhookResponse | undefined {
   if (signature === undefined) return undefined;
   let form: FormBody;
   try {
-    form = readForm(req.rawBody);
+    form = req.form();
   } catch {
     return undefined;
   }
@@ -199,7 +199,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the path of the problem (`mandrill_events[3].ts`…)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const value = readForm(req.rawBody).fields[EVENTS_FIELD];
+  const value = req.form().fields[EVENTS_FIELD];
   if (value === undefined) throw new WebhookParseError(`the form field "${EVENTS_FIELD}" is required`, EVENTS_FIELD);
   const events = readJson(Buffer.from(value, 'utf8'));
   if (!Array.isArray(events)) throw new WebhookParseError('must be a JSON array of events', EVENTS_FIELD);

@@ -109,8 +109,8 @@ interface PlivoSettings {
 const settingsSchema = z.object({ authToken: rotatableSecret }).strict();
 
 /** POST parameters (GET carries none: Plivo's are in the signed query). */
-function bodyParams(method: string, rawBody: Buffer): PlivoParams {
-  return method.toUpperCase() === 'GET' ? {} : readForm(rawBody).all;
+function bodyParams(req: WebhookRequest): PlivoParams {
+  return req.method.toUpperCase() === 'GET' ? {} : req.form().all;
 }
 
 /** A header's value, or undefined when absent or blank. */
@@ -126,7 +126,7 @@ function v3Matches(req: WebhookRequest, settings: PlivoSettings): boolean {
   if (signature === undefined || nonce === undefined) return false;
   let params: PlivoParams;
   try {
-    params = bodyParams(req.method, req.rawBody);
+    params = bodyParams(req);
   } catch {
     return false; // not UTF-8 form data: Plivo cannot have signed it
   }
@@ -185,7 +185,7 @@ function readDetails(fields: Record<string, string>, timeField: string | undefin
 
 /** @throws WebhookParseError naming the missing parameter */
 function parse(req: WebhookRequest): EventDraft[] {
-  const form = req.method.toUpperCase() === 'GET' ? readForm(req.query) : readForm(req.rawBody);
+  const form = req.method.toUpperCase() === 'GET' ? readForm(req.query) : req.form();
   const fields: Record<string, string> = { ...form.fields };
   const messageId = optionalString(fields, 'MessageUUID');
   if (messageId === undefined) throw new WebhookParseError('"MessageUUID" is required', 'MessageUUID');

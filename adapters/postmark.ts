@@ -30,7 +30,7 @@
  * - `UserAgent` and `Geo` (IP, city) stay in `raw` only; they are personal data.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -188,7 +188,7 @@ function refuseInbound(record: Record<string, unknown>): void {
  * @throws WebhookParseError for a non-object body, an inbound payload or a missing `RecordType`
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const record = readJson(req.rawBody);
+  const record = req.json();
   if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
   refuseInbound(record);
   const recordType = optionalString(record, 'RecordType');

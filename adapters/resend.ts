@@ -31,7 +31,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
@@ -140,7 +140,7 @@ function recipients(data: Record<string, unknown>): string[] {
  * @throws WebhookParseError naming the path of the problem (`type`, `created_at`, `data`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Resend webhook body must be a JSON object');
   const type = optionalString(body, 'type');
   if (type === undefined) throw new WebhookParseError('"type" is required and must be a non-empty string', 'type');

@@ -49,7 +49,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson, describeValue } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -266,7 +266,7 @@ function toDraft(item: unknown, path: string): EventDraft {
 
 /** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` (or `event` for a single object) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   // One event object (SendGrid's Marketing Campaigns examples): one event.
   if (isObject(body)) return [toDraft(body, '')];

@@ -37,7 +37,7 @@
  * - Open/click `ipAddress` and `userAgent` are personal data: left in `raw`, not in details.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
@@ -192,7 +192,7 @@ function eventType(name: string, event: Record<string, unknown>): EventType {
 
 /** @throws WebhookParseError naming the envelope or SES field, e.g. `Message.eventType` */
 function parse(req: WebhookRequest): EventDraft[] {
-  const envelope = readJson(req.rawBody);
+  const envelope = req.json();
   if (!isObject(envelope)) throw new WebhookParseError('SNS posts a JSON object (the message envelope)');
   const snsType = envelope.Type;
   // Confirmations are answered by handshake; they carry no SES event.

@@ -43,7 +43,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalString, requiredString } from '../src/body/read-json';
 import { z } from 'zod';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -274,7 +274,7 @@ function inbound(body: Record<string, unknown>, type: string): EventDraft[] {
 
 /** @throws WebhookParseError naming the path of the problem (`type`, `batch_id`, `statuses[2].status`…) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Sinch callback must be a JSON object');
   const type = requiredString(body, 'type', '');
   const shape = own(REPORT_SHAPES, type);

@@ -31,7 +31,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
-import { readJsonBigint } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
@@ -181,7 +180,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
  * @throws WebhookParseError naming the element (`[2].msys`) for a malformed batch or a relay payload
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJsonBigint(req.rawBody);
+  const body = req.json();
   if (!Array.isArray(body)) throw new WebhookParseError(`SparkPost posts a JSON array of {"msys": …} events, got ${describeValue(body)}`);
   const drafts: EventDraft[] = [];
   body.forEach((item, index) => {

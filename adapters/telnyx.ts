@@ -33,7 +33,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
@@ -136,7 +136,7 @@ function detailsOf(eventType: string, payload: Record<string, unknown>, recipien
 
 /** @throws WebhookParseError naming the path, e.g. `data.payload.to[1].status` */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('Telnyx posts a JSON object {"data": {...}, "meta": {...}}');
   const data = optionalObject(body, 'data');
   if (!data) throw new WebhookParseError('"data" is required and must be an object', 'data');

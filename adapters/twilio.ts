@@ -38,8 +38,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm, type FormBody } from '../src/body/read-form';
-import { isObject, optionalString, readJson } from '../src/body/read-json';
+import { readForm } from '../src/body/read-form';
+import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
@@ -120,28 +120,6 @@ const settingsSchema = z
   })
   .strict();
 
-/**
- * The decoded form of a request, read once: `verify` reads it to check the signature and `parse`
- * of the same request (same body) takes exactly what was verified. `parse` drops the entry, so
- * the form does not live as long as the request (which waits for its group commit).
- */
-const forms = new WeakMap<WebhookRequest, { rawBody: Buffer; form: FormBody }>();
-
-function formOf(req: WebhookRequest): FormBody {
-  const hit = forms.get(req);
-  if (hit !== undefined && hit.rawBody === req.rawBody) return hit.form;
-  const form = readForm(req.rawBody);
-  forms.set(req, { rawBody: req.rawBody, form });
-  return form;
-}
-
-function takeForm(req: WebhookRequest): FormBody {
-  const hit = forms.get(req);
-  if (hit === undefined) return readForm(req.rawBody);
-  forms.delete(req);
-  return hit.rawBody === req.rawBody ? hit.form : readForm(req.rawBody);
-}
-
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
 function hasBodyHash(url: string): boolean {
   // Without a query, or without the name in it (plain or percent-encoded), there is nothing to parse.
@@ -182,7 +160,7 @@ function verify(req: WebhookRequest, settings: TwilioSettings): void {
   }
   let params: TwilioParams;
   try {
-    params = formOf(req).all;
+    params = req.form().all;
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
   }
@@ -215,11 +193,11 @@ function daysInMonth(year: number, month: number): number {
 /** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
 function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw: unknown } {
   if (/json/i.test(header(req, 'content-type') ?? '')) {
-    const body = readJson(req.rawBody);
+    const body = req.json();
     if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
     return { fields: body, raw: body };
   }
-  const form = takeForm(req);
+  const form = req.form();
   const all = form.all;
   const raw: Record<string, unknown> = {};
   for (const name in all) {
