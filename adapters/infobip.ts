@@ -36,7 +36,7 @@ import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -59,9 +59,12 @@ const EVENT_MAP = {
 } as const satisfies EventMap;
 
 /** Status names whose group says more than they do. */
-const STATUS_REFINEMENTS: Readonly<Record<string, EventType>> = {
+const STATUS_NAME_MAP = {
   DELIVERED_TO_OPERATOR: 'sms.sent', // group DELIVERED, but only the carrier accepted it: not handset delivery
-};
+} as const satisfies EventMap;
+
+/** Whatever the group, the status `name` is looked up first. */
+const STATUS_REFINEMENTS: Refinements = { '*': [{ field: 'name', table: STATUS_NAME_MAP }] };
 
 const settingsSchema = credentialsSettings('infobip');
 
@@ -101,12 +104,10 @@ function readResult(entry: unknown, path: string): EventDraft {
   const status = optionalObject(entry, 'status');
   if (status === undefined) throw new WebhookParseError('"status" is required and must be an object', `${path}.status`);
   const group = requiredString(status, 'groupName', `${path}.status`);
-  const name = optionalString(status, 'name');
-  const refined = name === undefined ? undefined : own(STATUS_REFINEMENTS, name);
   const overrides = readOverrides(optionalString(entry, 'callbackData'));
   const phone = optionalString(entry, 'to');
   return {
-    type: refined ?? mapEventType(EVENT_MAP, group, 'sms'),
+    type: refineType(EVENT_MAP, STATUS_REFINEMENTS, group, status, 'sms'),
     providerEvent: group,
     occurredAt: isoFromString(entry.doneAt) ?? isoFromString(entry.sentAt),
     messageId,
@@ -153,7 +154,7 @@ export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: ['sms.sent'],
+  refinements: STATUS_REFINEMENTS,
   /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
   verify(req: WebhookRequest, settings: CredentialsSettings): void {
     verifyCredentials(req, settings);

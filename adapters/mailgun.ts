@@ -42,7 +42,7 @@ import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
@@ -73,8 +73,8 @@ const FAILED_BY_SEVERITY = {
 } as const satisfies Readonly<Record<string, EventType>>;
 
 /** Second-field refinements, by raw event name: which field, and its value → type. */
-const REFINEMENTS: Readonly<Record<string, { field: string; table: Readonly<Record<string, EventType>> }>> = {
-  failed: { field: 'severity', table: FAILED_BY_SEVERITY },
+const REFINEMENTS: Refinements = {
+  failed: [{ field: 'severity', table: FAILED_BY_SEVERITY }],
 };
 
 /** Legacy (form-encoded) webhooks: `event` field → normalized type. */
@@ -255,9 +255,7 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   const data = body['event-data'];
   if (!isObject(data)) throw new WebhookParseError('"event-data" must be an object', 'event-data');
   const event = requiredString(data, 'event', 'event-data');
-  const refinement = lookup(REFINEMENTS, event);
-  const refined = refinement ? lookup(refinement.table, data[refinement.field]) : undefined;
-  const type = refined ?? mapEventType(EVENT_MAP, event, 'email');
+  const type = refineType(EVENT_MAP, REFINEMENTS, event, data, 'email');
 
   let occurredAt: string | null = null;
   if (data.timestamp !== undefined && data.timestamp !== null) {
@@ -495,7 +493,8 @@ export const adapter = defineAdapter<MailgunSettings, string>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: Object.values(FAILED_BY_SEVERITY),
+  refinements: REFINEMENTS,
+  otherEventMaps: [LEGACY_EVENT_MAP],
   verify,
   parse,
   testing: {

@@ -34,7 +34,7 @@ import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
@@ -58,8 +58,8 @@ const SOFT_BOUNCE_BY_ERROR = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by event: applies when `applies` holds, then `field` looks `table` up. */
-const REFINEMENTS: Readonly<Partial<Record<string, { applies: (e: Record<string, unknown>) => boolean; field: string; table: EventMap }>>> = {
-  bounce: { applies: (e) => e.hard_bounce !== true, field: 'error', table: SOFT_BOUNCE_BY_ERROR },
+const REFINEMENTS: Refinements = {
+  bounce: [{ when: (e) => e.hard_bounce !== true, field: 'error', table: SOFT_BOUNCE_BY_ERROR }],
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Mailjet name → our name. */
@@ -82,12 +82,6 @@ const settingsSchema = credentialsSettings('mailjet');
 
 /** Parsed Mailjet source settings. */
 export type MailjetSettings = CredentialsSettings;
-
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const refinement = own(REFINEMENTS, name);
-  const refined = refinement && refinement.applies(event) ? own(refinement.table, event[refinement.field]) : undefined;
-  return refined ?? mapEventType(EVENT_MAP, name, 'email');
-}
 
 /** A sender's metadata string: a JSON object, or `key=value&key=value`; {} for anything else. */
 function metadataValues(value: unknown): Record<string, unknown> {
@@ -134,7 +128,7 @@ function toDraft(item: unknown, path: string): EventDraft {
   if (name === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
   const email = optionalString(item, 'email');
   return {
-    type: eventType(name, item),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, item, 'email'),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(item.time),
     messageId: optionalString(item, 'Message_GUID') ?? optionalString(item, 'mj_message_id') ?? exactMessageId(item.MessageID) ?? null,
@@ -207,7 +201,7 @@ export const adapter = defineAdapter<MailjetSettings, CredentialsSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: Object.values(SOFT_BOUNCE_BY_ERROR),
+  refinements: REFINEMENTS,
   /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
   verify: (req, settings) => verifyCredentials(req, settings),
   parse,

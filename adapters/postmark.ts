@@ -33,7 +33,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { refineType, type EmailEventType, type EventMap, type Refinements } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -100,7 +100,7 @@ const SUPPRESS_SENDING_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by RecordType, tried in order; the first table that matches wins. */
-const REFINEMENTS: Readonly<Partial<Record<string, ReadonlyArray<{ field: string; table: EventMap }>>>> = {
+const REFINEMENTS: Refinements = {
   Bounce: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
   SpamComplaint: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
   SubscriptionChange: [
@@ -146,15 +146,6 @@ const settingsSchema = credentialsSettings('postmark');
 /** Parsed Postmark source settings. */
 export type PostmarkSettings = CredentialsSettings;
 
-function eventType(recordType: string, record: Record<string, unknown>): EventType {
-  for (const { field, table } of own(REFINEMENTS, recordType) ?? []) {
-    const value = record[field];
-    const refined = own(table, typeof value === 'boolean' ? String(value) : value);
-    if (refined !== undefined) return refined;
-  }
-  return mapEventType(EVENT_MAP, recordType, 'email');
-}
-
 function readOverrides(record: Record<string, unknown>): EventOverrides {
   const metadata = optionalObject(record, 'Metadata') ?? {};
   return overridesFrom(metadata);
@@ -198,7 +189,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   const email = optionalString(record, 'Email') ?? optionalString(record, 'Recipient');
   return [
     {
-      type: eventType(recordType, record),
+      type: refineType(EVENT_MAP, REFINEMENTS, recordType, record, 'email'),
       providerEvent: recordType,
       occurredAt: timeField === undefined ? null : isoFromString(record[timeField]), // garbage → null, never invented
       messageId: optionalString(record, 'MessageID') ?? null,
@@ -258,7 +249,7 @@ export const adapter = defineAdapter<PostmarkSettings, CredentialsSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: [...new Set<EventType>([...Object.values(BOUNCE_TYPE_MAP), ...Object.values(SUPPRESSION_REASON_MAP), ...Object.values(SUPPRESS_SENDING_MAP)])],
+  refinements: REFINEMENTS,
   /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
   verify: (req, settings) => verifyCredentials(req, settings),
   parse,

@@ -52,7 +52,7 @@ import { z } from 'zod';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
@@ -91,8 +91,8 @@ const BOUNCE_TYPE_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements: provider event → the field that refines it and its table. */
-const REFINEMENTS: Readonly<Partial<Record<SendGridEvent, { field: string; map: EventMap }>>> = {
-  bounce: { field: 'type', map: BOUNCE_TYPE_MAP },
+const REFINEMENTS: Refinements = {
+  bounce: [{ field: 'type', table: BOUNCE_TYPE_MAP, ignoreCase: true }],
 };
 
 /** Scalar SendGrid fields copied to `details` (→ Distinct metadata), under the same name. */
@@ -185,14 +185,6 @@ function eventKey(name: string): string {
   return Object.prototype.hasOwnProperty.call(EVENT_MAP, name) ? name : name.toLowerCase();
 }
 
-/** `key` is {@link eventKey} of the received name. */
-function eventType(key: string, item: Record<string, unknown>): EventType {
-  const base = mapEventType(EVENT_MAP, key, 'email');
-  const refinement = own(REFINEMENTS, key);
-  const sub = refinement ? item[refinement.field] : undefined;
-  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? own(refinement.map, sub.toLowerCase()) ?? base) : base;
-}
-
 /** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
 function scalar(value: unknown): string | number | boolean | undefined {
   if (Array.isArray(value)) {
@@ -249,7 +241,7 @@ function toDraft(item: unknown, path: string): EventDraft {
   }
   const key = eventKey(name);
   const draft: EventDraft = {
-    type: eventType(key, item),
+    type: refineType(EVENT_MAP, REFINEMENTS, key, item, 'email'),
     providerEvent: name,
     // A number or a numeric string alike (seconds, a fraction, or 13-digit milliseconds).
     occurredAt: isoFromEpochSeconds(item.timestamp),

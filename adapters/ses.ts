@@ -41,7 +41,7 @@ import { isObject, optionalObject, optionalString } from '../src/body/read-json'
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -88,8 +88,8 @@ const BOUNCE_TYPE_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements: event → the field of its event object that refines it, and its table. */
-const REFINEMENTS: Readonly<Partial<Record<SesEvent, { field: string; map: EventMap }>>> = {
-  Bounce: { field: 'bounceType', map: BOUNCE_TYPE_MAP },
+const REFINEMENTS: Refinements = {
+  Bounce: [{ field: 'bounceType', table: BOUNCE_TYPE_MAP }],
 };
 
 /** The key of each event's own object in the SES message (`Rendering Failure` breaks the pattern). */
@@ -183,13 +183,6 @@ function readOverrides(mail: Record<string, unknown>): EventOverrides {
   return overrides;
 }
 
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const base = mapEventType(EVENT_MAP, name, 'email');
-  const refinement = own(REFINEMENTS, name);
-  const sub = refinement ? event[refinement.field] : undefined;
-  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? base) : base;
-}
-
 /** @throws WebhookParseError naming the envelope or SES field, e.g. `Message.eventType` */
 function parse(req: WebhookRequest): EventDraft[] {
   const envelope = req.json();
@@ -214,7 +207,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   const objectKey = own(EVENT_OBJECT, name) ?? name.charAt(0).toLowerCase() + name.slice(1);
   const event = optionalObject(message, objectKey) ?? {};
   const common = {
-    type: eventType(name, event),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, event, 'email'),
     providerEvent: name,
     occurredAt: isoFromString(event.timestamp) ?? isoFromString(mail.timestamp),
     messageId: optionalString(mail, 'messageId') ?? null,

@@ -105,6 +105,13 @@ const REPORT_SHAPES: Readonly<Record<string, 'batch' | 'recipient' | 'inbound'>>
   mo_media: 'inbound',
 };
 
+/** Inbound message `type` → normalized type (acknowledged, ignored on status routes). */
+const INBOUND_MAP = {
+  mo_text: 'sms.received',
+  mo_binary: 'sms.received',
+  mo_media: 'sms.received',
+} as const satisfies EventMap;
+
 /** Default signed-timestamp window: a day, covering Sinch's ~22 h 45 min retry schedule (see header). */
 const DEFAULT_TOLERANCE_SECONDS = 86_400;
 const SIGNING_HEADERS = [SINCH_SIGNATURE_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER, SINCH_ALGORITHM_HEADER] as const;
@@ -259,7 +266,7 @@ function inbound(body: Record<string, unknown>, type: string): EventDraft[] {
   const phone = optionalString(body, 'from');
   return [
     {
-      type: 'sms.received',
+      type: mapEventType(INBOUND_MAP, type, 'sms'),
       providerEvent: type,
       occurredAt: isoFromString(body.received_at),
       messageId: optionalString(body, 'id') ?? null,
@@ -318,7 +325,7 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: ['sms.received'],
+  otherEventMaps: [INBOUND_MAP],
   /** @throws WebhookVerificationError (see verifySignature) or `missing_signature` / `bad_credentials` */
   verify(req: WebhookRequest, settings: SinchSettings): void {
     if (settings.signingSecret !== undefined) verifySignature(req, settings.signingSecret, settings.toleranceSeconds);

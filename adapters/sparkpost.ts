@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
@@ -74,9 +74,9 @@ const BOUNCE_CLASS_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by event type. */
-const REFINEMENTS: Readonly<Partial<Record<string, { field: string; table: EventMap }>>> = {
-  bounce: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
-  out_of_band: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
+const REFINEMENTS: Refinements = {
+  bounce: [{ field: 'bounce_class', table: BOUNCE_CLASS_MAP }],
+  out_of_band: [{ field: 'bounce_class', table: BOUNCE_CLASS_MAP }],
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): SparkPost name → our name. */
@@ -115,13 +115,6 @@ const settingsSchema = credentialsSettings('sparkpost');
 
 /** Parsed SparkPost source settings. */
 export type SparkPostSettings = CredentialsSettings;
-
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const refinement = own(REFINEMENTS, name);
-  const value = refinement ? event[refinement.field] : undefined;
-  const refined = refinement ? own(refinement.table, typeof value === 'number' ? String(value) : value) : undefined;
-  return refined ?? mapEventType(EVENT_MAP, name, 'email');
-}
 
 function readOverrides(event: Record<string, unknown>): EventOverrides {
   const meta = optionalObject(event, 'rcpt_meta') ?? {};
@@ -163,7 +156,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
   const name = optionalString(event, 'type') ?? eventClass;
   const email = optionalString(event, 'raw_rcpt_to') ?? optionalString(event, 'rcpt_to');
   return {
-    type: eventType(name, event),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, event, 'email'),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(event.timestamp) ?? isoFromString(event.timestamp),
     messageId: optionalString(event, 'transmission_id') ?? optionalString(event, 'message_id') ?? null,
@@ -252,7 +245,7 @@ export const adapter = defineAdapter<SparkPostSettings, CredentialsSigner>({
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: [...new Set<EventType>(Object.values(BOUNCE_CLASS_MAP))],
+  refinements: REFINEMENTS,
   /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
   verify: (req, settings) => verifyCredentials(req, settings),
   parse,
