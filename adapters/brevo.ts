@@ -35,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, stringOrNumberDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -69,12 +70,12 @@ const MACHINE_OPEN_EVENTS = ['proxy_open', 'unique_proxy_open'] as const;
 const MACHINE_OPEN_EVENTS_SET: Readonly<Record<string, true>> = Object.fromEntries(MACHINE_OPEN_EVENTS.map((e) => [e, true]));
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Brevo name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   reason: 'reason', // bounces, blocked, deferred: the server's answer or Brevo's reason
   link: 'url', // click
   template_id: 'templateId',
   id: 'webhookId', // the webhook, not the event
-};
+}, stringOrNumberDetail);
 
 /** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
 const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
@@ -111,12 +112,7 @@ function readOverrides(item: Record<string, unknown>): EventOverrides {
 }
 
 function readDetails(event: string, item: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = item[field];
-    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
-    else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
-  }
+  const details = pickDetails(item, DETAIL_FIELDS);
   const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
   const tag = optionalString(item, 'tag');
   if (tags.length > 0) details.tags = tags.join(',');

@@ -41,14 +41,15 @@ import { isObject, optionalObject, optionalString, requiredString } from '../src
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { detailValue, type EventDetails, type EventDraft } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
-import { OVERRIDE_FIELDS } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Signed-timestamp window when the source does not set `toleranceSeconds`. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -132,12 +133,6 @@ function lastField(form: FormBody, name: string): string | undefined {
   return values === undefined ? undefined : values[values.length - 1];
 }
 
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
 function signatureFields(req: WebhookRequest): SignatureFields {
   let timestamp: string | undefined;
   let token: string | undefined;
@@ -145,10 +140,10 @@ function signatureFields(req: WebhookRequest): SignatureFields {
   if (bodyFormat(req.headers) === 'json') {
     const block = readJsonObject(req).signature;
     if (!isObject(block)) throw new WebhookVerificationError('missing_signature', 'body has no "signature" block');
-    timestamp = scalarText(block.timestamp);
-    token = scalarText(block.token);
+    timestamp = optionalString(block, 'timestamp');
+    token = optionalString(block, 'token');
     for (const name of ['signature', 'parent-signature']) {
-      const value = scalarText(block[name]);
+      const value = optionalString(block, name);
       if (value !== undefined) signatures.push(value);
     }
   } else {
@@ -211,26 +206,29 @@ function userVariables(value: unknown): Record<string, unknown> {
   return {};
 }
 
-/** The override fields found among a sender's variables (strings or numbers; empty values omitted). */
-function overridesFrom(lookup: (name: string) => unknown): EventOverrides {
-  const overrides: EventOverrides = {};
-  for (const [name, field] of Object.entries(OVERRIDE_FIELDS)) {
-    const text = scalarText(lookup(name))?.trim();
-    if (text) overrides[field] = text;
-  }
-  return overrides;
-}
+/** Details values: non-blank strings, finite numbers and `true` (a `false` flag says nothing). */
+const keepDetail: DetailReader = (value) => (value === false ? undefined : detailValue(value));
 
-/** Adds `value` under `key` when it is a non-empty string, a finite number or `true`. */
-function put(details: EventDetails, key: string, value: unknown): void {
-  if (typeof value === 'string') {
-    if (value.trim() !== '') details[key] = value;
-  } else if (typeof value === 'number') {
-    if (Number.isFinite(value)) details[key] = value;
-  } else if (value === true) {
-    details[key] = true;
-  }
-}
+/** `event-data` fields copied to `details`, before the machine-open flag. */
+const DETAIL_FIELDS = detailFields(
+  {
+    severity: 'severity',
+    reason: 'reason',
+    'delivery-status.code': 'deliveryStatusCode',
+    'delivery-status.message': 'deliveryStatusMessage',
+    'delivery-status.description': 'deliveryStatusDescription',
+    'reject.reason': 'rejectReason',
+    'reject.description': 'rejectDescription',
+    'client-info.bot': 'bot', // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  },
+  keepDetail,
+);
+
+/** After the machine-open flag: the link followed, and the tags (joined). */
+const LINK_FIELDS = detailFields({ url: 'url' }, keepDetail);
+
+/** Legacy (form) fields copied to `details`; `code` is read apart (digits become a number). */
+const LEGACY_DETAIL_FIELDS = detailFields({ description: 'deliveryStatusDescription', reason: 'reason', url: 'url' }, keepDetail);
 
 function joinTags(tags: unknown): string | undefined {
   if (!Array.isArray(tags)) return undefined;
@@ -244,11 +242,6 @@ function addressFromHeader(value: unknown): string | undefined {
   const angled = /^[^<>]*<([^<>\s,]+@[^<>\s,]+)>\s*$/.exec(value.trim());
   if (angled) return angled[1];
   return /^[^\s<>,]+@[^\s<>,]+$/.test(value.trim()) ? value.trim() : undefined;
-}
-
-/** `obj[key]` as a table key when it is an own property (never `constructor` and friends). */
-function lookup<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
 function parseJsonEvent(body: Record<string, unknown>): EventDraft {
@@ -267,26 +260,12 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   const headers = message ? optionalObject(message, 'headers') : undefined;
   const email = optionalString(data, 'recipient') ?? (event === 'rejected' ? addressFromHeader(headers?.to) : undefined);
 
-  const details: EventDetails = {};
-  put(details, 'severity', data.severity);
-  put(details, 'reason', data.reason);
-  const status = optionalObject(data, 'delivery-status');
-  if (status) {
-    put(details, 'deliveryStatusCode', status.code);
-    put(details, 'deliveryStatusMessage', status.message);
-    put(details, 'deliveryStatusDescription', status.description);
-  }
-  const reject = optionalObject(data, 'reject');
-  if (reject) {
-    put(details, 'rejectReason', reject.reason);
-    put(details, 'rejectDescription', reject.description);
-  }
-  const clientInfo = optionalObject(data, 'client-info');
-  if (clientInfo) put(details, 'bot', clientInfo.bot); // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  const details = pickDetails(data, DETAIL_FIELDS);
   // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
   if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
-  put(details, 'url', data.url);
-  put(details, 'tags', joinTags(data.tags));
+  pickDetails(data, LINK_FIELDS, details);
+  const tags = joinTags(data.tags);
+  if (tags !== undefined) details.tags = tags;
 
   const variables = userVariables(data['user-variables']);
   return {
@@ -296,7 +275,7 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
     messageId: headers ? (optionalString(headers, 'message-id') ?? null) : null,
     providerEventId: optionalString(data, 'id') ?? null,
     ...(email !== undefined ? { email } : {}),
-    overrides: overridesFrom((name) => variables[name]),
+    overrides: overridesFrom(variables),
     details,
     raw: body,
   };
@@ -323,12 +302,13 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
 
   const details: EventDetails = {};
   const code = first('code');
-  if (code !== undefined) put(details, 'deliveryStatusCode', /^\d+$/.test(code) ? Number(code) : code);
-  put(details, 'deliveryStatusMessage', first('error') ?? first('notification'));
-  put(details, 'deliveryStatusDescription', first('description'));
-  put(details, 'reason', first('reason'));
-  put(details, 'url', first('url'));
-  put(details, 'tags', joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']));
+  const codeValue = code === undefined ? undefined : keepDetail(/^\d+$/.test(code) ? Number(code) : code);
+  if (codeValue !== undefined) details.deliveryStatusCode = codeValue;
+  const message = keepDetail(first('error') ?? first('notification'));
+  if (message !== undefined) details.deliveryStatusMessage = message;
+  pickDetails(form.fields, LEGACY_DETAIL_FIELDS, details);
+  const tags = joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']);
+  if (tags !== undefined) details.tags = tags;
 
   const raw: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(form.all)) raw[name] = values.length === 1 ? values[0]! : values;
@@ -341,7 +321,7 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
     providerEventId: null,
     ...(recipient !== undefined ? { email: recipient } : {}),
     // User variables arrive as extra form fields (`distinct_user_id=…`).
-    overrides: overridesFrom((name) => first(name)),
+    overrides: overridesFrom(form.fields),
     details,
     raw,
   };
@@ -445,7 +425,7 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   body: Buffer;
   query: string;
 } {
-  const fields = lookup(SAMPLES, options.type);
+  const fields = own(SAMPLES, options.type);
   if (!fields) {
     throw new Error(`Mailgun has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   }

@@ -33,9 +33,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
@@ -63,7 +64,7 @@ const REFINEMENTS: Refinements = {
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Mailjet name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   smtp_reply: 'response', // sent: the receiving server's answer
   url: 'url', // click
   error_related_to: 'errorRelatedTo', // bounce/blocked: recipient, domain, spam, content, mailjet
@@ -73,7 +74,7 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   customcampaign: 'campaign',
   mj_list_id: 'listId', // unsub
   CustomID: 'customId',
-};
+});
 
 /** Where sender metadata travels, in order of precedence. */
 const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
@@ -110,11 +111,7 @@ function exactMessageId(value: unknown): string | undefined {
 }
 
 function readDetails(event: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(event[field]);
-    if (value !== undefined) details[key] = value;
-  }
+  const details = pickDetails(event, DETAIL_FIELDS);
   const campaignId = event.mj_campaign_id;
   if (typeof campaignId === 'number' && campaignId > 0) details.campaignId = campaignId; // 0 means "no campaign"
   const messageId = exactMessageId(event.MessageID);

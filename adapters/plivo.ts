@@ -47,6 +47,7 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -93,12 +94,12 @@ const STATUS_TIME_FIELD: Readonly<Partial<Record<PlivoStatus, string>>> = {
 };
 
 /** Plivo parameters copied to `details` (→ Distinct metadata). */
-const DETAIL_FIELDS = {
+const DETAIL_FIELDS = detailFields({
   ErrorCode: 'errorCode', // failed/undelivered: Plivo's SMS error code
   Type: 'messageType', // sms | mms | whatsapp
   Units: 'units',
   Sequence: 'sequence', // callback order for this message
-} as const;
+}, trimmedTextDetail);
 
 /** Parsed settings (secrets inside: never log). */
 interface PlivoSettings {
@@ -173,11 +174,7 @@ function readOverrides(query: string): EventOverrides {
 }
 
 function readDetails(fields: Record<string, string>, timeField: string | undefined): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = optionalString(fields, field)?.trim();
-    if (value) details[key] = value;
-  }
+  const details = pickDetails(fields, DETAIL_FIELDS);
   const time = timeField === undefined ? undefined : optionalString(fields, timeField)?.trim();
   if (time && timeField) details[timeField.charAt(0).toLowerCase() + timeField.slice(1)] = time;
   return details;

@@ -32,9 +32,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type EmailEventType, type EventMap, type Refinements } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
@@ -123,7 +124,7 @@ const TIME_FIELD_OF: Readonly<Record<keyof typeof EVENT_MAP, (typeof TIME_FIELDS
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Postmark name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   Tag: 'tag',
   MessageStream: 'messageStream',
   Type: 'bounceType', // Bounce/SpamComplaint: HardBounce, SoftBounce…
@@ -139,7 +140,8 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   SuppressSending: 'suppressSending', // subscription change
   SuppressionReason: 'suppressionReason',
   Origin: 'origin',
-};
+  'Client.Name': 'client', // open, click
+});
 
 const settingsSchema = credentialsSettings('postmark');
 
@@ -149,18 +151,6 @@ export type PostmarkSettings = CredentialsSettings;
 function readOverrides(record: Record<string, unknown>): EventOverrides {
   const metadata = optionalObject(record, 'Metadata') ?? {};
   return overridesFrom(metadata);
-}
-
-function readDetails(record: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(record[field]);
-    if (value !== undefined) details[key] = value;
-  }
-  const client = optionalObject(record, 'Client');
-  const clientName = client ? detailValue(client.Name) : undefined;
-  if (clientName !== undefined) details.client = clientName;
-  return details;
 }
 
 /** Refuses an inbound-message payload with a message that names the misconfiguration. */
@@ -196,7 +186,7 @@ function parse(req: WebhookRequest): EventDraft[] {
       providerEventId: optionalString(record, 'ID') ?? null, // the bounce id (Bounce, SpamComplaint only)
       ...(email !== undefined ? { email } : {}),
       overrides: readOverrides(record),
-      details: readDetails(record),
+      details: pickDetails(record, DETAIL_FIELDS),
       raw: record,
     },
   ];

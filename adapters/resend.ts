@@ -31,11 +31,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString } from '../src/body/read-json';
+import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, stringDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { toleranceSeconds } from '../src/config/schema';
@@ -65,13 +66,16 @@ const EVENT_MAP = {
 } as const satisfies EventMap;
 
 /** `data.<object>.<field>` → details key, for the objects some events carry. */
-const DETAIL_FIELDS: ReadonlyArray<readonly [string, string, string]> = [
-  ['bounce', 'type', 'bounceType'], // Permanent, Transient, Undetermined (SES vocabulary)
-  ['bounce', 'subType', 'bounceSubType'],
-  ['bounce', 'message', 'bounceMessage'],
-  ['click', 'link', 'url'],
-  ['failed', 'reason', 'failedReason'],
-];
+const DETAIL_FIELDS = detailFields(
+  {
+    'bounce.type': 'bounceType', // Permanent, Transient, Undetermined (SES vocabulary)
+    'bounce.subType': 'bounceSubType',
+    'bounce.message': 'bounceMessage',
+    'click.link': 'url',
+    'failed.reason': 'failedReason',
+  },
+  stringDetail,
+);
 
 const settingsSchema = z
   .object({
@@ -113,15 +117,6 @@ function readOverrides(tags: Record<string, string>): EventOverrides {
   return overridesFrom(tags);
 }
 
-function readDetails(data: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [object, field, key] of DETAIL_FIELDS) {
-    const value = optionalObject(data, object)?.[field];
-    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
-  }
-  return details;
-}
-
 /** `a@b`, or the address inside `Name <a@b>`. */
 function address(value: string): string {
   return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
@@ -159,7 +154,7 @@ function parse(req: WebhookRequest): EventDraft[] {
     messageId: optionalString(data, 'email_id') ?? null,
     providerEventId: header(req, names.id)?.trim() || null,
     overrides: readOverrides(readTags(data.tags)),
-    details: readDetails(data),
+    details: pickDetails(data, DETAIL_FIELDS),
     raw: body,
   };
   const to = recipients(data);

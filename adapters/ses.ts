@@ -40,9 +40,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, type DetailFields } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import {
@@ -114,26 +115,20 @@ const RECIPIENT_LISTS: Readonly<Partial<Record<SesEvent, string>>> = {
   DeliveryDelay: 'delayedRecipients',
 };
 
-/** Details per event: detail name → path inside the event object. */
-const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, Readonly<Record<string, readonly string[]>>>>> = {
-  Delivery: { smtpResponse: ['smtpResponse'], processingTimeMillis: ['processingTimeMillis'], reportingMTA: ['reportingMTA'] },
-  Bounce: { bounceType: ['bounceType'], bounceSubType: ['bounceSubType'], reportingMTA: ['reportingMTA'], feedbackId: ['feedbackId'] },
-  Complaint: { complaintFeedbackType: ['complaintFeedbackType'], complaintSubType: ['complaintSubType'], feedbackId: ['feedbackId'] },
-  Click: { link: ['link'] },
-  Reject: { reason: ['reason'] },
-  DeliveryDelay: { delayType: ['delayType'], expirationTime: ['expirationTime'], reportingMTA: ['reportingMTA'] },
-  'Rendering Failure': { errorMessage: ['errorMessage'], templateName: ['templateName'] },
-  Subscription: { contactList: ['contactList'], subscriptionSource: ['source'], unsubscribeAll: ['newTopicPreferences', 'unsubscribeAll'] },
+/** Details per event: fields (paths) of the event object, kept under their own name unless renamed. */
+const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, DetailFields>>> = {
+  Delivery: detailFields(['smtpResponse', 'processingTimeMillis', 'reportingMTA']),
+  Bounce: detailFields(['bounceType', 'bounceSubType', 'reportingMTA', 'feedbackId']),
+  Complaint: detailFields(['complaintFeedbackType', 'complaintSubType', 'feedbackId']),
+  Click: detailFields(['link']),
+  Reject: detailFields(['reason']),
+  DeliveryDelay: detailFields(['delayType', 'expirationTime', 'reportingMTA']),
+  'Rendering Failure': detailFields(['errorMessage', 'templateName']),
+  Subscription: detailFields({ contactList: 'contactList', source: 'subscriptionSource', 'newTopicPreferences.unsubscribeAll': 'unsubscribeAll' }),
 };
 
 /** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
-const RECIPIENT_DETAILS = ['status', 'action', 'diagnosticCode'] as const;
-
-function at(obj: Record<string, unknown>, path: readonly string[]): unknown {
-  let value: unknown = obj;
-  for (const key of path) value = isObject(value) ? value[key] : undefined;
-  return value;
-}
+const RECIPIENT_DETAILS = detailFields(['status', 'action', 'diagnosticCode']);
 
 /** First element of a tag (SES tags are `{ name: [value] }`); a bare string is accepted too. */
 function tagValue(tags: Record<string, unknown>, name: string): string | undefined {
@@ -166,11 +161,8 @@ function eventDetails(name: string, event: Record<string, unknown>, mail: Record
   const details: EventDetails = {};
   const configurationSet = tagValue(optionalObject(mail, 'tags') ?? {}, 'ses:configuration-set');
   if (configurationSet) details.configurationSet = configurationSet;
-  for (const [key, path] of Object.entries(own(EVENT_DETAILS, name) ?? {})) {
-    const v = detailValue(at(event, path));
-    if (v !== undefined) details[key] = v;
-  }
-  return details;
+  const fields = own(EVENT_DETAILS, name);
+  return fields ? pickDetails(event, fields, details) : details;
 }
 
 function readOverrides(mail: Record<string, unknown>): EventOverrides {
@@ -216,11 +208,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   };
   const details = eventDetails(name, event, mail);
   return readRecipients(name, event, mail).map(({ email, entry }): EventDraft => {
-    const perRecipient: EventDetails = {};
-    for (const field of RECIPIENT_DETAILS) {
-      const v = entry ? detailValue(entry[field]) : undefined;
-      if (v !== undefined) perRecipient[field] = v;
-    }
+    const perRecipient = entry ? pickDetails(entry, RECIPIENT_DETAILS) : {};
     return { ...common, ...(email !== undefined ? { email } : {}), overrides: readOverrides(mail), details: { ...details, ...perRecipient } };
   });
 }

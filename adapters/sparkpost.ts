@@ -32,9 +32,10 @@
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
@@ -80,7 +81,7 @@ const REFINEMENTS: Refinements = {
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): SparkPost name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   bounce_class: 'bounceClass',
   reason: 'reason', // the server's answer, with the address redacted (raw_reason is not copied)
   error_code: 'errorCode',
@@ -90,7 +91,7 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   template_id: 'templateId',
   subaccount_id: 'subaccountId',
   message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
-};
+});
 
 /** The `msys` class each event type arrives in (for `sample`). */
 const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
@@ -122,11 +123,7 @@ function readOverrides(event: Record<string, unknown>): EventOverrides {
 }
 
 function readDetails(event: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(event[field]);
-    if (value !== undefined) details[key] = value;
-  }
+  const details = pickDetails(event, DETAIL_FIELDS);
   const tags = Array.isArray(event.rcpt_tags) ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
   if (tags.length > 0) details.tags = tags.join(',');
   return details;

@@ -41,6 +41,7 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -91,13 +92,11 @@ const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
 const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
 
 /** Twilio parameters copied to `details` (→ Distinct metadata). AccountSid is left out on purpose. */
-const DETAIL_FIELDS = {
+const DETAIL_FIELDS = detailFields({
   ErrorCode: 'errorCode', // failed/undelivered: https://www.twilio.com/docs/api/errors
   ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
   MessagingServiceSid: 'messagingServiceSid',
-} as const;
-
-const DETAIL_ENTRIES = Object.entries(DETAIL_FIELDS) as ReadonlyArray<[keyof typeof DETAIL_FIELDS, (typeof DETAIL_FIELDS)[keyof typeof DETAIL_FIELDS]]>;
+}, trimmedTextDetail);
 
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
@@ -218,11 +217,7 @@ function readOverrides(query: string): EventOverrides {
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of DETAIL_ENTRIES) {
-    const value = optionalString(fields, field)?.trim();
-    if (value) details[key] = value;
-  }
+  const details = pickDetails(fields, DETAIL_FIELDS);
   const token = header(req, IDEMPOTENCY_HEADER)?.trim();
   if (token) details.idempotencyToken = token;
   return details;

@@ -42,6 +42,7 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, textDetail } from '../src/core/details';
 import { WebhookAdapterError, WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -79,7 +80,7 @@ const EVENT_MAP = {
 type VonageStatus = keyof typeof EVENT_MAP;
 
 /** SMS API DLR parameters copied to `details` (→ Distinct metadata). */
-const DLR_DETAIL_FIELDS = { 'network-code': 'networkCode', scts: 'scts' } as const;
+const DLR_DETAIL_FIELDS = detailFields({ 'network-code': 'networkCode', scts: 'scts' }, textDetail);
 
 /** Parsed settings (secrets inside: never log). */
 export interface VonageSettings {
@@ -179,10 +180,7 @@ function parseDlr(params: Record<string, string>, raw: unknown, query: string): 
   const details: EventDetails = {};
   const errorCode = optionalString(params, 'err-code');
   if (errorCode && errorCode !== '0') details.errorCode = errorCode;
-  for (const [field, key] of Object.entries(DLR_DETAIL_FIELDS)) {
-    const value = optionalString(params, field);
-    if (value) details[key] = value;
-  }
+  pickDetails(params, DLR_DETAIL_FIELDS, details);
   return {
     type: mapEventType(EVENT_MAP, status, 'sms'),
     providerEvent: status,
