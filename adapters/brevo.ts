@@ -210,7 +210,7 @@ export const adapter = defineAdapter<BrevoSettings, CredentialsSigner>({
   displayName: 'Brevo',
   channel: 'email',
   docsUrl: 'https://developers.brevo.com/docs/transactional-webhooks',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -223,7 +223,7 @@ export const adapter = defineAdapter<GenericSettings, string>({
   displayName: 'Generic (your own systems)',
   channel: 'app',
   docsUrl: 'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -150,7 +150,7 @@ export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
   displayName: 'Infobip',
   channel: 'sms',
   docsUrl: 'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -469,7 +469,7 @@ export const adapter = defineAdapter<MailgunSettings, string>({
   displayName: 'Mailgun',
   channel: 'email',
   docsUrl: 'https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads',
-  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: false, batch: false },
+  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

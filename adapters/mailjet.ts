@@ -194,7 +194,7 @@ export const adapter = defineAdapter<MailjetSettings, CredentialsSigner>({
   displayName: 'Mailjet',
   channel: 'email',
   docsUrl: 'https://dev.mailjet.com/email/guides/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

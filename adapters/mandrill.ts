@@ -280,7 +280,7 @@ export const adapter = defineAdapter<MandrillSettings, string>({
   displayName: 'Mailchimp Transactional (Mandrill)',
   channel: 'email',
   docsUrl: 'https://mailchimp.com/developer/transactional/docs/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: true },
+  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -174,7 +174,7 @@ export const adapter = defineAdapter<MessageBirdSettings, string>({
   displayName: 'MessageBird',
   channel: 'sms',
   docsUrl: 'https://developers.messagebird.com/api/sms-messaging/',
-  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: true, batch: false },
+  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: true },
   methods: ['GET'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -234,7 +234,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
   channel: 'sms',
   docsUrl: 'https://www.plivo.com/docs/messaging/api/message/message-status-callbacks',
   // signsBody false: V2, what messaging sends, covers the URL without query and the nonce only.
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: true, batch: false },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: true },
   methods: ['POST', 'GET'],
   settingsSchema,
   eventMap: EVENT_MAP,

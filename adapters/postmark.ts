@@ -235,7 +235,7 @@ export const adapter = defineAdapter<PostmarkSettings, CredentialsSigner>({
   displayName: 'Postmark',
   channel: 'email',
   docsUrl: 'https://postmarkapp.com/developer/webhooks/webhooks-overview',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: false, credentialsOnly: true },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

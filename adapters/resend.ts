@@ -214,7 +214,7 @@ export const adapter = defineAdapter<ResendSettings, string>({
   displayName: 'Resend',
   channel: 'email',
   docsUrl: 'https://resend.com/docs/dashboard/webhooks/event-types',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: false },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

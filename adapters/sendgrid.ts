@@ -283,7 +283,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
   displayName: 'SendGrid',
   channel: 'email',
   docsUrl: 'https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

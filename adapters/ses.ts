@@ -257,7 +257,7 @@ export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   // Message…), so a changed byte there fails; unsigned fields (SigningCertURL, UnsubscribeURL,
   // MessageAttributes) are never read by parse. batch: one SES event per request (it may name
   // several recipients). No timestamp window: SNS retries re-send the original, signed Timestamp.
-  supports: { timestamp: false, rotation: false, signsBody: true, signsUrl: false, batch: false },
+  supports: { timestamp: false, rotation: false, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema: snsSettingsSchema,
   eventMap: EVENT_MAP,

@@ -321,7 +321,7 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   channel: 'sms',
   docsUrl: 'https://developers.sinch.com/docs/sms/api-reference/sms/tag/Delivery-reports/',
   // The test signer signs with signingSecret (body and timestamp); credentials-only use stays possible.
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -238,7 +238,7 @@ export const adapter = defineAdapter<SparkPostSettings, CredentialsSigner>({
   displayName: 'SparkPost',
   channel: 'email',
   docsUrl: 'https://developers.sparkpost.com/api/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
+  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

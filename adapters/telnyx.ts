@@ -193,7 +193,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
   channel: 'sms',
   docsUrl: 'https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks',
   // batch: an MMS to several recipients yields one event per recipient.
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

@@ -279,7 +279,7 @@ export const adapter = defineAdapter<TwilioSettings, string>({
   displayName: 'Twilio',
   channel: 'sms',
   docsUrl: 'https://www.twilio.com/docs/messaging/guides/track-outbound-message-status',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: false },
+  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

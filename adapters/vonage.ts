@@ -296,7 +296,7 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
   displayName: 'Vonage',
   channel: 'sms',
   docsUrl: 'https://developer.vonage.com/en/messaging/sms/guides/delivery-receipts',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: false },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST', 'GET'],
   settingsSchema,
   eventMap: EVENT_MAP,

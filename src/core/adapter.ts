@@ -20,8 +20,6 @@ export interface AdapterSupports {
   signsBody: boolean;
   /** The signature covers the request URL (Twilio): needs the exact public URL. */
   signsUrl: boolean;
-  /** One request can carry many events. */
-  batch: boolean;
   /**
    * The provider signs nothing: requests are authenticated only by credentials the vendor
    * configures (basic auth, a header token). `validate` says so, and such a source without
