@@ -34,14 +34,14 @@
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { detailFields, pickDetails, stringOrNumberDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Brevo transactional `event` → normalized type. */
@@ -79,11 +79,6 @@ const DETAIL_FIELDS = detailFields({
 
 /** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
 const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
-
-const settingsSchema = credentialsSettings('brevo');
-
-/** Parsed Brevo source settings. */
-export type BrevoSettings = CredentialsSettings;
 
 /** `X-Mailin-custom` as key → value: a JSON object, or `key:value|key:value`. */
 function customHeaderValues(value: unknown): Record<string, unknown> {
@@ -176,11 +171,7 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsubscribed' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const custom: Record<string, string> = {};
@@ -205,18 +196,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Brevo adapter. */
-export const adapter = defineAdapter<BrevoSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'brevo',
   displayName: 'Brevo',
   channel: 'email',
   docsUrl: 'https://developers.brevo.com/docs/transactional-webhooks',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('brevo', { sample }),
   eventMap: EVENT_MAP,
   machineOpenEvents: MACHINE_OPEN_EVENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -34,19 +34,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import {
-  credentialsSettings,
-  credentialsTesting,
-  verifyCredentials,
-  type CredentialsSettings,
-  type CredentialsSigner,
-} from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
@@ -65,8 +59,6 @@ const STATUS_NAME_MAP = {
 
 /** Whatever the group, the status `name` is looked up first. */
 const STATUS_REFINEMENTS: Refinements = { '*': [{ field: 'name', table: STATUS_NAME_MAP }] };
-
-const settingsSchema = credentialsSettings('infobip');
 
 /** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
 function readOverrides(callbackData: string | undefined): EventOverrides {
@@ -145,41 +137,35 @@ function infobipTime(date: Date): string {
   return date.toISOString().replace('Z', '+0000');
 }
 
-export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
+/** A delivery report as Infobip posts it, for `simulate`. */
+function sample({ type, recipient, now, overrides }: SampleOptions): SampleRequest {
+  const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
+  if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+  const callbackData = new URLSearchParams();
+  for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
+  const result = {
+    bulkId: `BULK-${randomBytes(6).toString('hex')}`,
+    messageId: randomUUID(),
+    to: recipient.replace(/^\+/, ''),
+    sentAt: infobipTime(new Date(now.getTime() - 2000)),
+    doneAt: infobipTime(now),
+    smsCount: 1,
+    ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
+    price: { pricePerMessage: 0.01, currency: 'EUR' },
+    status,
+    error: NO_ERROR,
+  };
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
+}
+
+export const adapter = defineAdapter({
   name: 'infobip',
   displayName: 'Infobip',
   channel: 'sms',
   docsUrl: 'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('infobip', { sample }),
   eventMap: EVENT_MAP,
   refinements: STATUS_REFINEMENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify(req: WebhookRequest, settings: CredentialsSettings): void {
-    verifyCredentials(req, settings);
-  },
   parse,
-  testing: {
-    ...credentialsTesting(),
-    sample({ type, recipient, now, overrides }) {
-      const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
-      if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-      const callbackData = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
-      const result = {
-        bulkId: `BULK-${randomBytes(6).toString('hex')}`,
-        messageId: randomUUID(),
-        to: recipient.replace(/^\+/, ''),
-        sentAt: infobipTime(new Date(now.getTime() - 2000)),
-        doneAt: infobipTime(now),
-        smsCount: 1,
-        ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
-        price: { pricePerMessage: 0.01, currency: 'EUR' },
-        status,
-        error: NO_ERROR,
-      };
-      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
-    },
-  },
 });

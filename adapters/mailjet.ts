@@ -32,14 +32,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
@@ -78,11 +78,6 @@ const DETAIL_FIELDS = detailFields({
 
 /** Where sender metadata travels, in order of precedence. */
 const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
-
-const settingsSchema = credentialsSettings('mailjet');
-
-/** Parsed Mailjet source settings. */
-export type MailjetSettings = CredentialsSettings;
 
 /** A sender's metadata string: a JSON object, or `key=value&key=value`; {} for anything else. */
 function metadataValues(value: unknown): Record<string, unknown> {
@@ -160,11 +155,7 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const payload: Record<string, string> = {};
@@ -189,18 +180,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Mailjet adapter. */
-export const adapter = defineAdapter<MailjetSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'mailjet',
   displayName: 'Mailjet',
   channel: 'email',
   docsUrl: 'https://dev.mailjet.com/email/guides/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('mailjet', { sample }),
   eventMap: EVENT_MAP,
   refinements: REFINEMENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -31,14 +31,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type EmailEventType, type EventMap, type Refinements } from '../src/core/event-types';
 import { type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `RecordType` → normalized type. */
@@ -143,11 +143,6 @@ const DETAIL_FIELDS = detailFields({
   'Client.Name': 'client', // open, click
 });
 
-const settingsSchema = credentialsSettings('postmark');
-
-/** Parsed Postmark source settings. */
-export type PostmarkSettings = CredentialsSettings;
-
 function readOverrides(record: Record<string, unknown>): EventOverrides {
   const metadata = optionalObject(record, 'Metadata') ?? {};
   return overridesFrom(metadata);
@@ -205,11 +200,7 @@ const SAMPLES = {
   'email.subscribed': { RecordType: 'SubscriptionChange', Origin: 'Customer', SuppressSending: false, SuppressionReason: null },
 } as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const metadata: Record<string, string> = {};
@@ -230,18 +221,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Postmark adapter. */
-export const adapter = defineAdapter<PostmarkSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'postmark',
   displayName: 'Postmark',
   channel: 'email',
   docsUrl: 'https://postmarkapp.com/developer/webhooks/webhooks-overview',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('postmark', { sample }),
   eventMap: EVENT_MAP,
   refinements: REFINEMENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
-  verify: (req, settings) => verifyCredentials(req, settings),
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

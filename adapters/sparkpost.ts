@@ -31,14 +31,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
@@ -111,11 +111,6 @@ const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
   list_unsubscribe: 'unsubscribe_event',
   link_unsubscribe: 'unsubscribe_event',
 };
-
-const settingsSchema = credentialsSettings('sparkpost');
-
-/** Parsed SparkPost source settings. */
-export type SparkPostSettings = CredentialsSettings;
 
 function readOverrides(event: Record<string, unknown>): EventOverrides {
   const meta = optionalObject(event, 'rcpt_meta') ?? {};
@@ -199,11 +194,7 @@ function decimalId(digits: number): string {
   return [...randomBytes(digits)].map((b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
 }
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const meta: Record<string, string> = {};
@@ -233,18 +224,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The SparkPost adapter. */
-export const adapter = defineAdapter<SparkPostSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'sparkpost',
   displayName: 'SparkPost',
   channel: 'email',
   docsUrl: 'https://developers.sparkpost.com/api/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('sparkpost', { sample }),
   eventMap: EVENT_MAP,
   refinements: REFINEMENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -48,6 +48,21 @@ export interface UnsignedRequest {
   body: Buffer;
 }
 
+/** What `simulate` asks a sample for: a normalized type, the recipient, the time and the sender's overrides. */
+export interface SampleOptions {
+  type: string;
+  recipient: string;
+  now: Date;
+  overrides?: Record<string, string>;
+}
+
+/** A sample request body, its headers and the query string (for URL-carried metadata). */
+export interface SampleRequest {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+}
+
 /** Test-signing support: every verifier can also sign (octokit `sign`, stripe `generateTestHeaderString`). */
 export interface AdapterTesting<TSigner> {
   /**
@@ -62,11 +77,7 @@ export interface AdapterTesting<TSigner> {
    * (`email.delivered`…), addressed to `recipient` and carrying `overrides` the way the provider
    * echoes a sender's metadata. Returns the body and the query string (for URL-carried metadata).
    */
-  sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-    headers: Record<string, string>;
-    body: Buffer;
-    query: string;
-  };
+  sample(options: SampleOptions): SampleRequest;
   /** The request with its signature removed: `verify` must then fail with `missing_signature`. */
   stripSignature(req: UnsignedRequest): UnsignedRequest;
   /** The options key holding the rotatable secret (the conformance suite's rotation check). */
@@ -126,6 +137,13 @@ export interface AdapterDefinition<TSettings = unknown, TSigner = unknown> {
   readonly acknowledgement?: WebhookResponse;
   readonly testing: AdapterTesting<TSigner>;
 }
+
+/**
+ * A verification family's share of an adapter (credentials only, Standard Webhooks, shared-secret
+ * HMAC, URL-signed…): what it supports, its settings schema, `verify`, and the test signer.
+ * Adapters spread it into their definition: `...credentialsOnly('postmark', { sample })`.
+ */
+export type Verification<TSettings, TSigner> = Pick<AdapterDefinition<TSettings, TSigner>, 'supports' | 'settingsSchema' | 'verify' | 'testing'>;
 
 /** An adapter as the core uses it: its definition plus what is derived from it. */
 export interface Adapter<TSettings = unknown, TSigner = unknown> extends AdapterDefinition<TSettings, TSigner> {

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { UnsignedRequest } from '../core/adapter';
+import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
 import { header, withoutHeaders, type WebhookRequest } from '../core/request';
 import { rotatableParsed, rotatableSecret } from '../config/schema';
@@ -273,5 +273,23 @@ export function credentialsTesting(tokenHeaders: readonly string[] = [TEST_TOKEN
     stripSignature: (req: UnsignedRequest): UnsignedRequest => stripCredentials(req, tokenHeaders),
     secretKey: 'basicAuth',
     signerFromOptions: signerFromCredentialsOptions,
+  };
+}
+
+/**
+ * The credentials-only verification family (providers that sign nothing): the `basicAuth` /
+ * `headerToken` settings of `provider`, their constant-time check, and the test signer.
+ * `sample` is the adapter's own (it knows the provider's payloads).
+ */
+export function credentialsOnly(
+  provider: string,
+  options: { sample: (options: SampleOptions) => SampleRequest; tokenHeaders?: readonly string[] },
+): Verification<CredentialsSettings, CredentialsSigner> {
+  return {
+    supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
+    settingsSchema: credentialsSettings(provider),
+    /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
+    verify: (req, settings) => verifyCredentials(req, settings),
+    testing: { ...credentialsTesting(options.tokenHeaders), sample: options.sample },
   };
 }
