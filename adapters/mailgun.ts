@@ -40,7 +40,8 @@ import { z } from 'zod';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
-import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { sharedSecretHmac } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
@@ -420,11 +421,7 @@ const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
   'email.complained': { event: 'complained' },
 };
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const fields = own(SAMPLES, options.type);
   if (!fields) {
     throw new Error(`Mailgun has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
@@ -456,36 +453,27 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.signingKey;
-  if (typeof value === 'string' && value !== '') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string' && value[0] !== '') return value[0];
-  return undefined;
-}
-
 /** The Mailgun adapter. */
-export const adapter = defineAdapter<MailgunSettings, string>({
+export const adapter = defineAdapter({
   name: 'mailgun',
   displayName: 'Mailgun',
   channel: 'email',
   docsUrl: 'https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads',
-  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: false },
   methods: ['POST'],
-  settingsSchema,
+  ...sharedSecretHmac({
+    secretKey: 'signingKey',
+    generateSecret: () => randomBytes(16).toString('hex'),
+    settingsSchema,
+    timestamp: true,
+    signsBody: false, // timestamp + token only
+    verify,
+    sign,
+    signatureHeaders: [],
+    stripSignature, // the signature block is inside the body
+    sample,
+  }),
   eventMap: EVENT_MAP,
   refinements: REFINEMENTS,
   otherEventMaps: [LEGACY_EVENT_MAP],
-  verify,
   parse,
-  testing: {
-    createCredentials() {
-      const key = randomBytes(16).toString('hex');
-      return { options: { signingKey: key }, signer: key };
-    },
-    sign,
-    sample,
-    stripSignature,
-    secretKey: 'signingKey',
-    signerFromOptions,
-  },
 });

@@ -37,6 +37,7 @@ import { z } from 'zod';
 import { readForm, type FormBody } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -268,37 +269,25 @@ function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
   return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.webhookKey;
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
-}
-
 /** The Mandrill adapter. */
-export const adapter = defineAdapter<MandrillSettings, string>({
+export const adapter = defineAdapter({
   name: 'mandrill',
   displayName: 'Mailchimp Transactional (Mandrill)',
   channel: 'email',
   docsUrl: 'https://mailchimp.com/developer/transactional/docs/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true },
   methods: ['POST'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  handshake,
-  testing: {
-    createCredentials() {
-      // Mandrill keys are 22 base64-ish characters.
-      const key = randomBytes(16).toString('base64url').slice(0, 22);
-      return { options: { webhookKey: key }, signer: key };
-    },
+  ...urlSigned({
+    secretKey: 'webhookKey',
+    generateSecret: () => randomBytes(16).toString('base64url').slice(0, 22), // 22 base64-ish characters, like Mandrill's
+    settingsSchema,
+    timestamp: false,
+    signsBody: true,
+    verify,
+    signatureHeaders: [SIGNATURE_HEADER],
     sign,
     sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
-    },
-    secretKey: 'webhookKey',
-    signerFromOptions,
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
+  handshake,
 });

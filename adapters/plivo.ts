@@ -47,6 +47,7 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
@@ -228,23 +229,20 @@ function plivoTime(now: Date): string {
   return `${now.toISOString().slice(0, 10)} ${now.toISOString().slice(11, 23)}000`;
 }
 
-export const adapter = defineAdapter<PlivoSettings, string>({
+export const adapter = defineAdapter({
   name: 'plivo',
   displayName: 'Plivo',
   channel: 'sms',
   docsUrl: 'https://www.plivo.com/docs/messaging/api/message/message-status-callbacks',
-  // signsBody false: V2, what messaging sends, covers the URL without query and the nonce only.
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: true },
   methods: ['POST', 'GET'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  testing: {
-    createCredentials() {
-      const authToken = randomBytes(20).toString('base64url');
-      return { options: { authToken }, signer: authToken };
-    },
+  ...urlSigned({
+    secretKey: 'authToken',
+    generateSecret: () => randomBytes(20).toString('base64url'),
+    settingsSchema,
+    timestamp: false,
+    signsBody: false, // V2, what messaging sends, covers the URL without query and the nonce only
+    verify,
+    signatureHeaders: SIGNATURE_HEADERS,
     /** Signs the way Plivo signs message callbacks: V2 and Ma-V2 (the signer plays both the account and the main account). */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       // Plivo's nonces are long decimal strings.
@@ -288,14 +286,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
         query: query.toString(),
       };
     },
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, SIGNATURE_HEADERS) };
-    },
-    secretKey: 'authToken',
-    signerFromOptions(options: Record<string, unknown>): string | undefined {
-      const token = options.authToken;
-      const first: unknown = Array.isArray(token) ? token[0] : token;
-      return typeof first === 'string' && first !== '' ? first : undefined;
-    },
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
 });

@@ -41,6 +41,7 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
@@ -274,23 +275,20 @@ function headerOf(headers: Record<string, string>, name: string): string | undef
   return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
-export const adapter = defineAdapter<TwilioSettings, string>({
+export const adapter = defineAdapter({
   name: 'twilio',
   displayName: 'Twilio',
   channel: 'sms',
   docsUrl: 'https://www.twilio.com/docs/messaging/guides/track-outbound-message-status',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true },
   methods: ['POST'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  acknowledgement: { status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' },
-  testing: {
-    createCredentials() {
-      const authToken = randomBytes(16).toString('hex');
-      return { options: { authToken }, signer: authToken };
-    },
+  ...urlSigned({
+    secretKey: 'authToken',
+    generateSecret: () => randomBytes(16).toString('hex'),
+    settingsSchema,
+    timestamp: false,
+    signsBody: true,
+    verify,
+    signatureHeaders: [SIGNATURE_HEADER],
     /** Form bodies: URL + sorted params. JSON bodies: appends `bodySHA256` to the URL (as Twilio does) and signs the URL. */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       let url = req.url;
@@ -332,14 +330,8 @@ export const adapter = defineAdapter<TwilioSettings, string>({
         query: query.toString(),
       };
     },
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
-    },
-    secretKey: 'authToken',
-    signerFromOptions(options: Record<string, unknown>): string | undefined {
-      const token = options.authToken;
-      const first: unknown = Array.isArray(token) ? token[0] : token;
-      return typeof first === 'string' && first !== '' ? first : undefined;
-    },
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
+  acknowledgement: { status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' },
 });
