@@ -48,7 +48,7 @@ import { mapEventType, refineType, type Refinements, type EventMap, type EventTy
 import { detailValue, type EventDetails, type EventDraft } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
 import { own, overridesFrom } from '../src/core/overrides';
 

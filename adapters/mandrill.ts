@@ -43,7 +43,7 @@ import { mapEventType, type EmailEventType, type EventMap } from '../src/core/ev
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
 import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 

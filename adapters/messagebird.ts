@@ -37,7 +37,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
 import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
 import { overridesFrom, toWireOverrides } from '../src/core/overrides';

@@ -54,7 +54,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import {
   computePlivoV2Signature,
   validatePlivoV2Signature,

@@ -57,7 +57,7 @@ import { refineType, type Refinements, type EmailEventType, type EventMap } from
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, publicKeyFromText, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 

@@ -51,7 +51,7 @@ import { mapEventType, type EventMap, type EventType, type SmsEventType } from '
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import {
   credentialsShape,
   signerFromCredentialsOptions,

@@ -40,7 +40,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';

@@ -47,7 +47,7 @@ import { WebhookParseError, WebhookVerificationError } from '../src/core/errors'
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
 import {
   computeTwilioSignature,

@@ -48,7 +48,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { createWebhookRequest, header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance } from '../src/verify/primitives';
 import {
   computeVonageSmsSignature,

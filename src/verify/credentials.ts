@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
 import { header, withoutHeaders, type WebhookRequest } from '../core/request';
-import { rotatableParsed, rotatableSecret } from '../config/schema';
+import { rotatableParsed, rotatableSecret } from './settings';
 import { safeEqual } from './primitives';
 
 const AUTHORIZATION = 'authorization';

@@ -17,7 +17,7 @@ import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from
 import { withoutHeaders } from '../core/request';
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { toleranceSeconds } from '../config/schema';
+import { toleranceSeconds } from './settings';
 import { WebhookVerificationError } from '../core/errors';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader, safeEqual } from './primitives';
 
