@@ -86,6 +86,14 @@ class BufferedWebhookRequest implements WebhookRequest {
     return this.jsonValue;
   }
 
+  /** Forgets both memos (see {@link releaseDecodedBody}). */
+  release(): void {
+    this.jsonOf = undefined;
+    this.jsonValue = undefined;
+    this.formOf = undefined;
+    this.formValue = undefined;
+  }
+
   form(): FormBody {
     const body = this.rawBody;
     if (this.formOf !== body || this.formValue === undefined) {
@@ -94,6 +102,15 @@ class BufferedWebhookRequest implements WebhookRequest {
     }
     return this.formValue;
   }
+}
+
+/**
+ * Drops the decoded body of a request built by {@link createWebhookRequest} (a later `json()` or
+ * `form()` decodes again). The pipeline calls it once events are mapped, so a parsed batch is
+ * garbage before the queue's commit wait, as it was before the memo existed.
+ */
+export function releaseDecodedBody(req: WebhookRequest): void {
+  if (req instanceof BufferedWebhookRequest) req.release();
 }
 
 /** Builds a {@link WebhookRequest} whose `json()` and `form()` decode the body at most once. */

@@ -18,7 +18,7 @@ import {
 } from '../core/errors';
 import type { EventDraft } from '../core/normalized-event';
 import type { VerifyResult } from '../core/adapter';
-import { createWebhookRequest, type WebhookRequest, type WebhookRequestInit, type WebhookResponse } from '../core/request';
+import { createWebhookRequest, releaseDecodedBody, type WebhookRequest, type WebhookRequestInit, type WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';
@@ -173,6 +173,7 @@ export class Pipeline {
 
     // Parsed and mapped in a frame of its own: drafts and events are garbage before the commit wait.
     const { items, summary } = this.mapRequest(sourceId, source, req);
+    releaseDecodedBody(req);
     if (items.length > 0) {
       const result = await this.deps.queue.enqueue(items);
       summary.queued = result.queued;
