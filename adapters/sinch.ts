@@ -51,7 +51,7 @@ import { mapEventType, type EventMap, type EventType, type SmsEventType } from '
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
+import { firstSecret, rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import {
   credentialsShape,
   signerFromCredentialsOptions,
@@ -169,12 +169,6 @@ function verifySignature(req: WebhookRequest, secrets: readonly string[], tolera
   if (!validateSinchSignature(secrets, signature, req.rawBody, nonce, timestampText)) {
     throw new WebhookVerificationError('signature_mismatch', `${SINCH_SIGNATURE_HEADER} does not match the body under the configured signingSecret(s)`);
   }
-}
-
-/** The first non-empty secret of a rotatable option, as written in a config file. */
-function firstSecret(value: unknown): string | undefined {
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
 }
 
 function statusType(status: string): EventType {

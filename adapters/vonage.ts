@@ -48,7 +48,7 @@ import { mapEventType, type EventMap, type SmsEventType } from '../src/core/even
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { createWebhookRequest, header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
+import { firstSecret, rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance } from '../src/verify/primitives';
 import {
   computeVonageSmsSignature,
@@ -340,10 +340,9 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
     stripSignature,
     secretKey: 'signatureSecret',
     signerFromOptions(options: Record<string, unknown>): VonageSigner | undefined {
-      const secret = options.signatureSecret;
-      const first: unknown = Array.isArray(secret) ? secret[0] : secret;
+      const first = firstSecret(options.signatureSecret);
       const method = options.signatureMethod ?? 'md5hash';
-      if (typeof first !== 'string' || first === '' || !VONAGE_SIGNATURE_METHODS.includes(method as VonageSignatureMethod)) return undefined;
+      if (first === undefined || !VONAGE_SIGNATURE_METHODS.includes(method as VonageSignatureMethod)) return undefined;
       return { signatureSecret: first, signatureMethod: method as VonageSignatureMethod };
     },
   },

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
 import { header, withoutHeaders, type WebhookRequest } from '../core/request';
-import { rotatableParsed, rotatableSecret } from './settings';
+import { firstSecret, rotatableParsed, rotatableSecret } from './settings';
 import { safeEqual } from './primitives';
 
 const AUTHORIZATION = 'authorization';
@@ -240,12 +240,6 @@ export function signWithCredentials(req: UnsignedRequest, signer: CredentialsSig
 /** The request without any credential: `Authorization` and the given token headers removed. */
 export function stripCredentials(req: UnsignedRequest, tokenHeaders: readonly string[] = [TEST_TOKEN_HEADER]): UnsignedRequest {
   return { ...req, headers: withoutHeaders(req.headers, [AUTHORIZATION, ...tokenHeaders]) };
-}
-
-function firstSecret(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string' && value[0] !== '') return value[0];
-  return undefined;
 }
 
 /** The signer for a config's options (symmetric: the credentials are the configuration). */

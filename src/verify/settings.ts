@@ -39,3 +39,12 @@ export function rotatableParsed<T>(
       return parsed;
     });
 }
+
+/**
+ * The first secret of a rotatable option as a config file holds it (one string or a list): what
+ * `signerFromOptions` signs with. Undefined when there is none.
+ */
+export function firstSecret(value: unknown): string | undefined {
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}

@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import type { AdapterSupports, SampleOptions, SampleRequest, UnsignedRequest, Verification, VerifyContext, VerifyResult } from '../core/adapter';
 import { withoutHeaders, type WebhookRequest } from '../core/request';
+import { firstSecret } from './settings';
 
 /** What an adapter says about its shared-secret scheme. */
 export interface SharedSecretScheme<TSettings> {
@@ -33,12 +34,6 @@ export interface SharedSecretScheme<TSettings> {
   /** Replaces the default `stripSignature` (Mailgun's signature is inside the body). */
   stripSignature?(req: UnsignedRequest): UnsignedRequest;
   sample(options: SampleOptions): SampleRequest;
-}
-
-/** The first secret of an option that holds one secret or a list; undefined when there is none. */
-export function firstSecret(value: unknown): string | undefined {
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
 }
 
 function sharedSecret<TSettings>(scheme: SharedSecretScheme<TSettings>, signsUrl: boolean): Verification<TSettings, string> {
