@@ -32,15 +32,16 @@
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
 import { randomBytes } from 'node:crypto';
-import { isObject, optionalString, readJson, describeValue } from '../src/body/read-json';
+import { isObject, optionalString, describeValue } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, stringOrNumberDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Brevo transactional `event` → normalized type. */
@@ -69,20 +70,15 @@ const MACHINE_OPEN_EVENTS = ['proxy_open', 'unique_proxy_open'] as const;
 const MACHINE_OPEN_EVENTS_SET: Readonly<Record<string, true>> = Object.fromEntries(MACHINE_OPEN_EVENTS.map((e) => [e, true]));
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Brevo name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   reason: 'reason', // bounces, blocked, deferred: the server's answer or Brevo's reason
   link: 'url', // click
   template_id: 'templateId',
   id: 'webhookId', // the webhook, not the event
-};
+}, stringOrNumberDetail);
 
 /** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
 const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
-
-const settingsSchema = credentialsSettings('brevo');
-
-/** Parsed Brevo source settings. */
-export type BrevoSettings = CredentialsSettings;
 
 /** `X-Mailin-custom` as key → value: a JSON object, or `key:value|key:value`. */
 function customHeaderValues(value: unknown): Record<string, unknown> {
@@ -111,12 +107,7 @@ function readOverrides(item: Record<string, unknown>): EventOverrides {
 }
 
 function readDetails(event: string, item: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = item[field];
-    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
-    else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
-  }
+  const details = pickDetails(item, DETAIL_FIELDS);
   const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
   const tag = optionalString(item, 'tag');
   if (tags.length > 0) details.tags = tags.join(',');
@@ -157,7 +148,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the index of a bad event (`[2].event`), or for SMS/inbound payloads
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   if (isObject(body) && Array.isArray(body.items)) {
     throw new WebhookParseError('this is a Brevo inbound-parse payload; this route takes transactional e-mail event webhooks only', 'items');
@@ -180,11 +171,7 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsubscribed' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const custom: Record<string, string> = {};
@@ -209,18 +196,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Brevo adapter. */
-export const adapter = defineAdapter<BrevoSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'brevo',
   displayName: 'Brevo',
   channel: 'email',
   docsUrl: 'https://developers.brevo.com/docs/transactional-webhooks',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('brevo', { sample }),
   eventMap: EVENT_MAP,
   machineOpenEvents: MACHINE_OPEN_EVENTS,
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -29,23 +29,15 @@
  *   never invented, so there is no receipt-time fallback.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { isObject, readJson } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { isObject } from '../src/body/read-json';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { toleranceSeconds } from '../src/config/schema';
 import { normalizeEmail, normalizePhone } from '../src/mapping/identifiers';
-import {
-  DEFAULT_TOLERANCE_SECONDS,
-  standardWebhookTesting,
-  signingSecretList,
-  verifyStandardWebhook,
-  WEBHOOK_HEADERS,
-} from '../src/verify/standard-webhooks';
+import { standardWebhooks, WEBHOOK_HEADERS } from '../src/verify/standard-webhooks';
 
 /** `feature/action` (lower-cased) → normalized type: the pairs this source exists for. */
 const EVENT_MAP = {
@@ -64,26 +56,7 @@ const RESERVED_METADATA = new Set(['provider', 'providerEvent', 'eventType', 'me
 /** A full date-time with a zone; `isoFromString` then normalizes it to UTC. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
 
-const settingsSchema = z
-  .object({
-    /** The shared signing secret (`whsec_…`); a list while rotating. */
-    signingSecret: signingSecretList,
-    /** Signed-timestamp window in seconds; 0 disables it. */
-    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
-  })
-  .strict();
 
-/** Parsed generic source settings (key bytes inside: never log). */
-export type GenericSettings = z.output<typeof settingsSchema>;
-
-/**
- * Proves a request comes from the vendor's own systems.
- * @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `signature_mismatch`
- *   or `timestamp_out_of_tolerance`
- */
-function verify(req: WebhookRequest, settings: GenericSettings): void {
-  verifyStandardWebhook(req, settings.signingSecret, settings.toleranceSeconds);
-}
 
 /** Reads one event's fields, each check naming `<prefix>.<field>`. */
 class EventReader {
@@ -178,7 +151,7 @@ function toDraft(item: unknown, prefix: string): EventDraft {
  * @throws WebhookParseError naming the index and field (`[2].capturedAt`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) {
     if (body.length > MAX_BATCH) throw new WebhookParseError(`holds ${body.length} events; send at most ${MAX_BATCH} per request`);
     return body.map((item, i) => toDraft(item, `[${i}]`));
@@ -197,11 +170,7 @@ function samplePair(type: string): string {
   throw new Error(`the generic source has no sample for "${type}"; use app.event, app.unknown or a feature/action pair such as user_collectible/downloaded`);
 }
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const [feature, action] = samplePair(options.type).split('/') as [string, string];
   const o = options.overrides ?? {};
   const event: Record<string, unknown> = { feature: o.distinct_feature ?? o.feature ?? feature, action, capturedAt: options.now.toISOString() };
@@ -218,16 +187,13 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 
 
 /** The generic (vendor's own systems) adapter. */
-export const adapter = defineAdapter<GenericSettings, string>({
+export const adapter = defineAdapter({
   name: 'generic',
   displayName: 'Generic (your own systems)',
   channel: 'app',
   docsUrl: 'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
   methods: ['POST'],
-  settingsSchema,
+  ...standardWebhooks(WEBHOOK_HEADERS, { sample }),
   eventMap: EVENT_MAP,
-  verify,
   parse,
-  testing: { ...standardWebhookTesting(WEBHOOK_HEADERS), sample },
 });

@@ -33,20 +33,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import {
-  credentialsSettings,
-  credentialsTesting,
-  verifyCredentials,
-  type CredentialsSettings,
-  type CredentialsSigner,
-} from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
@@ -59,11 +53,12 @@ const EVENT_MAP = {
 } as const satisfies EventMap;
 
 /** Status names whose group says more than they do. */
-const STATUS_REFINEMENTS: Readonly<Record<string, EventType>> = {
+const STATUS_NAME_MAP = {
   DELIVERED_TO_OPERATOR: 'sms.sent', // group DELIVERED, but only the carrier accepted it: not handset delivery
-};
+} as const satisfies EventMap;
 
-const settingsSchema = credentialsSettings('infobip');
+/** Whatever the group, the status `name` is looked up first. */
+const STATUS_REFINEMENTS: Refinements = { '*': [{ field: 'name', table: STATUS_NAME_MAP }] };
 
 /** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
 function readOverrides(callbackData: string | undefined): EventOverrides {
@@ -101,12 +96,10 @@ function readResult(entry: unknown, path: string): EventDraft {
   const status = optionalObject(entry, 'status');
   if (status === undefined) throw new WebhookParseError('"status" is required and must be an object', `${path}.status`);
   const group = requiredString(status, 'groupName', `${path}.status`);
-  const name = optionalString(status, 'name');
-  const refined = name === undefined ? undefined : own(STATUS_REFINEMENTS, name);
   const overrides = readOverrides(optionalString(entry, 'callbackData'));
   const phone = optionalString(entry, 'to');
   return {
-    type: refined ?? mapEventType(EVENT_MAP, group, 'sms'),
+    type: refineType(EVENT_MAP, STATUS_REFINEMENTS, group, status, 'sms'),
     providerEvent: group,
     occurredAt: isoFromString(entry.doneAt) ?? isoFromString(entry.sentAt),
     messageId,
@@ -120,7 +113,7 @@ function readResult(entry: unknown, path: string): EventDraft {
 
 /** @throws WebhookParseError naming the path of the problem (`results`, `results[3].messageId`…) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('an Infobip delivery report must be a JSON object', '');
   const results = body.results;
   if (!Array.isArray(results)) throw new WebhookParseError('"results" must be an array of reports', 'results');
@@ -144,41 +137,35 @@ function infobipTime(date: Date): string {
   return date.toISOString().replace('Z', '+0000');
 }
 
-export const adapter = defineAdapter<CredentialsSettings, CredentialsSigner>({
+/** A delivery report as Infobip posts it, for `simulate`. */
+function sample({ type, recipient, now, overrides }: SampleOptions): SampleRequest {
+  const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
+  if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+  const callbackData = new URLSearchParams();
+  for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
+  const result = {
+    bulkId: `BULK-${randomBytes(6).toString('hex')}`,
+    messageId: randomUUID(),
+    to: recipient.replace(/^\+/, ''),
+    sentAt: infobipTime(new Date(now.getTime() - 2000)),
+    doneAt: infobipTime(now),
+    smsCount: 1,
+    ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
+    price: { pricePerMessage: 0.01, currency: 'EUR' },
+    status,
+    error: NO_ERROR,
+  };
+  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
+}
+
+export const adapter = defineAdapter({
   name: 'infobip',
   displayName: 'Infobip',
   channel: 'sms',
   docsUrl: 'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('infobip', { sample }),
   eventMap: EVENT_MAP,
-  extraTypes: ['sms.sent'],
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify(req: WebhookRequest, settings: CredentialsSettings): void {
-    verifyCredentials(req, settings);
-  },
+  refinements: STATUS_REFINEMENTS,
   parse,
-  testing: {
-    ...credentialsTesting(),
-    sample({ type, recipient, now, overrides }) {
-      const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
-      if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-      const callbackData = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
-      const result = {
-        bulkId: `BULK-${randomBytes(6).toString('hex')}`,
-        messageId: randomUUID(),
-        to: recipient.replace(/^\+/, ''),
-        sentAt: infobipTime(new Date(now.getTime() - 2000)),
-        doneAt: infobipTime(now),
-        smsCount: 1,
-        ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
-        price: { pricePerMessage: 0.01, currency: 'EUR' },
-        status,
-        error: NO_ERROR,
-      };
-      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
-    },
-  },
 });

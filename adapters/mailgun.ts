@@ -37,18 +37,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { readForm, type FormBody } from '../src/body/read-form';
-import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { type FormBody } from '../src/body/read-form';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { sharedSecretHmac } from '../src/verify/shared-secret';
+import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
+import { detailValue, type EventDetails, type EventDraft } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
-import { OVERRIDE_FIELDS } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
 
 /** Signed-timestamp window when the source does not set `toleranceSeconds`. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -73,8 +75,8 @@ const FAILED_BY_SEVERITY = {
 } as const satisfies Readonly<Record<string, EventType>>;
 
 /** Second-field refinements, by raw event name: which field, and its value → type. */
-const REFINEMENTS: Readonly<Record<string, { field: string; table: Readonly<Record<string, EventType>> }>> = {
-  failed: { field: 'severity', table: FAILED_BY_SEVERITY },
+const REFINEMENTS: Refinements = {
+  failed: [{ field: 'severity', table: FAILED_BY_SEVERITY }],
 };
 
 /** Legacy (form-encoded) webhooks: `event` field → normalized type. */
@@ -120,8 +122,8 @@ function bodyFormat(headers: Readonly<Record<string, string>>): BodyFormat {
 }
 
 /** The JSON body as an object; a parse error otherwise. */
-function readJsonObject(rawBody: Buffer): Record<string, unknown> {
-  const body = readJson(rawBody);
+function readJsonObject(req: WebhookRequest): Record<string, unknown> {
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('body must be a JSON object');
   return body;
 }
@@ -132,27 +134,21 @@ function lastField(form: FormBody, name: string): string | undefined {
   return values === undefined ? undefined : values[values.length - 1];
 }
 
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
 function signatureFields(req: WebhookRequest): SignatureFields {
   let timestamp: string | undefined;
   let token: string | undefined;
   const signatures: string[] = [];
   if (bodyFormat(req.headers) === 'json') {
-    const block = readJsonObject(req.rawBody).signature;
+    const block = readJsonObject(req).signature;
     if (!isObject(block)) throw new WebhookVerificationError('missing_signature', 'body has no "signature" block');
-    timestamp = scalarText(block.timestamp);
-    token = scalarText(block.token);
+    timestamp = optionalString(block, 'timestamp');
+    token = optionalString(block, 'token');
     for (const name of ['signature', 'parent-signature']) {
-      const value = scalarText(block[name]);
+      const value = optionalString(block, name);
       if (value !== undefined) signatures.push(value);
     }
   } else {
-    const form = readForm(req.rawBody);
+    const form = req.form();
     timestamp = lastField(form, 'timestamp');
     token = lastField(form, 'token');
     const value = lastField(form, 'signature');
@@ -211,26 +207,29 @@ function userVariables(value: unknown): Record<string, unknown> {
   return {};
 }
 
-/** The override fields found among a sender's variables (strings or numbers; empty values omitted). */
-function overridesFrom(lookup: (name: string) => unknown): EventOverrides {
-  const overrides: EventOverrides = {};
-  for (const [name, field] of Object.entries(OVERRIDE_FIELDS)) {
-    const text = scalarText(lookup(name))?.trim();
-    if (text) overrides[field] = text;
-  }
-  return overrides;
-}
+/** Details values: non-blank strings, finite numbers and `true` (a `false` flag says nothing). */
+const keepDetail: DetailReader = (value) => (value === false ? undefined : detailValue(value));
 
-/** Adds `value` under `key` when it is a non-empty string, a finite number or `true`. */
-function put(details: EventDetails, key: string, value: unknown): void {
-  if (typeof value === 'string') {
-    if (value.trim() !== '') details[key] = value;
-  } else if (typeof value === 'number') {
-    if (Number.isFinite(value)) details[key] = value;
-  } else if (value === true) {
-    details[key] = true;
-  }
-}
+/** `event-data` fields copied to `details`, before the machine-open flag. */
+const DETAIL_FIELDS = detailFields(
+  {
+    severity: 'severity',
+    reason: 'reason',
+    'delivery-status.code': 'deliveryStatusCode',
+    'delivery-status.message': 'deliveryStatusMessage',
+    'delivery-status.description': 'deliveryStatusDescription',
+    'reject.reason': 'rejectReason',
+    'reject.description': 'rejectDescription',
+    'client-info.bot': 'bot', // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  },
+  keepDetail,
+);
+
+/** After the machine-open flag: the link followed, and the tags (joined). */
+const LINK_FIELDS = detailFields({ url: 'url' }, keepDetail);
+
+/** Legacy (form) fields copied to `details`; `code` is read apart (digits become a number). */
+const LEGACY_DETAIL_FIELDS = detailFields({ description: 'deliveryStatusDescription', reason: 'reason', url: 'url' }, keepDetail);
 
 function joinTags(tags: unknown): string | undefined {
   if (!Array.isArray(tags)) return undefined;
@@ -246,18 +245,11 @@ function addressFromHeader(value: unknown): string | undefined {
   return /^[^\s<>,]+@[^\s<>,]+$/.test(value.trim()) ? value.trim() : undefined;
 }
 
-/** `obj[key]` as a table key when it is an own property (never `constructor` and friends). */
-function lookup<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-}
-
 function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   const data = body['event-data'];
   if (!isObject(data)) throw new WebhookParseError('"event-data" must be an object', 'event-data');
   const event = requiredString(data, 'event', 'event-data');
-  const refinement = lookup(REFINEMENTS, event);
-  const refined = refinement ? lookup(refinement.table, data[refinement.field]) : undefined;
-  const type = refined ?? mapEventType(EVENT_MAP, event, 'email');
+  const type = refineType(EVENT_MAP, REFINEMENTS, event, data, 'email');
 
   let occurredAt: string | null = null;
   if (data.timestamp !== undefined && data.timestamp !== null) {
@@ -269,26 +261,12 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   const headers = message ? optionalObject(message, 'headers') : undefined;
   const email = optionalString(data, 'recipient') ?? (event === 'rejected' ? addressFromHeader(headers?.to) : undefined);
 
-  const details: EventDetails = {};
-  put(details, 'severity', data.severity);
-  put(details, 'reason', data.reason);
-  const status = optionalObject(data, 'delivery-status');
-  if (status) {
-    put(details, 'deliveryStatusCode', status.code);
-    put(details, 'deliveryStatusMessage', status.message);
-    put(details, 'deliveryStatusDescription', status.description);
-  }
-  const reject = optionalObject(data, 'reject');
-  if (reject) {
-    put(details, 'rejectReason', reject.reason);
-    put(details, 'rejectDescription', reject.description);
-  }
-  const clientInfo = optionalObject(data, 'client-info');
-  if (clientInfo) put(details, 'bot', clientInfo.bot); // machine-open / scanner hint ('apple', 'gmail', 'generic')
+  const details = pickDetails(data, DETAIL_FIELDS);
   // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
   if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
-  put(details, 'url', data.url);
-  put(details, 'tags', joinTags(data.tags));
+  pickDetails(data, LINK_FIELDS, details);
+  const tags = joinTags(data.tags);
+  if (tags !== undefined) details.tags = tags;
 
   const variables = userVariables(data['user-variables']);
   return {
@@ -298,15 +276,15 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
     messageId: headers ? (optionalString(headers, 'message-id') ?? null) : null,
     providerEventId: optionalString(data, 'id') ?? null,
     ...(email !== undefined ? { email } : {}),
-    overrides: overridesFrom((name) => variables[name]),
+    overrides: overridesFrom(variables),
     details,
     raw: body,
   };
 }
 
 /** Mailgun's own form fields, which are never the sender's variables. */
-function parseLegacyEvent(rawBody: Buffer): EventDraft {
-  const form = readForm(rawBody);
+function parseLegacyEvent(req: WebhookRequest): EventDraft {
+  const form = req.form();
   const first = (name: string): string | undefined => {
     const value = form.fields[name];
     return value === undefined || value === '' ? undefined : value;
@@ -325,12 +303,13 @@ function parseLegacyEvent(rawBody: Buffer): EventDraft {
 
   const details: EventDetails = {};
   const code = first('code');
-  if (code !== undefined) put(details, 'deliveryStatusCode', /^\d+$/.test(code) ? Number(code) : code);
-  put(details, 'deliveryStatusMessage', first('error') ?? first('notification'));
-  put(details, 'deliveryStatusDescription', first('description'));
-  put(details, 'reason', first('reason'));
-  put(details, 'url', first('url'));
-  put(details, 'tags', joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']));
+  const codeValue = code === undefined ? undefined : keepDetail(/^\d+$/.test(code) ? Number(code) : code);
+  if (codeValue !== undefined) details.deliveryStatusCode = codeValue;
+  const message = keepDetail(first('error') ?? first('notification'));
+  if (message !== undefined) details.deliveryStatusMessage = message;
+  pickDetails(form.fields, LEGACY_DETAIL_FIELDS, details);
+  const tags = joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']);
+  if (tags !== undefined) details.tags = tags;
 
   const raw: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(form.all)) raw[name] = values.length === 1 ? values[0]! : values;
@@ -343,7 +322,7 @@ function parseLegacyEvent(rawBody: Buffer): EventDraft {
     providerEventId: null,
     ...(recipient !== undefined ? { email: recipient } : {}),
     // User variables arrive as extra form fields (`distinct_user_id=…`).
-    overrides: overridesFrom((name) => first(name)),
+    overrides: overridesFrom(form.fields),
     details,
     raw,
   };
@@ -354,8 +333,8 @@ function parseLegacyEvent(rawBody: Buffer): EventDraft {
  * @throws WebhookParseError naming the path of the problem (`event-data.event`…)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  if (bodyFormat(req.headers) === 'form') return [parseLegacyEvent(req.rawBody)];
-  return [parseJsonEvent(readJsonObject(req.rawBody))];
+  if (bodyFormat(req.headers) === 'form') return [parseLegacyEvent(req)];
+  return [parseJsonEvent(readJsonObject(req))];
 }
 
 // ---- testing helpers -------------------------------------------------------------------------
@@ -442,12 +421,8 @@ const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
   'email.complained': { event: 'complained' },
 };
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
-  const fields = lookup(SAMPLES, options.type);
+function sample(options: SampleOptions): SampleRequest {
+  const fields = own(SAMPLES, options.type);
   if (!fields) {
     throw new Error(`Mailgun has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   }
@@ -478,35 +453,27 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.signingKey;
-  if (typeof value === 'string' && value !== '') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string' && value[0] !== '') return value[0];
-  return undefined;
-}
-
 /** The Mailgun adapter. */
-export const adapter = defineAdapter<MailgunSettings, string>({
+export const adapter = defineAdapter({
   name: 'mailgun',
   displayName: 'Mailgun',
   channel: 'email',
   docsUrl: 'https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads',
-  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: false, batch: false },
   methods: ['POST'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  extraTypes: Object.values(FAILED_BY_SEVERITY),
-  verify,
-  parse,
-  testing: {
-    createCredentials() {
-      const key = randomBytes(16).toString('hex');
-      return { options: { signingKey: key }, signer: key };
-    },
-    sign,
-    sample,
-    stripSignature,
+  ...sharedSecretHmac({
     secretKey: 'signingKey',
-    signerFromOptions,
-  },
+    generateSecret: () => randomBytes(16).toString('hex'),
+    settingsSchema,
+    timestamp: true,
+    signsBody: false, // timestamp + token only
+    verify,
+    sign,
+    signatureHeaders: [],
+    stripSignature, // the signature block is inside the body
+    sample,
+  }),
+  eventMap: EVENT_MAP,
+  refinements: REFINEMENTS,
+  otherEventMaps: [LEGACY_EVENT_MAP],
+  parse,
 });

@@ -31,14 +31,15 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalString, describeValue } from '../src/body/read-json';
-import { parseJsonExact, readJsonBigint } from '../src/body/read-json-bigint';
-import { defineAdapter } from '../src/core/adapter';
+import { parseJsonExact } from '../src/body/read-json-bigint';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
@@ -58,12 +59,12 @@ const SOFT_BOUNCE_BY_ERROR = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by event: applies when `applies` holds, then `field` looks `table` up. */
-const REFINEMENTS: Readonly<Partial<Record<string, { applies: (e: Record<string, unknown>) => boolean; field: string; table: EventMap }>>> = {
-  bounce: { applies: (e) => e.hard_bounce !== true, field: 'error', table: SOFT_BOUNCE_BY_ERROR },
+const REFINEMENTS: Refinements = {
+  bounce: [{ when: (e) => e.hard_bounce !== true, field: 'error', table: SOFT_BOUNCE_BY_ERROR }],
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Mailjet name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   smtp_reply: 'response', // sent: the receiving server's answer
   url: 'url', // click
   error_related_to: 'errorRelatedTo', // bounce/blocked: recipient, domain, spam, content, mailjet
@@ -73,21 +74,10 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   customcampaign: 'campaign',
   mj_list_id: 'listId', // unsub
   CustomID: 'customId',
-};
+});
 
 /** Where sender metadata travels, in order of precedence. */
 const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
-
-const settingsSchema = credentialsSettings('mailjet');
-
-/** Parsed Mailjet source settings. */
-export type MailjetSettings = CredentialsSettings;
-
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const refinement = own(REFINEMENTS, name);
-  const refined = refinement && refinement.applies(event) ? own(refinement.table, event[refinement.field]) : undefined;
-  return refined ?? mapEventType(EVENT_MAP, name, 'email');
-}
 
 /** A sender's metadata string: a JSON object, or `key=value&key=value`; {} for anything else. */
 function metadataValues(value: unknown): Record<string, unknown> {
@@ -116,11 +106,7 @@ function exactMessageId(value: unknown): string | undefined {
 }
 
 function readDetails(event: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(event[field]);
-    if (value !== undefined) details[key] = value;
-  }
+  const details = pickDetails(event, DETAIL_FIELDS);
   const campaignId = event.mj_campaign_id;
   if (typeof campaignId === 'number' && campaignId > 0) details.campaignId = campaignId; // 0 means "no campaign"
   const messageId = exactMessageId(event.MessageID);
@@ -134,7 +120,7 @@ function toDraft(item: unknown, path: string): EventDraft {
   if (name === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
   const email = optionalString(item, 'email');
   return {
-    type: eventType(name, item),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, item, 'email'),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(item.time),
     messageId: optionalString(item, 'Message_GUID') ?? optionalString(item, 'mj_message_id') ?? exactMessageId(item.MessageID) ?? null,
@@ -151,7 +137,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the index of a bad event (`[1].event`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJsonBigint(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   if (!isObject(body)) throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
   return [toDraft(body, '')];
@@ -169,11 +155,7 @@ const SAMPLES = {
   'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
 } as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
   if (!template) throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const payload: Record<string, string> = {};
@@ -198,18 +180,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Mailjet adapter. */
-export const adapter = defineAdapter<MailjetSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'mailjet',
   displayName: 'Mailjet',
   channel: 'email',
   docsUrl: 'https://dev.mailjet.com/email/guides/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('mailjet', { sample }),
   eventMap: EVENT_MAP,
-  extraTypes: Object.values(SOFT_BOUNCE_BY_ERROR),
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
+  refinements: REFINEMENTS,
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -37,12 +37,13 @@ import { z } from 'zod';
 import { readForm, type FormBody } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
 import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 
@@ -95,9 +96,9 @@ function signatureMatches(keys: readonly string[], signature: string, url: strin
   return matched;
 }
 
-function readFormForVerification(rawBody: Buffer): FormBody {
+function readFormForVerification(req: WebhookRequest): FormBody {
   try {
-    return readForm(rawBody);
+    return req.form();
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Mandrill cannot have signed it', { cause });
   }
@@ -109,7 +110,7 @@ function readFormForVerification(rawBody: Buffer): FormBody {
  */
 function verify(req: WebhookRequest, settings: MandrillSettings): void {
   const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
-  if (signatureMatches(settings.webhookKey, signature, req.url, readFormForVerification(req.rawBody))) return;
+  if (signatureMatches(settings.webhookKey, signature, req.url, readFormForVerification(req))) return;
   // The URL is never echoed: it may hold credentials.
   throw new WebhookVerificationError(
     'signature_mismatch',
@@ -128,7 +129,7 @@ function handshake(req: WebhookRequest): WebhookResponse | undefined {
   if (signature === undefined) return undefined;
   let form: FormBody;
   try {
-    form = readForm(req.rawBody);
+    form = req.form();
   } catch {
     return undefined;
   }
@@ -199,7 +200,7 @@ function toDraft(item: unknown, path: string): EventDraft {
  * @throws WebhookParseError naming the path of the problem (`mandrill_events[3].ts`…)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const value = readForm(req.rawBody).fields[EVENTS_FIELD];
+  const value = req.form().fields[EVENTS_FIELD];
   if (value === undefined) throw new WebhookParseError(`the form field "${EVENTS_FIELD}" is required`, EVENTS_FIELD);
   const events = readJson(Buffer.from(value, 'utf8'));
   if (!Array.isArray(events)) throw new WebhookParseError('must be a JSON array of events', EVENTS_FIELD);
@@ -268,37 +269,25 @@ function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
   return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
 }
 
-function signerFromOptions(options: Record<string, unknown>): string | undefined {
-  const value = options.webhookKey;
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
-}
-
 /** The Mandrill adapter. */
-export const adapter = defineAdapter<MandrillSettings, string>({
+export const adapter = defineAdapter({
   name: 'mandrill',
   displayName: 'Mailchimp Transactional (Mandrill)',
   channel: 'email',
   docsUrl: 'https://mailchimp.com/developer/transactional/docs/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: true },
   methods: ['POST'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  handshake,
-  testing: {
-    createCredentials() {
-      // Mandrill keys are 22 base64-ish characters.
-      const key = randomBytes(16).toString('base64url').slice(0, 22);
-      return { options: { webhookKey: key }, signer: key };
-    },
+  ...urlSigned({
+    secretKey: 'webhookKey',
+    generateSecret: () => randomBytes(16).toString('base64url').slice(0, 22), // 22 base64-ish characters, like Mandrill's
+    settingsSchema,
+    timestamp: false,
+    signsBody: true,
+    verify,
+    signatureHeaders: [SIGNATURE_HEADER],
     sign,
     sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
-    },
-    secretKey: 'webhookKey',
-    signerFromOptions,
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
+  handshake,
 });

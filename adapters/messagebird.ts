@@ -32,12 +32,13 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
 import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
 import { overridesFrom, toWireOverrides } from '../src/core/overrides';
@@ -169,22 +170,20 @@ function rfc3339(now: Date): string {
   return `${now.toISOString().slice(0, 19)}+00:00`;
 }
 
-export const adapter = defineAdapter<MessageBirdSettings, string>({
+export const adapter = defineAdapter({
   name: 'messagebird',
   displayName: 'MessageBird',
   channel: 'sms',
   docsUrl: 'https://developers.messagebird.com/api/sms-messaging/',
-  supports: { timestamp: true, rotation: true, signsBody: false, signsUrl: true, batch: false },
   methods: ['GET'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  testing: {
-    createCredentials() {
-      const key = randomBytes(32).toString('hex');
-      return { options: { signingKey: key }, signer: key };
-    },
+  ...urlSigned({
+    secretKey: 'signingKey',
+    generateSecret: () => randomBytes(32).toString('hex'),
+    settingsSchema,
+    timestamp: true,
+    signsBody: false,
+    verify,
+    signatureHeaders: [SIGNATURE_HEADER],
     /** Signs URL (and body, when there is one) as MessageBird does, at `now`. */
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const token = signMessageBirdJwt(signer, { url: req.url, body: req.body }, now);
@@ -209,14 +208,7 @@ export const adapter = defineAdapter<MessageBirdSettings, string>({
       query.set('statusDatetime', rfc3339(now));
       return { headers: {}, body: Buffer.alloc(0), query: query.toString() };
     },
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
-    },
-    secretKey: 'signingKey',
-    signerFromOptions(options: Record<string, unknown>): string | undefined {
-      const key = options.signingKey;
-      const first: unknown = Array.isArray(key) ? key[0] : key;
-      return typeof first === 'string' && first !== '' ? first : undefined;
-    },
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
 });

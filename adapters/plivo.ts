@@ -47,12 +47,14 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
+import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import {
   computePlivoV2Signature,
   validatePlivoV2Signature,
@@ -93,12 +95,12 @@ const STATUS_TIME_FIELD: Readonly<Partial<Record<PlivoStatus, string>>> = {
 };
 
 /** Plivo parameters copied to `details` (→ Distinct metadata). */
-const DETAIL_FIELDS = {
+const DETAIL_FIELDS = detailFields({
   ErrorCode: 'errorCode', // failed/undelivered: Plivo's SMS error code
   Type: 'messageType', // sms | mms | whatsapp
   Units: 'units',
   Sequence: 'sequence', // callback order for this message
-} as const;
+}, trimmedTextDetail);
 
 /** Parsed settings (secrets inside: never log). */
 interface PlivoSettings {
@@ -109,8 +111,8 @@ interface PlivoSettings {
 const settingsSchema = z.object({ authToken: rotatableSecret }).strict();
 
 /** POST parameters (GET carries none: Plivo's are in the signed query). */
-function bodyParams(method: string, rawBody: Buffer): PlivoParams {
-  return method.toUpperCase() === 'GET' ? {} : readForm(rawBody).all;
+function bodyParams(req: WebhookRequest): PlivoParams {
+  return req.method.toUpperCase() === 'GET' ? {} : req.form().all;
 }
 
 /** A header's value, or undefined when absent or blank. */
@@ -126,7 +128,7 @@ function v3Matches(req: WebhookRequest, settings: PlivoSettings): boolean {
   if (signature === undefined || nonce === undefined) return false;
   let params: PlivoParams;
   try {
-    params = bodyParams(req.method, req.rawBody);
+    params = bodyParams(req);
   } catch {
     return false; // not UTF-8 form data: Plivo cannot have signed it
   }
@@ -173,11 +175,7 @@ function readOverrides(query: string): EventOverrides {
 }
 
 function readDetails(fields: Record<string, string>, timeField: string | undefined): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = optionalString(fields, field)?.trim();
-    if (value) details[key] = value;
-  }
+  const details = pickDetails(fields, DETAIL_FIELDS);
   const time = timeField === undefined ? undefined : optionalString(fields, timeField)?.trim();
   if (time && timeField) details[timeField.charAt(0).toLowerCase() + timeField.slice(1)] = time;
   return details;
@@ -185,7 +183,7 @@ function readDetails(fields: Record<string, string>, timeField: string | undefin
 
 /** @throws WebhookParseError naming the missing parameter */
 function parse(req: WebhookRequest): EventDraft[] {
-  const form = req.method.toUpperCase() === 'GET' ? readForm(req.query) : readForm(req.rawBody);
+  const form = req.method.toUpperCase() === 'GET' ? readForm(req.query) : req.form();
   const fields: Record<string, string> = { ...form.fields };
   const messageId = optionalString(fields, 'MessageUUID');
   if (messageId === undefined) throw new WebhookParseError('"MessageUUID" is required', 'MessageUUID');
@@ -231,23 +229,20 @@ function plivoTime(now: Date): string {
   return `${now.toISOString().slice(0, 10)} ${now.toISOString().slice(11, 23)}000`;
 }
 
-export const adapter = defineAdapter<PlivoSettings, string>({
+export const adapter = defineAdapter({
   name: 'plivo',
   displayName: 'Plivo',
   channel: 'sms',
   docsUrl: 'https://www.plivo.com/docs/messaging/api/message/message-status-callbacks',
-  // signsBody false: V2, what messaging sends, covers the URL without query and the nonce only.
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: true, batch: false },
   methods: ['POST', 'GET'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  testing: {
-    createCredentials() {
-      const authToken = randomBytes(20).toString('base64url');
-      return { options: { authToken }, signer: authToken };
-    },
+  ...urlSigned({
+    secretKey: 'authToken',
+    generateSecret: () => randomBytes(20).toString('base64url'),
+    settingsSchema,
+    timestamp: false,
+    signsBody: false, // V2, what messaging sends, covers the URL without query and the nonce only
+    verify,
+    signatureHeaders: SIGNATURE_HEADERS,
     /** Signs the way Plivo signs message callbacks: V2 and Ma-V2 (the signer plays both the account and the main account). */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       // Plivo's nonces are long decimal strings.
@@ -291,14 +286,7 @@ export const adapter = defineAdapter<PlivoSettings, string>({
         query: query.toString(),
       };
     },
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, SIGNATURE_HEADERS) };
-    },
-    secretKey: 'authToken',
-    signerFromOptions(options: Record<string, unknown>): string | undefined {
-      const token = options.authToken;
-      const first: unknown = Array.isArray(token) ? token[0] : token;
-      return typeof first === 'string' && first !== '' ? first : undefined;
-    },
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
 });

@@ -30,14 +30,15 @@
  * - `UserAgent` and `Geo` (IP, city) stay in `raw` only; they are personal data.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type EmailEventType, type EventMap, type Refinements } from '../src/core/event-types';
+import { type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** `RecordType` → normalized type. */
@@ -100,7 +101,7 @@ const SUPPRESS_SENDING_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by RecordType, tried in order; the first table that matches wins. */
-const REFINEMENTS: Readonly<Partial<Record<string, ReadonlyArray<{ field: string; table: EventMap }>>>> = {
+const REFINEMENTS: Refinements = {
   Bounce: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
   SpamComplaint: [{ field: 'Type', table: BOUNCE_TYPE_MAP }],
   SubscriptionChange: [
@@ -123,7 +124,7 @@ const TIME_FIELD_OF: Readonly<Record<keyof typeof EVENT_MAP, (typeof TIME_FIELDS
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Postmark name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   Tag: 'tag',
   MessageStream: 'messageStream',
   Type: 'bounceType', // Bounce/SpamComplaint: HardBounce, SoftBounce…
@@ -139,37 +140,12 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   SuppressSending: 'suppressSending', // subscription change
   SuppressionReason: 'suppressionReason',
   Origin: 'origin',
-};
-
-const settingsSchema = credentialsSettings('postmark');
-
-/** Parsed Postmark source settings. */
-export type PostmarkSettings = CredentialsSettings;
-
-function eventType(recordType: string, record: Record<string, unknown>): EventType {
-  for (const { field, table } of own(REFINEMENTS, recordType) ?? []) {
-    const value = record[field];
-    const refined = own(table, typeof value === 'boolean' ? String(value) : value);
-    if (refined !== undefined) return refined;
-  }
-  return mapEventType(EVENT_MAP, recordType, 'email');
-}
+  'Client.Name': 'client', // open, click
+});
 
 function readOverrides(record: Record<string, unknown>): EventOverrides {
   const metadata = optionalObject(record, 'Metadata') ?? {};
   return overridesFrom(metadata);
-}
-
-function readDetails(record: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(record[field]);
-    if (value !== undefined) details[key] = value;
-  }
-  const client = optionalObject(record, 'Client');
-  const clientName = client ? detailValue(client.Name) : undefined;
-  if (clientName !== undefined) details.client = clientName;
-  return details;
 }
 
 /** Refuses an inbound-message payload with a message that names the misconfiguration. */
@@ -188,7 +164,7 @@ function refuseInbound(record: Record<string, unknown>): void {
  * @throws WebhookParseError for a non-object body, an inbound payload or a missing `RecordType`
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const record = readJson(req.rawBody);
+  const record = req.json();
   if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
   refuseInbound(record);
   const recordType = optionalString(record, 'RecordType');
@@ -198,14 +174,14 @@ function parse(req: WebhookRequest): EventDraft[] {
   const email = optionalString(record, 'Email') ?? optionalString(record, 'Recipient');
   return [
     {
-      type: eventType(recordType, record),
+      type: refineType(EVENT_MAP, REFINEMENTS, recordType, record, 'email'),
       providerEvent: recordType,
       occurredAt: timeField === undefined ? null : isoFromString(record[timeField]), // garbage → null, never invented
       messageId: optionalString(record, 'MessageID') ?? null,
       providerEventId: optionalString(record, 'ID') ?? null, // the bounce id (Bounce, SpamComplaint only)
       ...(email !== undefined ? { email } : {}),
       overrides: readOverrides(record),
-      details: readDetails(record),
+      details: pickDetails(record, DETAIL_FIELDS),
       raw: record,
     },
   ];
@@ -224,11 +200,7 @@ const SAMPLES = {
   'email.subscribed': { RecordType: 'SubscriptionChange', Origin: 'Customer', SuppressSending: false, SuppressionReason: null },
 } as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const metadata: Record<string, string> = {};
@@ -249,18 +221,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Postmark adapter. */
-export const adapter = defineAdapter<PostmarkSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'postmark',
   displayName: 'Postmark',
   channel: 'email',
   docsUrl: 'https://postmarkapp.com/developer/webhooks/webhooks-overview',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: false, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('postmark', { sample }),
   eventMap: EVENT_MAP,
-  extraTypes: [...new Set<EventType>([...Object.values(BOUNCE_TYPE_MAP), ...Object.values(SUPPRESSION_REASON_MAP), ...Object.values(SUPPRESS_SENDING_MAP)])],
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
-  verify: (req, settings) => verifyCredentials(req, settings),
+  refinements: REFINEMENTS,
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

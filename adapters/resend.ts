@@ -30,23 +30,15 @@
  *   by de-duplication on the `svix-id`, so no replay cache is kept (it would refuse real retries).
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
-import { defineAdapter } from '../src/core/adapter';
+import { isObject, optionalString } from '../src/body/read-json';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, stringDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { toleranceSeconds } from '../src/config/schema';
-import {
-  DEFAULT_TOLERANCE_SECONDS,
-  standardWebhookTesting,
-  headerFamily,
-  signingSecretList,
-  SVIX_HEADERS,
-  verifyStandardWebhook,
-} from '../src/verify/standard-webhooks';
+import { headerFamily, standardWebhooks, SVIX_HEADERS } from '../src/verify/standard-webhooks';
 import { overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Resend `type` → normalized type. */
@@ -65,34 +57,18 @@ const EVENT_MAP = {
 } as const satisfies EventMap;
 
 /** `data.<object>.<field>` → details key, for the objects some events carry. */
-const DETAIL_FIELDS: ReadonlyArray<readonly [string, string, string]> = [
-  ['bounce', 'type', 'bounceType'], // Permanent, Transient, Undetermined (SES vocabulary)
-  ['bounce', 'subType', 'bounceSubType'],
-  ['bounce', 'message', 'bounceMessage'],
-  ['click', 'link', 'url'],
-  ['failed', 'reason', 'failedReason'],
-];
+const DETAIL_FIELDS = detailFields(
+  {
+    'bounce.type': 'bounceType', // Permanent, Transient, Undetermined (SES vocabulary)
+    'bounce.subType': 'bounceSubType',
+    'bounce.message': 'bounceMessage',
+    'click.link': 'url',
+    'failed.reason': 'failedReason',
+  },
+  stringDetail,
+);
 
-const settingsSchema = z
-  .object({
-    /** The endpoint's signing secret (`whsec_…`); a list while rotating. */
-    signingSecret: signingSecretList,
-    /** Signed-timestamp window in seconds; 0 disables it. */
-    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
-  })
-  .strict();
 
-/** Parsed Resend source settings (key bytes inside: never log). */
-export type ResendSettings = z.output<typeof settingsSchema>;
-
-/**
- * Proves a request comes from Resend (Svix).
- * @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `signature_mismatch`
- *   or `timestamp_out_of_tolerance`
- */
-function verify(req: WebhookRequest, settings: ResendSettings): void {
-  verifyStandardWebhook(req, settings.signingSecret, settings.toleranceSeconds);
-}
 
 /** `tags` as a map: an object `{name: value}` or a list `[{name, value}]`; scalar values only. */
 function readTags(value: unknown): Record<string, string> {
@@ -113,15 +89,6 @@ function readOverrides(tags: Record<string, string>): EventOverrides {
   return overridesFrom(tags);
 }
 
-function readDetails(data: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [object, field, key] of DETAIL_FIELDS) {
-    const value = optionalObject(data, object)?.[field];
-    if (typeof value === 'string' && value.trim() !== '') details[key] = value;
-  }
-  return details;
-}
-
 /** `a@b`, or the address inside `Name <a@b>`. */
 function address(value: string): string {
   return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
@@ -140,7 +107,7 @@ function recipients(data: Record<string, unknown>): string[] {
  * @throws WebhookParseError naming the path of the problem (`type`, `created_at`, `data`)
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Resend webhook body must be a JSON object');
   const type = optionalString(body, 'type');
   if (type === undefined) throw new WebhookParseError('"type" is required and must be a non-empty string', 'type');
@@ -159,7 +126,7 @@ function parse(req: WebhookRequest): EventDraft[] {
     messageId: optionalString(data, 'email_id') ?? null,
     providerEventId: header(req, names.id)?.trim() || null,
     overrides: readOverrides(readTags(data.tags)),
-    details: readDetails(data),
+    details: pickDetails(data, DETAIL_FIELDS),
     raw: body,
   };
   const to = recipients(data);
@@ -189,11 +156,7 @@ const SAMPLES: Readonly<Partial<Record<EmailEventType, { type: keyof typeof EVEN
   'email.rejected': { type: 'email.suppressed' },
 };
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type) ? SAMPLES[options.type as EmailEventType] : undefined;
   if (!chosen) throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const tags: Record<string, string> = {};
@@ -214,16 +177,13 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The Resend adapter. */
-export const adapter = defineAdapter<ResendSettings, string>({
+export const adapter = defineAdapter({
   name: 'resend',
   displayName: 'Resend',
   channel: 'email',
   docsUrl: 'https://resend.com/docs/dashboard/webhooks/event-types',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: false },
   methods: ['POST'],
-  settingsSchema,
+  ...standardWebhooks(SVIX_HEADERS, { sample }),
   eventMap: EVENT_MAP,
-  verify,
   parse,
-  testing: { ...standardWebhookTesting(SVIX_HEADERS), sample },
 });

@@ -49,14 +49,15 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, readJson, describeValue } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, scalarOrListDetail, type DetailFields } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, publicKeyFromText, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 
@@ -91,12 +92,12 @@ const BOUNCE_TYPE_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements: provider event → the field that refines it and its table. */
-const REFINEMENTS: Readonly<Partial<Record<SendGridEvent, { field: string; map: EventMap }>>> = {
-  bounce: { field: 'type', map: BOUNCE_TYPE_MAP },
+const REFINEMENTS: Refinements = {
+  bounce: [{ field: 'type', table: BOUNCE_TYPE_MAP, ignoreCase: true }],
 };
 
 /** Scalar SendGrid fields copied to `details` (→ Distinct metadata), under the same name. */
-const DETAIL_FIELDS = [
+const DETAIL_FIELDS = detailFields([
   'reason', // bounce/dropped: SMTP answer or suppression reason
   'status', // bounce/dropped: enhanced SMTP status code
   'response', // delivered/deferred: the receiving server's answer
@@ -106,11 +107,11 @@ const DETAIL_FIELDS = [
   'bounce_classification', // bounce: SendGrid's category (Invalid Address, Reputation…)
   'asm_group_id', // group (un)subscribe: the suppression group
   'category', // string or array (joined)
-] as const;
+], scalarOrListDetail);
 
 /** Fields renamed on the way to `details` for one event, where the SendGrid name is ambiguous. */
-const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, Readonly<Record<string, string>>>>> = {
-  bounce: { type: 'bounce_type' }, // "bounce" | "blocked"; `type` alone would read like the event type
+const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, DetailFields>>> = {
+  bounce: detailFields({ type: 'bounce_type' }, scalarOrListDetail), // "bounce" | "blocked"; `type` alone would read like the event type
 };
 
 /** Parsed settings: keys are parsed once at start-up so each request only verifies. */
@@ -185,39 +186,12 @@ function eventKey(name: string): string {
   return Object.prototype.hasOwnProperty.call(EVENT_MAP, name) ? name : name.toLowerCase();
 }
 
-/** `key` is {@link eventKey} of the received name. */
-function eventType(key: string, item: Record<string, unknown>): EventType {
-  const base = mapEventType(EVENT_MAP, key, 'email');
-  const refinement = own(REFINEMENTS, key);
-  const sub = refinement ? item[refinement.field] : undefined;
-  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? own(refinement.map, sub.toLowerCase()) ?? base) : base;
-}
-
-/** A details value: non-empty strings, finite numbers, booleans; arrays of those are joined. */
-function scalar(value: unknown): string | number | boolean | undefined {
-  if (Array.isArray(value)) {
-    // One level: nested arrays are no details (and a hostile body nests them thousands deep).
-    const parts = value.map(detailValue).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
-    return parts.length > 0 ? parts.join(', ') : undefined;
-  }
-  return detailValue(value);
-}
-
 function readDetails(name: string, item: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const field of DETAIL_FIELDS) {
-    const v = scalar(item[field]);
-    if (v !== undefined) details[field] = v;
-  }
+  const details = pickDetails(item, DETAIL_FIELDS);
   // SendGrid's Apple Machine Open Indicator (boolean; a string "true" is read the same way).
   if (name === 'open' && (item.sg_machine_open === true || item.sg_machine_open === 'true')) details.machineOpen = true;
   const renames = own(EVENT_DETAIL_RENAMES, name);
-  if (renames) {
-    for (const [field, key] of Object.entries(renames)) {
-      const v = scalar(item[field]);
-      if (v !== undefined) details[key] = v;
-    }
-  }
+  if (renames) pickDetails(item, renames, details);
   return details;
 }
 
@@ -249,7 +223,7 @@ function toDraft(item: unknown, path: string): EventDraft {
   }
   const key = eventKey(name);
   const draft: EventDraft = {
-    type: eventType(key, item),
+    type: refineType(EVENT_MAP, REFINEMENTS, key, item, 'email'),
     providerEvent: name,
     // A number or a numeric string alike (seconds, a fraction, or 13-digit milliseconds).
     occurredAt: isoFromEpochSeconds(item.timestamp),
@@ -266,7 +240,7 @@ function toDraft(item: unknown, path: string): EventDraft {
 
 /** @throws WebhookParseError naming the index of the bad event, e.g. `[3].event` (or `event` for a single object) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   // One event object (SendGrid's Marketing Campaigns examples): one event.
   if (isObject(body)) return [toDraft(body, '')];
@@ -309,7 +283,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
   displayName: 'SendGrid',
   channel: 'email',
   docsUrl: 'https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

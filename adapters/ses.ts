@@ -37,12 +37,13 @@
  * - Open/click `ipAddress` and `userAgent` are personal data: left in `raw`, not in details.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, type DetailFields } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import {
@@ -88,8 +89,8 @@ const BOUNCE_TYPE_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements: event → the field of its event object that refines it, and its table. */
-const REFINEMENTS: Readonly<Partial<Record<SesEvent, { field: string; map: EventMap }>>> = {
-  Bounce: { field: 'bounceType', map: BOUNCE_TYPE_MAP },
+const REFINEMENTS: Refinements = {
+  Bounce: [{ field: 'bounceType', table: BOUNCE_TYPE_MAP }],
 };
 
 /** The key of each event's own object in the SES message (`Rendering Failure` breaks the pattern). */
@@ -114,26 +115,20 @@ const RECIPIENT_LISTS: Readonly<Partial<Record<SesEvent, string>>> = {
   DeliveryDelay: 'delayedRecipients',
 };
 
-/** Details per event: detail name → path inside the event object. */
-const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, Readonly<Record<string, readonly string[]>>>>> = {
-  Delivery: { smtpResponse: ['smtpResponse'], processingTimeMillis: ['processingTimeMillis'], reportingMTA: ['reportingMTA'] },
-  Bounce: { bounceType: ['bounceType'], bounceSubType: ['bounceSubType'], reportingMTA: ['reportingMTA'], feedbackId: ['feedbackId'] },
-  Complaint: { complaintFeedbackType: ['complaintFeedbackType'], complaintSubType: ['complaintSubType'], feedbackId: ['feedbackId'] },
-  Click: { link: ['link'] },
-  Reject: { reason: ['reason'] },
-  DeliveryDelay: { delayType: ['delayType'], expirationTime: ['expirationTime'], reportingMTA: ['reportingMTA'] },
-  'Rendering Failure': { errorMessage: ['errorMessage'], templateName: ['templateName'] },
-  Subscription: { contactList: ['contactList'], subscriptionSource: ['source'], unsubscribeAll: ['newTopicPreferences', 'unsubscribeAll'] },
+/** Details per event: fields (paths) of the event object, kept under their own name unless renamed. */
+const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, DetailFields>>> = {
+  Delivery: detailFields(['smtpResponse', 'processingTimeMillis', 'reportingMTA']),
+  Bounce: detailFields(['bounceType', 'bounceSubType', 'reportingMTA', 'feedbackId']),
+  Complaint: detailFields(['complaintFeedbackType', 'complaintSubType', 'feedbackId']),
+  Click: detailFields(['link']),
+  Reject: detailFields(['reason']),
+  DeliveryDelay: detailFields(['delayType', 'expirationTime', 'reportingMTA']),
+  'Rendering Failure': detailFields(['errorMessage', 'templateName']),
+  Subscription: detailFields({ contactList: 'contactList', source: 'subscriptionSource', 'newTopicPreferences.unsubscribeAll': 'unsubscribeAll' }),
 };
 
 /** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
-const RECIPIENT_DETAILS = ['status', 'action', 'diagnosticCode'] as const;
-
-function at(obj: Record<string, unknown>, path: readonly string[]): unknown {
-  let value: unknown = obj;
-  for (const key of path) value = isObject(value) ? value[key] : undefined;
-  return value;
-}
+const RECIPIENT_DETAILS = detailFields(['status', 'action', 'diagnosticCode']);
 
 /** First element of a tag (SES tags are `{ name: [value] }`); a bare string is accepted too. */
 function tagValue(tags: Record<string, unknown>, name: string): string | undefined {
@@ -166,11 +161,8 @@ function eventDetails(name: string, event: Record<string, unknown>, mail: Record
   const details: EventDetails = {};
   const configurationSet = tagValue(optionalObject(mail, 'tags') ?? {}, 'ses:configuration-set');
   if (configurationSet) details.configurationSet = configurationSet;
-  for (const [key, path] of Object.entries(own(EVENT_DETAILS, name) ?? {})) {
-    const v = detailValue(at(event, path));
-    if (v !== undefined) details[key] = v;
-  }
-  return details;
+  const fields = own(EVENT_DETAILS, name);
+  return fields ? pickDetails(event, fields, details) : details;
 }
 
 function readOverrides(mail: Record<string, unknown>): EventOverrides {
@@ -183,16 +175,9 @@ function readOverrides(mail: Record<string, unknown>): EventOverrides {
   return overrides;
 }
 
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const base = mapEventType(EVENT_MAP, name, 'email');
-  const refinement = own(REFINEMENTS, name);
-  const sub = refinement ? event[refinement.field] : undefined;
-  return refinement && typeof sub === 'string' ? (own(refinement.map, sub) ?? base) : base;
-}
-
 /** @throws WebhookParseError naming the envelope or SES field, e.g. `Message.eventType` */
 function parse(req: WebhookRequest): EventDraft[] {
-  const envelope = readJson(req.rawBody);
+  const envelope = req.json();
   if (!isObject(envelope)) throw new WebhookParseError('SNS posts a JSON object (the message envelope)');
   const snsType = envelope.Type;
   // Confirmations are answered by handshake; they carry no SES event.
@@ -214,7 +199,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   const objectKey = own(EVENT_OBJECT, name) ?? name.charAt(0).toLowerCase() + name.slice(1);
   const event = optionalObject(message, objectKey) ?? {};
   const common = {
-    type: eventType(name, event),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, event, 'email'),
     providerEvent: name,
     occurredAt: isoFromString(event.timestamp) ?? isoFromString(mail.timestamp),
     messageId: optionalString(mail, 'messageId') ?? null,
@@ -223,11 +208,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   };
   const details = eventDetails(name, event, mail);
   return readRecipients(name, event, mail).map(({ email, entry }): EventDraft => {
-    const perRecipient: EventDetails = {};
-    for (const field of RECIPIENT_DETAILS) {
-      const v = entry ? detailValue(entry[field]) : undefined;
-      if (v !== undefined) perRecipient[field] = v;
-    }
+    const perRecipient = entry ? pickDetails(entry, RECIPIENT_DETAILS) : {};
     return { ...common, ...(email !== undefined ? { email } : {}), overrides: readOverrides(mail), details: { ...details, ...perRecipient } };
   });
 }
@@ -276,7 +257,7 @@ export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   // Message…), so a changed byte there fails; unsigned fields (SigningCertURL, UnsubscribeURL,
   // MessageAttributes) are never read by parse. batch: one SES event per request (it may name
   // several recipients). No timestamp window: SNS retries re-send the original, signed Timestamp.
-  supports: { timestamp: false, rotation: false, signsBody: true, signsUrl: false, batch: false },
+  supports: { timestamp: false, rotation: false, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema: snsSettingsSchema,
   eventMap: EVENT_MAP,

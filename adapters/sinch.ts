@@ -43,7 +43,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalString, requiredString } from '../src/body/read-json';
 import { z } from 'zod';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -51,7 +51,7 @@ import { mapEventType, type EventMap, type EventType, type SmsEventType } from '
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { firstSecret, rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import {
   credentialsShape,
   signerFromCredentialsOptions,
@@ -104,6 +104,13 @@ const REPORT_SHAPES: Readonly<Record<string, 'batch' | 'recipient' | 'inbound'>>
   mo_binary: 'inbound',
   mo_media: 'inbound',
 };
+
+/** Inbound message `type` → normalized type (acknowledged, ignored on status routes). */
+const INBOUND_MAP = {
+  mo_text: 'sms.received',
+  mo_binary: 'sms.received',
+  mo_media: 'sms.received',
+} as const satisfies EventMap;
 
 /** Default signed-timestamp window: a day, covering Sinch's ~22 h 45 min retry schedule (see header). */
 const DEFAULT_TOLERANCE_SECONDS = 86_400;
@@ -162,12 +169,6 @@ function verifySignature(req: WebhookRequest, secrets: readonly string[], tolera
   if (!validateSinchSignature(secrets, signature, req.rawBody, nonce, timestampText)) {
     throw new WebhookVerificationError('signature_mismatch', `${SINCH_SIGNATURE_HEADER} does not match the body under the configured signingSecret(s)`);
   }
-}
-
-/** The first non-empty secret of a rotatable option, as written in a config file. */
-function firstSecret(value: unknown): string | undefined {
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
 }
 
 function statusType(status: string): EventType {
@@ -259,7 +260,7 @@ function inbound(body: Record<string, unknown>, type: string): EventDraft[] {
   const phone = optionalString(body, 'from');
   return [
     {
-      type: 'sms.received',
+      type: mapEventType(INBOUND_MAP, type, 'sms'),
       providerEvent: type,
       occurredAt: isoFromString(body.received_at),
       messageId: optionalString(body, 'id') ?? null,
@@ -274,7 +275,7 @@ function inbound(body: Record<string, unknown>, type: string): EventDraft[] {
 
 /** @throws WebhookParseError naming the path of the problem (`type`, `batch_id`, `statuses[2].status`…) */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Sinch callback must be a JSON object');
   const type = requiredString(body, 'type', '');
   const shape = own(REPORT_SHAPES, type);
@@ -314,11 +315,11 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   channel: 'sms',
   docsUrl: 'https://developers.sinch.com/docs/sms/api-reference/sms/tag/Delivery-reports/',
   // The test signer signs with signingSecret (body and timestamp); credentials-only use stays possible.
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,
-  extraTypes: ['sms.received'],
+  otherEventMaps: [INBOUND_MAP],
   /** @throws WebhookVerificationError (see verifySignature) or `missing_signature` / `bad_credentials` */
   verify(req: WebhookRequest, settings: SinchSettings): void {
     if (settings.signingSecret !== undefined) verifySignature(req, settings.signingSecret, settings.toleranceSeconds);

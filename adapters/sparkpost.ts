@@ -31,14 +31,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
-import { readJsonBigint } from '../src/body/read-json-bigint';
-import { defineAdapter } from '../src/core/adapter';
+import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap, type EventType } from '../src/core/event-types';
-import { detailValue, type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
-import { credentialsSettings, credentialsTesting, verifyCredentials, type CredentialsSettings, type CredentialsSigner } from '../src/verify/credentials';
+import { credentialsOnly } from '../src/verify/credentials';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
@@ -75,13 +75,13 @@ const BOUNCE_CLASS_MAP = {
 } as const satisfies EventMap;
 
 /** Second-field refinements by event type. */
-const REFINEMENTS: Readonly<Partial<Record<string, { field: string; table: EventMap }>>> = {
-  bounce: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
-  out_of_band: { field: 'bounce_class', table: BOUNCE_CLASS_MAP },
+const REFINEMENTS: Refinements = {
+  bounce: [{ field: 'bounce_class', table: BOUNCE_CLASS_MAP }],
+  out_of_band: [{ field: 'bounce_class', table: BOUNCE_CLASS_MAP }],
 };
 
 /** Scalar fields copied to `details` (→ Distinct metadata): SparkPost name → our name. */
-const DETAIL_FIELDS: Readonly<Record<string, string>> = {
+const DETAIL_FIELDS = detailFields({
   bounce_class: 'bounceClass',
   reason: 'reason', // the server's answer, with the address redacted (raw_reason is not copied)
   error_code: 'errorCode',
@@ -91,7 +91,7 @@ const DETAIL_FIELDS: Readonly<Record<string, string>> = {
   template_id: 'templateId',
   subaccount_id: 'subaccountId',
   message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
-};
+});
 
 /** The `msys` class each event type arrives in (for `sample`). */
 const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
@@ -112,29 +112,13 @@ const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
   link_unsubscribe: 'unsubscribe_event',
 };
 
-const settingsSchema = credentialsSettings('sparkpost');
-
-/** Parsed SparkPost source settings. */
-export type SparkPostSettings = CredentialsSettings;
-
-function eventType(name: string, event: Record<string, unknown>): EventType {
-  const refinement = own(REFINEMENTS, name);
-  const value = refinement ? event[refinement.field] : undefined;
-  const refined = refinement ? own(refinement.table, typeof value === 'number' ? String(value) : value) : undefined;
-  return refined ?? mapEventType(EVENT_MAP, name, 'email');
-}
-
 function readOverrides(event: Record<string, unknown>): EventOverrides {
   const meta = optionalObject(event, 'rcpt_meta') ?? {};
   return overridesFrom(meta);
 }
 
 function readDetails(event: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of Object.entries(DETAIL_FIELDS)) {
-    const value = detailValue(event[field]);
-    if (value !== undefined) details[key] = value;
-  }
+  const details = pickDetails(event, DETAIL_FIELDS);
   const tags = Array.isArray(event.rcpt_tags) ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
   if (tags.length > 0) details.tags = tags.join(',');
   return details;
@@ -164,7 +148,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
   const name = optionalString(event, 'type') ?? eventClass;
   const email = optionalString(event, 'raw_rcpt_to') ?? optionalString(event, 'rcpt_to');
   return {
-    type: eventType(name, event),
+    type: refineType(EVENT_MAP, REFINEMENTS, name, event, 'email'),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(event.timestamp) ?? isoFromString(event.timestamp),
     messageId: optionalString(event, 'transmission_id') ?? optionalString(event, 'message_id') ?? null,
@@ -181,7 +165,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
  * @throws WebhookParseError naming the element (`[2].msys`) for a malformed batch or a relay payload
  */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJsonBigint(req.rawBody);
+  const body = req.json();
   if (!Array.isArray(body)) throw new WebhookParseError(`SparkPost posts a JSON array of {"msys": …} events, got ${describeValue(body)}`);
   const drafts: EventDraft[] = [];
   body.forEach((item, index) => {
@@ -210,11 +194,7 @@ function decimalId(digits: number): string {
   return [...randomBytes(digits)].map((b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
 }
 
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
+function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
   if (!template) throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const meta: Record<string, string> = {};
@@ -244,18 +224,14 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
 }
 
 /** The SparkPost adapter. */
-export const adapter = defineAdapter<SparkPostSettings, CredentialsSigner>({
+export const adapter = defineAdapter({
   name: 'sparkpost',
   displayName: 'SparkPost',
   channel: 'email',
   docsUrl: 'https://developers.sparkpost.com/api/webhooks/',
-  supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, batch: true, credentialsOnly: true },
   methods: ['POST'],
-  settingsSchema,
+  ...credentialsOnly('sparkpost', { sample }),
   eventMap: EVENT_MAP,
-  extraTypes: [...new Set<EventType>(Object.values(BOUNCE_CLASS_MAP))],
-  /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` */
-  verify: (req, settings) => verifyCredentials(req, settings),
+  refinements: REFINEMENTS,
   parse,
-  testing: { ...credentialsTesting(), sample },
 });

@@ -33,14 +33,14 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
-import { isObject, optionalObject, optionalString, readJson, requiredString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/config/schema';
+import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
@@ -136,7 +136,7 @@ function detailsOf(eventType: string, payload: Record<string, unknown>, recipien
 
 /** @throws WebhookParseError naming the path, e.g. `data.payload.to[1].status` */
 function parse(req: WebhookRequest): EventDraft[] {
-  const body = readJson(req.rawBody);
+  const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('Telnyx posts a JSON object {"data": {...}, "meta": {...}}');
   const data = optionalObject(body, 'data');
   if (!data) throw new WebhookParseError('"data" is required and must be an object', 'data');
@@ -193,7 +193,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
   channel: 'sms',
   docsUrl: 'https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks',
   // batch: an MMS to several recipients yields one event per recipient.
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: true },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
   settingsSchema,
   eventMap: EVENT_MAP,

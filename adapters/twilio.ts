@@ -38,14 +38,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm, type FormBody } from '../src/body/read-form';
-import { isObject, optionalString, readJson } from '../src/body/read-json';
+import { readForm } from '../src/body/read-form';
+import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { urlSigned } from '../src/verify/shared-secret';
+import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
-import { rotatableSecret } from '../src/config/schema';
+import { rotatableSecret } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
 import {
   computeTwilioSignature,
@@ -91,13 +93,11 @@ const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
 const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
 
 /** Twilio parameters copied to `details` (→ Distinct metadata). AccountSid is left out on purpose. */
-const DETAIL_FIELDS = {
+const DETAIL_FIELDS = detailFields({
   ErrorCode: 'errorCode', // failed/undelivered: https://www.twilio.com/docs/api/errors
   ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
   MessagingServiceSid: 'messagingServiceSid',
-} as const;
-
-const DETAIL_ENTRIES = Object.entries(DETAIL_FIELDS) as ReadonlyArray<[keyof typeof DETAIL_FIELDS, (typeof DETAIL_FIELDS)[keyof typeof DETAIL_FIELDS]]>;
+}, trimmedTextDetail);
 
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
@@ -119,28 +119,6 @@ const settingsSchema = z
     sharedKeySecret: rotatableSecret.optional(),
   })
   .strict();
-
-/**
- * The decoded form of a request, read once: `verify` reads it to check the signature and `parse`
- * of the same request (same body) takes exactly what was verified. `parse` drops the entry, so
- * the form does not live as long as the request (which waits for its group commit).
- */
-const forms = new WeakMap<WebhookRequest, { rawBody: Buffer; form: FormBody }>();
-
-function formOf(req: WebhookRequest): FormBody {
-  const hit = forms.get(req);
-  if (hit !== undefined && hit.rawBody === req.rawBody) return hit.form;
-  const form = readForm(req.rawBody);
-  forms.set(req, { rawBody: req.rawBody, form });
-  return form;
-}
-
-function takeForm(req: WebhookRequest): FormBody {
-  const hit = forms.get(req);
-  if (hit === undefined) return readForm(req.rawBody);
-  forms.delete(req);
-  return hit.rawBody === req.rawBody ? hit.form : readForm(req.rawBody);
-}
 
 /** True when the URL's query names `bodySHA256` (Twilio's JSON-body scheme). */
 function hasBodyHash(url: string): boolean {
@@ -182,7 +160,7 @@ function verify(req: WebhookRequest, settings: TwilioSettings): void {
   }
   let params: TwilioParams;
   try {
-    params = formOf(req).all;
+    params = req.form().all;
   } catch (cause) {
     throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
   }
@@ -215,11 +193,11 @@ function daysInMonth(year: number, month: number): number {
 /** The body's parameters and its raw form: form-encoded (Twilio's default) or a JSON object. */
 function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw: unknown } {
   if (/json/i.test(header(req, 'content-type') ?? '')) {
-    const body = readJson(req.rawBody);
+    const body = req.json();
     if (!isObject(body)) throw new WebhookParseError('a JSON status callback must be an object of parameters');
     return { fields: body, raw: body };
   }
-  const form = takeForm(req);
+  const form = req.form();
   const all = form.all;
   const raw: Record<string, unknown> = {};
   for (const name in all) {
@@ -240,11 +218,7 @@ function readOverrides(query: string): EventOverrides {
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
-  const details: EventDetails = {};
-  for (const [field, key] of DETAIL_ENTRIES) {
-    const value = optionalString(fields, field)?.trim();
-    if (value) details[key] = value;
-  }
+  const details = pickDetails(fields, DETAIL_FIELDS);
   const token = header(req, IDEMPOTENCY_HEADER)?.trim();
   if (token) details.idempotencyToken = token;
   return details;
@@ -301,23 +275,20 @@ function headerOf(headers: Record<string, string>, name: string): string | undef
   return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
-export const adapter = defineAdapter<TwilioSettings, string>({
+export const adapter = defineAdapter({
   name: 'twilio',
   displayName: 'Twilio',
   channel: 'sms',
   docsUrl: 'https://www.twilio.com/docs/messaging/guides/track-outbound-message-status',
-  supports: { timestamp: false, rotation: true, signsBody: true, signsUrl: true, batch: false },
   methods: ['POST'],
-  settingsSchema,
-  eventMap: EVENT_MAP,
-  verify,
-  parse,
-  acknowledgement: { status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' },
-  testing: {
-    createCredentials() {
-      const authToken = randomBytes(16).toString('hex');
-      return { options: { authToken }, signer: authToken };
-    },
+  ...urlSigned({
+    secretKey: 'authToken',
+    generateSecret: () => randomBytes(16).toString('hex'),
+    settingsSchema,
+    timestamp: false,
+    signsBody: true,
+    verify,
+    signatureHeaders: [SIGNATURE_HEADER],
     /** Form bodies: URL + sorted params. JSON bodies: appends `bodySHA256` to the URL (as Twilio does) and signs the URL. */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       let url = req.url;
@@ -359,14 +330,8 @@ export const adapter = defineAdapter<TwilioSettings, string>({
         query: query.toString(),
       };
     },
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER]) };
-    },
-    secretKey: 'authToken',
-    signerFromOptions(options: Record<string, unknown>): string | undefined {
-      const token = options.authToken;
-      const first: unknown = Array.isArray(token) ? token[0] : token;
-      return typeof first === 'string' && first !== '' ? first : undefined;
-    },
-  },
+  }),
+  eventMap: EVENT_MAP,
+  parse,
+  acknowledgement: { status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' },
 });

@@ -42,12 +42,13 @@ import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, readJson } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { detailFields, pickDetails, textDetail } from '../src/core/details';
 import { WebhookAdapterError, WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, type WebhookRequest } from '../src/core/request';
+import { createWebhookRequest, header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableSecret, toleranceSeconds } from '../src/config/schema';
+import { firstSecret, rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance } from '../src/verify/primitives';
 import {
   computeVonageSmsSignature,
@@ -79,7 +80,7 @@ const EVENT_MAP = {
 type VonageStatus = keyof typeof EVENT_MAP;
 
 /** SMS API DLR parameters copied to `details` (→ Distinct metadata). */
-const DLR_DETAIL_FIELDS = { 'network-code': 'networkCode', scts: 'scts' } as const;
+const DLR_DETAIL_FIELDS = detailFields({ 'network-code': 'networkCode', scts: 'scts' }, textDetail);
 
 /** Parsed settings (secrets inside: never log). */
 export interface VonageSettings {
@@ -113,17 +114,17 @@ function stringParams(body: Record<string, unknown>): Record<string, string> {
 }
 
 /** @throws WebhookParseError */
-function readInput(method: string, query: string, headers: Readonly<Record<string, string>>, rawBody: Buffer): VonageInput {
-  if (method.toUpperCase() === 'GET') {
-    const params = { ...readForm(query).fields };
+function readInput(req: WebhookRequest): VonageInput {
+  if (req.method.toUpperCase() === 'GET') {
+    const params = { ...readForm(req.query).fields };
     return { api: 'sms', params, raw: params };
   }
-  if (isJson(headers, rawBody)) {
-    const body = readJson(rawBody);
+  if (isJson(req.headers, req.rawBody)) {
+    const body = req.json();
     if (!isObject(body)) throw new WebhookParseError('a Vonage webhook body must be a JSON object');
     return 'message_uuid' in body ? { api: 'messages', body } : { api: 'sms', params: stringParams(body), raw: body };
   }
-  const params = { ...readForm(rawBody).fields };
+  const params = { ...req.form().fields };
   return { api: 'sms', params, raw: params };
 }
 
@@ -135,7 +136,7 @@ function withoutKeys(params: Readonly<Record<string, string>>, keys: readonly st
 function verifySig(req: WebhookRequest, settings: VonageSettings): void {
   let input: VonageInput;
   try {
-    input = readInput(req.method, req.query, req.headers, req.rawBody);
+    input = readInput(req);
   } catch (cause) {
     throw new WebhookVerificationError('missing_signature', 'no Authorization header and no readable sig parameter', { cause });
   }
@@ -179,10 +180,7 @@ function parseDlr(params: Record<string, string>, raw: unknown, query: string): 
   const details: EventDetails = {};
   const errorCode = optionalString(params, 'err-code');
   if (errorCode && errorCode !== '0') details.errorCode = errorCode;
-  for (const [field, key] of Object.entries(DLR_DETAIL_FIELDS)) {
-    const value = optionalString(params, field);
-    if (value) details[key] = value;
-  }
+  pickDetails(params, DLR_DETAIL_FIELDS, details);
   return {
     type: mapEventType(EVENT_MAP, status, 'sms'),
     providerEvent: status,
@@ -225,7 +223,7 @@ function parseMessages(body: Record<string, unknown>, query: string): EventDraft
 
 /** @throws WebhookParseError naming the missing field */
 function parse(req: WebhookRequest): EventDraft[] {
-  const input = readInput(req.method, req.query, req.headers, req.rawBody);
+  const input = readInput(req);
   return [input.api === 'messages' ? parseMessages(input.body, req.query) : parseDlr(input.params, input.raw, req.query)];
 }
 
@@ -247,7 +245,7 @@ function signedDlrParams(params: Record<string, string>, signer: VonageSigner, n
 function signRequest(req: UnsignedRequest, signer: VonageSigner, now: Date): UnsignedRequest {
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
   const q = req.url.indexOf('?');
-  const input = readInput(req.method, q === -1 ? '' : req.url.slice(q + 1), headers, req.body);
+  const input = readInput(createWebhookRequest({ method: req.method, url: req.url, query: q === -1 ? '' : req.url.slice(q + 1), headers, rawBody: req.body, receivedAt: now }));
   if (input.api === 'messages') {
     const claims = { iat: Math.floor(now.getTime() / 1000), jti: randomUUID(), iss: 'Vonage', payload_hash: vonagePayloadHash(req.body), api_key: 'a1b2c3d', application_id: randomUUID() };
     return { ...req, headers: { ...headers, authorization: `Bearer ${signVonageJwt(claims, signer.signatureSecret)}` } };
@@ -298,7 +296,7 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
   displayName: 'Vonage',
   channel: 'sms',
   docsUrl: 'https://developer.vonage.com/en/messaging/sms/guides/delivery-receipts',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false, batch: false },
+  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST', 'GET'],
   settingsSchema,
   eventMap: EVENT_MAP,
@@ -342,10 +340,9 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
     stripSignature,
     secretKey: 'signatureSecret',
     signerFromOptions(options: Record<string, unknown>): VonageSigner | undefined {
-      const secret = options.signatureSecret;
-      const first: unknown = Array.isArray(secret) ? secret[0] : secret;
+      const first = firstSecret(options.signatureSecret);
       const method = options.signatureMethod ?? 'md5hash';
-      if (typeof first !== 'string' || first === '' || !VONAGE_SIGNATURE_METHODS.includes(method as VonageSignatureMethod)) return undefined;
+      if (first === undefined || !VONAGE_SIGNATURE_METHODS.includes(method as VonageSignatureMethod)) return undefined;
       return { signatureSecret: first, signatureMethod: method as VonageSignatureMethod };
     },
   },

@@ -31,10 +31,12 @@ async function stagesFor(provider, wire, config, log) {
   const source = config.sources.get(provider);
   const { adapter } = source;
   const replayCache = new ReplayCache(86_400_000);
+  // Builds before the memoised request (json()/form()) took plain objects.
+  const { createWebhookRequest = (init) => init } = dist('src/core/request');
   const receivedAt = new Date();
   const reqs = wire.map((w) => {
     const query = w.path.includes('?') ? w.path.slice(w.path.indexOf('?') + 1) : '';
-    return { method: 'POST', url: `${fixtures.PUBLIC_URL}${w.path}`, query, headers: w.headers, rawBody: w.body, receivedAt };
+    return createWebhookRequest({ method: 'POST', url: `${fixtures.PUBLIC_URL}${w.path}`, query, headers: w.headers, rawBody: w.body, receivedAt });
   });
   const rows = [];
   const stage = (name, fn) => {

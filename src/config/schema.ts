@@ -219,36 +219,3 @@ export const rootSchema = z
 export type RootConfigInput = z.input<typeof rootSchema>;
 export type RootConfig = z.output<typeof rootSchema>;
 export type SourceCommon = z.output<typeof sourceCommonSchema>;
-
-/** Shared zod pieces for adapters' settings schemas. */
-export const rotatableSecret = z.union([
-  z.string().min(1, 'must not be empty'),
-  z.array(z.string().min(1, 'must not be empty')).min(1),
-]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-export const toleranceSeconds = z.number().int().nonnegative();
-
-/**
- * A rotatable setting (one string, or a list while rotating) whose every entry `parse` turns into
- * a credential. An entry it rejects (null) is reported with `invalid` at its index in a list; the
- * message never echoes the value, which is configuration, possibly pasted from a secret store.
- */
-export function rotatableParsed<T>(
-  parse: (text: string) => T | null,
-  messages: { required?: string; type: string; invalid: string },
-) {
-  return z
-    .union([z.string(), z.array(z.string())], {
-      error: (issue) => (issue.input === undefined && messages.required !== undefined ? messages.required : messages.type),
-    })
-    .pipe(rotatableSecret)
-    .transform((texts, ctx) => {
-      const parsed: T[] = [];
-      texts.forEach((text, i) => {
-        const value = parse(text);
-        if (value !== null) parsed.push(value);
-        else ctx.addIssue({ code: 'custom', message: messages.invalid, path: texts.length > 1 ? [i] : [], input: undefined });
-      });
-      return parsed;
-    });
-}

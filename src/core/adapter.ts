@@ -5,7 +5,7 @@
  * {@link EventDraft}s, and its raw-name → normalized-type table. The pipeline does the rest.
  */
 import type { z } from 'zod';
-import type { Channel, EventMap, EventType } from './event-types';
+import { refinedTypes, type Channel, type EventMap, type EventType, type Refinements } from './event-types';
 import type { EventDraft } from './normalized-event';
 import type { WebhookRequest, WebhookResponse } from './request';
 import type { ReplayCache } from './replay-cache';
@@ -20,8 +20,6 @@ export interface AdapterSupports {
   signsBody: boolean;
   /** The signature covers the request URL (Twilio): needs the exact public URL. */
   signsUrl: boolean;
-  /** One request can carry many events. */
-  batch: boolean;
   /**
    * The provider signs nothing: requests are authenticated only by credentials the vendor
    * configures (basic auth, a header token). `validate` says so, and such a source without
@@ -50,6 +48,21 @@ export interface UnsignedRequest {
   body: Buffer;
 }
 
+/** What `simulate` asks a sample for: a normalized type, the recipient, the time and the sender's overrides. */
+export interface SampleOptions {
+  type: string;
+  recipient: string;
+  now: Date;
+  overrides?: Record<string, string>;
+}
+
+/** A sample request body, its headers and the query string (for URL-carried metadata). */
+export interface SampleRequest {
+  headers: Record<string, string>;
+  body: Buffer;
+  query: string;
+}
+
 /** Test-signing support: every verifier can also sign (octokit `sign`, stripe `generateTestHeaderString`). */
 export interface AdapterTesting<TSigner> {
   /**
@@ -64,11 +77,7 @@ export interface AdapterTesting<TSigner> {
    * (`email.delivered`…), addressed to `recipient` and carrying `overrides` the way the provider
    * echoes a sender's metadata. Returns the body and the query string (for URL-carried metadata).
    */
-  sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-    headers: Record<string, string>;
-    body: Buffer;
-    query: string;
-  };
+  sample(options: SampleOptions): SampleRequest;
   /** The request with its signature removed: `verify` must then fail with `missing_signature`. */
   stripSignature(req: UnsignedRequest): UnsignedRequest;
   /** The options key holding the rotatable secret (the conformance suite's rotation check). */
@@ -77,7 +86,8 @@ export interface AdapterTesting<TSigner> {
   signerFromOptions(options: Record<string, unknown>): TSigner | undefined;
 }
 
-export interface Adapter<TSettings = unknown, TSigner = unknown> {
+/** What an adapter file passes to {@link defineAdapter}: the contract minus what is derived from it. */
+export interface AdapterDefinition<TSettings = unknown, TSigner = unknown> {
   /** Slug = file name = default source id: `sendgrid`. */
   readonly name: string;
   /** The provider's own spelling: `SendGrid`. */
@@ -96,10 +106,15 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> {
   /** Raw provider event name → normalized type. Written as data. */
   readonly eventMap: EventMap;
   /**
-   * Types reachable only through a refinement table (e.g. Mailgun `failed` + `severity: temporary`
-   * → `email.deferred`), not as `eventMap` values; configuration checks treat them as emitted too.
+   * Second-field refinements of `eventMap` (Mailgun `failed` + `severity: temporary` →
+   * `email.deferred`), applied by `refineType()`. Their tables count as emitted types.
    */
-  readonly extraTypes?: readonly EventType[];
+  readonly refinements?: Refinements;
+  /**
+   * Other raw-name tables `parse` looks names up in (Mailgun's legacy webhooks, Sinch's inbound
+   * messages). Their values count as emitted types.
+   */
+  readonly otherEventMaps?: readonly EventMap[];
   /**
    * E-mail: provider events that are machine opens by definition (Brevo `proxy_open`), so a source
    * with `machineOpens: ignore` never forwards them (`validate` shows them ignored). Opens flagged
@@ -123,9 +138,36 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> {
   readonly testing: AdapterTesting<TSigner>;
 }
 
-/** Identity helper that keeps each adapter's types while checking it against the contract. */
-export function defineAdapter<TSettings, TSigner>(adapter: Adapter<TSettings, TSigner>): Adapter<TSettings, TSigner> {
-  return adapter;
+/**
+ * A verification family's share of an adapter (credentials only, Standard Webhooks, shared-secret
+ * HMAC, URL-signed…): what it supports, its settings schema, `verify`, and the test signer.
+ * Adapters spread it into their definition: `...credentialsOnly('postmark', { sample })`.
+ */
+export type Verification<TSettings, TSigner> = Pick<AdapterDefinition<TSettings, TSigner>, 'supports' | 'settingsSchema' | 'verify' | 'testing'>;
+
+/** An adapter as the core uses it: its definition plus what is derived from it. */
+export interface Adapter<TSettings = unknown, TSigner = unknown> extends AdapterDefinition<TSettings, TSigner> {
+  /**
+   * Every normalized type `parse` can return: `eventMap` values, refinement and other tables'
+   * values, and `<channel>.unknown`. Derived, never listed by hand; `validate`, the action
+   * table and the conformance suite read it.
+   */
+  readonly emittedTypes: readonly EventType[];
+  /**
+   * The refinement and other tables' types (derived; kept for readers of the former hand-kept
+   * list). Prefer {@link emittedTypes}.
+   */
+  readonly extraTypes: readonly EventType[];
+}
+
+/** Checks a definition against the contract and derives the emitted types. */
+export function defineAdapter<TSettings, TSigner>(definition: AdapterDefinition<TSettings, TSigner>): Adapter<TSettings, TSigner> {
+  const extra = new Set<EventType>(refinedTypes(definition.refinements));
+  for (const map of definition.otherEventMaps ?? []) for (const t of Object.values(map)) extra.add(t);
+  const emitted = new Set<EventType>(Object.values(definition.eventMap));
+  for (const t of extra) emitted.add(t);
+  emitted.add(`${definition.channel}.unknown`);
+  return { ...definition, extraTypes: [...extra], emittedTypes: [...emitted] };
 }
 
 /** Any adapter, for lists. */

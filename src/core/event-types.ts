@@ -74,3 +74,75 @@ export function mapEventType(eventMap: EventMap, raw: string | undefined | null,
   if (raw != null && Object.prototype.hasOwnProperty.call(eventMap, raw)) return eventMap[raw]!;
   return `${channel}.unknown`;
 }
+
+/**
+ * A second-field refinement: once the raw event name is known, `record[field]` looked up in
+ * `table` decides the type (Postmark's bounce `Type`, Mailgun's `severity`). Numbers and booleans
+ * are looked up as their text (`'10'`, `'false'`); any other non-string never matches.
+ */
+export interface Refinement {
+  readonly field: string;
+  readonly table: EventMap;
+  /** Applies only when this holds (Mailjet: a bounce that is not `hard_bounce`). */
+  readonly when?: (record: Readonly<Record<string, unknown>>) => boolean;
+  /** A value not in `table` is looked up lower-cased too (SendGrid's bounce `type`). */
+  readonly ignoreCase?: boolean;
+}
+
+/**
+ * Raw event name → the refinements tried in order (the first that matches wins); the key `'*'`
+ * holds refinements tried for every name, after the name's own. The one refinement shape: the
+ * types an adapter emits are derived from it ({@link refinedTypes}), never listed by hand.
+ */
+export type Refinements = Readonly<Partial<Record<string, readonly Refinement[]>>>;
+
+/** The refinement key of a field value: strings as they are, finite numbers and booleans as text. */
+function refinementKey(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  return typeof value === 'boolean' ? String(value) : undefined;
+}
+
+function applyRefinements(list: readonly Refinement[], record: Readonly<Record<string, unknown>>): EventType | undefined {
+  for (const r of list) {
+    if (r.when !== undefined && !r.when(record)) continue;
+    const key = refinementKey(record[r.field]);
+    if (key === undefined) continue;
+    if (Object.prototype.hasOwnProperty.call(r.table, key)) return r.table[key]!;
+    if (r.ignoreCase) {
+      const lower = key.toLowerCase();
+      if (Object.prototype.hasOwnProperty.call(r.table, lower)) return r.table[lower]!;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The normalized type of a provider event: its refinements (by raw name, then `'*'`) looked up
+ * in `record`, else {@link mapEventType}. Never throws; `<channel>.unknown` when nothing matches.
+ */
+export function refineType(
+  eventMap: EventMap,
+  refinements: Refinements,
+  raw: string | undefined | null,
+  record: Readonly<Record<string, unknown>>,
+  channel: Channel,
+): EventType {
+  if (raw != null && raw !== '*' && Object.prototype.hasOwnProperty.call(refinements, raw)) {
+    const refined = applyRefinements(refinements[raw]!, record);
+    if (refined !== undefined) return refined;
+  }
+  const any = refinements['*'];
+  if (any !== undefined) {
+    const refined = applyRefinements(any, record);
+    if (refined !== undefined) return refined;
+  }
+  return mapEventType(eventMap, raw, channel);
+}
+
+/** Every type a set of refinements can produce, in first-seen order. */
+export function refinedTypes(refinements: Refinements | undefined): EventType[] {
+  const types = new Set<EventType>();
+  for (const list of Object.values(refinements ?? {})) for (const r of list ?? []) for (const t of Object.values(r.table)) types.add(t);
+  return [...types];
+}

@@ -18,7 +18,7 @@ import {
 } from '../core/errors';
 import type { EventDraft } from '../core/normalized-event';
 import type { VerifyResult } from '../core/adapter';
-import type { WebhookRequest, WebhookResponse } from '../core/request';
+import { createWebhookRequest, releaseDecodedBody, type WebhookRequest, type WebhookRequestInit, type WebhookResponse } from '../core/request';
 import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';
@@ -96,14 +96,13 @@ export class Pipeline {
   }
 
   /**
-   * The externally visible URL for a request on `sourceId`: the source's configured public URL
-   * plus the received query string, or `fallbackUrl` (the runtime's own reconstruction, built
-   * only when needed when it is a function).
+   * The request a runtime hands over for `sourceId`, its URL resolved here: the source's public
+   * URL plus the query when one is configured, else the runtime's own reconstruction (`url`).
    */
-  publicUrlFor(sourceId: string, query: string, fallbackUrl: string | (() => string)): string {
+  request(sourceId: string, init: WebhookRequestInit): WebhookRequest {
     const base = this.source(sourceId)?.publicUrl;
-    if (!base) return typeof fallbackUrl === 'string' ? fallbackUrl : fallbackUrl();
-    return query ? `${base}?${query}` : base;
+    if (!base) return createWebhookRequest(init);
+    return createWebhookRequest({ ...init, url: init.query ? `${base}?${init.query}` : base });
   }
 
   /** Handles one webhook request end to end. Never throws: every failure becomes a response. */
@@ -156,6 +155,7 @@ export class Pipeline {
 
     // Parsed and mapped in a frame of its own: drafts and events are garbage before the commit wait.
     const { items, summary } = this.mapRequest(sourceId, source, req);
+    releaseDecodedBody(req);
     if (items.length > 0) {
       const result = await this.deps.queue.enqueue(items);
       summary.queued = result.queued;

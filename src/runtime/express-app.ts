@@ -121,14 +121,14 @@ export function toWebhookRequest(req: Request, sourceId: string, pipeline: Pipel
     if (value === undefined) continue;
     headers[name] = typeof value === 'string' ? value : value.join(', ');
   }
-  return {
+  return pipeline.request(sourceId, {
     method: req.method,
-    url: pipeline.publicUrlFor(sourceId, query, fallbackUrl),
+    url: fallbackUrl,
     query,
     headers,
     rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     receivedAt: new Date(),
-  };
+  });
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -86,14 +86,14 @@ export function requestFromEvent(event: HttpEvent, sourceId: string, rawBody: Bu
   const query = (event.rawQueryString ?? '').replace(/^\?/, '');
   // TLS ends at API Gateway / the function URL endpoint: the provider called https.
   const fallbackUrl = `https://${event.requestContext.domainName}${event.rawPath}${query ? `?${query}` : ''}`;
-  return {
+  return pipeline.request(sourceId, {
     method: event.requestContext.http.method.toUpperCase(),
-    url: pipeline.publicUrlFor(sourceId, query, fallbackUrl),
+    url: fallbackUrl,
     query,
     headers,
     rawBody,
     receivedAt: receivedAt(event),
-  };
+  });
 }
 
 /** The gateway's receipt time when it states one (`timeEpoch`, ms), else now. */

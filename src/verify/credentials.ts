@@ -10,10 +10,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { UnsignedRequest } from '../core/adapter';
+import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from '../core/adapter';
 import { WebhookVerificationError } from '../core/errors';
 import { header, withoutHeaders, type WebhookRequest } from '../core/request';
-import { rotatableParsed, rotatableSecret } from '../config/schema';
+import { firstSecret, rotatableParsed, rotatableSecret } from './settings';
 import { safeEqual } from './primitives';
 
 const AUTHORIZATION = 'authorization';
@@ -242,12 +242,6 @@ export function stripCredentials(req: UnsignedRequest, tokenHeaders: readonly st
   return { ...req, headers: withoutHeaders(req.headers, [AUTHORIZATION, ...tokenHeaders]) };
 }
 
-function firstSecret(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string' && value[0] !== '') return value[0];
-  return undefined;
-}
-
 /** The signer for a config's options (symmetric: the credentials are the configuration). */
 export function signerFromCredentialsOptions(options: Record<string, unknown>): CredentialsSigner | undefined {
   const signer: CredentialsSigner = {};
@@ -273,5 +267,23 @@ export function credentialsTesting(tokenHeaders: readonly string[] = [TEST_TOKEN
     stripSignature: (req: UnsignedRequest): UnsignedRequest => stripCredentials(req, tokenHeaders),
     secretKey: 'basicAuth',
     signerFromOptions: signerFromCredentialsOptions,
+  };
+}
+
+/**
+ * The credentials-only verification family (providers that sign nothing): the `basicAuth` /
+ * `headerToken` settings of `provider`, their constant-time check, and the test signer.
+ * `sample` is the adapter's own (it knows the provider's payloads).
+ */
+export function credentialsOnly(
+  provider: string,
+  options: { sample: (options: SampleOptions) => SampleRequest; tokenHeaders?: readonly string[] },
+): Verification<CredentialsSettings, CredentialsSigner> {
+  return {
+    supports: { timestamp: false, rotation: true, signsBody: false, signsUrl: false, credentialsOnly: true },
+    settingsSchema: credentialsSettings(provider),
+    /** @throws WebhookVerificationError `missing_signature` or `bad_credentials` (answered 401, never 403) */
+    verify: (req, settings) => verifyCredentials(req, settings),
+    testing: { ...credentialsTesting(options.tokenHeaders), sample: options.sample },
   };
 }

@@ -73,9 +73,10 @@ export const snsSettingsSchema = z
   .transform((s): SnsSettings => ({ topicArns: s.topicArns, certificates: s.certificates, fetcher: httpsGet }));
 
 /** The body as a JSON object, or undefined: verify and handshake must not raise parse errors. */
-export function snsEnvelopeOf(body: Buffer): Record<string, unknown> | undefined {
+export function snsEnvelopeOf(body: Buffer | WebhookRequest): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
+    // A request's memoised JSON is shared with `parse`: decoded once for handshake, verify and parse.
+    const value: unknown = Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body.json();
     return isObject(value) ? value : undefined;
   } catch {
     return undefined;
@@ -91,7 +92,7 @@ function verifyEnvelope(envelope: Record<string, unknown>, settings: SnsSettings
 
 /** Verifies any SNS message posted to the endpoint. @throws WebhookVerificationError */
 export async function verifySnsRequest(req: WebhookRequest, settings: SnsSettings): Promise<void> {
-  const envelope = snsEnvelopeOf(req.rawBody);
+  const envelope = snsEnvelopeOf(req);
   if (!envelope) throw new WebhookVerificationError('missing_signature', 'body is not an SNS message (a JSON object carrying Signature)');
   await verifyEnvelope(envelope, settings);
 }
@@ -104,7 +105,7 @@ export async function verifySnsRequest(req: WebhookRequest, settings: SnsSetting
  * @throws WebhookVerificationError (401), WebhookParseError (400), InternalError (500, so SNS retries)
  */
 export async function answerSnsHandshake(req: WebhookRequest, settings: SnsSettings): Promise<WebhookResponse | undefined> {
-  const envelope = req.method === 'POST' ? snsEnvelopeOf(req.rawBody) : undefined;
+  const envelope = req.method === 'POST' ? snsEnvelopeOf(req) : undefined;
   const type = envelope?.Type;
   if (!envelope || (type !== 'SubscriptionConfirmation' && type !== 'UnsubscribeConfirmation')) return undefined;
   await verifyEnvelope(envelope, settings);

@@ -13,10 +13,11 @@
  * - The signature header is a space-separated list (the producer signs with old and new secrets
  *   while rotating); entries of other versions (`v1a`, ed25519) are skipped.
  */
-import type { UnsignedRequest } from '../core/adapter';
+import type { SampleOptions, SampleRequest, UnsignedRequest, Verification } from '../core/adapter';
 import { withoutHeaders } from '../core/request';
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { toleranceSeconds } from './settings';
 import { WebhookVerificationError } from '../core/errors';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader, safeEqual } from './primitives';
 
@@ -229,5 +230,41 @@ export function standardWebhookTesting(family: StandardWebhookHeaderNames) {
       const first: unknown = Array.isArray(value) ? value[0] : value;
       return typeof first === 'string' && first !== '' ? first : undefined;
     },
+  };
+}
+
+/** The Standard Webhooks family's settings: the `whsec_` secrets (rotatable) and the timestamp window. */
+export const standardWebhookSettings = z
+  .object({
+    /** The endpoint's signing secret (`whsec_…`); a list while rotating. */
+    signingSecret: signingSecretList,
+    /** Signed-timestamp window in seconds; 0 disables it. */
+    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
+  })
+  .strict();
+
+/** Parsed Standard Webhooks settings (key bytes inside: never log). */
+export type StandardWebhookSettings = z.output<typeof standardWebhookSettings>;
+
+/**
+ * The Standard Webhooks verification family (HMAC-SHA256 over `id.timestamp.body`, `whsec_`
+ * secrets, a timestamp window): settings, `verify`, and the test signer for the header family
+ * the provider sends (`webhook-*` or Svix's `svix-*`; both are accepted when verifying).
+ */
+export function standardWebhooks(
+  family: StandardWebhookHeaderNames,
+  options: { sample: (options: SampleOptions) => SampleRequest },
+): Verification<StandardWebhookSettings, string> {
+  return {
+    supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
+    settingsSchema: standardWebhookSettings,
+    /**
+     * @throws WebhookVerificationError `missing_signature`, `malformed_signature`, `signature_mismatch`
+     *   or `timestamp_out_of_tolerance`
+     */
+    verify(req, settings) {
+      verifyStandardWebhook(req, settings.signingSecret, settings.toleranceSeconds);
+    },
+    testing: { ...standardWebhookTesting(family), sample: options.sample },
   };
 }

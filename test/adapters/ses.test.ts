@@ -17,7 +17,7 @@ import request from 'supertest';
 import { adapter } from '../../adapters/ses';
 import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookAdapterError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { WebhookRequest } from '../../src/core/request';
+import { createWebhookRequest, type WebhookRequest } from '../../src/core/request';
 import { completeDraft } from '../../src/mapping/normalize';
 import { silentLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
@@ -139,7 +139,7 @@ function sign(envelope: Record<string, unknown>, version: SnsSignatureVersion = 
 
 function toRequest(body: Record<string, unknown> | Buffer | string, method = 'POST'): WebhookRequest {
   const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-  return { method, url: 'https://hooks.example.com/webhooks/ses', query: '', headers: { 'content-type': 'text/plain; charset=UTF-8' }, rawBody: raw, receivedAt: NOW };
+  return createWebhookRequest({ method, url: 'https://hooks.example.com/webhooks/ses', query: '', headers: { 'content-type': 'text/plain; charset=UTF-8' }, rawBody: raw, receivedAt: NOW });
 }
 
 /** Fresh settings (own certificate cache) with a recording fake fetcher; `answers` by URL, default 404. */

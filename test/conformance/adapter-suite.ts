@@ -112,8 +112,8 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
   const settings = (adapter.settingsSchema as z.ZodType).parse(creds.options);
   const { source, config } = fixtureSource(adapter, creds.options);
 
-  /** The types this adapter says it can emit: its map's values, its refinements' extras, and `<channel>.unknown`. */
-  const declared = new Set<string>([...Object.values(adapter.eventMap), ...(adapter.extraTypes ?? []), `${adapter.channel}.unknown`]);
+  /** The types this adapter says it can emit (derived by defineAdapter from its map, refinements and other tables). */
+  const declared = new Set<string>(adapter.emittedTypes);
 
   const signed = (f: Fixture, signer: unknown = creds.signer, at: Date = NOW): UnsignedRequest =>
     adapter.testing.sign(unsignedRequest(f), signer, at);
@@ -129,6 +129,14 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       for (const [raw, type] of Object.entries(adapter.eventMap)) {
         expect({ raw, ok: isEventType(type) && type.startsWith(`${adapter.channel}.`) }).toEqual({ raw, ok: true });
       }
+    });
+
+    test('every emitted type (map, refinements, other tables) is a type of the adapter\'s channel, unknown included', () => {
+      for (const type of adapter.emittedTypes) {
+        expect({ type, ok: isEventType(type) && type.startsWith(`${adapter.channel}.`) }).toEqual({ type, ok: true });
+      }
+      expect(adapter.emittedTypes).toContain(`${adapter.channel}.unknown`);
+      for (const type of Object.values(adapter.eventMap)) expect(adapter.emittedTypes).toContain(type);
     });
 
     test('has valid fixtures, an unknown-event fixture and an invalid-* fixture', () => {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import type { WebhookRequest } from '../../src/core/request';
+import { createWebhookRequest, type WebhookRequest } from '../../src/core/request';
 
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 export const FIXTURE_BASE_URL = 'https://hooks.example.com';
@@ -94,12 +94,12 @@ export function toWebhookRequest(req: UnsignedRequest, receivedAt: Date): Webhoo
   const q = req.url.indexOf('?');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-  return {
+  return createWebhookRequest({
     method: req.method,
     url: req.url,
     query: q === -1 ? '' : req.url.slice(q + 1),
     headers,
     rawBody: req.body,
     receivedAt,
-  };
+  });
 }
