@@ -10,7 +10,7 @@
  * Goal (issue #2 item 10): ≥ 50,000 events/s.
  */
 const path = require('node:path');
-const { ensureBuilt, dist } = require('./lib/dist');
+const { ensureBuilt, requestFactory, dist } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { Pool } = require('./lib/load');
 const { compareServers, fmt } = require('./lib/compare');
@@ -29,8 +29,7 @@ const VERIFY_SAMPLES = 40;
 function measureVerify(creds, batches) {
   const { getAdapter } = dist('adapters/index');
   const adapter = getAdapter('sendgrid');
-  // Builds before the memoised request (json()/form()) took plain objects.
-  const { createWebhookRequest = (init) => init } = dist('src/core/request');
+  const { createWebhookRequest } = requestFactory();
   const settings = adapter.settingsSchema.parse(creds.sendgrid.options);
   const { EventWebhook } = require('@sendgrid/eventwebhook');
   const sdk = new EventWebhook();

@@ -7,7 +7,7 @@
  * requests sharing a group commit as they do under load.
  */
 const path = require('node:path');
-const { ensureBuilt, dist } = require('./lib/dist');
+const { ensureBuilt, requestFactory, dist } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { fmt } = require('./lib/compare');
 
@@ -31,8 +31,7 @@ async function stagesFor(provider, wire, config, log) {
   const source = config.sources.get(provider);
   const { adapter } = source;
   const replayCache = new ReplayCache(86_400_000);
-  // Builds before the memoised request (json()/form()) took plain objects.
-  const { createWebhookRequest = (init) => init } = dist('src/core/request');
+  const { createWebhookRequest } = requestFactory();
   const receivedAt = new Date();
   const reqs = wire.map((w) => {
     const query = w.path.includes('?') ? w.path.slice(w.path.indexOf('?') + 1) : '';

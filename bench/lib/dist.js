@@ -39,4 +39,17 @@ function dist(rel, root = DIST) {
   return require(path.join(root, rel));
 }
 
-module.exports = { ROOT, DIST, ensureBuilt, dist };
+/**
+ * createWebhookRequest of the build under test: src/body/webhook-request (now), src/core/request
+ * (its first home), or plain objects (builds before the memoised request).
+ */
+function requestFactory() {
+  try {
+    return dist('src/body/webhook-request');
+  } catch {
+    const { createWebhookRequest = (init) => init } = dist('src/core/request');
+    return { createWebhookRequest };
+  }
+}
+
+module.exports = { ROOT, DIST, ensureBuilt, dist, requestFactory };

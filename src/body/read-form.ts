@@ -1,14 +1,7 @@
 import { WebhookParseError } from '../core/errors';
+import type { FormBody } from '../core/request';
 
-/** An `application/x-www-form-urlencoded` body: every pair in order, and a first-value lookup. */
-export interface FormBody {
-  /** Every name/value pair in received order (repeated names kept). */
-  readonly pairs: ReadonlyArray<readonly [string, string]>;
-  /** First value of each name. */
-  readonly fields: Readonly<Record<string, string>>;
-  /** Every value of each name, for signature schemes that sign repeated parameters. */
-  readonly all: Readonly<Record<string, string[]>>;
-}
+export type { FormBody } from '../core/request';
 
 /** Decodes a form body (or a query string) with WHATWG rules (`+` is a space). */
 export function readForm(raw: Buffer | string): FormBody {

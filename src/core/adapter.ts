@@ -153,21 +153,15 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> extends Adapter
    * table and the conformance suite read it.
    */
   readonly emittedTypes: readonly EventType[];
-  /**
-   * The refinement and other tables' types (derived; kept for readers of the former hand-kept
-   * list). Prefer {@link emittedTypes}.
-   */
-  readonly extraTypes: readonly EventType[];
 }
 
 /** Checks a definition against the contract and derives the emitted types. */
 export function defineAdapter<TSettings, TSigner>(definition: AdapterDefinition<TSettings, TSigner>): Adapter<TSettings, TSigner> {
-  const extra = new Set<EventType>(refinedTypes(definition.refinements));
-  for (const map of definition.otherEventMaps ?? []) for (const t of Object.values(map)) extra.add(t);
   const emitted = new Set<EventType>(Object.values(definition.eventMap));
-  for (const t of extra) emitted.add(t);
+  for (const t of refinedTypes(definition.refinements)) emitted.add(t);
+  for (const map of definition.otherEventMaps ?? []) for (const t of Object.values(map)) emitted.add(t);
   emitted.add(`${definition.channel}.unknown`);
-  return { ...definition, extraTypes: [...extra], emittedTypes: [...emitted] };
+  return { ...definition, emittedTypes: [...emitted] };
 }
 
 /** Any adapter, for lists. */

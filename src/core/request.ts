@@ -1,11 +1,17 @@
-import type { FormBody } from '../body/read-form';
-import { readForm } from '../body/read-form';
-import { readJson } from '../body/read-json';
+/** An `application/x-www-form-urlencoded` body: every pair in order, and a first-value lookup. */
+export interface FormBody {
+  /** Every name/value pair in received order (repeated names kept). */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** First value of each name. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Every value of each name, for signature schemes that sign repeated parameters. */
+  readonly all: Readonly<Record<string, string[]>>;
+}
 
 /**
  * The one request type every runtime (express, Lambda) builds and the pipeline consumes.
- * Adapters never see a framework object. Build one with {@link createWebhookRequest} (runtimes go
- * through `Pipeline.request`, which resolves the public URL).
+ * Adapters never see a framework object. Build one with `createWebhookRequest`
+ * (src/body/webhook-request.ts; runtimes go through `Pipeline.request`, which resolves the public URL).
  */
 export interface WebhookRequest {
   /** Upper-case HTTP method. */
@@ -42,80 +48,6 @@ export interface WebhookRequestInit {
   headers: Readonly<Record<string, string>>;
   rawBody: Buffer;
   receivedAt: Date;
-}
-
-/**
- * The request with memoised body decoders. Each memo remembers the bytes it decoded, so a request
- * whose `rawBody` is replaced (tests do) decodes the new bytes.
- */
-class BufferedWebhookRequest implements WebhookRequest {
-  readonly method: string;
-  readonly query: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly rawBody: Buffer;
-  readonly receivedAt: Date;
-  private urlSource: string | (() => string);
-  private jsonOf: Buffer | undefined = undefined;
-  private jsonValue: unknown = undefined;
-  private formOf: Buffer | undefined = undefined;
-  private formValue: FormBody | undefined = undefined;
-
-  constructor(init: WebhookRequestInit) {
-    this.method = init.method;
-    this.urlSource = init.url;
-    this.query = init.query;
-    this.headers = init.headers;
-    this.rawBody = init.rawBody;
-    this.receivedAt = init.receivedAt;
-  }
-
-  get url(): string {
-    const source = this.urlSource;
-    if (typeof source === 'string') return source;
-    const url = source();
-    this.urlSource = url;
-    return url;
-  }
-
-  json(): unknown {
-    const body = this.rawBody;
-    if (this.jsonOf !== body) {
-      this.jsonValue = readJson(body); // throws before the memo is written: errors are not cached
-      this.jsonOf = body;
-    }
-    return this.jsonValue;
-  }
-
-  /** Forgets both memos (see {@link releaseDecodedBody}). */
-  release(): void {
-    this.jsonOf = undefined;
-    this.jsonValue = undefined;
-    this.formOf = undefined;
-    this.formValue = undefined;
-  }
-
-  form(): FormBody {
-    const body = this.rawBody;
-    if (this.formOf !== body || this.formValue === undefined) {
-      this.formValue = readForm(body);
-      this.formOf = body;
-    }
-    return this.formValue;
-  }
-}
-
-/**
- * Drops the decoded body of a request built by {@link createWebhookRequest} (a later `json()` or
- * `form()` decodes again). The pipeline calls it once events are mapped, so a parsed batch is
- * garbage before the queue's commit wait, as it was before the memo existed.
- */
-export function releaseDecodedBody(req: WebhookRequest): void {
-  if (req instanceof BufferedWebhookRequest) req.release();
-}
-
-/** Builds a {@link WebhookRequest} whose `json()` and `form()` decode the body at most once. */
-export function createWebhookRequest(init: WebhookRequestInit): WebhookRequest {
-  return new BufferedWebhookRequest(init);
 }
 
 /** What the pipeline answers; each runtime writes it out. */

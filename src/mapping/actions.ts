@@ -34,10 +34,7 @@ export function resolveActions(
       );
     }
   }
-  const emitted = new Set<EventType>(Object.values(adapter.eventMap));
-  emitted.add(`${adapter.channel}.unknown`);
-  for (const type of adapter.extraTypes ?? []) emitted.add(type);
-  for (const type of emitted) {
+  for (const type of adapter.emittedTypes) {
     const wanted = Object.prototype.hasOwnProperty.call(overrides, type) ? overrides[type] : DEFAULT_ACTIONS[type];
     if (wanted == null) {
       actions[type] = null;

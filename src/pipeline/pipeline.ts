@@ -18,7 +18,8 @@ import {
 } from '../core/errors';
 import type { EventDraft } from '../core/normalized-event';
 import type { VerifyResult } from '../core/adapter';
-import { createWebhookRequest, releaseDecodedBody, type WebhookRequest, type WebhookRequestInit, type WebhookResponse } from '../core/request';
+import type { WebhookRequest, WebhookRequestInit, WebhookResponse } from '../core/request';
+import { createWebhookRequest, releaseDecodedBody } from '../body/webhook-request';
 import { completeDraft } from '../mapping/normalize';
 import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';

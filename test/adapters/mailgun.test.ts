@@ -262,7 +262,7 @@ describe('failed: severity remap', () => {
   });
 
   test('email.deferred is declared, so a source can map it and the config check sees it', () => {
-    expect(adapter.extraTypes).toContain('email.deferred');
+    expect(adapter.emittedTypes).toContain('email.deferred');
     const config = buildConfig({
       distinct: { apiKey: 'k' },
       registry: { registration_email: ['sent', 'delivered', 'opened', 'deferred'] },

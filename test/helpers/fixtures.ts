@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createWebhookRequest, type WebhookRequest } from '../../src/core/request';
+import { createWebhookRequest } from '../../src/body/webhook-request';
+import type { WebhookRequest } from '../../src/core/request';
 
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 export const FIXTURE_BASE_URL = 'https://hooks.example.com';
