@@ -67,15 +67,20 @@ const EVENT_MAP = {
 
 /** Brevo events that are machine opens by definition (see header). */
 const MACHINE_OPEN_EVENTS = ['proxy_open', 'unique_proxy_open'] as const;
-const MACHINE_OPEN_EVENTS_SET: Readonly<Record<string, true>> = Object.fromEntries(MACHINE_OPEN_EVENTS.map((e) => [e, true]));
+const MACHINE_OPEN_EVENTS_SET: Readonly<Record<string, true>> = Object.fromEntries(
+  MACHINE_OPEN_EVENTS.map((e) => [e, true]),
+);
 
 /** Scalar fields copied to `details` (→ Distinct metadata): Brevo name → our name. */
-const DETAIL_FIELDS = detailFields({
-  reason: 'reason', // bounces, blocked, deferred: the server's answer or Brevo's reason
-  link: 'url', // click
-  template_id: 'templateId',
-  id: 'webhookId', // the webhook, not the event
-}, stringOrNumberDetail);
+const DETAIL_FIELDS = detailFields(
+  {
+    reason: 'reason', // bounces, blocked, deferred: the server's answer or Brevo's reason
+    link: 'url', // click
+    template_id: 'templateId',
+    id: 'webhookId', // the webhook, not the event
+  },
+  stringOrNumberDetail,
+);
 
 /** Fields only Brevo's SMS webhooks carry: such a payload on an e-mail source is a misconfiguration. */
 const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
@@ -120,7 +125,8 @@ function readDetails(event: string, item: Record<string, unknown>): EventDetails
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
   const event = optionalString(item, 'event');
-  if (event === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  if (event === undefined)
+    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
   if (item.email === undefined && SMS_ONLY_FIELDS.some((f) => item[f] !== undefined)) {
     throw new WebhookParseError(
       'this is a Brevo SMS webhook; this source takes transactional e-mail webhooks only (create the webhook with channel "email")',
@@ -151,9 +157,15 @@ function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   if (isObject(body) && Array.isArray(body.items)) {
-    throw new WebhookParseError('this is a Brevo inbound-parse payload; this route takes transactional e-mail event webhooks only', 'items');
+    throw new WebhookParseError(
+      'this is a Brevo inbound-parse payload; this route takes transactional e-mail event webhooks only',
+      'items',
+    );
   }
-  if (!isObject(body)) throw new WebhookParseError(`Brevo posts a JSON event object (or an array when batched), got ${describeValue(body)}`);
+  if (!isObject(body))
+    throw new WebhookParseError(
+      `Brevo posts a JSON event object (or an array when batched), got ${describeValue(body)}`,
+    );
   return [toDraft(body, '')];
 }
 
@@ -162,7 +174,10 @@ const SAMPLES = {
   'email.sent': { event: 'request' },
   'email.delivered': { event: 'delivered' },
   'email.deferred': { event: 'deferred', reason: '451 4.7.1 Please try again later' },
-  'email.bounced': { event: 'hard_bounce', reason: '550 5.1.1 The email account that you tried to reach does not exist' },
+  'email.bounced': {
+    event: 'hard_bounce',
+    reason: '550 5.1.1 The email account that you tried to reach does not exist',
+  },
   'email.rejected': { event: 'blocked', reason: 'blocked: the contact is blocklisted' },
   'email.failed': { event: 'error', reason: 'internal error' },
   'email.complained': { event: 'spam' },
@@ -173,7 +188,10 @@ const SAMPLES = {
 
 function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
-  if (!template) throw new Error(`Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  if (!template)
+    throw new Error(
+      `Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`,
+    );
   const custom: Record<string, string> = {};
   Object.assign(custom, toWireOverrides(options.overrides));
   const ms = options.now.getTime();
@@ -192,7 +210,11 @@ function sample(options: SampleOptions): SampleRequest {
     template_id: 22,
     tags: ['registration'],
   };
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    query: '',
+  };
 }
 
 /** The Brevo adapter. */

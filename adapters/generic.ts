@@ -50,17 +50,35 @@ const EVENT_MAP = {
 const MAX_BATCH = 1000;
 const MAX_METADATA_KEYS = 50;
 /** The fields an event may carry; anything else is refused. */
-const FIELDS = ['id', 'userId', 'email', 'phone', 'feature', 'action', 'experienceId', 'capturedAt', 'metadata'] as const;
+const FIELDS = [
+  'id',
+  'userId',
+  'email',
+  'phone',
+  'feature',
+  'action',
+  'experienceId',
+  'capturedAt',
+  'metadata',
+] as const;
 /** Metadata keys the service itself writes (src/mapping/to-distinct.ts); a sender may not set them. */
-const RESERVED_METADATA = new Set(['provider', 'providerEvent', 'eventType', 'messageId', 'providerEventId', 'capturedAtSource']);
+const RESERVED_METADATA = new Set([
+  'provider',
+  'providerEvent',
+  'eventType',
+  'messageId',
+  'providerEventId',
+  'capturedAtSource',
+]);
 /** A full date-time with a zone; `isoFromString` then normalizes it to UTC. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
 
-
-
 /** Reads one event's fields, each check naming `<prefix>.<field>`. */
 class EventReader {
-  constructor(private readonly item: Record<string, unknown>, private readonly prefix: string) {}
+  constructor(
+    private readonly item: Record<string, unknown>,
+    private readonly prefix: string,
+  ) {}
 
   path(field: string): string {
     return this.prefix ? `${this.prefix}.${field}` : field;
@@ -85,7 +103,8 @@ function readMetadata(r: EventReader, value: unknown): EventDetails {
   if (value === undefined || value === null) return details;
   if (!isObject(value)) return r.fail('metadata', 'must be a JSON object of strings, numbers and booleans');
   const entries = Object.entries(value);
-  if (entries.length > MAX_METADATA_KEYS) r.fail('metadata', `has ${entries.length} keys; at most ${MAX_METADATA_KEYS}`);
+  if (entries.length > MAX_METADATA_KEYS)
+    r.fail('metadata', `has ${entries.length} keys; at most ${MAX_METADATA_KEYS}`);
   for (const [key, v] of entries) {
     const at = `metadata.${key}`;
     if (key.trim() === '' || key === '__proto__') r.fail(at, 'is not a usable key');
@@ -101,7 +120,9 @@ function readMetadata(r: EventReader, value: unknown): EventDetails {
 /** A stand-in event id: a hash of every field, canonical (sorted metadata), for de-duplication. */
 function contentId(fields: ReadonlyArray<string | undefined>, details: EventDetails): string {
   const metadata = Object.entries(details).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const digest = createHash('sha256').update(JSON.stringify([fields.map((f) => f ?? null), metadata])).digest('base64url');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([fields.map((f) => f ?? null), metadata]))
+    .digest('base64url');
   return `content-sha256:${digest.slice(0, 32)}`;
 }
 
@@ -117,7 +138,8 @@ function toDraft(item: unknown, prefix: string): EventDraft {
   const email = r.text('email', false);
   if (email !== undefined && normalizeEmail(email) === undefined) r.fail('email', 'must be an e-mail address');
   const phone = r.text('phone', false);
-  if (phone !== undefined && normalizePhone(phone) === undefined) r.fail('phone', 'must be a phone number in E.164 form, e.g. +14155550100');
+  if (phone !== undefined && normalizePhone(phone) === undefined)
+    r.fail('phone', 'must be a phone number in E.164 form, e.g. +14155550100');
   if (userId === undefined && email === undefined && phone === undefined) {
     throw new WebhookParseError('needs at least one of userId, email, phone', prefix);
   }
@@ -153,10 +175,12 @@ function toDraft(item: unknown, prefix: string): EventDraft {
 function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
   if (Array.isArray(body)) {
-    if (body.length > MAX_BATCH) throw new WebhookParseError(`holds ${body.length} events; send at most ${MAX_BATCH} per request`);
+    if (body.length > MAX_BATCH)
+      throw new WebhookParseError(`holds ${body.length} events; send at most ${MAX_BATCH} per request`);
     return body.map((item, i) => toDraft(item, `[${i}]`));
   }
-  if (!isObject(body)) throw new WebhookParseError('the body must be one event (a JSON object) or a JSON array of events');
+  if (!isObject(body))
+    throw new WebhookParseError('the body must be one event (a JSON object) or a JSON array of events');
   return [toDraft(body, '')];
 }
 
@@ -167,13 +191,19 @@ function samplePair(type: string): string {
   if (type === 'app.event') return 'page_visit/viewed';
   if (type === 'app.unknown') return 'onboarding/completed';
   if (/^[^/\s]+\/[^/\s]+$/.test(type)) return type;
-  throw new Error(`the generic source has no sample for "${type}"; use app.event, app.unknown or a feature/action pair such as user_collectible/downloaded`);
+  throw new Error(
+    `the generic source has no sample for "${type}"; use app.event, app.unknown or a feature/action pair such as user_collectible/downloaded`,
+  );
 }
 
 function sample(options: SampleOptions): SampleRequest {
   const [feature, action] = samplePair(options.type).split('/') as [string, string];
   const o = options.overrides ?? {};
-  const event: Record<string, unknown> = { feature: o.distinct_feature ?? o.feature ?? feature, action, capturedAt: options.now.toISOString() };
+  const event: Record<string, unknown> = {
+    feature: o.distinct_feature ?? o.feature ?? feature,
+    action,
+    capturedAt: options.now.toISOString(),
+  };
   const userId = o.distinct_user_id ?? o.userId;
   if (userId) event.userId = userId;
   const experienceId = o.distinct_experience_id ?? o.experienceId;
@@ -182,9 +212,12 @@ function sample(options: SampleOptions): SampleRequest {
   else if (/^\+?\d[\d\s().-]{6,}$/.test(options.recipient)) event.phone = options.recipient;
   else if (!userId) event.userId = options.recipient;
   if (feature === 'user_collectible') event.metadata = { collectibleId: 'col_sample_1' };
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(event), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(event), 'utf8'),
+    query: '',
+  };
 }
-
 
 /** The generic (vendor's own systems) adapter. */
 export const adapter = defineAdapter({

@@ -67,7 +67,11 @@ function readOverrides(callbackData: string | undefined): EventOverrides {
 }
 
 /** Status name, error (when there is one), and the routing fields worth keeping. */
-function readDetails(result: Record<string, unknown>, status: Record<string, unknown>, overrides: EventOverrides): EventDetails {
+function readDetails(
+  result: Record<string, unknown>,
+  status: Record<string, unknown>,
+  overrides: EventOverrides,
+): EventDetails {
   const details: EventDetails = {};
   const name = optionalString(status, 'name');
   if (name) details.status = name;
@@ -122,12 +126,48 @@ function parse(req: WebhookRequest): EventDraft[] {
 
 /** Group, status id and name `simulate` sends for each normalized type (Infobip's response codes). */
 const SAMPLE_STATUS = {
-  'sms.queued': { groupId: 1, groupName: 'PENDING', id: 7, name: 'PENDING_ENROUTE', description: 'Message sent to next instance' },
-  'sms.sent': { groupId: 3, groupName: 'DELIVERED', id: 2, name: 'DELIVERED_TO_OPERATOR', description: 'Message delivered to operator' },
-  'sms.delivered': { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' },
-  'sms.undelivered': { groupId: 2, groupName: 'UNDELIVERABLE', id: 9, name: 'UNDELIVERABLE_NOT_DELIVERED', description: 'Message sent not delivered' },
-  'sms.failed': { groupId: 5, groupName: 'REJECTED', id: 6, name: 'REJECTED_NETWORK', description: 'Network is forbidden' },
-  'sms.unknown': { groupId: 9, groupName: 'TELEPORTED', id: 99, name: 'TELEPORTED', description: 'Not an Infobip status' },
+  'sms.queued': {
+    groupId: 1,
+    groupName: 'PENDING',
+    id: 7,
+    name: 'PENDING_ENROUTE',
+    description: 'Message sent to next instance',
+  },
+  'sms.sent': {
+    groupId: 3,
+    groupName: 'DELIVERED',
+    id: 2,
+    name: 'DELIVERED_TO_OPERATOR',
+    description: 'Message delivered to operator',
+  },
+  'sms.delivered': {
+    groupId: 3,
+    groupName: 'DELIVERED',
+    id: 5,
+    name: 'DELIVERED_TO_HANDSET',
+    description: 'Message delivered to handset',
+  },
+  'sms.undelivered': {
+    groupId: 2,
+    groupName: 'UNDELIVERABLE',
+    id: 9,
+    name: 'UNDELIVERABLE_NOT_DELIVERED',
+    description: 'Message sent not delivered',
+  },
+  'sms.failed': {
+    groupId: 5,
+    groupName: 'REJECTED',
+    id: 6,
+    name: 'REJECTED_NETWORK',
+    description: 'Network is forbidden',
+  },
+  'sms.unknown': {
+    groupId: 9,
+    groupName: 'TELEPORTED',
+    id: 99,
+    name: 'TELEPORTED',
+    description: 'Not an Infobip status',
+  },
 } as const satisfies Partial<Record<SmsEventType, Record<string, string | number>>>;
 
 const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false };
@@ -140,7 +180,8 @@ function infobipTime(date: Date): string {
 /** A delivery report as Infobip posts it, for `simulate`. */
 function sample({ type, recipient, now, overrides }: SampleOptions): SampleRequest {
   const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
-  if (!status) throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+  if (!status)
+    throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
   const callbackData = new URLSearchParams();
   for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
   const result = {
@@ -155,14 +196,19 @@ function sample({ type, recipient, now, overrides }: SampleOptions): SampleReque
     status,
     error: NO_ERROR,
   };
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'),
+    query: '',
+  };
 }
 
 export const adapter = defineAdapter({
   name: 'infobip',
   displayName: 'Infobip',
   channel: 'sms',
-  docsUrl: 'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
+  docsUrl:
+    'https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report',
   methods: ['POST'],
   ...credentialsOnly('infobip', { sample }),
   eventMap: EVENT_MAP,

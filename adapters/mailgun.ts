@@ -40,7 +40,14 @@ import { z } from 'zod';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
-import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import {
+  defineAdapter,
+  type UnsignedRequest,
+  type VerifyContext,
+  type VerifyResult,
+  type SampleOptions,
+  type SampleRequest,
+} from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -116,7 +123,10 @@ type BodyFormat = 'json' | 'form';
 function bodyFormat(headers: Readonly<Record<string, string>>): BodyFormat {
   const type = (header({ headers }, 'content-type') ?? '').toLowerCase();
   if (type.startsWith('multipart/')) {
-    throw new WebhookParseError('multipart legacy webhooks are not supported; use Mailgun\'s current (JSON) webhooks', 'content-type');
+    throw new WebhookParseError(
+      "multipart legacy webhooks are not supported; use Mailgun's current (JSON) webhooks",
+      'content-type',
+    );
   }
   return type.includes('application/x-www-form-urlencoded') ? 'form' : 'json';
 }
@@ -154,7 +164,8 @@ function signatureFields(req: WebhookRequest): SignatureFields {
     const value = lastField(form, 'signature');
     if (value) signatures.push(value);
   }
-  if (signatures.length === 0) throw new WebhookVerificationError('missing_signature', 'no "signature" value in the body');
+  if (signatures.length === 0)
+    throw new WebhookVerificationError('missing_signature', 'no "signature" value in the body');
   if (timestamp === undefined || !/^\d{1,13}$/.test(timestamp)) {
     throw new WebhookVerificationError('malformed_signature', 'signature "timestamp" is missing or not unix seconds');
   }
@@ -183,7 +194,11 @@ function verify(req: WebhookRequest, settings: MailgunSettings, ctx: VerifyConte
     // Every candidate is compared, whatever matched before, so timing does not reveal which one.
     for (const candidate of signatures) matched = safeEqual(expected, candidate.toLowerCase()) || matched;
   }
-  if (!matched) throw new WebhookVerificationError('signature_mismatch', 'Mailgun signature does not match any configured signingKey');
+  if (!matched)
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'Mailgun signature does not match any configured signingKey',
+    );
   assertWithinTolerance(Number(timestamp), req.receivedAt, settings.toleranceSeconds);
   const replayKey = `mailgun:${token}`;
   // Security: a token is single-use; the pipeline records it once the request is acknowledged.
@@ -229,7 +244,10 @@ const DETAIL_FIELDS = detailFields(
 const LINK_FIELDS = detailFields({ url: 'url' }, keepDetail);
 
 /** Legacy (form) fields copied to `details`; `code` is read apart (digits become a number). */
-const LEGACY_DETAIL_FIELDS = detailFields({ description: 'deliveryStatusDescription', reason: 'reason', url: 'url' }, keepDetail);
+const LEGACY_DETAIL_FIELDS = detailFields(
+  { description: 'deliveryStatusDescription', reason: 'reason', url: 'url' },
+  keepDetail,
+);
 
 function joinTags(tags: unknown): string | undefined {
   if (!Array.isArray(tags)) return undefined;
@@ -259,7 +277,8 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
 
   const message = optionalObject(data, 'message');
   const headers = message ? optionalObject(message, 'headers') : undefined;
-  const email = optionalString(data, 'recipient') ?? (event === 'rejected' ? addressFromHeader(headers?.to) : undefined);
+  const email =
+    optionalString(data, 'recipient') ?? (event === 'rejected' ? addressFromHeader(headers?.to) : undefined);
 
   const details = pickDetails(data, DETAIL_FIELDS);
   // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
@@ -291,13 +310,15 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
   };
   const event = first('event');
   if (event === undefined) {
-    const hint = first('sender') !== undefined ? ' (this looks like an inbound route; point only tracking webhooks here)' : '';
+    const hint =
+      first('sender') !== undefined ? ' (this looks like an inbound route; point only tracking webhooks here)' : '';
     throw new WebhookParseError(`"event" is required${hint}`, 'event');
   }
   // Legacy events carry no event time of their own: the signed timestamp is when Mailgun posted it.
   const timestamp = lastField(form, 'timestamp');
   const occurredAt = timestamp === undefined ? null : isoFromEpochSeconds(timestamp);
-  if (timestamp !== undefined && occurredAt === null) throw new WebhookParseError('not a unix time in seconds', 'timestamp');
+  if (timestamp !== undefined && occurredAt === null)
+    throw new WebhookParseError('not a unix time in seconds', 'timestamp');
   // Spelled `Message-Id` or `message-id`, with or without <>; stored without, like current webhooks.
   const messageId = (first('Message-Id') ?? first('message-id'))?.replace(/^<(.*)>$/, '$1') ?? null;
 
@@ -401,13 +422,23 @@ function stripSignature(req: UnsignedRequest): UnsignedRequest {
 /** Normalized type → the raw event (and refinement fields) that produces it, for `simulate`. */
 const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
   'email.sent': { event: 'accepted' },
-  'email.rejected': { event: 'rejected', reject: { reason: 'Sandbox subdomains are for test purposes only.', description: '' } },
-  'email.delivered': { event: 'delivered', 'delivery-status': { code: 250, message: 'OK', description: '', 'attempt-no': 1 } },
+  'email.rejected': {
+    event: 'rejected',
+    reject: { reason: 'Sandbox subdomains are for test purposes only.', description: '' },
+  },
+  'email.delivered': {
+    event: 'delivered',
+    'delivery-status': { code: 250, message: 'OK', description: '', 'attempt-no': 1 },
+  },
   'email.bounced': {
     event: 'failed',
     severity: 'permanent',
     reason: 'bounce',
-    'delivery-status': { code: 550, message: '5.1.1 The email account that you tried to reach does not exist.', description: '' },
+    'delivery-status': {
+      code: 550,
+      message: '5.1.1 The email account that you tried to reach does not exist.',
+      description: '',
+    },
   },
   'email.deferred': {
     event: 'failed',
@@ -416,7 +447,11 @@ const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
     'delivery-status': { code: 451, message: '4.7.1 Try again later', description: '', 'retry-seconds': 600 },
   },
   'email.opened': { event: 'opened', 'client-info': { 'client-type': 'browser', 'device-type': 'desktop', bot: '' } },
-  'email.clicked': { event: 'clicked', url: 'https://example.com/welcome', 'client-info': { 'client-type': 'browser', bot: '' } },
+  'email.clicked': {
+    event: 'clicked',
+    url: 'https://example.com/welcome',
+    'client-info': { 'client-type': 'browser', bot: '' },
+  },
   'email.unsubscribed': { event: 'unsubscribed' },
   'email.complained': { event: 'complained' },
 };
@@ -450,7 +485,11 @@ function sample(options: SampleOptions): SampleRequest {
       'user-variables': { ...(options.overrides ?? {}) },
     },
   };
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    query: '',
+  };
 }
 
 /** The Mailgun adapter. */

@@ -117,13 +117,18 @@ function readDetails(event: Record<string, unknown>): EventDetails {
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
   const name = optionalString(item, 'event');
-  if (name === undefined) throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  if (name === undefined)
+    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
   const email = optionalString(item, 'email');
   return {
     type: refineType(EVENT_MAP, REFINEMENTS, name, item, 'email'),
     providerEvent: name,
     occurredAt: isoFromEpochSeconds(item.time),
-    messageId: optionalString(item, 'Message_GUID') ?? optionalString(item, 'mj_message_id') ?? exactMessageId(item.MessageID) ?? null,
+    messageId:
+      optionalString(item, 'Message_GUID') ??
+      optionalString(item, 'mj_message_id') ??
+      exactMessageId(item.MessageID) ??
+      null,
     providerEventId: null, // Mailjet has no event id
     ...(email !== undefined ? { email } : {}),
     overrides: readOverrides(item),
@@ -139,7 +144,8 @@ function toDraft(item: unknown, path: string): EventDraft {
 function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
-  if (!isObject(body)) throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
+  if (!isObject(body))
+    throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
   return [toDraft(body, '')];
 }
 
@@ -147,9 +153,27 @@ function parse(req: WebhookRequest): EventDraft[] {
 const SAMPLES = {
   'email.delivered': { event: 'sent', smtp_reply: 'sent (250 2.0.0 OK)' },
   'email.opened': { event: 'open', ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
-  'email.clicked': { event: 'click', url: 'https://example.com/welcome', ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
-  'email.bounced': { event: 'bounce', blocked: false, hard_bounce: true, error_related_to: 'recipient', error: 'user unknown' },
-  'email.deferred': { event: 'bounce', blocked: false, hard_bounce: false, error_related_to: 'domain', error: 'greylisted' },
+  'email.clicked': {
+    event: 'click',
+    url: 'https://example.com/welcome',
+    ip: '192.0.2.10',
+    geo: 'FR',
+    agent: 'Mozilla/5.0',
+  },
+  'email.bounced': {
+    event: 'bounce',
+    blocked: false,
+    hard_bounce: true,
+    error_related_to: 'recipient',
+    error: 'user unknown',
+  },
+  'email.deferred': {
+    event: 'bounce',
+    blocked: false,
+    hard_bounce: false,
+    error_related_to: 'domain',
+    error: 'greylisted',
+  },
   'email.rejected': { event: 'blocked', error_related_to: 'mailjet', error: 'preblocked' },
   'email.complained': { event: 'spam', source: 'JMRPP' },
   'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
@@ -157,7 +181,8 @@ const SAMPLES = {
 
 function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
-  if (!template) throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  if (!template)
+    throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const payload: Record<string, string> = {};
   Object.assign(payload, toWireOverrides(options.overrides));
   // A 17-digit MessageID beyond 2^53, written as a bare JSON number exactly as Mailjet does.

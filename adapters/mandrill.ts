@@ -100,7 +100,11 @@ function readFormForVerification(req: WebhookRequest): FormBody {
   try {
     return req.form();
   } catch (cause) {
-    throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Mandrill cannot have signed it', { cause });
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'the body is not UTF-8 form data, so Mandrill cannot have signed it',
+      { cause },
+    );
   }
 }
 
@@ -135,7 +139,9 @@ function handshake(req: WebhookRequest): WebhookResponse | undefined {
   }
   const events = form.fields[EVENTS_FIELD];
   if (form.pairs.length !== 1 || events === undefined || events.trim() !== '[]') return undefined;
-  return signatureMatches([URL_CHECK_KEY], signature, req.url, form) ? { status: 200, body: { ok: true, received: 0 } } : undefined;
+  return signatureMatches([URL_CHECK_KEY], signature, req.url, form)
+    ? { status: 200, body: { ok: true, received: 0 } }
+    : undefined;
 }
 
 /** Adds `value` under `key` when it is a non-empty string or a finite number. */
@@ -170,7 +176,8 @@ function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError('each event must be an object', path);
   // Message and inbound events have `event`; sync events have `type` (whitelist, blacklist).
   const name = optionalString(item, 'event') ?? optionalString(item, 'type');
-  if (name === undefined) throw new WebhookParseError('"event" (or, for sync events, "type") is required', `${path}.event`);
+  if (name === undefined)
+    throw new WebhookParseError('"event" (or, for sync events, "type") is required', `${path}.event`);
   let occurredAt: string | null = null;
   if (item.ts !== undefined && item.ts !== null) {
     occurredAt = isoFromEpochSeconds(item.ts);
@@ -181,7 +188,8 @@ function toDraft(item: unknown, path: string): EventDraft {
   const details = readDetails(item, msg);
   if (optionalString(item, 'event') === undefined) put(details, 'syncAction', item.action); // add, change, remove
   // Mandrill's own user-agent classification says a robot loaded the pixel: a machine open.
-  if (name === 'open' && typeof details.userAgentType === 'string' && details.userAgentType.toLowerCase() === 'robot') details.machineOpen = true;
+  if (name === 'open' && typeof details.userAgentType === 'string' && details.userAgentType.toLowerCase() === 'robot')
+    details.machineOpen = true;
   return {
     type: mapEventType(EVENT_MAP, optionalString(item, 'event'), 'email'),
     providerEvent: name,
@@ -204,7 +212,8 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (value === undefined) throw new WebhookParseError(`the form field "${EVENTS_FIELD}" is required`, EVENTS_FIELD);
   const events = readJson(Buffer.from(value, 'utf8'));
   if (!Array.isArray(events)) throw new WebhookParseError('must be a JSON array of events', EVENTS_FIELD);
-  if (events.length > MAX_BATCH) throw new WebhookParseError(`holds ${events.length} events; Mandrill sends at most ${MAX_BATCH}`, EVENTS_FIELD);
+  if (events.length > MAX_BATCH)
+    throw new WebhookParseError(`holds ${events.length} events; Mandrill sends at most ${MAX_BATCH}`, EVENTS_FIELD);
   return events.map((item, i) => toDraft(item, `${EVENTS_FIELD}[${i}]`));
 }
 
@@ -233,8 +242,13 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
   body: Buffer;
   query: string;
 } {
-  const event = Object.prototype.hasOwnProperty.call(SAMPLE_EVENT, options.type) ? SAMPLE_EVENT[options.type as EmailEventType] : undefined;
-  if (!event) throw new Error(`Mandrill has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLE_EVENT).join(', ')}`);
+  const event = Object.prototype.hasOwnProperty.call(SAMPLE_EVENT, options.type)
+    ? SAMPLE_EVENT[options.type as EmailEventType]
+    : undefined;
+  if (!event)
+    throw new Error(
+      `Mandrill has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLE_EVENT).join(', ')}`,
+    );
   const metadata: Record<string, string> = {};
   Object.assign(metadata, toWireOverrides(options.overrides));
   const ts = Math.floor(options.now.getTime() / 1000);
@@ -252,7 +266,8 @@ function sample(options: { type: string; recipient: string; now: Date; overrides
     _id: id,
     _version: randomBytes(11).toString('hex'),
   };
-  if (event === 'hard_bounce') Object.assign(msg, { bounce_description: 'bad_mailbox', diag: 'smtp;550 5.1.1 no such user' });
+  if (event === 'hard_bounce')
+    Object.assign(msg, { bounce_description: 'bad_mailbox', diag: 'smtp;550 5.1.1 no such user' });
   const item: Record<string, unknown> = { event, msg, _id: id, ts };
   if (event === 'click') item.url = 'https://example.com/welcome';
   return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: mandrillForm([item]), query: '' };
@@ -266,7 +281,13 @@ function sign(req: UnsignedRequest, signer: string): UnsignedRequest {
   } catch {
     // Junk bodies: any signature will do, verification rejects them anyway.
   }
-  return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs) } };
+  return {
+    ...req,
+    headers: {
+      ...withoutHeaders(req.headers, [SIGNATURE_HEADER]),
+      [SIGNATURE_HEADER.toLowerCase()]: mandrillSignature(signer, req.url, pairs),
+    },
+  };
 }
 
 /** The Mandrill adapter. */

@@ -107,7 +107,10 @@ function isoFromStatusDatetime(value: string | undefined): string | null {
 }
 
 /** Overrides from the reference (URL-encoded form) and the query; the query's own params win. */
-function readOverrides(query: Readonly<Record<string, string>>, reference: string | undefined): { overrides: EventOverrides; fromReference: boolean } {
+function readOverrides(
+  query: Readonly<Record<string, string>>,
+  reference: string | undefined,
+): { overrides: EventOverrides; fromReference: boolean } {
   const fromRef = reference !== undefined && reference.includes('=') ? overridesFrom(readForm(reference).fields) : {};
   return { overrides: { ...fromRef, ...overridesFrom(query) }, fromReference: Object.keys(fromRef).length > 0 };
 }
@@ -131,7 +134,9 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (reference !== undefined && !fromReference) details.reference = reference;
   const phone = optionalString(params, 'recipient');
   // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
+  const raw = Object.fromEntries(
+    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
+  );
   return [
     {
       type: mapEventType(EVENT_MAP, status, 'sms'),
@@ -158,12 +163,13 @@ const SAMPLE_STATUS = {
 } as const satisfies Partial<Record<SmsEventType, string>>;
 
 /** statusReason / statusErrorCode per sample status (MessageBird's documented reasons). */
-const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: string; statusErrorCode?: string }>>> = {
-  sent: { statusReason: 'successfully sent' },
-  delivered: { statusReason: 'successfully delivered' },
-  buffered: { statusReason: 'pending DLR' },
-  delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
-};
+const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: string; statusErrorCode?: string }>>> =
+  {
+    sent: { statusReason: 'successfully sent' },
+    delivered: { statusReason: 'successfully delivered' },
+    buffered: { statusReason: 'pending DLR' },
+    delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
+  };
 
 /** RFC 3339 with an explicit +00:00 offset, as MessageBird writes statusDatetime. */
 function rfc3339(now: Date): string {
@@ -187,11 +193,19 @@ export const adapter = defineAdapter({
     /** Signs URL (and body, when there is one) as MessageBird does, at `now`. */
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const token = signMessageBirdJwt(signer, { url: req.url, body: req.body }, now);
-      return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: token } };
+      return {
+        ...req,
+        headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: token },
+      };
     },
     sample({ type, recipient, now, overrides }) {
-      const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type) ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS] : undefined;
-      if (!status) throw new Error(`MessageBird has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type)
+        ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS]
+        : undefined;
+      if (!status)
+        throw new Error(
+          `MessageBird has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`,
+        );
       const reference = new URLSearchParams();
       for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
       // Parameter order as in MessageBird's documented example; status reports need a reference at all.
@@ -200,7 +214,9 @@ export const adapter = defineAdapter({
       query.set('reference', reference.toString() || `ref_${randomBytes(4).toString('hex')}`);
       query.set('recipient', recipient.replace(/^\+/, ''));
       query.set('status', status);
-      const reason = Object.prototype.hasOwnProperty.call(SAMPLE_REASON, status) ? SAMPLE_REASON[status as MessageBirdStatus] : undefined;
+      const reason = Object.prototype.hasOwnProperty.call(SAMPLE_REASON, status)
+        ? SAMPLE_REASON[status as MessageBirdStatus]
+        : undefined;
       if (reason) {
         query.set('statusReason', reason.statusReason);
         if (reason.statusErrorCode) query.set('statusErrorCode', reason.statusErrorCode);

@@ -95,12 +95,15 @@ const STATUS_TIME_FIELD: Readonly<Partial<Record<PlivoStatus, string>>> = {
 };
 
 /** Plivo parameters copied to `details` (→ Distinct metadata). */
-const DETAIL_FIELDS = detailFields({
-  ErrorCode: 'errorCode', // failed/undelivered: Plivo's SMS error code
-  Type: 'messageType', // sms | mms | whatsapp
-  Units: 'units',
-  Sequence: 'sequence', // callback order for this message
-}, trimmedTextDetail);
+const DETAIL_FIELDS = detailFields(
+  {
+    ErrorCode: 'errorCode', // failed/undelivered: Plivo's SMS error code
+    Type: 'messageType', // sms | mms | whatsapp
+    Units: 'units',
+    Sequence: 'sequence', // callback order for this message
+  },
+  trimmedTextDetail,
+);
 
 /** Parsed settings (secrets inside: never log). */
 interface PlivoSettings {
@@ -145,7 +148,10 @@ function verify(req: WebhookRequest, settings: PlivoSettings, ctx: VerifyContext
   const hasV2 = v2.length > 0 && v2Nonce !== undefined;
   const hasV3 = present(req, V3_HEADER) !== undefined && present(req, V3_NONCE_HEADER) !== undefined;
   if (!hasV2 && !hasV3) {
-    throw new WebhookVerificationError('missing_signature', `missing ${V2_HEADER} (or ${MA_V2_HEADER}) with ${V2_NONCE_HEADER}, or ${V3_HEADER} with ${V3_NONCE_HEADER}`);
+    throw new WebhookVerificationError(
+      'missing_signature',
+      `missing ${V2_HEADER} (or ${MA_V2_HEADER}) with ${V2_NONCE_HEADER}, or ${V3_HEADER} with ${V3_NONCE_HEADER}`,
+    );
   }
   // Security: constant-time compares inside; the URL is never echoed (it may hold credentials).
   // V3 first: it also signs the body, so a V3 match needs no replay key.
@@ -153,7 +159,10 @@ function verify(req: WebhookRequest, settings: PlivoSettings, ctx: VerifyContext
   if (hasV2 && validatePlivoV2Signature(settings.authToken, v2, req.url, v2Nonce)) {
     const replayKey = `plivo:v2:${v2Nonce}`;
     if (ctx.replayCache.has(replayKey, req.receivedAt.getTime())) {
-      throw new WebhookVerificationError('replayed', `this ${V2_NONCE_HEADER} was already accepted (V2 does not sign the body)`);
+      throw new WebhookVerificationError(
+        'replayed',
+        `this ${V2_NONCE_HEADER} was already accepted (V2 does not sign the body)`,
+      );
     }
     return { replayKey };
   }
@@ -188,13 +197,16 @@ function parse(req: WebhookRequest): EventDraft[] {
   const messageId = optionalString(fields, 'MessageUUID');
   if (messageId === undefined) throw new WebhookParseError('"MessageUUID" is required', 'MessageUUID');
   // Inbound messages carry no Status (PROVIDERS.md §12 calls them `received`).
-  const status = optionalString(fields, 'Status') ?? (optionalString(fields, 'Text') !== undefined ? 'received' : undefined);
+  const status =
+    optionalString(fields, 'Status') ?? (optionalString(fields, 'Text') !== undefined ? 'received' : undefined);
   if (status === undefined) throw new WebhookParseError('"Status" is required', 'Status');
   const type = mapEventType(EVENT_MAP, status, 'sms');
   const phone = optionalString(fields, type === 'sms.received' ? 'From' : 'To');
   const timeField = own(STATUS_TIME_FIELD, status);
   // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]));
+  const raw = Object.fromEntries(
+    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
+  );
   return [
     {
       type,
@@ -246,7 +258,9 @@ export const adapter = defineAdapter({
     /** Signs the way Plivo signs message callbacks: V2 and Ma-V2 (the signer plays both the account and the main account). */
     sign(req: UnsignedRequest, signer: string): UnsignedRequest {
       // Plivo's nonces are long decimal strings.
-      const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '1');
+      const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`)
+        .toString()
+        .padStart(20, '1');
       const signature = computePlivoV2Signature(signer, req.url, nonce) ?? '';
       return {
         ...req,
@@ -260,7 +274,8 @@ export const adapter = defineAdapter({
     },
     sample({ type, recipient, now, overrides }) {
       const status = own<PlivoStatus>(SAMPLE_STATUS, type);
-      if (!status) throw new Error(`Plivo has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      if (!status)
+        throw new Error(`Plivo has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const body = new URLSearchParams();
       body.set('From', SAMPLE_SENDER);
       body.set('To', recipient.replace(/^\+/, '')); // Plivo writes numbers without '+'

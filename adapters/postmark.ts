@@ -153,7 +153,7 @@ function refuseInbound(record: Record<string, unknown>): void {
   if (record.RecordType === 'Inbound' || (record.RecordType === undefined && 'FromFull' in record)) {
     throw new WebhookParseError(
       'this is a Postmark inbound-message payload; this route takes tracking webhooks only ' +
-        '(Delivery, Bounce, SpamComplaint, Open, Click, SubscriptionChange): point the server\'s inbound webhook elsewhere',
+        "(Delivery, Bounce, SpamComplaint, Open, Click, SubscriptionChange): point the server's inbound webhook elsewhere",
       'RecordType',
     );
   }
@@ -168,8 +168,10 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
   refuseInbound(record);
   const recordType = optionalString(record, 'RecordType');
-  if (recordType === undefined) throw new WebhookParseError('"RecordType" is required and must be a non-empty string', 'RecordType');
-  const timeField = own(TIME_FIELD_OF, recordType) ?? TIME_FIELDS.find((f) => record[f] !== undefined && record[f] !== null);
+  if (recordType === undefined)
+    throw new WebhookParseError('"RecordType" is required and must be a non-empty string', 'RecordType');
+  const timeField =
+    own(TIME_FIELD_OF, recordType) ?? TIME_FIELDS.find((f) => record[f] !== undefined && record[f] !== null);
   // Bounce and SpamComplaint carry the recipient as `Email`, the others as `Recipient`.
   const email = optionalString(record, 'Email') ?? optionalString(record, 'Recipient');
   return [
@@ -190,25 +192,82 @@ function parse(req: WebhookRequest): EventDraft[] {
 /** One record per normalized type `simulate` can send (no "sent": Postmark has no such webhook). */
 const SAMPLES = {
   'email.delivered': { RecordType: 'Delivery', Details: 'smtp;250 2.0.0 OK' },
-  'email.bounced': { RecordType: 'Bounce', Type: 'HardBounce', TypeCode: 1, Name: 'Hard bounce', Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.', Inactive: true, CanActivate: true },
-  'email.deferred': { RecordType: 'Bounce', Type: 'SoftBounce', TypeCode: 4096, Name: 'Soft bounce', Details: 'smtp;452 4.2.2 Mailbox full', Inactive: false, CanActivate: true },
-  'email.rejected': { RecordType: 'Bounce', Type: 'ManuallyDeactivated', TypeCode: 8192, Name: 'Manually deactivated', Inactive: true, CanActivate: true },
-  'email.complained': { RecordType: 'SpamComplaint', Type: 'SpamComplaint', TypeCode: 512, Inactive: true, CanActivate: false },
-  'email.opened': { RecordType: 'Open', FirstOpen: true, Platform: 'Desktop', ReadSeconds: 5, Client: { Name: 'Chrome', Company: 'Google', Family: 'Chrome' } },
-  'email.clicked': { RecordType: 'Click', ClickLocation: 'HTML', OriginalLink: 'https://example.com/welcome', Platform: 'Desktop' },
-  'email.unsubscribed': { RecordType: 'SubscriptionChange', Origin: 'Recipient', SuppressSending: true, SuppressionReason: 'ManualSuppression' },
-  'email.subscribed': { RecordType: 'SubscriptionChange', Origin: 'Customer', SuppressSending: false, SuppressionReason: null },
+  'email.bounced': {
+    RecordType: 'Bounce',
+    Type: 'HardBounce',
+    TypeCode: 1,
+    Name: 'Hard bounce',
+    Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.',
+    Inactive: true,
+    CanActivate: true,
+  },
+  'email.deferred': {
+    RecordType: 'Bounce',
+    Type: 'SoftBounce',
+    TypeCode: 4096,
+    Name: 'Soft bounce',
+    Details: 'smtp;452 4.2.2 Mailbox full',
+    Inactive: false,
+    CanActivate: true,
+  },
+  'email.rejected': {
+    RecordType: 'Bounce',
+    Type: 'ManuallyDeactivated',
+    TypeCode: 8192,
+    Name: 'Manually deactivated',
+    Inactive: true,
+    CanActivate: true,
+  },
+  'email.complained': {
+    RecordType: 'SpamComplaint',
+    Type: 'SpamComplaint',
+    TypeCode: 512,
+    Inactive: true,
+    CanActivate: false,
+  },
+  'email.opened': {
+    RecordType: 'Open',
+    FirstOpen: true,
+    Platform: 'Desktop',
+    ReadSeconds: 5,
+    Client: { Name: 'Chrome', Company: 'Google', Family: 'Chrome' },
+  },
+  'email.clicked': {
+    RecordType: 'Click',
+    ClickLocation: 'HTML',
+    OriginalLink: 'https://example.com/welcome',
+    Platform: 'Desktop',
+  },
+  'email.unsubscribed': {
+    RecordType: 'SubscriptionChange',
+    Origin: 'Recipient',
+    SuppressSending: true,
+    SuppressionReason: 'ManualSuppression',
+  },
+  'email.subscribed': {
+    RecordType: 'SubscriptionChange',
+    Origin: 'Customer',
+    SuppressSending: false,
+    SuppressionReason: null,
+  },
 } as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
 
 function sample(options: SampleOptions): SampleRequest {
-  const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
-  if (!template) throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(
+    SAMPLES,
+    options.type,
+  );
+  if (!template)
+    throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const metadata: Record<string, string> = {};
   Object.assign(metadata, toWireOverrides(options.overrides));
-  const recipientField = template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? 'Email' : 'Recipient';
+  const recipientField =
+    template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? 'Email' : 'Recipient';
   const body = {
     ...template,
-    ...(template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? { ID: randomBytes(4).readUInt32BE() } : {}),
+    ...(template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint'
+      ? { ID: randomBytes(4).readUInt32BE() }
+      : {}),
     ServerID: 23,
     MessageStream: 'outbound',
     MessageID: randomUUID(),
@@ -217,7 +276,11 @@ function sample(options: SampleOptions): SampleRequest {
     [TIME_FIELD_OF[template.RecordType]]: options.now.toISOString(),
     Metadata: metadata, // sent as `Metadata` on the message; echoed on every webhook
   };
-  return { headers: { 'content-type': 'application/json', 'user-agent': 'Postmark' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json', 'user-agent': 'Postmark' },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    query: '',
+  };
 }
 
 /** The Postmark adapter. */

@@ -68,8 +68,6 @@ const DETAIL_FIELDS = detailFields(
   stringDetail,
 );
 
-
-
 /** `tags` as a map: an object `{name: value}` or a list `[{name, value}]`; scalar values only. */
 function readTags(value: unknown): Record<string, string> {
   const tags: Record<string, string> = {};
@@ -137,14 +135,22 @@ function parse(req: WebhookRequest): EventDraft[] {
 // ---- testing helpers -------------------------------------------------------------------------
 
 /** The event `simulate` sends for each normalized type, with the extra data it carries. */
-const SAMPLES: Readonly<Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP; data?: Record<string, unknown> }>>> = {
+const SAMPLES: Readonly<
+  Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP; data?: Record<string, unknown> }>>
+> = {
   'email.sent': { type: 'email.sent' },
   'email.queued': { type: 'email.scheduled' },
   'email.delivered': { type: 'email.delivered' },
   'email.deferred': { type: 'email.delivery_delayed' },
   'email.bounced': {
     type: 'email.bounced',
-    data: { bounce: { message: 'The recipient\'s email provider sent a hard bounce message.', subType: 'Suppressed', type: 'Permanent' } },
+    data: {
+      bounce: {
+        message: "The recipient's email provider sent a hard bounce message.",
+        subType: 'Suppressed',
+        type: 'Permanent',
+      },
+    },
   },
   'email.complained': { type: 'email.complained' },
   'email.opened': { type: 'email.opened' },
@@ -157,8 +163,11 @@ const SAMPLES: Readonly<Partial<Record<EmailEventType, { type: keyof typeof EVEN
 };
 
 function sample(options: SampleOptions): SampleRequest {
-  const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type) ? SAMPLES[options.type as EmailEventType] : undefined;
-  if (!chosen) throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type)
+    ? SAMPLES[options.type as EmailEventType]
+    : undefined;
+  if (!chosen)
+    throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const tags: Record<string, string> = {};
   Object.assign(tags, toWireOverrides(options.overrides));
   const at = options.now.toISOString();
@@ -173,7 +182,11 @@ function sample(options: SampleOptions): SampleRequest {
   };
   if (isObject(data.click)) data.click = { ...data.click, timestamp: at };
   const body = { type: chosen.type, created_at: at, data };
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+  return {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    query: '',
+  };
 }
 
 /** The Resend adapter. */

@@ -58,7 +58,12 @@ import { type EventDetails, type EventDraft, type EventOverrides } from '../src/
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
-import { assertWithinTolerance, publicKeyFromText, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
+import {
+  assertWithinTolerance,
+  publicKeyFromText,
+  requireHeader,
+  requireTimestampHeader,
+} from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
@@ -97,17 +102,20 @@ const REFINEMENTS: Refinements = {
 };
 
 /** Scalar SendGrid fields copied to `details` (→ Distinct metadata), under the same name. */
-const DETAIL_FIELDS = detailFields([
-  'reason', // bounce/dropped: SMTP answer or suppression reason
-  'status', // bounce/dropped: enhanced SMTP status code
-  'response', // delivered/deferred: the receiving server's answer
-  'attempt', // deferred: attempt count
-  'url', // click, group (un)subscribe: the link followed
-  'sg_machine_open', // open: true when SendGrid thinks a machine (Apple MPP, scanner) loaded the pixel
-  'bounce_classification', // bounce: SendGrid's category (Invalid Address, Reputation…)
-  'asm_group_id', // group (un)subscribe: the suppression group
-  'category', // string or array (joined)
-], scalarOrListDetail);
+const DETAIL_FIELDS = detailFields(
+  [
+    'reason', // bounce/dropped: SMTP answer or suppression reason
+    'status', // bounce/dropped: enhanced SMTP status code
+    'response', // delivered/deferred: the receiving server's answer
+    'attempt', // deferred: attempt count
+    'url', // click, group (un)subscribe: the link followed
+    'sg_machine_open', // open: true when SendGrid thinks a machine (Apple MPP, scanner) loaded the pixel
+    'bounce_classification', // bounce: SendGrid's category (Invalid Address, Reputation…)
+    'asm_group_id', // group (un)subscribe: the suppression group
+    'category', // string or array (joined)
+  ],
+  scalarOrListDetail,
+);
 
 /** Fields renamed on the way to `details` for one event, where the SendGrid name is ambiguous. */
 const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, DetailFields>>> = {
@@ -146,7 +154,10 @@ function decodeSignature(text: string): Buffer {
   const bytes = BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   // A DER P-256 signature is a SEQUENCE (0x30) of 8 to 72 bytes.
   if (bytes.length < 8 || bytes.length > 72 || bytes[0] !== 0x30) {
-    throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} is not a base64 DER ECDSA signature`);
+    throw new WebhookVerificationError(
+      'malformed_signature',
+      `${SIGNATURE_HEADER} is not a base64 DER ECDSA signature`,
+    );
   }
   return bytes;
 }
@@ -175,7 +186,10 @@ function verify(req: WebhookRequest, settings: SendGridSettings): void {
   for (const key of settings.publicKey) {
     if (verifiesWith(key, signed, signature)) return;
   }
-  throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
+  throw new WebhookVerificationError(
+    'signature_mismatch',
+    `${SIGNATURE_HEADER} does not verify with the configured public key(s)`,
+  );
 }
 
 /**
@@ -244,7 +258,9 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (Array.isArray(body)) return body.map((item, index) => toDraft(item, `[${index}]`));
   // One event object (SendGrid's Marketing Campaigns examples): one event.
   if (isObject(body)) return [toDraft(body, '')];
-  throw new WebhookParseError(`SendGrid posts a JSON array of events (or one event object), got ${describeValue(body)}`);
+  throw new WebhookParseError(
+    `SendGrid posts a JSON array of events (or one event object), got ${describeValue(body)}`,
+  );
 }
 
 /** SendGrid's byte format: compact events joined by CRLF, and a CRLF after the closing bracket. */
@@ -265,7 +281,12 @@ const SAMPLES = {
     bounce_classification: 'Invalid Address',
   },
   'email.rejected': { event: 'dropped', reason: 'Bounced Address', status: '5.0.0' },
-  'email.opened': { event: 'open', sg_machine_open: false, useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)', ip: '192.0.2.10' },
+  'email.opened': {
+    event: 'open',
+    sg_machine_open: false,
+    useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+    ip: '192.0.2.10',
+  },
   'email.clicked': {
     event: 'click',
     url: 'https://example.com/welcome',
@@ -299,7 +320,11 @@ export const adapter = defineAdapter<SendGridSettings, string>({
     },
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const timestamp = String(Math.floor(now.getTime() / 1000));
-      const signature = cryptoSign('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), req.body]), createPrivateKey(signer));
+      const signature = cryptoSign(
+        'sha256',
+        Buffer.concat([Buffer.from(timestamp, 'utf8'), req.body]),
+        createPrivateKey(signer),
+      );
       return {
         ...req,
         headers: {

@@ -63,7 +63,9 @@ const EXAMPLE_TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
 /** Where throwaway test keys claim to live; only ever resolved through the `certificates` option. */
 const TEST_CERT_URL = 'https://sns.us-west-2.amazonaws.com/SimpleNotificationService-distinct-adapter-test.pem';
 /** Notifications SES publishes to a new topic that are not events (anymail ignores the same string). */
-const NON_EVENT_MESSAGES: ReadonlySet<string> = new Set(['Successfully validated SNS topic for Amazon SES event publishing.']);
+const NON_EVENT_MESSAGES: ReadonlySet<string> = new Set([
+  'Successfully validated SNS topic for Amazon SES event publishing.',
+]);
 
 /** SES `eventType` / `notificationType` → normalized type. Every documented event type. */
 const EVENT_MAP = {
@@ -124,7 +126,11 @@ const EVENT_DETAILS: Readonly<Partial<Record<SesEvent, DetailFields>>> = {
   Reject: detailFields(['reason']),
   DeliveryDelay: detailFields(['delayType', 'expirationTime', 'reportingMTA']),
   'Rendering Failure': detailFields(['errorMessage', 'templateName']),
-  Subscription: detailFields({ contactList: 'contactList', source: 'subscriptionSource', 'newTopicPreferences.unsubscribeAll': 'unsubscribeAll' }),
+  Subscription: detailFields({
+    contactList: 'contactList',
+    source: 'subscriptionSource',
+    'newTopicPreferences.unsubscribeAll': 'unsubscribeAll',
+  }),
 };
 
 /** Per-recipient fields of bounce and delay recipients (enhanced status code, DSN action, SMTP answer). */
@@ -194,7 +200,8 @@ function parse(req: WebhookRequest): EventDraft[] {
   }
   if (!isObject(message)) throw new WebhookParseError('is not an SES notification object', 'Message');
   const name = optionalString(message, 'eventType') ?? optionalString(message, 'notificationType');
-  if (!name) throw new WebhookParseError('SES message has neither "eventType" nor "notificationType"', 'Message.eventType');
+  if (!name)
+    throw new WebhookParseError('SES message has neither "eventType" nor "notificationType"', 'Message.eventType');
   const mail = optionalObject(message, 'mail') ?? {};
   const objectKey = own(EVENT_OBJECT, name) ?? name.charAt(0).toLowerCase() + name.slice(1);
   const event = optionalObject(message, objectKey) ?? {};
@@ -209,7 +216,12 @@ function parse(req: WebhookRequest): EventDraft[] {
   const details = eventDetails(name, event, mail);
   return readRecipients(name, event, mail).map(({ email, entry }): EventDraft => {
     const perRecipient = entry ? pickDetails(entry, RECIPIENT_DETAILS) : {};
-    return { ...common, ...(email !== undefined ? { email } : {}), overrides: readOverrides(mail), details: { ...details, ...perRecipient } };
+    return {
+      ...common,
+      ...(email !== undefined ? { email } : {}),
+      overrides: readOverrides(mail),
+      details: { ...details, ...perRecipient },
+    };
   });
 }
 
@@ -218,35 +230,66 @@ const SAMPLES: Readonly<Partial<Record<EmailEventType, (to: string, ts: string) 
   'email.sent': () => ({ eventType: 'Send', send: {} }),
   'email.delivered': (to, ts) => ({
     eventType: 'Delivery',
-    delivery: { timestamp: ts, processingTimeMillis: 1204, recipients: [to], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a8-70.smtp-out.amazonses.com' },
+    delivery: {
+      timestamp: ts,
+      processingTimeMillis: 1204,
+      recipients: [to],
+      smtpResponse: '250 2.6.0 Message received',
+      reportingMTA: 'a8-70.smtp-out.amazonses.com',
+    },
   }),
-  'email.opened': (_to, ts) => ({ eventType: 'Open', open: { timestamp: ts, ipAddress: '192.0.2.1', userAgent: 'Mozilla/5.0' } }),
-  'email.clicked': (_to, ts) => ({ eventType: 'Click', click: { timestamp: ts, ipAddress: '192.0.2.1', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' } }),
+  'email.opened': (_to, ts) => ({
+    eventType: 'Open',
+    open: { timestamp: ts, ipAddress: '192.0.2.1', userAgent: 'Mozilla/5.0' },
+  }),
+  'email.clicked': (_to, ts) => ({
+    eventType: 'Click',
+    click: { timestamp: ts, ipAddress: '192.0.2.1', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' },
+  }),
   'email.bounced': (to, ts) => ({
     eventType: 'Bounce',
     bounce: {
       bounceType: 'Permanent',
       bounceSubType: 'General',
-      bouncedRecipients: [{ emailAddress: to, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+      bouncedRecipients: [
+        { emailAddress: to, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' },
+      ],
       timestamp: ts,
       feedbackId: `0100018f${randomBytes(8).toString('hex')}-000000`,
     },
   }),
   'email.deferred': (to, ts) => ({
     eventType: 'DeliveryDelay',
-    deliveryDelay: { timestamp: ts, delayType: 'MailboxFull', delayedRecipients: [{ emailAddress: to, status: '4.2.2', diagnosticCode: 'smtp; 452 4.2.2 Mailbox full' }] },
+    deliveryDelay: {
+      timestamp: ts,
+      delayType: 'MailboxFull',
+      delayedRecipients: [{ emailAddress: to, status: '4.2.2', diagnosticCode: 'smtp; 452 4.2.2 Mailbox full' }],
+    },
   }),
-  'email.complained': (to, ts) => ({ eventType: 'Complaint', complaint: { complainedRecipients: [{ emailAddress: to }], timestamp: ts, complaintFeedbackType: 'abuse' } }),
+  'email.complained': (to, ts) => ({
+    eventType: 'Complaint',
+    complaint: { complainedRecipients: [{ emailAddress: to }], timestamp: ts, complaintFeedbackType: 'abuse' },
+  }),
   'email.rejected': () => ({ eventType: 'Reject', reject: { reason: 'Bad content' } }),
-  'email.failed': () => ({ eventType: 'Rendering Failure', failure: { errorMessage: "Attribute 'name' is not present in the rendering data.", templateName: 'Welcome' } }),
+  'email.failed': () => ({
+    eventType: 'Rendering Failure',
+    failure: { errorMessage: "Attribute 'name' is not present in the rendering data.", templateName: 'Welcome' },
+  }),
   'email.unsubscribed': (_to, ts) => ({
     eventType: 'Subscription',
-    subscription: { contactList: 'Newsletter', timestamp: ts, source: 'UnsubscribeHeader', newTopicPreferences: { unsubscribeAll: true } },
+    subscription: {
+      contactList: 'Newsletter',
+      timestamp: ts,
+      source: 'UnsubscribeHeader',
+      newTopicPreferences: { unsubscribeAll: true },
+    },
   }),
 };
 
 /** `sample` takes overrides by their tag names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_FIELDS).map(([tag, key]) => [key, tag]));
+const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(OVERRIDE_FIELDS).map(([tag, key]) => [key, tag]),
+);
 
 export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   name: 'ses',
@@ -269,7 +312,8 @@ export const adapter = defineAdapter<SnsSettings, SnsSigner>({
     sign: signSnsRequest,
     sample({ type, recipient, now, overrides }) {
       const build = own(SAMPLES, type);
-      if (!build) throw new Error(`Amazon SES has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+      if (!build)
+        throw new Error(`Amazon SES has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
       const ts = now.toISOString();
       const tags: Record<string, string[]> = { 'ses:configuration-set': ['distinct-events'] };
       for (const [key, value] of Object.entries(overrides ?? {})) tags[OVERRIDE_TAG_NAMES[key] ?? key] = [value];

@@ -114,7 +114,12 @@ const INBOUND_MAP = {
 
 /** Default signed-timestamp window: a day, covering Sinch's ~22 h 45 min retry schedule (see header). */
 const DEFAULT_TOLERANCE_SECONDS = 86_400;
-const SIGNING_HEADERS = [SINCH_SIGNATURE_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER, SINCH_ALGORITHM_HEADER] as const;
+const SIGNING_HEADERS = [
+  SINCH_SIGNATURE_HEADER,
+  SINCH_NONCE_HEADER,
+  SINCH_TIMESTAMP_HEADER,
+  SINCH_ALGORITHM_HEADER,
+] as const;
 
 /** Parsed Sinch settings (secrets inside: never log). */
 export interface SinchSettings extends CredentialsSettings {
@@ -141,7 +146,8 @@ const settingsSchema = z
     if (s.signingSecret === undefined && s.basicAuth === undefined && s.headerToken === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: 'sinch: configure signingSecret (Sinch\'s HMAC signing) and/or basicAuth / headerToken, or mark the source insecure: true',
+        message:
+          "sinch: configure signingSecret (Sinch's HMAC signing) and/or basicAuth / headerToken, or mark the source insecure: true",
       });
     }
     if (s.basicAuth !== undefined && s.headerToken?.header === 'authorization') {
@@ -161,13 +167,19 @@ function verifySignature(req: WebhookRequest, secrets: readonly string[], tolera
   const algorithm = header(req, SINCH_ALGORITHM_HEADER)?.trim();
   // The SDKs require the header; when absent, HmacSHA256 (the only algorithm Sinch documents) is assumed.
   if (algorithm !== undefined && algorithm !== '' && algorithm.toLowerCase() !== SINCH_ALGORITHM.toLowerCase()) {
-    throw new WebhookVerificationError('malformed_signature', `${SINCH_ALGORITHM_HEADER} names an algorithm other than ${SINCH_ALGORITHM}`);
+    throw new WebhookVerificationError(
+      'malformed_signature',
+      `${SINCH_ALGORITHM_HEADER} names an algorithm other than ${SINCH_ALGORITHM}`,
+    );
   }
   const timestamp = requireTimestampHeader(timestampText, SINCH_TIMESTAMP_HEADER);
   assertWithinTolerance(timestamp, req.receivedAt, tolerance);
   // Security: the exact received bytes and header texts; constant-time compares inside.
   if (!validateSinchSignature(secrets, signature, req.rawBody, nonce, timestampText)) {
-    throw new WebhookVerificationError('signature_mismatch', `${SINCH_SIGNATURE_HEADER} does not match the body under the configured signingSecret(s)`);
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      `${SINCH_SIGNATURE_HEADER} does not match the body under the configured signingSecret(s)`,
+    );
   }
 }
 
@@ -237,14 +249,22 @@ function batchReport(body: Record<string, unknown>): EventDraft[] {
     const code = codeOf(entry);
     if (code !== undefined) details.code = code;
     const recipients = entry.recipients;
-    if (recipients !== undefined && !Array.isArray(recipients)) throw new WebhookParseError('must be an array of MSISDNs', `${path}.recipients`);
+    if (recipients !== undefined && !Array.isArray(recipients))
+      throw new WebhookParseError('must be an array of MSISDNs', `${path}.recipients`);
     const phones = (recipients ?? []).filter((r): r is string => typeof r === 'string' && r !== '');
     // A summary report names no recipients: one draft per status, carrying how many it covers.
     if (phones.length === 0) {
       const count = countOf(entry);
       if (count !== undefined) details.count = count;
     }
-    const base = { type: statusType(status), providerEvent: status, occurredAt: null, messageId: batchId, providerEventId: null, raw: entry };
+    const base = {
+      type: statusType(status),
+      providerEvent: status,
+      occurredAt: null,
+      messageId: batchId,
+      providerEventId: null,
+      raw: entry,
+    };
     if (phones.length === 0) drafts.push({ ...base, overrides: { ...overrides }, details });
     for (const phone of phones) drafts.push({ ...base, phone, overrides: { ...overrides }, details: { ...details } });
   });
@@ -324,7 +344,11 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   verify(req: WebhookRequest, settings: SinchSettings): void {
     if (settings.signingSecret !== undefined) verifySignature(req, settings.signingSecret, settings.toleranceSeconds);
     if (settings.basicAuth !== undefined || settings.headerToken !== undefined) verifyCredentials(req, settings);
-    else if (settings.signingSecret === undefined) throw new WebhookVerificationError('bad_credentials', 'source has no signingSecret, basicAuth or headerToken configured');
+    else if (settings.signingSecret === undefined)
+      throw new WebhookVerificationError(
+        'bad_credentials',
+        'source has no signingSecret, basicAuth or headerToken configured',
+      );
   },
   parse,
   testing: {
@@ -364,7 +388,8 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
     },
     sample({ type, recipient, now, overrides }) {
       const status = own<SinchStatus>(SAMPLE_STATUS, type);
-      if (!status) throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      if (!status)
+        throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const reference = new URLSearchParams();
       for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
       const at = now.toISOString();
@@ -378,7 +403,11 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
         ...(status === 'Delivered' || status === 'Failed' ? { operator_status_at: `${at.slice(0, 17)}00Z` } : {}),
         ...(reference.size > 0 ? { client_reference: reference.toString() } : {}),
       };
-      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+      return {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify(body), 'utf8'),
+        query: '',
+      };
     },
   },
 });

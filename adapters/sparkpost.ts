@@ -119,7 +119,9 @@ function readOverrides(event: Record<string, unknown>): EventOverrides {
 
 function readDetails(event: Record<string, unknown>): EventDetails {
   const details = pickDetails(event, DETAIL_FIELDS);
-  const tags = Array.isArray(event.rcpt_tags) ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
+  const tags = Array.isArray(event.rcpt_tags)
+    ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '')
+    : [];
   if (tags.length > 0) details.tags = tags.join(',');
   return details;
 }
@@ -131,13 +133,18 @@ function unwrap(item: unknown, path: string): { eventClass: string; event: Recor
   if (!isObject(msys)) throw new WebhookParseError('"msys" must be an object', `${path}.msys`);
   const classes = Object.keys(msys);
   if (classes.length === 0) return undefined; // SparkPost's test batch / ping: nothing to queue
-  if (classes.length > 1) throw new WebhookParseError(`expected one event class, got ${classes.join(', ')}`, `${path}.msys`);
+  if (classes.length > 1)
+    throw new WebhookParseError(`expected one event class, got ${classes.join(', ')}`, `${path}.msys`);
   const eventClass = classes[0]!;
   const event = msys[eventClass];
-  if (!isObject(event)) throw new WebhookParseError(`expected an event object, got ${describeValue(event)}`, `${path}.msys.${eventClass}`);
+  if (!isObject(event))
+    throw new WebhookParseError(`expected an event object, got ${describeValue(event)}`, `${path}.msys.${eventClass}`);
   // `relay_message` is an inbound message (relay webhooks); `relay_event` status events are fine.
   if (eventClass === 'relay_message') {
-    throw new WebhookParseError('this is a SparkPost inbound relay webhook; this route takes event webhooks only', `${path}.msys.${eventClass}`);
+    throw new WebhookParseError(
+      'this is a SparkPost inbound relay webhook; this route takes event webhooks only',
+      `${path}.msys.${eventClass}`,
+    );
   }
   return { eventClass, event };
 }
@@ -166,7 +173,8 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
  */
 function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
-  if (!Array.isArray(body)) throw new WebhookParseError(`SparkPost posts a JSON array of {"msys": …} events, got ${describeValue(body)}`);
+  if (!Array.isArray(body))
+    throw new WebhookParseError(`SparkPost posts a JSON array of {"msys": …} events, got ${describeValue(body)}`);
   const drafts: EventDraft[] = [];
   body.forEach((item, index) => {
     const unwrapped = unwrap(item, `[${index}]`);
@@ -196,7 +204,8 @@ function decimalId(digits: number): string {
 
 function sample(options: SampleOptions): SampleRequest {
   const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
-  if (!template) throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  if (!template)
+    throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const meta: Record<string, string> = {};
   Object.assign(meta, toWireOverrides(options.overrides));
   const event = {

@@ -42,7 +42,12 @@ import { header, withoutHeaders, type WebhookRequest } from '../src/core/request
 import { isoFromString } from '../src/core/time';
 import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
-import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes, verifiesEd25519 } from '../src/verify/telnyx-signature';
+import {
+  parseTelnyxPublicKey,
+  rawEd25519PublicKey,
+  telnyxSignedBytes,
+  verifiesEd25519,
+} from '../src/verify/telnyx-signature';
 import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
@@ -92,13 +97,21 @@ const settingsSchema = z
 function verify(req: WebhookRequest, settings: TelnyxSettings): void {
   const signatureText = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER).trim();
   const timestampText = requireHeader(header(req, TIMESTAMP_HEADER), TIMESTAMP_HEADER);
-  assertWithinTolerance(requireTimestampHeader(timestampText, TIMESTAMP_HEADER), req.receivedAt, settings.toleranceSeconds);
+  assertWithinTolerance(
+    requireTimestampHeader(timestampText, TIMESTAMP_HEADER),
+    req.receivedAt,
+    settings.toleranceSeconds,
+  );
   const signature = BASE64.test(signatureText) ? Buffer.from(signatureText, 'base64') : Buffer.alloc(0);
-  if (signature.length !== 64) throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} is not a base64 Ed25519 signature`);
+  if (signature.length !== 64)
+    throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} is not a base64 Ed25519 signature`);
   // Security: the timestamp header exactly as received, `|`, then the exact received bytes.
   const signed = telnyxSignedBytes(timestampText, req.rawBody);
   if (settings.publicKey.some((key) => verifiesEd25519(key, signed, signature))) return;
-  throw new WebhookVerificationError('signature_mismatch', `${SIGNATURE_HEADER} does not verify with the configured public key(s)`);
+  throw new WebhookVerificationError(
+    'signature_mismatch',
+    `${SIGNATURE_HEADER} does not verify with the configured public key(s)`,
+  );
 }
 
 /** Tags first (signed), then the callback URL's query (not signed) for keys the tags did not set. */
@@ -123,7 +136,11 @@ function firstError(payload: Record<string, unknown>): EventDetails {
   return details;
 }
 
-function detailsOf(eventType: string, payload: Record<string, unknown>, recipient?: Record<string, unknown>): EventDetails {
+function detailsOf(
+  eventType: string,
+  payload: Record<string, unknown>,
+  recipient?: Record<string, unknown>,
+): EventDetails {
   const details: EventDetails = { telnyxEvent: eventType, ...firstError(payload) };
   const messageType = optionalString(payload, 'type');
   if (messageType) details.messageType = messageType; // SMS | MMS
@@ -154,7 +171,15 @@ function parse(req: WebhookRequest): EventDraft[] {
     const from = optionalObject(payload, 'from');
     // Inbound: the customer is the sender; `to[]` holds our own number.
     const phone = type === 'sms.received' && from ? optionalString(from, 'phone_number') : undefined;
-    return [{ type, providerEvent: eventType, ...common, ...(phone !== undefined ? { phone } : {}), details: detailsOf(eventType, payload) }];
+    return [
+      {
+        type,
+        providerEvent: eventType,
+        ...common,
+        ...(phone !== undefined ? { phone } : {}),
+        details: detailsOf(eventType, payload),
+      },
+    ];
   }
   const to = payload.to;
   if (!Array.isArray(to)) throw new WebhookParseError('"to" must be an array of recipients', 'data.payload.to');
@@ -209,8 +234,17 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
     },
     sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
       const timestamp = String(Math.floor(now.getTime() / 1000));
-      const signature = cryptoSign(null, telnyxSignedBytes(timestamp, req.body), createPrivateKey(signer)).toString('base64');
-      return { ...req, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]), [SIGNATURE_HEADER]: signature, [TIMESTAMP_HEADER]: timestamp } };
+      const signature = cryptoSign(null, telnyxSignedBytes(timestamp, req.body), createPrivateKey(signer)).toString(
+        'base64',
+      );
+      return {
+        ...req,
+        headers: {
+          ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]),
+          [SIGNATURE_HEADER]: signature,
+          [TIMESTAMP_HEADER]: timestamp,
+        },
+      };
     },
     sample({ type, recipient, now, overrides }) {
       const sample = own<{ event: string; status: string }>(SAMPLES, type);
@@ -230,15 +264,28 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
             id: randomUUID(),
             type: 'SMS',
             from: { phone_number: inbound ? recipient : SAMPLE_OUR_NUMBER, carrier: 'TELNYX LLC', line_type: 'VoIP' },
-            to: [{ phone_number: inbound ? SAMPLE_OUR_NUMBER : recipient, status: sample.status, carrier: 'T-MOBILE USA, INC.', line_type: 'Wireless' }],
+            to: [
+              {
+                phone_number: inbound ? SAMPLE_OUR_NUMBER : recipient,
+                status: sample.status,
+                carrier: 'T-MOBILE USA, INC.',
+                line_type: 'Wireless',
+              },
+            ],
             text: 'Your code is 123456',
             tags,
-            errors: failed ? [{ code: '40008', title: 'Undeliverable', detail: 'The message could not be delivered.' }] : [],
+            errors: failed
+              ? [{ code: '40008', title: 'Undeliverable', detail: 'The message could not be delivered.' }]
+              : [],
           },
         },
         meta: { attempt: 1, delivered_to: 'https://hooks.example.com/webhooks/telnyx' },
       };
-      return { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body), 'utf8'), query: '' };
+      return {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify(body), 'utf8'),
+        query: '',
+      };
     },
     stripSignature(req: UnsignedRequest): UnsignedRequest {
       return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };

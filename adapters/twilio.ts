@@ -93,11 +93,14 @@ const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
 const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
 
 /** Twilio parameters copied to `details` (→ Distinct metadata). AccountSid is left out on purpose. */
-const DETAIL_FIELDS = detailFields({
-  ErrorCode: 'errorCode', // failed/undelivered: https://www.twilio.com/docs/api/errors
-  ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
-  MessagingServiceSid: 'messagingServiceSid',
-}, trimmedTextDetail);
+const DETAIL_FIELDS = detailFields(
+  {
+    ErrorCode: 'errorCode', // failed/undelivered: https://www.twilio.com/docs/api/errors
+    ChannelPrefix: 'channelPrefix', // whatsapp, rcs…: absent for plain SMS
+    MessagingServiceSid: 'messagingServiceSid',
+  },
+  trimmedTextDetail,
+);
 
 /** `algorithm=` of the Webhook Settings header (beta) → HMAC hash. */
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, TwilioHmacAlgorithm> = new Map([
@@ -133,7 +136,10 @@ function hasBodyHash(url: string): boolean {
 }
 
 /** The keys and hash to verify with: the Auth Token and SHA-1, unless a Webhook Setting (beta) signed the request. */
-function signingKeys(req: WebhookRequest, settings: TwilioSettings): { keys: readonly string[]; algorithm: TwilioHmacAlgorithm } {
+function signingKeys(
+  req: WebhookRequest,
+  settings: TwilioSettings,
+): { keys: readonly string[]; algorithm: TwilioHmacAlgorithm } {
   const signatureSettings = header(req, SETTINGS_HEADER);
   if (signatureSettings === undefined) return { keys: settings.authToken, algorithm: 'sha1' };
   const name = /(?:^|,)\s*algorithm\s*=\s*([^,\s]+)/i.exec(signatureSettings)?.[1]?.toUpperCase() ?? '';
@@ -149,7 +155,10 @@ function signingKeys(req: WebhookRequest, settings: TwilioSettings): { keys: rea
 function verify(req: WebhookRequest, settings: TwilioSettings): void {
   const signature = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER);
   const { keys, algorithm } = signingKeys(req, settings);
-  const hint = header(req, SETTINGS_HEADER) !== undefined && !settings.sharedKeySecret ? ' (signed with a SharedKey: set sharedKeySecret)' : '';
+  const hint =
+    header(req, SETTINGS_HEADER) !== undefined && !settings.sharedKeySecret
+      ? ' (signed with a SharedKey: set sharedKeySecret)'
+      : '';
   if (hasBodyHash(req.url)) {
     // Security: the hash is checked over the exact bytes received, in constant time.
     if (validateTwilioSignatureWithBody(keys, signature, req.url, req.rawBody, algorithm)) return;
@@ -162,7 +171,11 @@ function verify(req: WebhookRequest, settings: TwilioSettings): void {
   try {
     params = req.form().all;
   } catch (cause) {
-    throw new WebhookVerificationError('signature_mismatch', 'the body is not UTF-8 form data, so Twilio cannot have signed it', { cause });
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'the body is not UTF-8 form data, so Twilio cannot have signed it',
+      { cause },
+    );
   }
   if (validateTwilioSignature(keys, signature, req.url, params, algorithm)) return;
   // The URL is never echoed: it may hold user:pass@ credentials.
@@ -181,7 +194,8 @@ function isoFromDoneDate(value: string | undefined): string | null {
   const month = Number(mo);
   const day = Number(dd);
   // No rolling over: 31 February or minute 75 is not a date (Date.UTC would make it March or the next hour).
-  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && Number(hh) <= 23 && Number(mi) <= 59;
+  const real =
+    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && Number(hh) <= 23 && Number(mi) <= 59;
   return real ? `20${yy}-${mo}-${dd}T${hh}:${mi}:00Z` : null;
 }
 
@@ -204,7 +218,8 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     const values = all[name]!;
     const value = values.length === 1 ? values[0]! : [...values];
     // Defined, not assigned: a parameter named __proto__ stays data.
-    if (name === '__proto__') Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
     else raw[name] = value;
   }
   // The fields object has no prototype, so a parameter can never shadow an inherited name.
@@ -231,7 +246,8 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (messageId === undefined) throw new WebhookParseError('"MessageSid" (or "SmsSid") is required', 'MessageSid');
   // Inbound messages carry only SmsStatus; status callbacks carry both, with the same value.
   const status = optionalString(fields, 'MessageStatus') ?? optionalString(fields, 'SmsStatus');
-  if (status === undefined) throw new WebhookParseError('"MessageStatus" (or "SmsStatus") is required', 'MessageStatus');
+  if (status === undefined)
+    throw new WebhookParseError('"MessageStatus" (or "SmsStatus") is required', 'MessageStatus');
   const type = mapEventType(EVENT_MAP, status, 'sms');
   const phone = optionalString(fields, own(PHONE_FIELD, type) ?? 'To');
   return [
@@ -299,11 +315,16 @@ export const adapter = defineAdapter({
       } else {
         signature = computeTwilioSignature(signer, url, readForm(req.body).all);
       }
-      return { ...req, url, headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature } };
+      return {
+        ...req,
+        url,
+        headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature },
+      };
     },
     sample({ type, recipient, now, overrides }) {
       const status = own<TwilioStatus>(SAMPLE_STATUS, type);
-      if (!status) throw new Error(`Twilio has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      if (!status)
+        throw new Error(`Twilio has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
       const sid = `SM${randomBytes(16).toString('hex')}`;
       const channel = /^([a-z]+):/i.exec(recipient)?.[1];
       const sender = channel ? `${channel}:${SAMPLE_WHATSAPP_SENDER}` : SAMPLE_SENDER;

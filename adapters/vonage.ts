@@ -93,13 +93,18 @@ export interface VonageSettings {
 const settingsSchema = z
   .object({
     signatureSecret: rotatableSecret,
-    signatureMethod: z.enum(VONAGE_SIGNATURE_METHODS, { error: `must be one of ${VONAGE_SIGNATURE_METHODS.join(', ')} (the dashboard's signature method)` }).default('md5hash'),
+    signatureMethod: z
+      .enum(VONAGE_SIGNATURE_METHODS, {
+        error: `must be one of ${VONAGE_SIGNATURE_METHODS.join(', ')} (the dashboard's signature method)`,
+      })
+      .default('md5hash'),
     toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
   })
   .strict();
 
 /** What a request carries: SMS API parameters, or a Messages API JSON body. */
-type VonageInput = { api: 'sms'; params: Record<string, string>; raw: unknown } | { api: 'messages'; body: Record<string, unknown> };
+type VonageInput =
+  { api: 'sms'; params: Record<string, string>; raw: unknown } | { api: 'messages'; body: Record<string, unknown> };
 
 /** JSON by content type, or by its first character (a DLR set to "POST-JSON" behind a proxy that drops the type). */
 function isJson(headers: Readonly<Record<string, string>>, rawBody: Buffer): boolean {
@@ -110,7 +115,8 @@ function isJson(headers: Readonly<Record<string, string>>, rawBody: Buffer): boo
 /** JSON DLR values as the strings Vonage signs (its JSON DLRs carry strings; numbers are stringified). */
 function stringParams(body: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+  for (const [k, v] of Object.entries(body))
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
   return out;
 }
 
@@ -139,18 +145,44 @@ function verifySig(req: WebhookRequest, settings: VonageSettings): void {
   try {
     input = readInput(req);
   } catch (cause) {
-    throw new WebhookVerificationError('missing_signature', 'no Authorization header and no readable sig parameter', { cause });
+    throw new WebhookVerificationError('missing_signature', 'no Authorization header and no readable sig parameter', {
+      cause,
+    });
   }
-  if (input.api === 'messages') throw new WebhookVerificationError('missing_signature', 'Messages API callback without an Authorization bearer JWT');
+  if (input.api === 'messages')
+    throw new WebhookVerificationError(
+      'missing_signature',
+      'Messages API callback without an Authorization bearer JWT',
+    );
   const { sig, timestamp } = input.params;
-  if (!sig) throw new WebhookVerificationError('missing_signature', 'no sig parameter (are signed webhooks enabled for this account?)');
-  if (!/^[0-9a-f]{32,128}$/i.test(sig)) throw new WebhookVerificationError('malformed_signature', 'sig is not a hex digest');
-  if (!timestamp || !/^\d{1,13}$/.test(timestamp)) throw new WebhookVerificationError('malformed_signature', 'a signed request must carry a unix timestamp');
-  const candidates = req.method.toUpperCase() === 'GET' ? [withoutKeys(input.params, Object.keys(OVERRIDE_FIELDS)), input.params] : [input.params];
-  if (!candidates.some((params) => validateVonageSmsSignature(params, sig, settings.signatureSecret, settings.signatureMethod))) {
-    throw new WebhookVerificationError('signature_mismatch', `sig does not match (are signatureSecret and signatureMethod "${settings.signatureMethod}" those of the dashboard?)`);
+  if (!sig)
+    throw new WebhookVerificationError(
+      'missing_signature',
+      'no sig parameter (are signed webhooks enabled for this account?)',
+    );
+  if (!/^[0-9a-f]{32,128}$/i.test(sig))
+    throw new WebhookVerificationError('malformed_signature', 'sig is not a hex digest');
+  if (!timestamp || !/^\d{1,13}$/.test(timestamp))
+    throw new WebhookVerificationError('malformed_signature', 'a signed request must carry a unix timestamp');
+  const candidates =
+    req.method.toUpperCase() === 'GET'
+      ? [withoutKeys(input.params, Object.keys(OVERRIDE_FIELDS)), input.params]
+      : [input.params];
+  if (
+    !candidates.some((params) =>
+      validateVonageSmsSignature(params, sig, settings.signatureSecret, settings.signatureMethod),
+    )
+  ) {
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      `sig does not match (are signatureSecret and signatureMethod "${settings.signatureMethod}" those of the dashboard?)`,
+    );
   }
-  assertWithinTolerance(timestamp.length === 13 ? Number(timestamp) / 1000 : Number(timestamp), req.receivedAt, settings.toleranceSeconds);
+  assertWithinTolerance(
+    timestamp.length === 13 ? Number(timestamp) / 1000 : Number(timestamp),
+    req.receivedAt,
+    settings.toleranceSeconds,
+  );
 }
 
 function verify(req: WebhookRequest, settings: VonageSettings): void {
@@ -205,8 +237,8 @@ function parseMessages(body: Record<string, unknown>, query: string): EventDraft
   const channel = optionalString(body, 'channel');
   if (channel) details.channel = channel;
   const error = optionalObject(body, 'error');
-  const errorCode = error ? optionalString(error, 'title') ?? optionalString(error, 'code') : undefined;
-  const errorDetail = error ? optionalString(error, 'detail') ?? optionalString(error, 'reason') : undefined;
+  const errorCode = error ? (optionalString(error, 'title') ?? optionalString(error, 'code')) : undefined;
+  const errorDetail = error ? (optionalString(error, 'detail') ?? optionalString(error, 'reason')) : undefined;
   if (errorCode) details.errorCode = errorCode;
   if (errorDetail) details.errorDetail = errorDetail;
   return {
@@ -225,7 +257,9 @@ function parseMessages(body: Record<string, unknown>, query: string): EventDraft
 /** @throws WebhookParseError naming the missing field */
 function parse(req: WebhookRequest): EventDraft[] {
   const input = readInput(req);
-  return [input.api === 'messages' ? parseMessages(input.body, req.query) : parseDlr(input.params, input.raw, req.query)];
+  return [
+    input.api === 'messages' ? parseMessages(input.body, req.query) : parseDlr(input.params, input.raw, req.query),
+  ];
 }
 
 /** The signer: the secret and the dashboard's method (JSON-serialisable for the dev quick start). */
@@ -246,10 +280,29 @@ function signedDlrParams(params: Record<string, string>, signer: VonageSigner, n
 function signRequest(req: UnsignedRequest, signer: VonageSigner, now: Date): UnsignedRequest {
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
   const q = req.url.indexOf('?');
-  const input = readInput(createWebhookRequest({ method: req.method, url: req.url, query: q === -1 ? '' : req.url.slice(q + 1), headers, rawBody: req.body, receivedAt: now }));
+  const input = readInput(
+    createWebhookRequest({
+      method: req.method,
+      url: req.url,
+      query: q === -1 ? '' : req.url.slice(q + 1),
+      headers,
+      rawBody: req.body,
+      receivedAt: now,
+    }),
+  );
   if (input.api === 'messages') {
-    const claims = { iat: Math.floor(now.getTime() / 1000), jti: randomUUID(), iss: 'Vonage', payload_hash: vonagePayloadHash(req.body), api_key: 'a1b2c3d', application_id: randomUUID() };
-    return { ...req, headers: { ...headers, authorization: `Bearer ${signVonageJwt(claims, signer.signatureSecret)}` } };
+    const claims = {
+      iat: Math.floor(now.getTime() / 1000),
+      jti: randomUUID(),
+      iss: 'Vonage',
+      payload_hash: vonagePayloadHash(req.body),
+      api_key: 'a1b2c3d',
+      application_id: randomUUID(),
+    };
+    return {
+      ...req,
+      headers: { ...headers, authorization: `Bearer ${signVonageJwt(claims, signer.signatureSecret)}` },
+    };
   }
   if (req.method.toUpperCase() === 'GET') {
     // Vonage signs its own parameters; the callback URL's (overrides) ride along unsigned.
@@ -261,7 +314,12 @@ function signRequest(req: UnsignedRequest, signer: VonageSigner, now: Date): Uns
   }
   const signed = signedDlrParams(withoutKeys(input.params, SIGNATURE_FIELDS), signer, now);
   if (isJson(headers, req.body)) {
-    const body = { ...(input.raw as Record<string, unknown>), timestamp: signed.timestamp, nonce: signed.nonce, sig: signed.sig };
+    const body = {
+      ...(input.raw as Record<string, unknown>),
+      timestamp: signed.timestamp,
+      nonce: signed.nonce,
+      sig: signed.sig,
+    };
     return { ...req, body: Buffer.from(JSON.stringify(body), 'utf8') };
   }
   const tail = SIGNATURE_FIELDS.map((k) => `${k}=${encodeURIComponent(signed[k]!)}`).join('&');
@@ -272,7 +330,8 @@ function signRequest(req: UnsignedRequest, signer: VonageSigner, now: Date): Uns
 /** The request with `sig` / the bearer JWT removed (testing). */
 function stripSignature(req: UnsignedRequest): UnsignedRequest {
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
-  const dropSig = (text: string): string => new URLSearchParams([...new URLSearchParams(text)].filter(([k]) => k !== 'sig')).toString();
+  const dropSig = (text: string): string =>
+    new URLSearchParams([...new URLSearchParams(text)].filter(([k]) => k !== 'sig')).toString();
   const q = req.url.indexOf('?');
   const url = q === -1 ? req.url : `${req.url.slice(0, q)}?${dropSig(req.url.slice(q + 1))}`;
   if (req.method.toUpperCase() === 'GET' || req.body.length === 0) return { ...req, url, headers };
@@ -306,7 +365,10 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
   testing: {
     createCredentials() {
       const signatureSecret = randomBytes(24).toString('base64url');
-      return { options: { signatureSecret, signatureMethod: 'sha256' }, signer: { signatureSecret, signatureMethod: 'sha256' } };
+      return {
+        options: { signatureSecret, signatureMethod: 'sha256' },
+        signer: { signatureSecret, signatureMethod: 'sha256' },
+      };
     },
     sign(req: UnsignedRequest, signer: VonageSigner, now: Date): UnsignedRequest {
       try {
@@ -319,7 +381,10 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
     },
     sample({ type, recipient, now, overrides }) {
       const sample = own<readonly [VonageStatus, string]>(SAMPLE_STATUS, type);
-      if (!sample) throw new Error(`Vonage has no delivery receipt status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
+      if (!sample)
+        throw new Error(
+          `Vonage has no delivery receipt status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`,
+        );
       const iso = now.toISOString();
       const clientRef = new URLSearchParams();
       for (const [name, value] of Object.entries(toWireOverrides(overrides))) clientRef.set(name, value);
@@ -336,7 +401,11 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
         'message-timestamp': `${iso.slice(0, 10)} ${iso.slice(11, 19)}`,
       });
       if (clientRef.size > 0) body.set('client-ref', clientRef.toString());
-      return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(body.toString(), 'utf8'), query: '' };
+      return {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(body.toString(), 'utf8'),
+        query: '',
+      };
     },
     stripSignature,
     secretKey: 'signatureSecret',

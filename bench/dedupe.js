@@ -103,14 +103,23 @@ function startChild(file, label) {
 
 async function createQueuePair(endpoint, name) {
   const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   try {
     const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-    const arn = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+    const arn = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     const main = await client.send(
       new CreateQueueCommand({
         QueueName: name,
-        Attributes: { VisibilityTimeout: '60', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes.QueueArn, maxReceiveCount: 10 }) },
+        Attributes: {
+          VisibilityTimeout: '60',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes.QueueArn, maxReceiveCount: 10 }),
+        },
       }),
     );
     return { queueUrl: main.QueueUrl, deadLetterQueueUrl: dlq.QueueUrl, endpoint, region: 'us-east-1' };
@@ -122,7 +131,11 @@ async function createQueuePair(endpoint, name) {
 /** The key table as docs/scaling.md tells operators to create it. */
 async function createTable(endpoint, name) {
   const { DynamoDBClient, CreateTableCommand } = require('@aws-sdk/client-dynamodb');
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   try {
     await client.send(
       new CreateTableCommand({
@@ -140,7 +153,11 @@ async function createTable(endpoint, name) {
 /** `count` queue messages written straight to SQS (what receivers would have queued). */
 async function fillQueue(sqs, count) {
   const { SQSClient, SendMessageBatchCommand } = require('@aws-sdk/client-sqs');
-  const client = new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new SQSClient({
+    endpoint: sqs.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   const now = Date.now();
   try {
     const calls = [];
@@ -164,7 +181,13 @@ async function fillQueue(sqs, count) {
 
 async function startCli(args, { configFile, label }) {
   const port = await freePort();
-  const profile = process.env.BENCH_DEDUPE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_DEDUPE_PROFILE)}`, `--cpu-prof-name=${label.replace(/\W+/g, '-')}.cpuprofile`] : [];
+  const profile = process.env.BENCH_DEDUPE_PROFILE
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${path.resolve(process.env.BENCH_DEDUPE_PROFILE)}`,
+        `--cpu-prof-name=${label.replace(/\W+/g, '-')}.cpuprofile`,
+      ]
+    : [];
   const child = spawn(process.execPath, [...profile, CLI, ...args, '--config', configFile], {
     env: { ...process.env, ...CREDS, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -175,7 +198,13 @@ async function startCli(args, { configFile, label }) {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode}: ${stderr}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`${label} did not become healthy: ${stderr}`);
     await sleep(50);
   }
@@ -285,7 +314,10 @@ async function run({ log = console.log } = {}) {
     const perRun = Math.ceil((SECONDS + 1) * 2_000);
     log(`dedupe: signing ${2 * ROUNDS * perRun} Twilio callbacks and 1,000 SendGrid batches of 100…`);
     const twilio = fixtures.twilioRequests(creds, 2 * ROUNDS * perRun);
-    const pools = { without: new Pool(twilio.slice(0, ROUNDS * perRun)), with: new Pool(twilio.slice(ROUNDS * perRun)) };
+    const pools = {
+      without: new Pool(twilio.slice(0, ROUNDS * perRun)),
+      with: new Pool(twilio.slice(ROUNDS * perRun)),
+    };
     const sendgrid = fixtures.sendgridBatches(creds, 1000, 100);
     const sgPools = { without: new Pool(sendgrid.slice(0, 500)), with: new Pool(sendgrid.slice(500)) };
     const docs = {};
@@ -299,13 +331,29 @@ async function run({ log = console.log } = {}) {
       }
       docs[mode] = configDoc({ creds, sqs, sink: sink.url, store });
     }
-    for (const key of ['receiver-without', 'receiver-with', 'forwarder-without', 'forwarder-with', 'slow-without', 'slow-with']) result[key] = [];
+    for (const key of [
+      'receiver-without',
+      'receiver-with',
+      'forwarder-without',
+      'forwarder-with',
+      'slow-without',
+      'slow-with',
+    ])
+      result[key] = [];
 
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Alternating order per round, so neither side always runs on a warmer (or busier) machine.
       const order = round % 2 === 1 ? ['without', 'with'] : ['with', 'without'];
       for (const mode of order) {
-        const r = await measureReceiver({ label: mode, doc: docs[mode], dir, pool: pools[mode], seconds: SECONDS, connections: CONNECTIONS, dyn: mode === 'with' ? dyn : null });
+        const r = await measureReceiver({
+          label: mode,
+          doc: docs[mode],
+          dir,
+          pool: pools[mode],
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          dyn: mode === 'with' ? dyn : null,
+        });
         result[`receiver-${mode}`].push(r);
         log(`  round ${round} receiver (Twilio) ${mode} the store: ${JSON.stringify(r)}`);
       }
@@ -313,21 +361,51 @@ async function run({ log = console.log } = {}) {
         // A fresh queue per run: the receiver runs left their messages in the first ones.
         const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-fwd-${mode}-${round}-${Date.now()}`);
         const doc = { ...docs[mode], queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
-        const r = await measureForwarder({ label: mode, doc, dir, sink, events: EVENTS, dyn: mode === 'with' ? dyn : null, sqsPid: sqsEmu.pid });
+        const r = await measureForwarder({
+          label: mode,
+          doc,
+          dir,
+          sink,
+          events: EVENTS,
+          dyn: mode === 'with' ? dyn : null,
+          sqsPid: sqsEmu.pid,
+        });
         result[`forwarder-${mode}`].push(r);
         log(`  round ${round} forwarder ${mode} the store: ${JSON.stringify(r)}`);
       }
       for (const mode of order) {
         const sqs = await createQueuePair(sqsEmu.endpoint, `dedupe-slow-${mode}-${round}-${Date.now()}`);
-        const doc = { ...docs[mode], distinct: { ...docs[mode].distinct, baseUrl: slowSink.url }, queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
-        const r = await measureForwarder({ label: `slow-${mode}`, doc, dir, sink: slowSink, events: SLOW_EVENTS, dyn: mode === 'with' ? dyn : null, sqsPid: sqsEmu.pid });
+        const doc = {
+          ...docs[mode],
+          distinct: { ...docs[mode].distinct, baseUrl: slowSink.url },
+          queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } },
+        };
+        const r = await measureForwarder({
+          label: `slow-${mode}`,
+          doc,
+          dir,
+          sink: slowSink,
+          events: SLOW_EVENTS,
+          dyn: mode === 'with' ? dyn : null,
+          sqsPid: sqsEmu.pid,
+        });
         result[`slow-${mode}`].push(r);
         log(`  round ${round} forwarder, ${SINK_DELAY_MS} ms sink, ${mode} the store: ${JSON.stringify(r)}`);
       }
     }
     for (const mode of ['with', 'without']) {
-      result[`sendgrid-${mode}`] = await measureReceiver({ label: `sg-${mode}`, doc: docs[mode], dir, pool: sgPools[mode], seconds: Math.min(SECONDS, 3), connections: 4, dyn: mode === 'with' ? dyn : null });
-      log(`  receiver (SendGrid, 100 events per webhook) ${mode} the store: ${JSON.stringify(result[`sendgrid-${mode}`])}`);
+      result[`sendgrid-${mode}`] = await measureReceiver({
+        label: `sg-${mode}`,
+        doc: docs[mode],
+        dir,
+        pool: sgPools[mode],
+        seconds: Math.min(SECONDS, 3),
+        connections: 4,
+        dyn: mode === 'with' ? dyn : null,
+      });
+      log(
+        `  receiver (SendGrid, 100 events per webhook) ${mode} the store: ${JSON.stringify(result[`sendgrid-${mode}`])}`,
+      );
     }
   } finally {
     await sinkServer.stop();
@@ -339,12 +417,33 @@ async function run({ log = console.log } = {}) {
 
   const med = (list, field) => median(list.map((x) => x[field]));
   const r = {
-    'receiver-with': { cpuMsPerWebhook: med(result['receiver-with'], 'cpuMsPerWebhook'), p50: med(result['receiver-with'], 'p50'), p99: med(result['receiver-with'], 'p99'), storeCpuMsPerWebhook: med(result['receiver-with'], 'storeCpuMsPerWebhook') },
-    'receiver-without': { cpuMsPerWebhook: med(result['receiver-without'], 'cpuMsPerWebhook'), p50: med(result['receiver-without'], 'p50'), p99: med(result['receiver-without'], 'p99') },
-    'forwarder-with': { perS: med(result['forwarder-with'], 'perS'), cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent'), storeCpuMsPerEvent: med(result['forwarder-with'], 'storeCpuMsPerEvent'), sqsCpuMsPerEvent: med(result['forwarder-with'], 'sqsCpuMsPerEvent') },
-    'forwarder-without': { perS: med(result['forwarder-without'], 'perS'), cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent'), sqsCpuMsPerEvent: med(result['forwarder-without'], 'sqsCpuMsPerEvent') },
+    'receiver-with': {
+      cpuMsPerWebhook: med(result['receiver-with'], 'cpuMsPerWebhook'),
+      p50: med(result['receiver-with'], 'p50'),
+      p99: med(result['receiver-with'], 'p99'),
+      storeCpuMsPerWebhook: med(result['receiver-with'], 'storeCpuMsPerWebhook'),
+    },
+    'receiver-without': {
+      cpuMsPerWebhook: med(result['receiver-without'], 'cpuMsPerWebhook'),
+      p50: med(result['receiver-without'], 'p50'),
+      p99: med(result['receiver-without'], 'p99'),
+    },
+    'forwarder-with': {
+      perS: med(result['forwarder-with'], 'perS'),
+      cpuMsPerEvent: med(result['forwarder-with'], 'cpuMsPerEvent'),
+      storeCpuMsPerEvent: med(result['forwarder-with'], 'storeCpuMsPerEvent'),
+      sqsCpuMsPerEvent: med(result['forwarder-with'], 'sqsCpuMsPerEvent'),
+    },
+    'forwarder-without': {
+      perS: med(result['forwarder-without'], 'perS'),
+      cpuMsPerEvent: med(result['forwarder-without'], 'cpuMsPerEvent'),
+      sqsCpuMsPerEvent: med(result['forwarder-without'], 'sqsCpuMsPerEvent'),
+    },
     'slow-with': { perS: med(result['slow-with'], 'perS'), cpuMsPerEvent: med(result['slow-with'], 'cpuMsPerEvent') },
-    'slow-without': { perS: med(result['slow-without'], 'perS'), cpuMsPerEvent: med(result['slow-without'], 'cpuMsPerEvent') },
+    'slow-without': {
+      perS: med(result['slow-without'], 'perS'),
+      cpuMsPerEvent: med(result['slow-without'], 'cpuMsPerEvent'),
+    },
     'sendgrid-with': result['sendgrid-with'],
     'sendgrid-without': result['sendgrid-without'],
   };
@@ -352,24 +451,101 @@ async function run({ log = console.log } = {}) {
   const sgRatio = r['sendgrid-with'].cpuMsPerWebhook / r['sendgrid-without'].cpuMsPerWebhook;
   const fwdRatio = r['forwarder-with'].perS / r['forwarder-without'].perS;
   const rows = [
-    { benchmark: 'receiver CPU per Twilio webhook (1 event)', measured: r['receiver-with'].cpuMsPerWebhook, baseline: r['receiver-without'].cpuMsPerWebhook, baselineLabel: 'no store', unit: 'ms', ratio: cpuRatio, goal: '≤ 1.5×', pass: cpuRatio <= 1.5 },
-    { benchmark: 'receiver p50 latency (Twilio)', measured: r['receiver-with'].p50, baseline: r['receiver-without'].p50, baselineLabel: 'no store', unit: 'ms', ratio: r['receiver-with'].p50 / r['receiver-without'].p50, goal: 'info', pass: null },
-    { benchmark: 'receiver p99 latency (Twilio)', measured: r['receiver-with'].p99, baseline: r['receiver-without'].p99, baselineLabel: 'no store', unit: 'ms', ratio: r['receiver-with'].p99 / r['receiver-without'].p99, goal: 'info', pass: null },
-    { benchmark: 'receiver CPU per SendGrid webhook (100 events)', measured: r['sendgrid-with'].cpuMsPerWebhook, baseline: r['sendgrid-without'].cpuMsPerWebhook, baselineLabel: 'no store', unit: 'ms', ratio: sgRatio, goal: 'info', pass: null },
-    { benchmark: 'forwarder events/s (SQS, sink)', measured: r['forwarder-with'].perS, baseline: r['forwarder-without'].perS, baselineLabel: 'no store', unit: 'ev/s', ratio: fwdRatio, goal: '≥ 0.7×', pass: fwdRatio >= 0.7 },
-    { benchmark: `forwarder events/s, sink answering in ${SINK_DELAY_MS} ms`, measured: r['slow-with'].perS, baseline: r['slow-without'].perS, baselineLabel: 'no store', unit: 'ev/s', ratio: r['slow-with'].perS / r['slow-without'].perS, goal: 'info', pass: null },
-    { benchmark: 'forwarder CPU per event', measured: r['forwarder-with'].cpuMsPerEvent, baseline: r['forwarder-without'].cpuMsPerEvent, baselineLabel: 'no store', unit: 'ms', ratio: r['forwarder-with'].cpuMsPerEvent / r['forwarder-without'].cpuMsPerEvent, goal: 'info', pass: null },
+    {
+      benchmark: 'receiver CPU per Twilio webhook (1 event)',
+      measured: r['receiver-with'].cpuMsPerWebhook,
+      baseline: r['receiver-without'].cpuMsPerWebhook,
+      baselineLabel: 'no store',
+      unit: 'ms',
+      ratio: cpuRatio,
+      goal: '≤ 1.5×',
+      pass: cpuRatio <= 1.5,
+    },
+    {
+      benchmark: 'receiver p50 latency (Twilio)',
+      measured: r['receiver-with'].p50,
+      baseline: r['receiver-without'].p50,
+      baselineLabel: 'no store',
+      unit: 'ms',
+      ratio: r['receiver-with'].p50 / r['receiver-without'].p50,
+      goal: 'info',
+      pass: null,
+    },
+    {
+      benchmark: 'receiver p99 latency (Twilio)',
+      measured: r['receiver-with'].p99,
+      baseline: r['receiver-without'].p99,
+      baselineLabel: 'no store',
+      unit: 'ms',
+      ratio: r['receiver-with'].p99 / r['receiver-without'].p99,
+      goal: 'info',
+      pass: null,
+    },
+    {
+      benchmark: 'receiver CPU per SendGrid webhook (100 events)',
+      measured: r['sendgrid-with'].cpuMsPerWebhook,
+      baseline: r['sendgrid-without'].cpuMsPerWebhook,
+      baselineLabel: 'no store',
+      unit: 'ms',
+      ratio: sgRatio,
+      goal: 'info',
+      pass: null,
+    },
+    {
+      benchmark: 'forwarder events/s (SQS, sink)',
+      measured: r['forwarder-with'].perS,
+      baseline: r['forwarder-without'].perS,
+      baselineLabel: 'no store',
+      unit: 'ev/s',
+      ratio: fwdRatio,
+      goal: '≥ 0.7×',
+      pass: fwdRatio >= 0.7,
+    },
+    {
+      benchmark: `forwarder events/s, sink answering in ${SINK_DELAY_MS} ms`,
+      measured: r['slow-with'].perS,
+      baseline: r['slow-without'].perS,
+      baselineLabel: 'no store',
+      unit: 'ev/s',
+      ratio: r['slow-with'].perS / r['slow-without'].perS,
+      goal: 'info',
+      pass: null,
+    },
+    {
+      benchmark: 'forwarder CPU per event',
+      measured: r['forwarder-with'].cpuMsPerEvent,
+      baseline: r['forwarder-without'].cpuMsPerEvent,
+      baselineLabel: 'no store',
+      unit: 'ms',
+      ratio: r['forwarder-with'].cpuMsPerEvent / r['forwarder-without'].cpuMsPerEvent,
+      goal: 'info',
+      pass: null,
+    },
   ];
   log('');
   log(`medians of ${ROUNDS} rounds (SendGrid: one run each)`);
   printTable(rows, log);
   const m = machine();
   log('');
-  log(`dynalite CPU per webhook while loading the receiver: Twilio ${r['receiver-with'].storeCpuMsPerWebhook?.toFixed(2)} ms, SendGrid ${r['sendgrid-with'].storeCpuMsPerWebhook?.toFixed(2)} ms`);
-  log(`per forwarded event (instant sink): dynalite ${r['forwarder-with'].storeCpuMsPerEvent?.toFixed(2)} ms CPU; fauxqs ${r['forwarder-with'].sqsCpuMsPerEvent?.toFixed(2)} ms with the store, ${r['forwarder-without'].sqsCpuMsPerEvent?.toFixed(2)} ms without`);
-  log(`per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}; with a ${SINK_DELAY_MS} ms sink: ${result['slow-with'].map((w, i) => (w.perS / result['slow-without'][i].perS).toFixed(2)).join(', ')}`);
-  log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  writeJson(path.join(__dirname, 'results', 'dedupe-latest.json'), { when: new Date().toISOString(), machine: m, loadBefore, result, rows });
+  log(
+    `dynalite CPU per webhook while loading the receiver: Twilio ${r['receiver-with'].storeCpuMsPerWebhook?.toFixed(2)} ms, SendGrid ${r['sendgrid-with'].storeCpuMsPerWebhook?.toFixed(2)} ms`,
+  );
+  log(
+    `per forwarded event (instant sink): dynalite ${r['forwarder-with'].storeCpuMsPerEvent?.toFixed(2)} ms CPU; fauxqs ${r['forwarder-with'].sqsCpuMsPerEvent?.toFixed(2)} ms with the store, ${r['forwarder-without'].sqsCpuMsPerEvent?.toFixed(2)} ms without`,
+  );
+  log(
+    `per round, receiver CPU ratio: ${result['receiver-with'].map((w, i) => (w.cpuMsPerWebhook / result['receiver-without'][i].cpuMsPerWebhook).toFixed(2)).join(', ')}; forwarding ratio: ${result['forwarder-with'].map((w, i) => (w.perS / result['forwarder-without'][i].perS).toFixed(2)).join(', ')}; with a ${SINK_DELAY_MS} ms sink: ${result['slow-with'].map((w, i) => (w.perS / result['slow-without'][i].perS).toFixed(2)).join(', ')}`,
+  );
+  log(
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  writeJson(path.join(__dirname, 'results', 'dedupe-latest.json'), {
+    when: new Date().toISOString(),
+    machine: m,
+    loadBefore,
+    result,
+    rows,
+  });
   return { rows, result, machine: m };
 }
 

@@ -32,7 +32,12 @@ function forwardingPath(root, dir, sinkUrl, concurrency) {
   const { createMetrics } = dist('src/observability/metrics', root);
   const { silentLogger } = dist('src/observability/logger', root);
   const { retrySchema } = dist('src/config/schema', root);
-  const queue = createQueue({ driver: 'sqlite', path: path.join(dir, 'outbox.db'), synchronous: 'full', dedupeWindowMs: 7 * 86_400_000 });
+  const queue = createQueue({
+    driver: 'sqlite',
+    path: path.join(dir, 'outbox.db'),
+    synchronous: 'full',
+    dedupeWindowMs: 7 * 86_400_000,
+  });
   const client = new DistinctClient({ baseUrl: sinkUrl, apiKey: API_KEY, timeoutMs: 10_000, concurrency });
   const forwarder = new Forwarder({
     queue,
@@ -54,7 +59,8 @@ function forwardingPath(root, dir, sinkUrl, concurrency) {
   };
 
   const fill = async (messages) => {
-    for (let i = 0; i < messages.length; i += 1000) await queue.enqueue(messages.slice(i, i + 1000).map((message) => ({ message })));
+    for (let i = 0; i < messages.length; i += 1000)
+      await queue.enqueue(messages.slice(i, i + 1000).map((message) => ({ message })));
   };
   /** Starts the forwarder on the backlog; resolves when `n` messages are delivered or time is up. */
   const drain = async (n) => {
@@ -78,7 +84,13 @@ function forwardingPath(root, dir, sinkUrl, concurrency) {
     const delivered = counter.completed;
     await forwarder.stop();
     const commits = typeof commitsBefore === 'number' ? queue.commits - commitsBefore : null;
-    return { delivered, elapsedS, eps: delivered / elapsedS, commits, cpuUsPerEvent: (cpu.user + cpu.system) / delivered };
+    return {
+      delivered,
+      elapsedS,
+      eps: delivered / elapsedS,
+      commits,
+      cpuUsPerEvent: (cpu.user + cpu.system) / delivered,
+    };
   };
   const close = async () => {
     await forwarder.stop();
@@ -114,7 +126,12 @@ async function run({ log = console.log } = {}) {
         const res = await request(`${sink.url}${ANALYTICS_PATH}`, {
           dispatcher: agent,
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-distinct-api-key': API_KEY, 'idempotency-key': key, 'user-agent': 'bench' },
+          headers: {
+            'content-type': 'application/json',
+            'x-distinct-api-key': API_KEY,
+            'idempotency-key': key,
+            'user-agent': 'bench',
+          },
           body,
         });
         await res.body.text();
@@ -163,7 +180,9 @@ async function run({ log = console.log } = {}) {
     }
     const sinkStats = await sink.stats();
     const left = (await current.queue.stats()).depth;
-    log(`  sink received ${fmt(sinkStats.requests)} POSTs; left in the outbox: ${fmt(left)} (not delivered within ${MAX_DRAIN_MS / 1000} s)`);
+    log(
+      `  sink received ${fmt(sinkStats.requests)} POSTs; left in the outbox: ${fmt(left)} (not delivered within ${MAX_DRAIN_MS / 1000} s)`,
+    );
   } finally {
     await current.close();
     if (candidate) await candidate.close();

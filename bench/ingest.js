@@ -30,14 +30,19 @@ async function run({ log = console.log } = {}) {
   const requests = fixtures.twilioRequests(creds, perAdapter);
   const dirs = [fixtures.tempDir(), fixtures.tempDir(), fixtures.tempDir()];
   const adapterEnv = (dir, synchronous, dist, logLevel) => ({
-    BENCH_CONFIG: JSON.stringify(fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous, logLevel })),
+    BENCH_CONFIG: JSON.stringify(
+      fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous, logLevel }),
+    ),
     ...(dist ? { BENCH_DIST: dist } : {}),
   });
   // A candidate measured side by side as an extra line: another build (BENCH_CANDIDATE_DIST, a
   // proposed src/ change) and/or another log level (BENCH_CANDIDATE_LOG_LEVEL, e.g. info).
   const candidateDist = process.env.BENCH_CANDIDATE_DIST;
   const candidateLog = process.env.BENCH_CANDIDATE_LOG_LEVEL;
-  const candidate = candidateDist || candidateLog ? [candidateDist, candidateLog && `log ${candidateLog}`].filter(Boolean).join(', ') : null;
+  const candidate =
+    candidateDist || candidateLog
+      ? [candidateDist, candidateLog && `log ${candidateLog}`].filter(Boolean).join(', ')
+      : null;
   const extra = candidate
     ? [
         {
@@ -49,15 +54,29 @@ async function run({ log = console.log } = {}) {
         },
       ]
     : [];
-  log(`ingest: ${connections} connections, ${rounds} rounds × ${seconds} s per server after ${warmupSeconds} s warm-up`);
+  log(
+    `ingest: ${connections} connections, ${rounds} rounds × ${seconds} s per server after ${warmupSeconds} s warm-up`,
+  );
   let results;
   try {
     results = await compareServers({
       servers: [
         { label: 'node:http', mode: 'http', pool: new Pool(requests), distinct: false },
         { label: 'express', mode: 'express', pool: new Pool(requests), distinct: false },
-        { label: 'adapter (full)', mode: 'adapter', env: adapterEnv(dirs[0], 'full'), pool: new Pool(requests), distinct: true },
-        { label: 'adapter (normal)', mode: 'adapter', env: adapterEnv(dirs[1], 'normal'), pool: new Pool(requests), distinct: true },
+        {
+          label: 'adapter (full)',
+          mode: 'adapter',
+          env: adapterEnv(dirs[0], 'full'),
+          pool: new Pool(requests),
+          distinct: true,
+        },
+        {
+          label: 'adapter (normal)',
+          mode: 'adapter',
+          env: adapterEnv(dirs[1], 'normal'),
+          pool: new Pool(requests),
+          distinct: true,
+        },
         ...extra,
       ],
       connections,
@@ -137,7 +156,12 @@ async function run({ log = console.log } = {}) {
     });
     log(`  candidate ${candidate}: ${Math.round(c.cpuUsPerRequest)} µs CPU/req`);
   }
-  return { name: 'ingest', settings: { connections, rounds, seconds, warmupSeconds, logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent' }, results, rows };
+  return {
+    name: 'ingest',
+    settings: { connections, rounds, seconds, warmupSeconds, logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent' },
+    results,
+    rows,
+  };
 }
 
 module.exports = { run };

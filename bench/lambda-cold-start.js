@@ -84,12 +84,19 @@ function handlerEnv({ queueUrl, deadLetterQueueUrl, endpoint }, dir, keys) {
 /** An API Gateway HTTP API v2 event (the AWS documentation's example) carrying a signed sample. */
 function signedEvent(signers, source, type, recipient, base64) {
   const { adapter, signer } = signers[source];
-  const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'aws', 'api-gateway-http-api-v2.json'), 'utf8')).event;
+  const template = JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'fixtures', 'aws', 'api-gateway-http-api-v2.json'), 'utf8'),
+  ).event;
   const now = new Date();
   const sample = adapter.testing.sample({ type, recipient, now, overrides: {} });
   const base = `https://${API_HOST}/webhooks/${source}`;
   const signed = adapter.testing.sign(
-    { method: 'POST', url: sample.query ? `${base}?${sample.query}` : base, headers: { ...sample.headers }, body: sample.body },
+    {
+      method: 'POST',
+      url: sample.query ? `${base}?${sample.query}` : base,
+      headers: { ...sample.headers },
+      body: sample.body,
+    },
     signer,
     now,
   );
@@ -102,7 +109,12 @@ function signedEvent(signers, source, type, recipient, base64) {
     headers: { ...signed.headers, 'content-length': String(signed.body.length), host: API_HOST },
     body: base64 ? signed.body.toString('base64') : signed.body.toString('utf8'),
     isBase64Encoded: base64,
-    requestContext: { ...template.requestContext, domainName: API_HOST, http: { ...template.requestContext.http, path: url.pathname }, timeEpoch: now.getTime() },
+    requestContext: {
+      ...template.requestContext,
+      domainName: API_HOST,
+      http: { ...template.requestContext.http, path: url.pathname },
+      timeEpoch: now.getTime(),
+    },
   };
 }
 
@@ -138,7 +150,8 @@ async function child(env, event) {
   const line = out.split('\n').find((l) => l.startsWith('BENCH:'));
   if (!line) throw new Error(`no result from the child:\n${out}`);
   const r = JSON.parse(line.slice('BENCH:'.length));
-  if (event && r.status !== 200) throw new Error(`the first request was answered ${r.status}, not 200:\n${out.slice(0, 4000)}`);
+  if (event && r.status !== 200)
+    throw new Error(`the first request was answered ${r.status}, not 200:\n${out.slice(0, 4000)}`);
   return { ...r, wallMs };
 }
 
@@ -154,7 +167,8 @@ function quantile(values, q) {
 }
 const median = (values) => quantile(values, 0.5);
 const f1 = (v) => v.toFixed(1);
-const summary = (values) => `median ${f1(median(values))} ms, p90 ${f1(quantile(values, 0.9))} ms, min ${f1(Math.min(...values))} ms`;
+const summary = (values) =>
+  `median ${f1(median(values))} ms, p90 ${f1(quantile(values, 0.9))} ms, min ${f1(Math.min(...values))} ms`;
 
 /**
  * dynalite (the tests' local DynamoDB API) on 127.0.0.1, in this process: the handler's key store.
@@ -167,14 +181,23 @@ async function startKeys() {
   const server = dynalite({ createTableMs: 0 });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${server.address().port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   let n = 0;
   return {
     endpoint,
     fresh: async () => {
       const TableName = `cold-start-keys-${(n += 1)}`;
       await client.send(
-        new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+        new CreateTableCommand({
+          TableName,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
       );
       return TableName;
     },
@@ -192,7 +215,11 @@ async function startSqs() {
   const { SQSClient, CreateQueueCommand } = require('@aws-sdk/client-sqs');
   const app = buildApp({ logger: false });
   const endpoint = await app.listen({ port: 0, host: '127.0.0.1' });
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   const dlq = await client.send(new CreateQueueCommand({ QueueName: 'cold-start-dlq' }));
   const main = await client.send(new CreateQueueCommand({ QueueName: 'cold-start' }));
   client.destroy();
@@ -213,7 +240,9 @@ async function run({ log = console.log } = {}) {
     const smsEvent = () => signedEvent(signers, 'twilio', 'sms.delivered', '+15017250604', true);
     // Untimed first: fails loudly on a broken configuration or handler, and warms the file cache.
     const first = await child(await withTable(), smsEvent());
-    const packages = [...new Set(first.modules.map((m) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1]).filter(Boolean))];
+    const packages = [
+      ...new Set(first.modules.map((m) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1]).filter(Boolean)),
+    ];
     const loaded = packages.filter((p) => FORBIDDEN.includes(p));
     const r = { imports: [], cpus: [], walls: [], baselines: [], email: [], sms: [] };
     for (let i = 0; i < runs; i += 1) {
@@ -228,12 +257,16 @@ async function run({ log = console.log } = {}) {
     const importMedian = median(r.imports);
     const wallMedian = median(r.walls);
     const baseMedian = median(r.baselines);
-    log(`lambda cold start: ${runs} samples of fresh processes; the import loads ${first.modules.length} modules from ${packages.length} packages`);
+    log(
+      `lambda cold start: ${runs} samples of fresh processes; the import loads ${first.modules.length} modules from ${packages.length} packages`,
+    );
     log(`  import (hrtime in the child):        ${summary(r.imports)}`);
     log(`  import CPU time (user + system):     ${summary(r.cpus)}`);
     log(`  import + first SendGrid webhook:     ${summary(r.email)}`);
     log(`  import + first Twilio webhook (SMS): ${summary(r.sms)}`);
-    log(`  wall: node -e "require(lambda-http)" median ${f1(wallMedian)} ms vs node -e "0" median ${f1(baseMedian)} ms: ${(wallMedian / baseMedian).toFixed(2)}× the bare start`);
+    log(
+      `  wall: node -e "require(lambda-http)" median ${f1(wallMedian)} ms vs node -e "0" median ${f1(baseMedian)} ms: ${(wallMedian / baseMedian).toFixed(2)}× the bare start`,
+    );
     log(`  packages loaded: ${packages.join(', ')}`);
     log(`  forbidden packages loaded (${FORBIDDEN.join(', ')}): ${loaded.length === 0 ? 'none' : loaded.join(', ')}`);
     const rows = [
@@ -257,7 +290,17 @@ async function run({ log = console.log } = {}) {
         pass: null,
       },
     ];
-    return { rows, importMedian, cpuMedian: median(r.cpus), emailMedian: median(r.email), smsMedian: median(r.sms), wallMedian, baseMedian, modules: first.modules.length, forbidden: loaded };
+    return {
+      rows,
+      importMedian,
+      cpuMedian: median(r.cpus),
+      emailMedian: median(r.email),
+      smsMedian: median(r.sms),
+      wallMedian,
+      baseMedian,
+      modules: first.modules.length,
+      forbidden: loaded,
+    };
   } finally {
     await sqs.close();
     await keys.close();

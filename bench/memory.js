@@ -37,7 +37,9 @@ async function run({ log = console.log } = {}) {
   const dir = fixtures.tempDir();
   const env = {
     BENCH_EVENTS: String(events),
-    BENCH_CONFIG: JSON.stringify(fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous: 'full' })),
+    BENCH_CONFIG: JSON.stringify(
+      fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous: 'full' }),
+    ),
   };
   let idle;
   let queued;

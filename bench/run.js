@@ -66,8 +66,11 @@ async function main() {
   // Other work on the machine (a test run, a compiler) moves these figures more than any code
   // change: measure how busy it is right now, say so up front, and record it with the results.
   const busyBefore = await cpuBusyPercent(1000);
-  console.log(`machine busy before the run: ${busyBefore.toFixed(0)}% CPU over 1 s (load average ${os.loadavg()[0].toFixed(2)})`);
-  if (busyBefore > 10) console.log('WARNING: other processes are using the CPU; these figures will be lower and noisier\n');
+  console.log(
+    `machine busy before the run: ${busyBefore.toFixed(0)}% CPU over 1 s (load average ${os.loadavg()[0].toFixed(2)})`,
+  );
+  if (busyBefore > 10)
+    console.log('WARNING: other processes are using the CPU; these figures will be lower and noisier\n');
   else console.log('');
   const started = Date.now();
   const reports = [];

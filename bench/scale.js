@@ -71,7 +71,9 @@ function freePort() {
 
 /** fauxqs in a child process. */
 function startSqs() {
-  const child = fork(path.join(__dirname, 'lib', 'sqs-child.mjs'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'lib', 'sqs-child.mjs'), [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the SQS emulator exited with code ${code}`)));
     child.on('message', (msg) => {
@@ -95,10 +97,16 @@ function startSqs() {
 /** A queue pair like serverless.yml's: the main queue redrives to its DLQ. */
 async function createQueuePair(endpoint, name) {
   const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   try {
     const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-    const arn = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+    const arn = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     const main = await client.send(
       new CreateQueueCommand({
         QueueName: name,
@@ -117,7 +125,13 @@ async function createQueuePair(endpoint, name) {
 /** A CLI process (`serve --no-forward` or `forward`); resolves once /healthz answers. */
 async function startCli(args, { configFile, port, label }) {
   const child = spawn(process.execPath, [CLI, ...args, '--config', configFile], {
-    env: { ...process.env, PORT: String(port), AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_REGION: 'us-east-1',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -126,7 +140,10 @@ async function startCli(args, { configFile, port, label }) {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`${label} did not become healthy: ${stderr}`);
     await sleep(50);
@@ -159,13 +176,18 @@ async function measure({ receivers, sqs, sink, creds, requests, dir, log }) {
   const procs = [];
   try {
     for (let i = 0; i < receivers; i += 1) {
-      procs.push(await startCli(['serve', '--no-forward'], { configFile, port: await freePort(), label: `receiver ${i + 1}` }));
+      procs.push(
+        await startCli(['serve', '--no-forward'], { configFile, port: await freePort(), label: `receiver ${i + 1}` }),
+      );
     }
     const forwarder = await startCli(['forward'], { configFile, port: await freePort(), label: 'forwarder' });
     procs.push(forwarder);
     const receiverUrls = procs.slice(0, receivers).map((p) => p.url);
     const perReceiver = Math.max(1, Math.floor(CONNECTIONS / receivers));
-    const load = (seconds) => Promise.all(receiverUrls.map((url) => fire({ url, pool: requests, connections: perReceiver, seconds, distinct: true })));
+    const load = (seconds) =>
+      Promise.all(
+        receiverUrls.map((url) => fire({ url, pool: requests, connections: perReceiver, seconds, distinct: true })),
+      );
 
     const base = (await sink.stats()).requests;
     const warm = await load(1); // warm-up: its webhooks are queued and forwarded too (counted in the drain check)
@@ -183,7 +205,11 @@ async function measure({ receivers, sqs, sink, creds, requests, dir, log }) {
     const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuAfter = cpuByRole(roles);
     const cpuShare = Object.keys(roles)
-      .map((role) => (cpuBefore[role] === null ? null : `${role} ${((100 * (cpuAfter[role] - cpuBefore[role])) / elapsedS).toFixed(0)}%`))
+      .map((role) =>
+        cpuBefore[role] === null
+          ? null
+          : `${role} ${((100 * (cpuAfter[role] - cpuBefore[role])) / elapsedS).toFixed(0)}%`,
+      )
       .filter(Boolean)
       .join(', ');
     const forwardedDuring = (await sink.stats()).requests - sentBefore;
@@ -209,8 +235,12 @@ async function measure({ receivers, sqs, sink, creds, requests, dir, log }) {
       drainS,
       cpuShare,
       // CPU cost per item, machine-independent enough to size a deployment with.
-      receiverCpuMsPerWebhook: cpuBefore.receivers === null ? null : (1000 * (cpuAfter.receivers - cpuBefore.receivers)) / accepted,
-      forwarderCpuMsPerEvent: cpuBefore.forwarder === null ? null : (1000 * (cpuAfter.forwarder - cpuBefore.forwarder)) / Math.max(1, forwardedDuring),
+      receiverCpuMsPerWebhook:
+        cpuBefore.receivers === null ? null : (1000 * (cpuAfter.receivers - cpuBefore.receivers)) / accepted,
+      forwarderCpuMsPerEvent:
+        cpuBefore.forwarder === null
+          ? null
+          : (1000 * (cpuAfter.forwarder - cpuBefore.forwarder)) / Math.max(1, forwardedDuring),
       latencyP50: Math.max(...results.map((r) => r.latencyMs.p50)),
     };
     log(
@@ -239,7 +269,9 @@ async function run({ log = console.log } = {}) {
     const count = Math.ceil(RECEIVER_COUNTS.length * (SECONDS + 1) * 6_000);
     log(`scale: signing ${count} Twilio status callbacks…`);
     const requests = new Pool(fixtures.twilioRequests(creds, count));
-    log(`scale: ${CONNECTIONS} connections spread over the receivers, ${SECONDS} s per configuration, one forwarder (distinct.concurrency 16)`);
+    log(
+      `scale: ${CONNECTIONS} connections spread over the receivers, ${SECONDS} s per configuration, one forwarder (distinct.concurrency 16)`,
+    );
     for (const receivers of RECEIVER_COUNTS) {
       rows.push(await measure({ receivers, sqs, sink, creds, requests, dir, log }));
     }
@@ -252,7 +284,9 @@ async function run({ log = console.log } = {}) {
   const m = machine();
   log('');
   const ms = (v) => (v === null ? '-' : v.toFixed(2));
-  log(`| receivers | webhooks/s accepted | events/s forwarded | accepted vs 1 receiver | forwarded vs 1 receiver | receiver CPU ms/webhook | forwarder CPU ms/event | all delivered |`);
+  log(
+    `| receivers | webhooks/s accepted | events/s forwarded | accepted vs 1 receiver | forwarded vs 1 receiver | receiver CPU ms/webhook | forwarder CPU ms/event | all delivered |`,
+  );
   log(`|---|---|---|---|---|---|---|---|`);
   for (const r of rows) {
     log(
@@ -263,7 +297,9 @@ async function run({ log = console.log } = {}) {
   log('"all delivered": after the drain Distinct got at least every webhook the load generator counted as accepted');
   log('(requests in flight when a load phase stops are accepted too, but not counted, hence "at least").');
   log('');
-  log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.node}; load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   log('All processes (load generator, SQS emulator, receivers, forwarder, sink) share these cores.');
   return { rows, machine: m };
 }

@@ -43,11 +43,19 @@ function measureVerify(creds, batches) {
     return Number(process.hrtime.bigint() - started) / 1e6 / sample.length;
   };
   const nodeMs = time((b) => {
-    const req = createWebhookRequest({ method: 'POST', url: `${fixtures.PUBLIC_URL}/webhooks/sendgrid`, query: '', headers: b.headers, rawBody: b.body, receivedAt: new Date() });
+    const req = createWebhookRequest({
+      method: 'POST',
+      url: `${fixtures.PUBLIC_URL}/webhooks/sendgrid`,
+      query: '',
+      headers: b.headers,
+      rawBody: b.body,
+      receivedAt: new Date(),
+    });
     adapter.verify(req, settings, { replayCache: undefined }); // throws on a bad signature
   });
   const sdkMs = time((b) => {
-    if (!sdk.verifySignature(sdkKey, b.body, signature(b), timestamp(b))) throw new Error('the SDK rejected a valid signature');
+    if (!sdk.verifySignature(sdkKey, b.body, signature(b), timestamp(b)))
+      throw new Error('the SDK rejected a valid signature');
   });
   return { nodeMs, sdkMs };
 }
@@ -62,15 +70,27 @@ async function run({ log = console.log } = {}) {
   log(`sendgrid: signing ${fmt(count)} batches of ${EVENTS_PER_BATCH} events (ECDSA)…`);
   const creds = fixtures.createCredentials();
   const batches = fixtures.sendgridBatches(creds, count, EVENTS_PER_BATCH);
-  log(`sendgrid: ${fmt(batches[0].body.length)} bytes per batch; ${connections} connections, ${rounds} rounds × ${seconds} s`);
+  log(
+    `sendgrid: ${fmt(batches[0].body.length)} bytes per batch; ${connections} connections, ${rounds} rounds × ${seconds} s`,
+  );
   const dirs = [fixtures.tempDir(), fixtures.tempDir()];
   const adapterEnv = (dir, dist) => ({
-    BENCH_CONFIG: JSON.stringify(fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous: 'full' })),
+    BENCH_CONFIG: JSON.stringify(
+      fixtures.configDocument({ creds, queuePath: path.join(dir, 'outbox.db'), synchronous: 'full' }),
+    ),
     ...(dist ? { BENCH_DIST: dist } : {}),
   });
   const candidate = process.env.BENCH_CANDIDATE_DIST;
   const extra = candidate
-    ? [{ label: 'candidate (full)', mode: 'adapter', env: adapterEnv(dirs[1], candidate), pool: new Pool(batches), distinct: true }]
+    ? [
+        {
+          label: 'candidate (full)',
+          mode: 'adapter',
+          env: adapterEnv(dirs[1], candidate),
+          pool: new Pool(batches),
+          distinct: true,
+        },
+      ]
     : [];
   let results;
   try {
@@ -147,7 +167,13 @@ async function run({ log = console.log } = {}) {
       pass: null,
     });
   }
-  return { name: 'sendgrid', settings: { connections, rounds, seconds, warmupSeconds, eventsPerBatch: EVENTS_PER_BATCH }, results, verify, rows };
+  return {
+    name: 'sendgrid',
+    settings: { connections, rounds, seconds, warmupSeconds, eventsPerBatch: EVENTS_PER_BATCH },
+    results,
+    verify,
+    rows,
+  };
 }
 
 module.exports = { run };

@@ -35,7 +35,14 @@ async function stagesFor(provider, wire, config, log) {
   const receivedAt = new Date();
   const reqs = wire.map((w) => {
     const query = w.path.includes('?') ? w.path.slice(w.path.indexOf('?') + 1) : '';
-    return createWebhookRequest({ method: 'POST', url: `${fixtures.PUBLIC_URL}${w.path}`, query, headers: w.headers, rawBody: w.body, receivedAt });
+    return createWebhookRequest({
+      method: 'POST',
+      url: `${fixtures.PUBLIC_URL}${w.path}`,
+      query,
+      headers: w.headers,
+      rawBody: w.body,
+      receivedAt,
+    });
   });
   const rows = [];
   const stage = (name, fn) => {
@@ -45,11 +52,22 @@ async function stagesFor(provider, wire, config, log) {
   };
   stage('verify signature', () => reqs.forEach((r) => adapter.verify(r, source.settings, { replayCache })));
   const drafts = stage('parse body', () => reqs.map((r) => adapter.parse(r)));
-  const events = stage('complete draft + dedupe key', () => drafts.map((ds) => ds.map((d) => completeDraft(d, adapter, provider, receivedAt))));
-  const outcomes = stage('map to Distinct (phone/e-mail)', () => events.map((es) => es.map((e) => toDistinct(e, source, config.registry))));
+  const events = stage('complete draft + dedupe key', () =>
+    drafts.map((ds) => ds.map((d) => completeDraft(d, adapter, provider, receivedAt))),
+  );
+  const outcomes = stage('map to Distinct (phone/e-mail)', () =>
+    events.map((es) => es.map((e) => toDistinct(e, source, config.registry))),
+  );
   const items = events.map((es, i) =>
     es.map((e, j) => ({
-      message: { key: e.dedupeKey, source: provider, provider, type: e.type, event: outcomes[i][j].event, receivedAt: receivedAt.getTime() },
+      message: {
+        key: e.dedupeKey,
+        source: provider,
+        provider,
+        type: e.type,
+        event: outcomes[i][j].event,
+        receivedAt: receivedAt.getTime(),
+      },
     })),
   );
   stage('serialize (JSON.stringify)', () => items.forEach((is) => is.forEach((it) => JSON.stringify(it.message))));
@@ -58,11 +76,20 @@ async function stagesFor(provider, wire, config, log) {
   // keys would be duplicates the second time).
   const dir = fixtures.tempDir();
   try {
-    const queue = createQueue({ driver: 'sqlite', path: path.join(dir, 'outbox.db'), synchronous: 'full', dedupeWindowMs: 7 * 86_400_000 });
+    const queue = createQueue({
+      driver: 'sqlite',
+      path: path.join(dir, 'outbox.db'),
+      synchronous: 'full',
+      dedupeWindowMs: 7 * 86_400_000,
+    });
     const group = CALLS_PER_COMMIT[provider];
     const started = process.hrtime.bigint();
-    for (let i = 0; i < items.length; i += group) await Promise.all(items.slice(i, i + group).map((is) => queue.enqueue(is)));
-    rows.push({ name: `SQLite enqueue (${group} requests per commit)`, us: Number(process.hrtime.bigint() - started) / 1e3 });
+    for (let i = 0; i < items.length; i += group)
+      await Promise.all(items.slice(i, i + group).map((is) => queue.enqueue(is)));
+    rows.push({
+      name: `SQLite enqueue (${group} requests per commit)`,
+      us: Number(process.hrtime.bigint() - started) / 1e3,
+    });
     const stats = await queue.stats();
     if (stats.depth !== eventCount) throw new Error(`queued ${stats.depth} of ${eventCount} events`);
     await queue.close();
@@ -73,7 +100,10 @@ async function stagesFor(provider, wire, config, log) {
   const unit = provider === 'sendgrid' ? 'event' : 'request';
   const total = rows.reduce((s, r) => s + r.us, 0);
   log(`${provider}: ${fmt(reqs.length)} requests, ${fmt(eventCount)} events — µs per ${unit}, pipeline only (no HTTP)`);
-  for (const r of rows) log(`  ${r.name.padEnd(40)} ${(r.us / per).toFixed(2).padStart(7)} µs  ${((100 * r.us) / total).toFixed(0).padStart(3)}%`);
+  for (const r of rows)
+    log(
+      `  ${r.name.padEnd(40)} ${(r.us / per).toFixed(2).padStart(7)} µs  ${((100 * r.us) / total).toFixed(0).padStart(3)}%`,
+    );
   log(`  ${'total'.padEnd(40)} ${(total / per).toFixed(2).padStart(7)} µs`);
   return { provider, unit, stages: rows.map((r) => ({ name: r.name, usPer: r.us / per })), totalUsPer: total / per };
 }
@@ -84,7 +114,12 @@ async function run({ log = console.log } = {}) {
   const { ADAPTERS } = dist('adapters');
   const creds = fixtures.createCredentials();
   // The configuration only supplies the sources; its queue path is never opened.
-  const config = buildConfig(fixtures.configDocument({ creds, queuePath: path.join(require('node:os').tmpdir(), 'dwa-bench-unused.db') }), {}, null, ADAPTERS);
+  const config = buildConfig(
+    fixtures.configDocument({ creds, queuePath: path.join(require('node:os').tmpdir(), 'dwa-bench-unused.db') }),
+    {},
+    null,
+    ADAPTERS,
+  );
   const sendgrid = await stagesFor('sendgrid', fixtures.sendgridBatches(creds, SENDGRID_BATCHES), config, log);
   const twilio = await stagesFor('twilio', fixtures.twilioRequests(creds, TWILIO_REQUESTS), config, log);
   return { name: 'stages', results: { sendgrid, twilio }, rows: [] };

@@ -25,7 +25,13 @@ async function compareServers({ servers, connections, rounds, seconds, warmupSec
       running.push({ spec, server, runs: [], okTotal: 0 });
     }
     for (const r of running) {
-      const warm = await fire({ url: r.server.url, pool: r.spec.pool, connections, seconds: warmupSeconds, distinct: r.spec.distinct });
+      const warm = await fire({
+        url: r.server.url,
+        pool: r.spec.pool,
+        connections,
+        seconds: warmupSeconds,
+        distinct: r.spec.distinct,
+      });
       r.okTotal += warm.ok;
     }
     for (let round = 1; round <= rounds; round += 1) {
@@ -35,7 +41,13 @@ async function compareServers({ servers, connections, rounds, seconds, warmupSec
           continue;
         }
         const before = await r.server.stats();
-        const res = await fire({ url: r.server.url, pool: r.spec.pool, connections, seconds, distinct: r.spec.distinct });
+        const res = await fire({
+          url: r.server.url,
+          pool: r.spec.pool,
+          connections,
+          seconds,
+          distinct: r.spec.distinct,
+        });
         const after = await r.server.stats();
         r.okTotal += res.ok;
         const cpuS = (after.cpuUs - before.cpuUs) / 1e6;

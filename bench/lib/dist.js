@@ -22,7 +22,9 @@ function ensureBuilt() {
   checked = true;
   const marker = path.join(DIST, 'src', 'runtime', 'service.js');
   if (fs.existsSync(marker) && process.env.BENCH_BUILD !== '1') return;
-  process.stderr.write(`bench: ${process.env.BENCH_BUILD === '1' ? 'BENCH_BUILD=1' : 'dist/ is missing'}; running \`npm run build\`…\n`);
+  process.stderr.write(
+    `bench: ${process.env.BENCH_BUILD === '1' ? 'BENCH_BUILD=1' : 'dist/ is missing'}; running \`npm run build\`…\n`,
+  );
   try {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   } catch {

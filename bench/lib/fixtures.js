@@ -71,7 +71,11 @@ function twilioRequests(creds, count) {
     const recipient = `+1501725${String(i % 10_000).padStart(4, '0')}`;
     const sample = adapter.testing.sample({ type: 'sms.delivered', recipient, now, overrides: {} });
     const full = sample.query ? `${url}?${sample.query}` : url;
-    const signed = adapter.testing.sign({ method: 'POST', url: full, headers: { ...sample.headers }, body: sample.body }, creds.twilio.signer, now);
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: full, headers: { ...sample.headers }, body: sample.body },
+      creds.twilio.signer,
+      now,
+    );
     out[i] = toWire(signed);
   }
   return out;
@@ -121,7 +125,12 @@ function sendgridBatches(creds, count, perBatch = 100) {
     }
     const body = Buffer.from(`[${lines.join(',\r\n')}]\r\n`, 'utf8');
     const signed = adapter.testing.sign(
-      { method: 'POST', url, headers: { 'content-type': 'application/json', 'user-agent': 'SendGrid Event API' }, body },
+      {
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', 'user-agent': 'SendGrid Event API' },
+        body,
+      },
       creds.sendgrid.signer,
       now,
     );

@@ -14,7 +14,9 @@ function cells(row) {
   return [
     row.benchmark,
     num(row.measured, row.unit),
-    row.baseline === null || row.baseline === undefined ? '-' : `${num(row.baseline, row.baselineUnit ?? row.unit)} (${row.baselineLabel})`,
+    row.baseline === null || row.baseline === undefined
+      ? '-'
+      : `${num(row.baseline, row.baselineUnit ?? row.unit)} (${row.baselineLabel})`,
     row.ratio === null || row.ratio === undefined || !Number.isFinite(row.ratio) ? '-' : `${row.ratio.toFixed(2)}×`,
     row.goal,
     row.pass === null || row.pass === undefined ? 'info' : row.pass ? 'PASS' : 'FAIL',

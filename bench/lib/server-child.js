@@ -82,7 +82,10 @@ function sinkHandler(stats) {
       const answer = () => {
         stats.requests += 1;
         stats.bytes += bytes;
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(DISTINCT_OK) });
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(DISTINCT_OK),
+        });
         res.end(DISTINCT_OK);
       };
       if (delayMs > 0) setTimeout(answer, delayMs);

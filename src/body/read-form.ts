@@ -8,7 +8,8 @@ export function readForm(raw: Buffer | string): FormBody {
   // A decoded body is well-formed UTF-16 (strict UTF-8), which the fast decoder needs; a string
   // (a query) may hold lone surrogates, which URLSearchParams turns into U+FFFD.
   const text = typeof raw === 'string' ? raw : decodeUtf8(raw);
-  const params: Iterable<readonly [string, string]> = (typeof raw === 'string' ? undefined : decodePairs(text)) ?? new URLSearchParams(text);
+  const params: Iterable<readonly [string, string]> =
+    (typeof raw === 'string' ? undefined : decodePairs(text)) ?? new URLSearchParams(text);
   const pairs: Array<readonly [string, string]> = [];
   const fields: Record<string, string> = Object.create(null);
   const all: Record<string, string[]> = Object.create(null);

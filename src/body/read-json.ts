@@ -20,14 +20,16 @@ export function optionalString(obj: Record<string, unknown>, key: string): strin
   const v = obj[key];
   if (typeof v === 'string') return v === '' ? undefined : v;
   // Only a safe integer's text is its digits; a float or a rounded integer is not an id.
-  if (typeof v === 'number' && Number.isFinite(v)) return Number.isSafeInteger(v) || !Number.isInteger(v) ? String(v) : undefined;
+  if (typeof v === 'number' && Number.isFinite(v))
+    return Number.isSafeInteger(v) || !Number.isInteger(v) ? String(v) : undefined;
   return undefined;
 }
 
 /** Like {@link optionalString} but throws a parse error naming `path` when absent. */
 export function requiredString(obj: Record<string, unknown>, key: string, path: string): string {
   const v = optionalString(obj, key);
-  if (v === undefined) throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, path ? `${path}.${key}` : key);
+  if (v === undefined)
+    throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, path ? `${path}.${key}` : key);
   return v;
 }
 

@@ -79,4 +79,3 @@ export function releaseDecodedBody(req: WebhookRequest): void {
 export function createWebhookRequest(init: WebhookRequestInit): WebhookRequest {
   return new BufferedWebhookRequest(init);
 }
-

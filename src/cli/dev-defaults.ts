@@ -45,12 +45,20 @@ export function loadDevCredentials(path = DEV_CREDENTIALS_PATH, create = true, p
 }
 
 /** The development configuration document (before validation). */
-export function devConfigDocument(creds: DevCredentials, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+export function devConfigDocument(
+  creds: DevCredentials,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, unknown> {
   const sources: Record<string, unknown> = {};
   for (const adapter of ADAPTERS) {
     sources[adapter.name] = {
       // The generic (app) source takes each event's own pair; its feature is only a default.
-      feature: adapter.channel === 'sms' ? 'registration_sms' : adapter.channel === 'email' ? 'registration_email' : 'page_visit',
+      feature:
+        adapter.channel === 'sms'
+          ? 'registration_sms'
+          : adapter.channel === 'email'
+            ? 'registration_email'
+            : 'page_visit',
       experienceId: 'exp_quickstart',
       ...creds[adapter.name]!.options,
     };
@@ -68,5 +76,10 @@ export function devConfigDocument(creds: DevCredentials, env: NodeJS.ProcessEnv 
 
 /** The development configuration; `persist: false` writes no credentials file (dlq). */
 export function devConfig(env: NodeJS.ProcessEnv = process.env, options: { persist?: boolean } = {}): AppConfig {
-  return buildConfig(devConfigDocument(loadDevCredentials(undefined, true, options.persist ?? true), env), env, null, ADAPTERS);
+  return buildConfig(
+    devConfigDocument(loadDevCredentials(undefined, true, options.persist ?? true), env),
+    env,
+    null,
+    ADAPTERS,
+  );
 }

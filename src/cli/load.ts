@@ -19,7 +19,8 @@ export interface LoadOptions {
 export function loadCliConfig(flags: ConfigFlags, options: LoadOptions = {}): AppConfig {
   const path = findConfigPath(flags.config);
   if (!existsSync(path)) {
-    if (flags.dev && flags.config === undefined) return devConfig(process.env, { persist: options.writeDevCredentials ?? true });
+    if (flags.dev && flags.config === undefined)
+      return devConfig(process.env, { persist: options.writeDevCredentials ?? true });
     throw new ConfigurationError([
       `${path}: file not found (pass --config <file>, set DISTINCT_ADAPTER_CONFIG, or use --dev for the embedded development defaults)`,
     ]);

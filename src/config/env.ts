@@ -25,7 +25,8 @@ export function substituteEnv(
     });
     return missing ? undefined : out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, String(i)], missingPaths));
+  if (Array.isArray(value))
+    return value.map((v, i) => substituteEnv(v, env, problems, [...path, String(i)], missingPaths));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, problems, [...path, k], missingPaths);

@@ -53,21 +53,24 @@ export function configJsonSchema(adapters: readonly AnyAdapter[]): Json {
   const properties = { ...(root.properties as Json) };
   properties.sources = {
     type: 'object',
-    description: 'webhook sources, each served at POST /webhooks/<id>; an id that is not a provider name sets provider:',
+    description:
+      'webhook sources, each served at POST /webhooks/<id>; an id that is not a provider name sets provider:',
     propertyNames: { pattern: SOURCE_ID_PATTERN.source },
     minProperties: 1,
     properties: sourceProperties,
     additionalProperties: { anyOf: named },
   };
   delete root.$schema;
-  return describe(allowPlaceholders({
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: 'distinct-webhook-adapter configuration',
-    description: 'Generated from the zod schemas by `distinct-adapter validate --print-schema`; do not edit by hand.',
-    ...root,
-    properties,
-    definitions: { ...((root.definitions as Json | undefined) ?? {}), ...definitions },
-  }) as Json);
+  return describe(
+    allowPlaceholders({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      title: 'distinct-webhook-adapter configuration',
+      description: 'Generated from the zod schemas by `distinct-adapter validate --print-schema`; do not edit by hand.',
+      ...root,
+      properties,
+      definitions: { ...((root.definitions as Json | undefined) ?? {}), ...definitions },
+    }) as Json,
+  );
 }
 
 /** Hover texts for editors (DESIGN §4), by property path; source keys by name. */
@@ -83,7 +86,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   server: 'the webhook HTTP server',
   'server.port': 'default 3000; $PORT wins',
   'server.host': 'interface to bind, default 0.0.0.0 (serve --host overrides)',
-  'server.publicUrl': 'how providers reach this service, e.g. https://hooks.example.com; URL-signed providers (Twilio, Plivo, Mandrill, MessageBird) need it',
+  'server.publicUrl':
+    'how providers reach this service, e.g. https://hooks.example.com; URL-signed providers (Twilio, Plivo, Mandrill, MessageBird) need it',
   'server.bodyLimit': 'largest accepted body, e.g. 5mb (default)',
   'server.trustProxy': 'honour X-Forwarded-Proto/Host (only behind your own proxy)',
   queue: 'where events wait for delivery',
@@ -109,7 +113,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'source.feature': 'Distinct feature, e.g. registration_email',
   'source.experienceId': 'Distinct experience id',
   'source.actions': 'normalized type → Distinct action, null ignores the type, e.g. { email.bounced: null }',
-  'source.publicUrl': "the exact URL configured at the provider (no query string); default server.publicUrl + /webhooks/<id>",
+  'source.publicUrl':
+    'the exact URL configured at the provider (no query string); default server.publicUrl + /webhooks/<id>',
   'source.insecure': 'accept unauthenticated requests (warned at every start)',
   'source.toleranceSeconds': 'signed-timestamp window in seconds; 0 = no window',
   'source.basicAuth': 'user:pass the provider sends as HTTP Basic auth (a list while rotating)',
@@ -145,8 +150,11 @@ function allowPlaceholders(node: unknown, key?: string): unknown {
   if (Array.isArray(node)) return node.map((n) => allowPlaceholders(n));
   if (typeof node !== 'object' || node === null) return node;
   const out: Json = {};
-  for (const [k, v] of Object.entries(node)) out[k] = k === 'propertyNames' || k === 'const' || k === 'enum' ? v : allowPlaceholders(v, k);
-  const strict = Array.isArray(out.enum) ? out.enum.every((v) => typeof v === 'string') : out.type === 'string' && (out.format !== undefined || out.pattern !== undefined);
+  for (const [k, v] of Object.entries(node))
+    out[k] = k === 'propertyNames' || k === 'const' || k === 'enum' ? v : allowPlaceholders(v, k);
+  const strict = Array.isArray(out.enum)
+    ? out.enum.every((v) => typeof v === 'string')
+    : out.type === 'string' && (out.format !== undefined || out.pattern !== undefined);
   if (!strict || key === 'provider') return out;
   return { anyOf: [out, { type: 'string', pattern: PLACEHOLDER_PATTERN }] };
 }

@@ -81,7 +81,12 @@ function describeYamlError(err: unknown): string {
  * file it came from (relative queue paths are the file's), null for an in-memory document;
  * `adapters` are the providers sources may name (the caller's list: configuration is generic).
  */
-export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv, path: string | null, adapters: readonly AnyAdapter[]): AppConfig {
+export function buildConfig(
+  doc: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string | null,
+  adapters: readonly AnyAdapter[],
+): AppConfig {
   const problems: string[] = [];
   const missing = new Set<string>();
   const substituted = substituteEnv(doc ?? {}, env, problems, [], missing);
@@ -152,7 +157,9 @@ function buildSource(
   }
   const settingsSchema = adapter.settingsSchema as z.ZodType;
   const known = (p: readonly PropertyKey[]): string[] | undefined =>
-    p.length === 0 ? [...COMMON_SOURCE_KEYS, ...(knownKeysAt(settingsSchema, []) ?? [])] : knownKeysAt(settingsSchema, p);
+    p.length === 0
+      ? [...COMMON_SOURCE_KEYS, ...(knownKeysAt(settingsSchema, []) ?? [])]
+      : knownKeysAt(settingsSchema, p);
   const prefix = ['sources', id];
   const c = sourceCommonSchema.safeParse(common);
   const s = settingsSchema.safeParse(specific);
@@ -164,7 +171,9 @@ function buildSource(
     return undefined;
   }
   if (c.data.machineOpens !== undefined && adapter.channel !== 'email') {
-    problems.push(`${at}.machineOpens: only e-mail sources have machine opens; ${adapter.displayName} is an ${adapter.channel} provider`);
+    problems.push(
+      `${at}.machineOpens: only e-mail sources have machine opens; ${adapter.displayName} is an ${adapter.channel} provider`,
+    );
   }
   if (!s.success && !insecure) return undefined;
   const settings: unknown = s.success ? s.data : undefined;
@@ -178,7 +187,8 @@ function buildSource(
     feature,
     experienceId: c.data.experienceId,
     actions,
-    publicUrl: c.data.publicUrl ?? (serverPublicUrl ? `${serverPublicUrl.replace(/\/+$/, '')}/webhooks/${id}` : undefined),
+    publicUrl:
+      c.data.publicUrl ?? (serverPublicUrl ? `${serverPublicUrl.replace(/\/+$/, '')}/webhooks/${id}` : undefined),
     insecure,
     ...(adapter.channel === 'email' ? { machineOpens: c.data.machineOpens ?? 'forward' } : {}),
     settings,
@@ -222,7 +232,12 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
   let node: z.ZodType | undefined = unwrap(schema);
   for (const segment of path) {
     if (node === undefined) return undefined;
-    const def = node._zod.def as { type: string; shape?: Record<string, z.ZodType>; valueType?: z.ZodType; element?: z.ZodType };
+    const def = node._zod.def as {
+      type: string;
+      shape?: Record<string, z.ZodType>;
+      valueType?: z.ZodType;
+      element?: z.ZodType;
+    };
     if (def.type === 'object') node = def.shape?.[String(segment)];
     else if (def.type === 'record') node = def.valueType;
     else if (def.type === 'array') node = def.element;
@@ -237,7 +252,10 @@ function unwrap(schema: z.ZodType): z.ZodType {
   let node = schema;
   for (;;) {
     const def = node._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
-    if (def.innerType !== undefined && ['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type)) {
+    if (
+      def.innerType !== undefined &&
+      ['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type)
+    ) {
       node = def.innerType;
     } else if (def.type === 'pipe' && def.in !== undefined) node = def.in;
     else return node;

@@ -153,7 +153,11 @@ export const consoleSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.enabled && value.basicAuth === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['basicAuth'], message: 'required when console.enabled is true ("user:password")' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['basicAuth'],
+        message: 'required when console.enabled is true ("user:password")',
+      });
     }
   });
 
@@ -172,7 +176,9 @@ export const sourceCommonSchema = z.object({
   machineOpens: z.enum(['forward', 'ignore']).optional(),
 });
 
-export const COMMON_SOURCE_KEYS = Object.keys(sourceCommonSchema.shape) as ReadonlyArray<keyof typeof sourceCommonSchema.shape>;
+export const COMMON_SOURCE_KEYS = Object.keys(sourceCommonSchema.shape) as ReadonlyArray<
+  keyof typeof sourceCommonSchema.shape
+>;
 
 export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 

@@ -69,7 +69,9 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
   router.get('/', (_req, res) => {
     const nonce = randomBytes(16).toString('base64');
     res.set('content-security-policy', csp(nonce));
-    res.type('html').send(consolePage({ token, nonce, reasons: Object.keys(DEAD_LETTER_REASONS), sources: deps.sources }));
+    res
+      .type('html')
+      .send(consolePage({ token, nonce, reasons: Object.keys(DEAD_LETTER_REASONS), sources: deps.sources }));
   });
 
   router.get('/api/state', async (_req, res) => {
@@ -77,7 +79,12 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
   });
 
   router.get('/api/events', (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 2000\n\n');
     streams.add(res);
     req.on('close', () => {
@@ -125,7 +132,10 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     const moved = await Promise.all(items.map((d) => deps.queue.replayDeadLetters({ id: d.id })));
     const replayed = items.filter((_d, i) => (moved[i] ?? 0) > 0);
     const progress = deps.activity.watchReplay(replayed.map((d) => d.message.key));
-    deps.logger.info({ replayed: replayed.length, reason: filter.reason, source: filter.source, ids: filter.ids?.length }, 'dead letters replayed from the console');
+    deps.logger.info(
+      { replayed: replayed.length, reason: filter.reason, source: filter.source, ids: filter.ids?.length },
+      'dead letters replayed from the console',
+    );
     res.json({ replayed: replayed.length, more, replay: progress });
   });
   action.post('/purge', async (req, res) => {
@@ -134,7 +144,10 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     const { items, more } = await select(deps.queue, filter, MAX_ACTION);
     const removed = await Promise.all(items.map((d) => deps.queue.purgeDeadLetters({ id: d.id })));
     const purged = removed.reduce((a, b) => a + b, 0);
-    deps.logger.warn({ purged, reason: filter.reason, source: filter.source, ids: filter.ids?.length }, 'dead letters purged from the console');
+    deps.logger.warn(
+      { purged, reason: filter.reason, source: filter.source, ids: filter.ids?.length },
+      'dead letters purged from the console',
+    );
     res.json({ purged, more });
   });
   router.use('/api/dead-letters', action);
@@ -220,7 +233,8 @@ function actionFilter(req: Request, res: Response): Selection | null {
   if (body.confirm !== true) return bad('"confirm": true is required');
   const filter: Selection = {};
   if (body.reason !== undefined) {
-    if (typeof body.reason !== 'string' || !Object.hasOwn(DEAD_LETTER_REASONS, body.reason)) return bad('unknown reason');
+    if (typeof body.reason !== 'string' || !Object.hasOwn(DEAD_LETTER_REASONS, body.reason))
+      return bad('unknown reason');
     filter.reason = body.reason;
   }
   if (body.source !== undefined) {
@@ -228,7 +242,11 @@ function actionFilter(req: Request, res: Response): Selection | null {
     filter.source = body.source;
   }
   if (body.ids !== undefined) {
-    if (!Array.isArray(body.ids) || body.ids.length === 0 || !body.ids.every((id) => typeof id === 'string' && /^[\w.:-]{1,200}$/.test(id))) {
+    if (
+      !Array.isArray(body.ids) ||
+      body.ids.length === 0 ||
+      !body.ids.every((id) => typeof id === 'string' && /^[\w.:-]{1,200}$/.test(id))
+    ) {
       return bad('ids must be a non-empty list of dead-letter ids');
     }
     filter.ids = body.ids as string[];
@@ -279,7 +297,12 @@ function authenticate(access: ConsoleAccess): (req: Request, res: Response, next
         next();
         return;
       }
-      res.status(403).json({ error: 'ERR_CONSOLE_FORBIDDEN', message: 'the console without credentials (serve --dev) answers loopback clients only' });
+      res
+        .status(403)
+        .json({
+          error: 'ERR_CONSOLE_FORBIDDEN',
+          message: 'the console without credentials (serve --dev) answers loopback clients only',
+        });
       return;
     }
     const header = req.headers.authorization ?? '';
@@ -291,7 +314,9 @@ function authenticate(access: ConsoleAccess): (req: Request, res: Response, next
       return;
     }
     res.set('www-authenticate', REALM);
-    res.status(401).json({ error: 'ERR_CONSOLE_UNAUTHORIZED', message: 'the console needs the credentials of console.basicAuth' });
+    res
+      .status(401)
+      .json({ error: 'ERR_CONSOLE_UNAUTHORIZED', message: 'the console needs the credentials of console.basicAuth' });
   };
 }
 
@@ -329,7 +354,8 @@ function sameOrigin(token: string): (req: Request, res: Response, next: NextFunc
       return refuse('opaque origin refused');
     }
     const given = req.headers['x-console-token'];
-    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) return refuse('missing or wrong X-Console-Token (reload the console)');
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected))
+      return refuse('missing or wrong X-Console-Token (reload the console)');
     if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
       res.status(415).json({ error: 'ERR_CONSOLE_REQUEST', message: 'send JSON' });
       return;

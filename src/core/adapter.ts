@@ -125,14 +125,21 @@ export interface AdapterDefinition<TSettings = unknown, TSigner = unknown> {
    * Proves the request comes from the provider.
    * @throws WebhookVerificationError with a reason
    */
-  verify(req: WebhookRequest, settings: TSettings, ctx: VerifyContext): VerifyResult | void | Promise<VerifyResult | void>;
+  verify(
+    req: WebhookRequest,
+    settings: TSettings,
+    ctx: VerifyContext,
+  ): VerifyResult | void | Promise<VerifyResult | void>;
   /**
    * Parses an already-verified request into event drafts (always an array; may be empty).
    * @throws WebhookParseError naming the path of the problem
    */
   parse(req: WebhookRequest): EventDraft[];
   /** Provider handshakes answered before verification of events (SNS subscription, validation pings). */
-  handshake?(req: WebhookRequest, settings: TSettings): Promise<WebhookResponse | undefined> | WebhookResponse | undefined;
+  handshake?(
+    req: WebhookRequest,
+    settings: TSettings,
+  ): Promise<WebhookResponse | undefined> | WebhookResponse | undefined;
   /** The 2xx answered once events are queued, when the provider wants something specific (default: 200 JSON summary). */
   readonly acknowledgement?: WebhookResponse;
   readonly testing: AdapterTesting<TSigner>;
@@ -143,7 +150,10 @@ export interface AdapterDefinition<TSettings = unknown, TSigner = unknown> {
  * HMAC, URL-signed…): what it supports, its settings schema, `verify`, and the test signer.
  * Adapters spread it into their definition: `...credentialsOnly('postmark', { sample })`.
  */
-export type Verification<TSettings, TSigner> = Pick<AdapterDefinition<TSettings, TSigner>, 'supports' | 'settingsSchema' | 'verify' | 'testing'>;
+export type Verification<TSettings, TSigner> = Pick<
+  AdapterDefinition<TSettings, TSigner>,
+  'supports' | 'settingsSchema' | 'verify' | 'testing'
+>;
 
 /** An adapter as the core uses it: its definition plus what is derived from it. */
 export interface Adapter<TSettings = unknown, TSigner = unknown> extends AdapterDefinition<TSettings, TSigner> {
@@ -156,7 +166,9 @@ export interface Adapter<TSettings = unknown, TSigner = unknown> extends Adapter
 }
 
 /** Checks a definition against the contract and derives the emitted types. */
-export function defineAdapter<TSettings, TSigner>(definition: AdapterDefinition<TSettings, TSigner>): Adapter<TSettings, TSigner> {
+export function defineAdapter<TSettings, TSigner>(
+  definition: AdapterDefinition<TSettings, TSigner>,
+): Adapter<TSettings, TSigner> {
   const emitted = new Set<EventType>(Object.values(definition.eventMap));
   for (const t of refinedTypes(definition.refinements)) emitted.add(t);
   for (const map of definition.otherEventMaps ?? []) for (const t of Object.values(map)) emitted.add(t);

@@ -19,7 +19,10 @@ export interface DetailFields {
  * own (last-segment) name. `read` decides which values are kept (default {@link detailValue}:
  * non-blank strings, finite numbers, booleans).
  */
-export function detailFields(spec: Readonly<Record<string, string>> | readonly string[], read: DetailReader = detailValue): DetailFields {
+export function detailFields(
+  spec: Readonly<Record<string, string>> | readonly string[],
+  read: DetailReader = detailValue,
+): DetailFields {
   const pairs: Array<readonly [string, string]> = Array.isArray(spec)
     ? (spec as readonly string[]).map((path) => [path, path.slice(path.lastIndexOf('.') + 1)] as const)
     : Object.entries(spec as Readonly<Record<string, string>>);
@@ -38,7 +41,11 @@ function valueAt(record: Readonly<Record<string, unknown>>, path: string | reado
 }
 
 /** Copies every field of `fields` that `record` holds a keepable value for into `into` (a new object by default). */
-export function pickDetails(record: Readonly<Record<string, unknown>>, fields: DetailFields, into: EventDetails = {}): EventDetails {
+export function pickDetails(
+  record: Readonly<Record<string, unknown>>,
+  fields: DetailFields,
+  into: EventDetails = {},
+): EventDetails {
   const { entries, read } = fields;
   for (let i = 0; i < entries.length; i++) {
     const [path, key] = entries[i]!;
@@ -51,7 +58,8 @@ export function pickDetails(record: Readonly<Record<string, unknown>>, fields: D
 /** Text as `optionalString` reads it (non-empty strings; safe integers and fractions as their digits). */
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return Number.isSafeInteger(value) || !Number.isInteger(value) ? String(value) : undefined;
+  if (typeof value === 'number' && Number.isFinite(value))
+    return Number.isSafeInteger(value) || !Number.isInteger(value) ? String(value) : undefined;
   return undefined;
 }
 
@@ -62,16 +70,20 @@ export const textDetail: DetailReader = text;
 export const trimmedTextDetail: DetailReader = (value) => text(value)?.trim() || undefined;
 
 /** Reader: non-blank strings only, kept as received. */
-export const stringDetail: DetailReader = (value) => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+export const stringDetail: DetailReader = (value) =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /** Reader: non-blank strings and finite numbers (no booleans). */
-export const stringOrNumberDetail: DetailReader = (value) => (typeof value === 'boolean' ? undefined : detailValue(value));
+export const stringOrNumberDetail: DetailReader = (value) =>
+  typeof value === 'boolean' ? undefined : detailValue(value);
 
 /** Reader: {@link detailValue}, and one level of array joined with ', ' (strings and numbers only). */
 export const scalarOrListDetail: DetailReader = (value) => {
   if (Array.isArray(value)) {
     // One level: nested arrays are no details (and a hostile body nests them thousands deep).
-    const parts = value.map(detailValue).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
+    const parts = value
+      .map(detailValue)
+      .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number');
     return parts.length > 0 ? parts.join(', ') : undefined;
   }
   return detailValue(value);

@@ -19,13 +19,7 @@ export const DISTINCT_MESSAGES = {
 
 /** How a POST ended, as far as the forwarder cares. */
 export type ForwardResult =
-  | 'ok'
-  | 'user_not_found'
-  | 'invalid_pair'
-  | 'invalid_experience'
-  | 'unauthorized'
-  | 'transient'
-  | 'unexpected';
+  'ok' | 'user_not_found' | 'invalid_pair' | 'invalid_experience' | 'unauthorized' | 'transient' | 'unexpected';
 
 /** The classified answer to one POST. `message` is Distinct's message (or a description of the failure). */
 export type ForwardOutcome =
@@ -49,7 +43,12 @@ const KNOWN_400: ReadonlyArray<readonly [string, 'user_not_found' | 'invalid_pai
 ];
 
 /** Maps a status, body text and `Retry-After` header onto an outcome (DESIGN §6 table). */
-export function classifyResponse(status: number, body: string, retryAfter: string | undefined, now: number): ForwardOutcome {
+export function classifyResponse(
+  status: number,
+  body: string,
+  retryAfter: string | undefined,
+  now: number,
+): ForwardOutcome {
   const message = extractMessage(body);
   if (status === 200) return { kind: 'ok', status, message };
   if (status === 400) {

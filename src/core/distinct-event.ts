@@ -20,7 +20,8 @@ export interface DistinctEvent {
 /** Why an event was dead-lettered. Stable: operators filter on these (`dlq list --reason`). */
 export const DEAD_LETTER_REASONS = {
   no_identifier: 'no userId, valid e-mail or E.164 phone could be derived; never sent to fail at Distinct',
-  invalid_pair: 'the feature/action pair is not registered (per-message override, or Distinct answered "Invalid feature/action.")',
+  invalid_pair:
+    'the feature/action pair is not registered (per-message override, or Distinct answered "Invalid feature/action.")',
   invalid_experience: 'Distinct answered "Invalid experience id."',
   user_not_found: 'Distinct kept answering "User not found." for the whole slow-retry window',
   max_attempts: 'transient failures exhausted retry.maxAttempts',

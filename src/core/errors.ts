@@ -7,14 +7,17 @@
 
 export const ERROR_CODES = {
   ERR_UNKNOWN_SOURCE: 'No source with this id is configured (HTTP 404).',
-  ERR_WEBHOOK_VERIFICATION: 'The request is not provably from the provider: signature, credentials or timestamp (HTTP 401).',
+  ERR_WEBHOOK_VERIFICATION:
+    'The request is not provably from the provider: signature, credentials or timestamp (HTTP 401).',
   ERR_WEBHOOK_PARSE: 'The body is malformed or not the shape the provider documents (HTTP 400).',
   ERR_PAYLOAD_TOO_LARGE: 'The body exceeds server.bodyLimit (HTTP 413).',
   ERR_UNSUPPORTED_ENCODING: 'The Content-Encoding is not identity, gzip, deflate or br, or is stacked (HTTP 415).',
   ERR_METHOD_NOT_ALLOWED: 'The provider route was called with a method it does not accept (HTTP 405).',
   ERR_QUEUE_WRITE: 'The events could not be persisted; the provider should retry (HTTP 503).',
-  ERR_STORE_UNAVAILABLE: 'The shared de-duplication key store (dedupe.store) cannot be reached; nothing was acknowledged, the provider should retry (HTTP 503).',
-  ERR_DEDUPE_IN_PROGRESS: 'Another receiver is queueing some of these events right now; nothing was acknowledged, the provider should retry (HTTP 503).',
+  ERR_STORE_UNAVAILABLE:
+    'The shared de-duplication key store (dedupe.store) cannot be reached; nothing was acknowledged, the provider should retry (HTTP 503).',
+  ERR_DEDUPE_IN_PROGRESS:
+    'Another receiver is queueing some of these events right now; nothing was acknowledged, the provider should retry (HTTP 503).',
   ERR_CONFIGURATION: 'The configuration file is invalid; raised at start-up only.',
   ERR_QUEUE_NOT_FOUND: 'A command that only reads or edits an existing queue (dlq) found no queue file at queue.path.',
   ERR_FORWARD: 'A POST to Distinct failed; carries status, retryable and attempt.',
@@ -102,7 +105,11 @@ export class PayloadTooLargeError extends WebhookAdapterError {
 
 export class UnsupportedEncodingError extends WebhookAdapterError {
   constructor(encoding: string) {
-    super('ERR_UNSUPPORTED_ENCODING', 415, `Content-Encoding "${truncateEcho(encoding)}" is not supported; send identity, gzip, deflate or br`);
+    super(
+      'ERR_UNSUPPORTED_ENCODING',
+      415,
+      `Content-Encoding "${truncateEcho(encoding)}" is not supported; send identity, gzip, deflate or br`,
+    );
   }
 }
 
@@ -154,7 +161,10 @@ export class ForwardError extends WebhookAdapterError {
   readonly status: number | null;
   readonly retryable: boolean;
   readonly attempt: number;
-  constructor(message: string, details: { status: number | null; retryable: boolean; attempt: number; cause?: unknown }) {
+  constructor(
+    message: string,
+    details: { status: number | null; retryable: boolean; attempt: number; cause?: unknown },
+  ) {
     super('ERR_FORWARD', 502, message, { cause: details.cause });
     this.status = details.status;
     this.retryable = details.retryable;

@@ -15,10 +15,10 @@ export type Channel = 'email' | 'sms' | 'app';
 
 export const EMAIL_EVENT_TYPES = {
   'email.queued': 'accepted by the provider, not yet handed to a mail server',
-  'email.sent': 'handed to (or accepted for sending by) the provider\'s sending infrastructure',
-  'email.delivered': 'accepted by the recipient\'s mail server',
+  'email.sent': "handed to (or accepted for sending by) the provider's sending infrastructure",
+  'email.delivered': "accepted by the recipient's mail server",
   'email.deferred': 'temporarily refused; the provider will try again',
-  'email.bounced': 'permanently refused by the recipient\'s mail server',
+  'email.bounced': "permanently refused by the recipient's mail server",
   'email.rejected': 'refused by the provider before sending (suppression, policy, invalid address)',
   'email.failed': 'could not be sent for another reason (rendering, account, provider error)',
   'email.opened': 'the tracking pixel was loaded (may be a machine open; see details)',
@@ -40,8 +40,9 @@ export const SMS_EVENT_TYPES = {
 } as const;
 
 export const APP_EVENT_TYPES = {
-  'app.event': 'an event from the vendor\'s own systems, forwarded as the feature/action pair it names',
-  'app.unknown': 'an event naming a pair the generic source has no row for (still forwarded when the pair is registered)',
+  'app.event': "an event from the vendor's own systems, forwarded as the feature/action pair it names",
+  'app.unknown':
+    'an event naming a pair the generic source has no row for (still forwarded when the pair is registered)',
 } as const;
 
 export type EmailEventType = keyof typeof EMAIL_EVENT_TYPES;
@@ -103,7 +104,10 @@ function refinementKey(value: unknown): string | undefined {
   return typeof value === 'boolean' ? String(value) : undefined;
 }
 
-function applyRefinements(list: readonly Refinement[], record: Readonly<Record<string, unknown>>): EventType | undefined {
+function applyRefinements(
+  list: readonly Refinement[],
+  record: Readonly<Record<string, unknown>>,
+): EventType | undefined {
   for (const r of list) {
     if (r.when !== undefined && !r.when(record)) continue;
     const key = refinementKey(record[r.field]);
@@ -143,6 +147,7 @@ export function refineType(
 /** Every type a set of refinements can produce, in first-seen order. */
 export function refinedTypes(refinements: Refinements | undefined): EventType[] {
   const types = new Set<EventType>();
-  for (const list of Object.values(refinements ?? {})) for (const r of list ?? []) for (const t of Object.values(r.table)) types.add(t);
+  for (const list of Object.values(refinements ?? {}))
+    for (const r of list ?? []) for (const t of Object.values(r.table)) types.add(t);
   return [...types];
 }

@@ -27,7 +27,8 @@ export function overridesFrom(...sources: ReadonlyArray<Readonly<Record<string, 
     for (const source of sources) {
       const raw = own(source, wire);
       // A number is kept as text only when its digits are exact (unsafe integers arrive as strings).
-      const value = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : '';
+      const value =
+        typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : '';
       if (value) {
         overrides[key] = value;
         break;
@@ -38,7 +39,9 @@ export function overridesFrom(...sources: ReadonlyArray<Readonly<Record<string, 
 }
 
 /** The wire key of each {@link EventOverrides} field (`userId` → `distinct_user_id`): OVERRIDE_FIELDS inverted. */
-const WIRE_KEYS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OVERRIDE_FIELDS).map(([wire, field]) => [field, wire]));
+const WIRE_KEYS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(OVERRIDE_FIELDS).map(([wire, field]) => [field, wire]),
+);
 
 /**
  * `overrides` keyed by their wire names, as a sender attaches them to a message; keys that are

@@ -64,7 +64,10 @@ export function header(req: Pick<WebhookRequest, 'headers'>, name: string): stri
 }
 
 /** A copy of `headers` without the named ones (case-insensitive): test signers re-sign or unsign requests with it. */
-export function withoutHeaders(headers: Readonly<Record<string, string>>, drop: readonly string[]): Record<string, string> {
+export function withoutHeaders(
+  headers: Readonly<Record<string, string>>,
+  drop: readonly string[],
+): Record<string, string> {
   const lower = new Set(drop.map((d) => d.toLowerCase()));
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !lower.has(name.toLowerCase())));
 }

@@ -50,7 +50,8 @@ export function isoFromString(value: unknown): string | null {
   if (!m) return null;
   const [, day, time, fraction, zone] = m;
   if (!isRealDateTime(day!, time!)) return null;
-  const offset = !zone || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const offset =
+    !zone || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const date = new Date(`${day}T${time}${offset}`);
   if (Number.isNaN(date.getTime())) return null;
   const base = date.toISOString().slice(0, 19);
@@ -62,7 +63,14 @@ function isRealDateTime(day: string, time: string): boolean {
   const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
   const [h, mi, sec] = time.split(':').map(Number) as [number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === sec;
+  return (
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === sec
+  );
 }
 
 /** A Date → ISO with milliseconds (for receipt times we measured ourselves). */

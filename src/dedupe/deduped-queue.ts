@@ -27,7 +27,15 @@ import type { DeadLetterReason } from '../core/distinct-event';
 import { ConfigurationError, DedupeInProgressError, StoreUnavailableError } from '../core/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { DeadLetter, DeadLetterFilter, EnqueueItem, EnqueueResult, Lease, Queue, QueueStats } from '../queue/queue';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  EnqueueItem,
+  EnqueueResult,
+  Lease,
+  Queue,
+  QueueStats,
+} from '../queue/queue';
 import type * as KeyStoreModule from './key-store';
 import type { DedupeStoreSettings, DynamoKeyStore, StoreObserver } from './key-store';
 
@@ -76,7 +84,8 @@ class Owners {
 export class DeliveryGuard {
   private readonly owners = new Owners();
   private readonly held = new WeakMap<Lease, string>();
-  private pendingDelivered: Array<{ key: string; owner: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private pendingDelivered: Array<{ key: string; owner: string; resolve: () => void; reject: (err: unknown) => void }> =
+    [];
 
   constructor(
     readonly store: DynamoKeyStore,
@@ -100,7 +109,10 @@ export class DeliveryGuard {
         return { kind: 'go' };
       case 'duplicate':
         this.count('duplicate');
-        this.hooks.logger?.info({ key: lease.message.key, source: lease.message.source }, 'already delivered by another forwarder: dropped');
+        this.hooks.logger?.info(
+          { key: lease.message.key, source: lease.message.source },
+          'already delivered by another forwarder: dropped',
+        );
         return { kind: 'duplicate' };
       case 'busy':
         this.count('busy');
@@ -159,7 +171,10 @@ export class DeliveryGuard {
       await this.store.endDelivery(lease.message.key, owner, state);
     } catch (err) {
       // The lease then simply runs out (≤ leaseMs) before another forwarder may take the key.
-      this.hooks.logger?.warn({ err, key: lease.message.key, state }, 'could not end a delivery lease in the shared key store; it expires by itself');
+      this.hooks.logger?.warn(
+        { err, key: lease.message.key, state },
+        'could not end a delivery lease in the shared key store; it expires by itself',
+      );
     }
   }
 
@@ -196,7 +211,10 @@ export class DedupedQueue implements Queue {
       await this.ensureChecked();
     } catch (err) {
       if (err instanceof ConfigurationError) throw err;
-      this.hooks.logger?.warn({ err, table: this.store.table }, 'the shared key store cannot be reached yet: webhooks are answered 503 until it can');
+      this.hooks.logger?.warn(
+        { err, table: this.store.table },
+        'the shared key store cannot be reached yet: webhooks are answered 503 until it can',
+      );
     }
   }
 
@@ -231,8 +249,13 @@ export class DedupedQueue implements Queue {
     }
     if (failure !== undefined || busy > 0) {
       await this.unclaim(claimed, owner);
-      if (failure !== undefined) throw failure instanceof StoreUnavailableError ? failure : new StoreUnavailableError(String(failure), { cause: failure });
-      throw new DedupeInProgressError(`another receiver is queueing ${busy} of these ${items.length} event(s) right now; retry later`);
+      if (failure !== undefined)
+        throw failure instanceof StoreUnavailableError
+          ? failure
+          : new StoreUnavailableError(String(failure), { cause: failure });
+      throw new DedupeInProgressError(
+        `another receiver is queueing ${busy} of these ${items.length} event(s) right now; retry later`,
+      );
     }
     if (claimed.length === 0) return { queued: 0, deadLettered: 0, duplicates };
     let result: EnqueueResult;
@@ -267,11 +290,19 @@ export class DedupedQueue implements Queue {
       }
     });
     for (const r of await Promise.allSettled(settles)) {
-      if (r.status === 'rejected') this.hooks.logger?.error({ err: r.reason }, 'could not settle a message the shared key store turned away; the queue hands it out again');
+      if (r.status === 'rejected')
+        this.hooks.logger?.error(
+          { err: r.reason },
+          'could not settle a message the shared key store turned away; the queue hands it out again',
+        );
     }
     // Nothing to deliver because the store is down: the forwarder logs it and backs off.
     if (out.length === 0 && failure !== undefined) throw failure;
-    if (failure !== undefined) this.hooks.logger?.error({ err: failure }, 'the shared key store failed for some messages; they wait and are tried again');
+    if (failure !== undefined)
+      this.hooks.logger?.error(
+        { err: failure },
+        'the shared key store failed for some messages; they wait and are tried again',
+      );
     return out;
   }
 
@@ -376,7 +407,10 @@ export class DedupedQueue implements Queue {
     const results = await Promise.allSettled(items.map((item) => this.store.unclaim(item.message.key, owner)));
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed > 0) {
-      this.hooks.logger?.warn({ failed, leaseMs: this.store.leaseMs }, 'could not delete provisional claims; they lapse when their lease ends');
+      this.hooks.logger?.warn(
+        { failed, leaseMs: this.store.leaseMs },
+        'could not delete provisional claims; they lapse when their lease ends',
+      );
     }
   }
 }
@@ -401,7 +435,12 @@ export function withSharedStore(inner: Queue, options: SharedStoreOptions): Queu
   const { DynamoKeyStore } = require('./key-store') as typeof KeyStoreModule;
   let store: DynamoKeyStore;
   try {
-    store = new DynamoKeyStore({ settings: options.store, windowMs: options.windowMs, now: options.now, observer: storeObserver(options.metrics) });
+    store = new DynamoKeyStore({
+      settings: options.store,
+      windowMs: options.windowMs,
+      now: options.now,
+      observer: storeObserver(options.metrics),
+    });
   } catch (err) {
     void inner.close();
     throw err;
@@ -417,10 +456,17 @@ export const NO_SHARED_STORE_WARNING =
  * At start (serve, forward): checks the shared store's table (ConfigurationError when missing),
  * or warns that an SQS deployment without one forwards re-deliveries again.
  */
-export async function prepareSharedStore(queue: Queue, config: { queue: { driver: string } }, logger: Logger): Promise<void> {
+export async function prepareSharedStore(
+  queue: Queue,
+  config: { queue: { driver: string } },
+  logger: Logger,
+): Promise<void> {
   if (queue instanceof DedupedQueue) {
     await queue.start();
-    logger.info({ table: queue.store.table, region: queue.store.region, leaseMs: queue.store.leaseMs }, 'shared key store ready');
+    logger.info(
+      { table: queue.store.table, region: queue.store.region, leaseMs: queue.store.leaseMs },
+      'shared key store ready',
+    );
   } else if (config.queue.driver === 'sqs') {
     logger.warn(NO_SHARED_STORE_WARNING);
   }

@@ -83,7 +83,9 @@ export class DynamoHttp {
     this.now = options.now ?? (() => new Date());
     const secure = this.endpoint.protocol === 'https:';
     this.transport = secure ? https : http;
-    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 128 }) : new http.Agent({ keepAlive: true, maxSockets: 128 });
+    this.agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 128 })
+      : new http.Agent({ keepAlive: true, maxSockets: 128 });
     this.host = this.endpoint.host;
   }
 
@@ -94,7 +96,11 @@ export class DynamoHttp {
       try {
         return (await this.once(operation, body)) as T;
       } catch (err) {
-        const retryable = !(err instanceof DynamoCallError) || err.status === null || err.status >= 500 || RETRYABLE_TYPES.has(err.name);
+        const retryable =
+          !(err instanceof DynamoCallError) ||
+          err.status === null ||
+          err.status >= 500 ||
+          RETRYABLE_TYPES.has(err.name);
         if (!retryable || attempt >= this.maxAttempts) throw err;
         // Full jitter on 25 ms × 2^n, like the SDK's standard retry mode (base 25 ms… for DynamoDB).
         await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
@@ -181,10 +187,17 @@ export class DynamoHttp {
           });
         },
       );
-      const timer = setTimeout(() => req.destroy(new DynamoCallError('TimeoutError', `no answer within ${this.requestTimeoutMs} ms`, null)), this.requestTimeoutMs);
+      const timer = setTimeout(
+        () => req.destroy(new DynamoCallError('TimeoutError', `no answer within ${this.requestTimeoutMs} ms`, null)),
+        this.requestTimeoutMs,
+      );
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof DynamoCallError ? err : new DynamoCallError(err.name === 'Error' ? 'NetworkError' : err.name, err.message, null));
+        reject(
+          err instanceof DynamoCallError
+            ? err
+            : new DynamoCallError(err.name === 'Error' ? 'NetworkError' : err.name, err.message, null),
+        );
       });
       req.end(body);
     });

@@ -43,7 +43,8 @@ export interface KeyItem {
 }
 
 /** What a claim found: ours now, a duplicate to drop, or another process's live lease until `until`. */
-export type ClaimResult = { kind: 'claimed' } | { kind: 'duplicate'; state: KeyState } | { kind: 'busy'; until: number };
+export type ClaimResult =
+  { kind: 'claimed' } | { kind: 'duplicate'; state: KeyState } | { kind: 'busy'; until: number };
 
 /** The counters and timings the store reports (prom-client in `serve`, nothing on Lambda). */
 export interface StoreObserver {
@@ -94,7 +95,9 @@ export class DynamoKeyStore {
     const endpoint = settings.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
     if (!endpoint && (env.NODE_ENV === 'test' || env.JEST_WORKER_ID !== undefined)) {
       // DEPENDENCIES §5: without an endpoint the SDK quietly targets real AWS.
-      throw new ConfigurationError(['dedupe.store.endpoint: required under tests (NODE_ENV=test or JEST_WORKER_ID is set), so tests never reach AWS']);
+      throw new ConfigurationError([
+        'dedupe.store.endpoint: required under tests (NODE_ENV=test or JEST_WORKER_ID is set), so tests never reach AWS',
+      ]);
     }
     this.table = settings.table;
     this.leaseMs = settings.leaseMs;
@@ -117,7 +120,11 @@ export class DynamoKeyStore {
     const where = `table "${this.table}" in region ${this.region ?? '(SDK default)'}`;
     let keySchema: Array<{ AttributeName?: string; KeyType?: string }>;
     try {
-      const out = await (await this.items()).call<{ Table?: { KeySchema?: Array<{ AttributeName?: string; KeyType?: string }> } }>('DescribeTable', { TableName: this.table });
+      const out = await (
+        await this.items()
+      ).call<{ Table?: { KeySchema?: Array<{ AttributeName?: string; KeyType?: string }> } }>('DescribeTable', {
+        TableName: this.table,
+      });
       keySchema = out.Table?.KeySchema ?? [];
     } catch (err) {
       if (err instanceof Error && err.name === 'ResourceNotFoundException') {
@@ -134,9 +141,16 @@ export class DynamoKeyStore {
       ]);
     }
     try {
-      const ttl = await (await this.items()).call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>('DescribeTimeToLive', { TableName: this.table });
+      const ttl = await (
+        await this.items()
+      ).call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>('DescribeTimeToLive', {
+        TableName: this.table,
+      });
       const d = ttl.TimeToLiveDescription;
-      return { ttlEnabled: d?.TimeToLiveStatus === 'ENABLED' || d?.TimeToLiveStatus === 'ENABLING', ttlAttribute: d?.AttributeName };
+      return {
+        ttlEnabled: d?.TimeToLiveStatus === 'ENABLED' || d?.TimeToLiveStatus === 'ENABLING',
+        ttlAttribute: d?.AttributeName,
+      };
     } catch (err) {
       throw unavailable('DescribeTimeToLive', err);
     }
@@ -145,7 +159,9 @@ export class DynamoKeyStore {
   /** Readiness: one eventually consistent GetItem (½ read unit). */
   async ping(): Promise<boolean> {
     try {
-      await (await this.items()).call('GetItem', { TableName: this.table, Key: { pk: { S: '__readiness__' } }, ProjectionExpression: 'pk' });
+      await (
+        await this.items()
+      ).call('GetItem', { TableName: this.table, Key: { pk: { S: '__readiness__' } }, ProjectionExpression: 'pk' });
       return true;
     } catch {
       return false;
@@ -218,7 +234,8 @@ export class DynamoKeyStore {
           TableName: this.table,
           Key: { pk: s(key) },
           UpdateExpression: 'SET #s = :delivering, #o = :me, #l = :lease, #e = :exp',
-          ConditionExpression: 'attribute_not_exists(pk) OR #e <= :nowS OR #s IN (:claimed, :queued, :dead) OR (#s = :delivering AND #l < :now)',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #e <= :nowS OR #s IN (:claimed, :queued, :dead) OR (#s = :delivering AND #l < :now)',
           ExpressionAttributeNames: { ...NAMES },
           ExpressionAttributeValues: {
             ':delivering': s('delivering'),
@@ -271,13 +288,18 @@ export class DynamoKeyStore {
     const expiresAt = n(this.expiresAt(now));
     const unique = new Map<string, string>();
     for (const e of entries) unique.set(e.key, e.owner); // a batch must not name a key twice
-    const puts = [...unique].map(([key, owner]) => ({ PutRequest: { Item: { pk: s(key), state: s('delivered'), owner: s(owner), expiresAt } } }));
+    const puts = [...unique].map(([key, owner]) => ({
+      PutRequest: { Item: { pk: s(key), state: s('delivered'), owner: s(owner), expiresAt } },
+    }));
     await Promise.all(
       chunk(puts, BATCH_WRITE_MAX).map(async (part) => {
         let todo: unknown[] = part;
         for (let round = 0; todo.length > 0; round += 1) {
           if (round > 0) {
-            if (round > 3) throw new StoreUnavailableError(`the shared key store left ${todo.length} delivery record(s) unprocessed`);
+            if (round > 3)
+              throw new StoreUnavailableError(
+                `the shared key store left ${todo.length} delivery record(s) unprocessed`,
+              );
             await new Promise((r) => setTimeout(r, 25 * 2 ** round));
           }
           let out: { UnprocessedItems?: Record<string, unknown[]> };
@@ -312,7 +334,11 @@ export class DynamoKeyStore {
   async get(key: string): Promise<KeyItem | null> {
     let out;
     try {
-      out = await this.timed<{ Item?: Record<string, AttributeValue> }>('get', 'GetItem', { TableName: this.table, Key: { pk: s(key) }, ConsistentRead: true });
+      out = await this.timed<{ Item?: Record<string, AttributeValue> }>('get', 'GetItem', {
+        TableName: this.table,
+        Key: { pk: s(key) },
+        ConsistentRead: true,
+      });
     } catch (err) {
       throw unavailable('GetItem', err);
     }
@@ -324,13 +350,28 @@ export class DynamoKeyStore {
     this.sdk = null;
     const http = this.http;
     this.http = null;
-    void http?.then((h) => h.close(), () => undefined);
+    void http?.then(
+      (h) => h.close(),
+      () => undefined,
+    );
   }
 
   // ---- internals ----
 
-  private item(key: string, state: KeyState, owner: string, leaseUntil: number, now: number): Record<string, AttributeValue> {
-    return { pk: s(key), state: s(state), owner: s(owner), leaseUntil: n(leaseUntil), expiresAt: n(this.expiresAt(now)) };
+  private item(
+    key: string,
+    state: KeyState,
+    owner: string,
+    leaseUntil: number,
+    now: number,
+  ): Record<string, AttributeValue> {
+    return {
+      pk: s(key),
+      state: s(state),
+      owner: s(owner),
+      leaseUntil: n(leaseUntil),
+      expiresAt: n(this.expiresAt(now)),
+    };
   }
 
   private expiresAt(now: number): number {
@@ -356,7 +397,11 @@ export class DynamoKeyStore {
         let region = this.region ?? (this.local ? 'us-east-1' : undefined);
         let credentials: () => Promise<DynamoCredentials>;
         if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-          const fixed: DynamoCredentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+          const fixed: DynamoCredentials = {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN || undefined,
+          };
           credentials = async () => fixed;
         } else if (this.local) {
           // A local API (dynalite) takes any credentials.
@@ -366,12 +411,17 @@ export class DynamoKeyStore {
           // The SDK's provider chain (cached and refreshed by it); its region resolution too.
           const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof DynamoSdk;
           this.sdk = new DynamoDBClient({ region });
-          const config = this.sdk.config as unknown as { region: () => Promise<string>; credentials: () => Promise<DynamoCredentials> };
+          const config = this.sdk.config as unknown as {
+            region: () => Promise<string>;
+            credentials: () => Promise<DynamoCredentials>;
+          };
           region ??= await config.region();
           credentials = () => config.credentials();
         }
         if (!region) throw new Error('no region: set dedupe.store.region or AWS_REGION');
-        const url = new URL(this.endpoint ?? `https://dynamodb.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}/`);
+        const url = new URL(
+          this.endpoint ?? `https://dynamodb.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}/`,
+        );
         return new DynamoHttp({ endpoint: url, region, credentials, requestTimeoutMs: this.requestTimeoutMs });
       })();
       built.catch(() => {
@@ -382,7 +432,11 @@ export class DynamoKeyStore {
     return this.http;
   }
 
-  private async timed<T = Record<string, unknown>>(op: string, operation: string, payload: Record<string, unknown>): Promise<T> {
+  private async timed<T = Record<string, unknown>>(
+    op: string,
+    operation: string,
+    payload: Record<string, unknown>,
+  ): Promise<T> {
     const call = async (): Promise<T> => (await this.items()).call<T>(operation, payload);
     if (!this.observer) return call();
     const started = performance.now();
@@ -439,7 +493,9 @@ function n(value: number): AttributeValue {
 function isLoopback(url: string): boolean {
   try {
     const host = new URL(url).hostname;
-    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1' || host.endsWith('.localhost');
+    return (
+      host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1' || host.endsWith('.localhost')
+    );
   } catch {
     return false;
   }

@@ -76,7 +76,10 @@ export class Circuit {
       this.since = this.openSince;
     }
     this.nextProbe = this.now() + this.probeIntervalMs;
-    this.logger.error({ status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs }, CIRCUIT_OPENED);
+    this.logger.error(
+      { status: outcome.status, error: outcome.message, probeIntervalMs: this.probeIntervalMs },
+      CIRCUIT_OPENED,
+    );
     return opening;
   }
 

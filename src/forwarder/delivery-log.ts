@@ -18,14 +18,37 @@ export const CIRCUIT_CLOSED = 'Distinct accepted the credentials again: forwardi
 
 export function logForwarded(logger: Logger, message: QueueMessage, attempts: number, ms: number): void {
   logger.info(
-    { key: message.key, source: message.source, type: message.type, feature: message.event.feature, action: message.event.action, attempts, ms },
+    {
+      key: message.key,
+      source: message.source,
+      type: message.type,
+      feature: message.event.feature,
+      action: message.event.action,
+      attempts,
+      ms,
+    },
     'event forwarded to Distinct',
   );
 }
 
-export function logRetry(logger: Logger, message: QueueMessage, outcome: ForwardOutcome, attempts: number, retryInMs: number): void {
+export function logRetry(
+  logger: Logger,
+  message: QueueMessage,
+  outcome: ForwardOutcome,
+  attempts: number,
+  retryInMs: number,
+): void {
   logger.info(
-    { key: message.key, source: message.source, type: message.type, result: outcome.kind, status: outcome.status, error: outcome.message, attempts, retryInMs },
+    {
+      key: message.key,
+      source: message.source,
+      type: message.type,
+      result: outcome.kind,
+      status: outcome.status,
+      error: outcome.message,
+      attempts,
+      retryInMs,
+    },
     'delivery failed; will retry',
   );
 }

@@ -133,7 +133,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.controller = controller;
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, _statusMessage?: string): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    _statusMessage?: string,
+  ): void {
     // 1xx answers are interim; the final status follows.
     if (statusCode < 200) return;
     this.status = statusCode;
@@ -153,7 +158,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(_controller: Dispatcher.DispatchController, _trailers: IncomingHttpHeaders): void {
     if (this.done) return;
     this.finish();
-    const text = this.chunks.length === 1 ? (this.chunks[0] as Buffer).toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
+    const text =
+      this.chunks.length === 1
+        ? (this.chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(this.chunks).toString('utf8');
     this.resolve(classifyResponse(this.status, text, this.retryAfter, this.now()));
   }
 

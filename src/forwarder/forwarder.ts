@@ -188,7 +188,10 @@ export class Forwarder {
       this.releaseAhead();
       while (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
       if (this.writes.refusedCount > 0 && !(await this.writes.retryRefused())) {
-        this.logger.error({ messages: this.writes.refusedCount }, 'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again');
+        this.logger.error(
+          { messages: this.writes.refusedCount },
+          'forwarder stopped with unrecorded outcomes; those messages stay in flight until the queue is opened again',
+        );
       }
     })().finally(() => {
       this.stopping = null;
@@ -205,7 +208,12 @@ export class Forwarder {
   readiness(): ForwarderReadiness {
     const circuitOpen = this.isCircuitOpen();
     return circuitOpen
-      ? { ready: false, circuitOpen, running: this.running, reason: 'Distinct rejected the API key or this IP (HTTP 401/403); forwarding is paused' }
+      ? {
+          ready: false,
+          circuitOpen,
+          running: this.running,
+          reason: 'Distinct rejected the API key or this IP (HTTP 401/403); forwarding is paused',
+        }
       : { ready: true, circuitOpen, running: this.running };
   }
 
@@ -356,10 +364,13 @@ export class Forwarder {
     }
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wake();
-    }, Math.max(MIN_TIMER_MS, delay));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.wake();
+      },
+      Math.max(MIN_TIMER_MS, delay),
+    );
     // The HTTP server keeps the process alive; an idle forwarder alone should not.
     this.timer.unref();
   }
@@ -399,7 +410,10 @@ export class Forwarder {
         await this.settle(lease, outcome, probe, seconds);
       }
     } catch (err) {
-      this.logger.error({ err, key: lease.message.key }, 'forwarder failed to settle a message; it stays in flight until the queue recovers it');
+      this.logger.error(
+        { err, key: lease.message.key },
+        'forwarder failed to settle a message; it stays in flight until the queue recovers it',
+      );
     } finally {
       if (probe) this.probeInFlight = false;
       if (!slotFreed) this.slots.release();
@@ -431,8 +445,15 @@ export class Forwarder {
           () => {
             this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
             // The hot path: at a quieter level, do not even build the log line's fields.
-            if (this.logger.isLevelEnabled('info')) logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
-            this.observer?.({ message, outcome: 'forwarded', status: outcome.status, attempts, at: this.circuit.lastAnswerAt! });
+            if (this.logger.isLevelEnabled('info'))
+              logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
+            this.observer?.({
+              message,
+              outcome: 'forwarded',
+              status: outcome.status,
+              attempts,
+              at: this.circuit.lastAnswerAt!,
+            });
           },
           probe ? undefined : this.writes.completeSoon(lease, !this.running),
         );
@@ -445,7 +466,14 @@ export class Forwarder {
           () => this.queue.retry(lease, delayMs, error),
           () => {
             logRetry(this.logger, message, outcome, attempts, delayMs);
-            this.observer?.({ message, outcome: 'retry', status: outcome.status, detail: outcome.message, attempts, at: this.circuit.lastAnswerAt! });
+            this.observer?.({
+              message,
+              outcome: 'retry',
+              status: outcome.status,
+              detail: outcome.message,
+              attempts,
+              at: this.circuit.lastAnswerAt!,
+            });
           },
         );
         return;
@@ -456,7 +484,12 @@ export class Forwarder {
     }
   }
 
-  private async deadLetter(lease: Lease, reason: DeadLetterReason, detail: string, status: number | null = null): Promise<void> {
+  private async deadLetter(
+    lease: Lease,
+    reason: DeadLetterReason,
+    detail: string,
+    status: number | null = null,
+  ): Promise<void> {
     const { message } = lease;
     await this.writes.persist(
       lease,

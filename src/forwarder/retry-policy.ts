@@ -77,7 +77,11 @@ export function decide(outcome: ForwardOutcome, lease: Lease, now: number, polic
         return { kind: 'dead_letter', reason: 'max_attempts', detail: `${made} attempts; last: ${describe(outcome)}` };
       }
       if (age >= policy.maxAgeMs) {
-        return { kind: 'dead_letter', reason: 'max_age', detail: `queued ${formatMs(age)} ago; last: ${describe(outcome)}` };
+        return {
+          kind: 'dead_letter',
+          reason: 'max_age',
+          detail: `queued ${formatMs(age)} ago; last: ${describe(outcome)}`,
+        };
       }
       return { kind: 'retry', delayMs: transientDelay(lease.attempts, outcome.retryAfterMs, policy) };
     }

@@ -63,14 +63,20 @@ export class SettleWrites {
    * (`hooks.refused`: the forwarder counts it, so claiming stops when too many wait) and the write
    * is kept for {@link retryRefused}. Never rejects.
    */
-  async persist(lease: Lease, what: string, write: () => Promise<void>, after?: () => void, first?: Promise<void>): Promise<void> {
+  async persist(
+    lease: Lease,
+    what: string,
+    write: () => Promise<void>,
+    after?: () => void,
+    first?: Promise<void>,
+  ): Promise<void> {
     try {
       await (first ?? write());
     } catch (err) {
       this.unsettled.push({ lease, what, write, after });
       this.logger.error(
         { err, key: lease.message.key, what, waiting: this.unsettled.length },
-        'forwarder could not record a message\'s outcome in the queue; retrying the write until the queue takes it',
+        "forwarder could not record a message's outcome in the queue; retrying the write until the queue takes it",
       );
       this.hooks.refused();
       return;

@@ -9,7 +9,12 @@ let lastReceived = { ms: Number.NaN, iso: '' };
  * Completes an adapter's draft with the fields the pipeline owns (provider, channel, receipt time, key).
  * Built field by field, not by spreading the draft: a spread costs several µs per event in a batch.
  */
-export function completeDraft(draft: EventDraft, adapter: AnyAdapter, source: string, receivedAt: Date): NormalizedEvent {
+export function completeDraft(
+  draft: EventDraft,
+  adapter: AnyAdapter,
+  source: string,
+  receivedAt: Date,
+): NormalizedEvent {
   const ev: NormalizedEvent = {
     type: draft.type,
     providerEvent: draft.providerEvent,

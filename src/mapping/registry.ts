@@ -27,7 +27,8 @@ export class Registry {
   /** Every registered pair, in registry spelling. */
   pairs(): Array<{ feature: string; action: string }> {
     const out: Array<{ feature: string; action: string }> = [];
-    for (const f of this.features.values()) for (const a of f.actions.values()) out.push({ feature: f.name, action: a });
+    for (const f of this.features.values())
+      for (const a of f.actions.values()) out.push({ feature: f.name, action: a });
     return out;
   }
 

@@ -24,7 +24,8 @@ export type MappingOutcome =
 
 export function toDistinct(ev: NormalizedEvent, source: MappedSource, registry: Registry): MappingOutcome {
   // An open the provider flags as a machine open (Apple MPP, a scanner), on a source that ignores them.
-  if (ev.details.machineOpen === true && source.machineOpens === 'ignore') return { kind: 'ignore', why: 'machine open (machineOpens: ignore)' };
+  if (ev.details.machineOpen === true && source.machineOpens === 'ignore')
+    return { kind: 'ignore', why: 'machine open (machineOpens: ignore)' };
   // An event that names its own action (generic source) is not subject to the source's action map.
   const action = ev.overrides.action ?? source.actions[ev.type];
   if (action == null) return { kind: 'ignore', why: `${ev.type} is not mapped to a Distinct action` };

@@ -146,7 +146,8 @@ export class Activity implements IngestObserver {
     const m = t.ignoredEvents;
     const n = m.get(name);
     if (n !== undefined) m.set(name, n + 1);
-    else if (m.size < MAX_IGNORED_NAMES) m.set(name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH)}…` : name, 1);
+    else if (m.size < MAX_IGNORED_NAMES)
+      m.set(name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH)}…` : name, 1);
     else m.set(OTHER, (m.get(OTHER) ?? 0) + 1);
   }
 
@@ -334,7 +335,10 @@ function redactDeep(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = typeof v === 'string' && /^(phone|to|from|msisdn|recipient|email)$/i.test(k) ? maskValue(v) : redactDeep(v, depth + 1);
+    out[k] =
+      typeof v === 'string' && /^(phone|to|from|msisdn|recipient|email)$/i.test(k)
+        ? maskValue(v)
+        : redactDeep(v, depth + 1);
   }
   return out;
 }

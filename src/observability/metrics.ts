@@ -63,7 +63,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Age of the oldest waiting event.',
       registers,
     }),
-    deadLetters: new Gauge({ name: 'distinct_adapter_dead_letters', help: 'Events in the dead-letter queue.', registers }),
+    deadLetters: new Gauge({
+      name: 'distinct_adapter_dead_letters',
+      help: 'Events in the dead-letter queue.',
+      registers,
+    }),
     circuitOpen: new Gauge({
       name: 'distinct_adapter_circuit_open',
       help: '1 while forwarding is paused because Distinct answered 401/403.',

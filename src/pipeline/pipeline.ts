@@ -79,7 +79,9 @@ export function parseOutcomeHeader(value: string | undefined): (IngestSummary & 
     deadLettered: num('dead_lettered'),
     reasons: (fields.get('reasons') ?? '').split(',').filter((r) => r !== ''),
   };
-  return [out.received, out.queued, out.duplicates, out.ignored, out.deadLettered].every(Number.isInteger) ? out : undefined;
+  return [out.received, out.queued, out.duplicates, out.ignored, out.deadLettered].every(Number.isInteger)
+    ? out
+    : undefined;
 }
 
 export class Pipeline {
@@ -127,12 +129,24 @@ export class Pipeline {
     if (logged) {
       const ms = performance.now() - started;
       // No per-request child logger: this line is on the hot path, and `source` is one field.
-      this.deps.logger.info({ source: sourceId, status: response.status, ms: Math.round(ms * 100) / 100, bytes: req.rawBody.length, ...summary }, 'webhook request');
+      this.deps.logger.info(
+        {
+          source: sourceId,
+          status: response.status,
+          ms: Math.round(ms * 100) / 100,
+          bytes: req.rawBody.length,
+          ...summary,
+        },
+        'webhook request',
+      );
     }
     return response;
   }
 
-  private async process(sourceId: string, req: WebhookRequest): Promise<{ response: WebhookResponse; summary?: IngestSummary }> {
+  private async process(
+    sourceId: string,
+    req: WebhookRequest,
+  ): Promise<{ response: WebhookResponse; summary?: IngestSummary }> {
     const source = this.source(sourceId);
     if (!source) throw new UnknownSourceError(sourceId);
     const { adapter } = source;
@@ -150,7 +164,10 @@ export class Pipeline {
       }
       const pending = adapter.verify(req, source.settings, { replayCache: this.replayCache(sourceId) });
       // Most verifiers are synchronous: no await (a microtask turn) for a plain result.
-      const verified = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : (pending as VerifyResult | void);
+      const verified =
+        typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function'
+          ? await pending
+          : (pending as VerifyResult | void);
       replayKey = verified ? verified.replayKey : undefined;
     }
 
@@ -178,14 +195,19 @@ export class Pipeline {
   }
 
   /** Parses the request and maps each event: the items to enqueue and the counts so far. */
-  private mapRequest(sourceId: string, source: SourceConfig, req: WebhookRequest): { items: EnqueueItem[]; summary: IngestSummary } {
+  private mapRequest(
+    sourceId: string,
+    source: SourceConfig,
+    req: WebhookRequest,
+  ): { items: EnqueueItem[]; summary: IngestSummary } {
     const { adapter } = source;
     let drafts: EventDraft[];
     try {
       drafts = adapter.parse(req);
     } catch (err) {
       // A body nested deeper than a recursive reader's stack: malformed input, not our failure.
-      if (err instanceof RangeError) throw new WebhookParseError('the body is nested too deeply to read', '', { cause: err });
+      if (err instanceof RangeError)
+        throw new WebhookParseError('the body is nested too deeply to read', '', { cause: err });
       throw err;
     }
     const items: EnqueueItem[] = [];
@@ -215,7 +237,8 @@ export class Pipeline {
           : { message, deadLetter: { reason: outcome.reason, detail: outcome.detail } },
       );
     }
-    if (ignoredTypes !== undefined) this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
+    if (ignoredTypes !== undefined)
+      this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');
     return { items, summary };
   }
 
@@ -240,7 +263,8 @@ export class Pipeline {
         );
       }
     }
-    for (const e of counts.values()) m.inc({ source: sourceId, type: e.type, outcome: e.outcome, reason: e.reason }, e.count);
+    for (const e of counts.values())
+      m.inc({ source: sourceId, type: e.type, outcome: e.outcome, reason: e.reason }, e.count);
   }
 
   private replayCache(sourceId: string): ReplayCache {
@@ -255,8 +279,10 @@ export class Pipeline {
   private errorResponse(err: unknown, sourceId: string): WebhookResponse {
     const log = this.deps.logger;
     const known = err instanceof WebhookAdapterError ? err : new InternalError({ cause: err });
-    if (known instanceof InternalError) log.error({ source: sourceId, err }, 'unexpected error while handling a webhook');
-    else if (known.statusCode >= 500) log.error({ source: sourceId, err: known.cause ?? known, code: known.code }, known.message);
+    if (known instanceof InternalError)
+      log.error({ source: sourceId, err }, 'unexpected error while handling a webhook');
+    else if (known.statusCode >= 500)
+      log.error({ source: sourceId, err: known.cause ?? known, code: known.code }, known.message);
     else {
       const reason = known instanceof WebhookVerificationError ? known.reason : undefined;
       log.warn({ code: known.code, reason, source: sourceId }, known.message);

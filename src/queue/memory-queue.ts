@@ -235,12 +235,28 @@ export class MemoryQueue implements Queue {
   }
 
   private insertRow(key: string, payload: string, now: number): void {
-    const row: Row = { id: this.nextId++, key, payload, enqueuedAt: now, dueAt: now, attempts: 0, leased: false, lastError: null };
+    const row: Row = {
+      id: this.nextId++,
+      key,
+      payload,
+      enqueuedAt: now,
+      dueAt: now,
+      attempts: 0,
+      leased: false,
+      lastError: null,
+    };
     this.rows.set(row.id, row);
     this.due.push(row.dueAt, row.id);
   }
 
-  private storeDeadLetter(key: string, payload: string, reason: DeadLetterReason, detail: string, attempts: number, now: number): void {
+  private storeDeadLetter(
+    key: string,
+    payload: string,
+    reason: DeadLetterReason,
+    detail: string,
+    attempts: number,
+    now: number,
+  ): void {
     const id = this.nextDeadLetterId++;
     this.deadLetters.set(id, { id, key, payload, reason, detail, attempts, deadLetteredAt: now });
   }

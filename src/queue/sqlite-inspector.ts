@@ -69,7 +69,12 @@ export class OutboxInspector {
 
   /** The highest dead-letter id so far (ids are never reused), 0 when there was none. */
   maxDeadLetterId(): number {
-    return (this.db.prepare("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'dead_letters'").pluck().get() as number) ?? 0;
+    return (
+      (this.db
+        .prepare("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'dead_letters'")
+        .pluck()
+        .get() as number) ?? 0
+    );
   }
 
   /** Where the events with these de-duplication keys are, counting dead letters newer than `afterId` only. */
@@ -80,7 +85,9 @@ export class OutboxInspector {
       .pluck()
       .get(json) as number;
     const rows = this.db
-      .prepare('SELECT reason, count(DISTINCT key) AS n FROM dead_letters WHERE id > ? AND key IN (SELECT value FROM json_each(?)) GROUP BY reason')
+      .prepare(
+        'SELECT reason, count(DISTINCT key) AS n FROM dead_letters WHERE id > ? AND key IN (SELECT value FROM json_each(?)) GROUP BY reason',
+      )
       .all(afterId, json) as Array<{ reason: string; n: number }>;
     return { pending, deadAgain: Object.fromEntries(rows.map((r) => [r.reason, r.n])) };
   }

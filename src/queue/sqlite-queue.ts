@@ -46,7 +46,14 @@ import type {
 } from './queue';
 import { EnqueueListeners } from './enqueue-listeners';
 import { GroupCommit } from './sqlite-group-commit';
-import { type DeadLetterRow, type DueRow, type FilterParams, migrate, prepareStatements, type Statements } from './sqlite-schema';
+import {
+  type DeadLetterRow,
+  type DueRow,
+  type FilterParams,
+  migrate,
+  prepareStatements,
+  type Statements,
+} from './sqlite-schema';
 
 /** Options of {@link SqliteQueue}. */
 export interface SqliteQueueOptions {
@@ -181,7 +188,9 @@ export class SqliteQueue implements Queue {
     return this.write(
       () => this.insertItems(prepared, now),
       (err) =>
-        new QueueWriteError(`could not persist ${prepared.length} event(s): ${describeSqliteError(err)}`, { cause: err }),
+        new QueueWriteError(`could not persist ${prepared.length} event(s): ${describeSqliteError(err)}`, {
+          cause: err,
+        }),
       true,
     );
   }
@@ -370,7 +379,14 @@ export class SqliteQueue implements Queue {
         if (!fresh.delete(item.key)) {
           result.duplicates += 1;
         } else if (item.deadLetter) {
-          this.stmts.insertDeadLetter.run(item.key, item.payload, item.deadLetter.reason, item.deadLetter.detail, 0, now);
+          this.stmts.insertDeadLetter.run(
+            item.key,
+            item.payload,
+            item.deadLetter.reason,
+            item.deadLetter.detail,
+            0,
+            now,
+          );
           result.deadLettered += 1;
         } else {
           outboxRows.push(item.key, item.payload, now, now);
@@ -523,7 +539,9 @@ function sqliteCode(err: unknown): string | undefined {
  */
 function describeSqliteError(err: unknown): string {
   const message =
-    typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : String(err);
+    typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string'
+      ? err.message
+      : String(err);
   const code = sqliteCode(err);
   return code === undefined ? message : `${code}: ${message}`;
 }

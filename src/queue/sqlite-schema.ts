@@ -90,7 +90,8 @@ export interface Statements {
 }
 
 const DEAD_LETTER_FILTER = '(@reason IS NULL OR reason = @reason) AND (@id IS NULL OR id = @id)';
-export const COUNT_DEAD_LETTERS_BY_REASON = 'SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason';
+export const COUNT_DEAD_LETTERS_BY_REASON =
+  'SELECT reason, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY reason';
 const MATCHING_DEAD_LETTER_IDS = `SELECT id FROM dead_letters WHERE ${DEAD_LETTER_FILTER} ORDER BY id DESC LIMIT @limit`;
 
 /** Creates the schema in a new file, or brings an older one up to {@link SQLITE_SCHEMA_VERSION}; refuses a newer one. */
@@ -125,7 +126,9 @@ export function prepareStatements(db: BetterSqlite3.Database): Statements {
     // Every lease operation requires the row to be leased, so a stale handle cannot touch a row
     // somebody else owns.
     deleteLeased: db.prepare('DELETE FROM outbox WHERE id = ? AND leased_at IS NOT NULL'),
-    deleteLeasedMany: db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND leased_at IS NOT NULL'),
+    deleteLeasedMany: db.prepare(
+      'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND leased_at IS NOT NULL',
+    ),
     retry: db.prepare(
       'UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ?, leased_at = NULL WHERE id = ? AND leased_at IS NOT NULL',
     ),

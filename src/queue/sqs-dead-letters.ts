@@ -7,7 +7,16 @@
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterReason } from '../core/distinct-event';
 import type { DeadLetter, DeadLetterFilter } from './queue';
-import { ATTR, chunk, fromSdkMessage, isDeadLetterReason, nonNegativeInt, parseQueueMessage, type ReceivedMessage, SQS_MAX_BATCH_ENTRIES } from './sqs-wire';
+import {
+  ATTR,
+  chunk,
+  fromSdkMessage,
+  isDeadLetterReason,
+  nonNegativeInt,
+  parseQueueMessage,
+  type ReceivedMessage,
+  SQS_MAX_BATCH_ENTRIES,
+} from './sqs-wire';
 
 /** Long enough for a scan of `dlqScanMax` messages; they are made visible again right after. */
 const DLQ_SCAN_VISIBILITY_SECONDS = 120;
@@ -104,9 +113,14 @@ export interface Scanned {
 }
 
 /** Readable dead letters, newest first, filtered and limited like the other drivers. */
-export function matching(scanned: readonly Scanned[], filter: DeadLetterFilter): { letter: DeadLetter; received: ReceivedMessage }[] {
+export function matching(
+  scanned: readonly Scanned[],
+  filter: DeadLetterFilter,
+): { letter: DeadLetter; received: ReceivedMessage }[] {
   const readable = scanned.filter((s): s is { letter: DeadLetter; received: ReceivedMessage } => s.letter !== null);
-  readable.sort((a, b) => b.letter.deadLetteredAt - a.letter.deadLetteredAt || (b.received.sentAt ?? 0) - (a.received.sentAt ?? 0));
+  readable.sort(
+    (a, b) => b.letter.deadLetteredAt - a.letter.deadLetteredAt || (b.received.sentAt ?? 0) - (a.received.sentAt ?? 0),
+  );
   const limit = filter.limit ?? Number.POSITIVE_INFINITY;
   const out: { letter: DeadLetter; received: ReceivedMessage }[] = [];
   for (const s of readable) {
@@ -120,5 +134,6 @@ export function matching(scanned: readonly Scanned[], filter: DeadLetterFilter):
 
 export function checkLimit(filter: DeadLetterFilter): void {
   const limit = filter.limit;
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
 }

@@ -53,15 +53,7 @@ import type { z } from 'zod';
 import type { sqsSchema } from '../config/schema';
 import type { DeadLetterReason } from '../core/distinct-event';
 import { ConfigurationError, InternalError, QueueWriteError } from '../core/errors';
-import type {
-  DeadLetter,
-  DeadLetterFilter,
-  EnqueueItem,
-  EnqueueResult,
-  Lease,
-  Queue,
-  QueueStats,
-} from './queue';
+import type { DeadLetter, DeadLetterFilter, EnqueueItem, EnqueueResult, Lease, Queue, QueueStats } from './queue';
 import { EnqueueListeners } from './enqueue-listeners';
 import { checkLimit, matching, SqsDeadLetterScan } from './sqs-dead-letters';
 import { KeyMemory } from './sqs-key-memory';
@@ -147,7 +139,9 @@ export class SqsQueue implements Queue {
     const endpoint = options.sqs.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
     if (!endpoint && (env.NODE_ENV === 'test' || env.JEST_WORKER_ID !== undefined)) {
       // DEPENDENCIES §5: without an endpoint the SDK quietly targets real AWS.
-      throw new ConfigurationError(['queue.sqs.endpoint: required under tests (NODE_ENV=test or JEST_WORKER_ID is set), so tests never reach AWS']);
+      throw new ConfigurationError([
+        'queue.sqs.endpoint: required under tests (NODE_ENV=test or JEST_WORKER_ID is set), so tests never reach AWS',
+      ]);
     }
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? new SQSClient({ region: options.sqs.region, endpoint: options.sqs.endpoint });
@@ -205,7 +199,19 @@ export class SqsQueue implements Queue {
       keys.push(key);
       const body = bodies[index] ?? '';
       if (item.deadLetter) {
-        outgoing.push(deadLetterEntry(this.settings.deadLetterQueueUrl, body, key, item.deadLetter.reason, item.deadLetter.detail, 0, now, now, `dl:${key}`));
+        outgoing.push(
+          deadLetterEntry(
+            this.settings.deadLetterQueueUrl,
+            body,
+            key,
+            item.deadLetter.reason,
+            item.deadLetter.detail,
+            0,
+            now,
+            now,
+            `dl:${key}`,
+          ),
+        );
         deadFlags.push(true);
       } else {
         outgoing.push(mainEntry(this.settings.queueUrl, body, key, now, 0));
@@ -240,7 +246,9 @@ export class SqsQueue implements Queue {
     }
     if (result.queued > 0) this.listeners.notify();
     if (failures.length > 0) {
-      throw new QueueWriteError(`${failures.length} of ${outgoing.length} message(s) could not be written to SQS (${failures[0]})`);
+      throw new QueueWriteError(
+        `${failures.length} of ${outgoing.length} message(s) could not be written to SQS (${failures[0]})`,
+      );
     }
     return result;
   }
@@ -362,7 +370,17 @@ export class SqsQueue implements Queue {
     const now = this.now();
     await this.track(
       this.sendOne(
-        deadLetterEntry(this.settings.deadLetterQueueUrl, received.body, lease.message.key, reason, detail, lease.attempts, lease.enqueuedAt, now, `dl:${received.messageId}:${received.receiveCount}`),
+        deadLetterEntry(
+          this.settings.deadLetterQueueUrl,
+          received.body,
+          lease.message.key,
+          reason,
+          detail,
+          lease.attempts,
+          lease.enqueuedAt,
+          now,
+          `dl:${received.messageId}:${received.receiveCount}`,
+        ),
       ),
     );
     await this.track(this.deleteQuietly(lease.handle));
@@ -390,8 +408,15 @@ export class SqsQueue implements Queue {
 
   async stats(): Promise<QueueStats> {
     this.assertOpen();
-    const names: QueueAttributeName[] = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'];
-    const [main, dead] = await Promise.all([this.attributes(this.settings.queueUrl, names), this.attributes(this.settings.deadLetterQueueUrl, names)]);
+    const names: QueueAttributeName[] = [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ];
+    const [main, dead] = await Promise.all([
+      this.attributes(this.settings.queueUrl, names),
+      this.attributes(this.settings.deadLetterQueueUrl, names),
+    ]);
     const count = (attrs: Record<string, string>, name: string): number => nonNegativeInt(attrs[name]) ?? 0;
     const inFlight = count(main, 'ApproximateNumberOfMessagesNotVisible');
     return {
@@ -432,7 +457,11 @@ export class SqsQueue implements Queue {
     const chosen = matching(scanned, filter).reverse();
     const now = this.now();
     const outcomes = await this.track(
-      this.sendAll(chosen.map(({ letter, received }) => mainEntry(this.settings.queueUrl, received.body, letter.message.key, now, 0, `replay:${received.messageId}`))),
+      this.sendAll(
+        chosen.map(({ letter, received }) =>
+          mainEntry(this.settings.queueUrl, received.body, letter.message.key, now, 0, `replay:${received.messageId}`),
+        ),
+      ),
     );
     const sent = chosen.filter((_, i) => outcomes[i] === null).map((s) => s.received);
     await this.deleteAll(this.settings.deadLetterQueueUrl, sent);
@@ -441,7 +470,9 @@ export class SqsQueue implements Queue {
     if (sent.length > 0) this.listeners.notify();
     const failed = outcomes.filter((o): o is string => o !== null);
     if (failed.length > 0) {
-      throw new QueueWriteError(`replayed ${sent.length} dead letter(s); ${failed.length} could not be written to the queue (${failed[0]})`);
+      throw new QueueWriteError(
+        `replayed ${sent.length} dead letter(s); ${failed.length} could not be written to the queue (${failed[0]})`,
+      );
     }
     return sent.length;
   }
@@ -482,7 +513,14 @@ export class SqsQueue implements Queue {
     const seconds = Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
     const { received } = state;
     if (received.receiveCount >= (await this.redriveLimit())) {
-      const copy = mainEntry(this.settings.queueUrl, received.body, lease.message.key, lease.enqueuedAt, attempts, `copy:${received.messageId}:${received.receiveCount}`);
+      const copy = mainEntry(
+        this.settings.queueUrl,
+        received.body,
+        lease.message.key,
+        lease.enqueuedAt,
+        attempts,
+        `copy:${received.messageId}:${received.receiveCount}`,
+      );
       // FIFO queues take no per-message delay; the copy is due at once there.
       if (!this.fifo && seconds > 0) copy.delaySeconds = Math.min(SQS_MAX_DELAY_SECONDS, seconds);
       await this.sendOne(copy);
@@ -490,7 +528,13 @@ export class SqsQueue implements Queue {
       return;
     }
     try {
-      await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: lease.handle, VisibilityTimeout: seconds }));
+      await this.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.settings.queueUrl,
+          ReceiptHandle: lease.handle,
+          VisibilityTimeout: seconds,
+        }),
+      );
     } catch (err) {
       if (!isStaleHandle(err)) throw err;
     }
@@ -504,7 +548,10 @@ export class SqsQueue implements Queue {
         if (!policy) return Number.POSITIVE_INFINITY;
         try {
           const parsed: unknown = JSON.parse(policy);
-          const value = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).maxReceiveCount : undefined;
+          const value =
+            typeof parsed === 'object' && parsed !== null
+              ? (parsed as Record<string, unknown>).maxReceiveCount
+              : undefined;
           return nonNegativeInt(value === undefined ? undefined : String(value)) ?? Number.POSITIVE_INFINITY;
         } catch {
           return Number.POSITIVE_INFINITY;
@@ -532,11 +579,15 @@ export class SqsQueue implements Queue {
     for (const [queueUrl, indexes] of byQueue) {
       for (const chunk of chunkEntries(indexes, (i) => entrySize(entries[i]!))) {
         if (chunk.length === 1 && entrySize(entries[chunk[0]!]!) > SQS_MAX_BATCH_BYTES) {
-          outcomes[chunk[0]!] = `a message of ${entrySize(entries[chunk[0]!]!)} bytes is over SQS's ${SQS_MAX_BATCH_BYTES}-byte limit`;
+          outcomes[chunk[0]!] =
+            `a message of ${entrySize(entries[chunk[0]!]!)} bytes is over SQS's ${SQS_MAX_BATCH_BYTES}-byte limit`;
           continue;
         }
         calls.push(
-          this.sendBatch(queueUrl, chunk.map((i) => entries[i]!)).then((results) => {
+          this.sendBatch(
+            queueUrl,
+            chunk.map((i) => entries[i]!),
+          ).then((results) => {
             results.forEach((r, j) => (outcomes[chunk[j]!] = r));
           }),
         );
@@ -554,7 +605,10 @@ export class SqsQueue implements Queue {
       let failed: { Id?: string; Code?: string; Message?: string }[];
       try {
         const out = await this.client.send(
-          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: todo.map((i) => batchEntry(`m${i}`, entries[i]!)) }),
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: todo.map((i) => batchEntry(`m${i}`, entries[i]!)),
+          }),
         );
         for (const ok of out.Successful ?? []) outcomes[entryIndex(ok.Id)] = null;
         failed = out.Failed ?? [];
@@ -586,7 +640,9 @@ export class SqsQueue implements Queue {
 
   private async deleteQuietly(receiptHandle: string): Promise<void> {
     try {
-      await this.client.send(new DeleteMessageCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: receiptHandle }));
+      await this.client.send(
+        new DeleteMessageCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: receiptHandle }),
+      );
     } catch (err) {
       if (!isStaleHandle(err)) throw err;
     }
@@ -596,7 +652,12 @@ export class SqsQueue implements Queue {
     await Promise.all(
       chunk(messages, SQS_MAX_BATCH_ENTRIES).map((part) =>
         this.track(
-          this.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: part.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.receiptHandle })) })),
+          this.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: part.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.receiptHandle })),
+            }),
+          ),
         ),
       ),
     );
@@ -620,4 +681,3 @@ export class SqsQueue implements Queue {
     if (this.closed) throw new Error('the queue is closed');
   }
 }
-

@@ -56,7 +56,14 @@ export interface Outgoing {
 export type SendOutcome = string | null;
 
 /** A main-queue entry; `copyOf` names the original of a re-sent copy or a replay. */
-export function mainEntry(queueUrl: string, body: string, key: string, enqueuedAt: number, attempts: number, copyOf?: string): Outgoing {
+export function mainEntry(
+  queueUrl: string,
+  body: string,
+  key: string,
+  enqueuedAt: number,
+  attempts: number,
+  copyOf?: string,
+): Outgoing {
   const attributes: Record<string, MessageAttributeValue> = { [ATTR.enqueuedAt]: num(enqueuedAt) };
   if (attempts > 0) attributes[ATTR.attempts] = num(attempts);
   return {
@@ -71,7 +78,7 @@ export function mainEntry(queueUrl: string, body: string, key: string, enqueuedA
 
 /** A dead-letter-queue entry with the reason, detail, attempts and times as attributes. */
 export function deadLetterEntry(
-queueUrl: string,
+  queueUrl: string,
   body: string,
   key: string,
   reason: DeadLetterReason,
@@ -93,7 +100,10 @@ queueUrl: string,
 }
 
 /** The SDK's entry for one outgoing message (FIFO fields only on FIFO queues). */
-export function batchEntry(id: string, entry: Outgoing): {
+export function batchEntry(
+  id: string,
+  entry: Outgoing,
+): {
   Id: string;
   MessageBody: string;
   MessageAttributes: Record<string, MessageAttributeValue>;
@@ -209,7 +219,10 @@ export function groupIdOf(key: string): string {
 export function entrySize(entry: Outgoing): number {
   let size = Buffer.byteLength(entry.body, 'utf8');
   for (const [name, value] of Object.entries(entry.attributes)) {
-    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8') + Buffer.byteLength(value.StringValue ?? '', 'utf8');
+    size +=
+      Buffer.byteLength(name, 'utf8') +
+      Buffer.byteLength(value.DataType ?? '', 'utf8') +
+      Buffer.byteLength(value.StringValue ?? '', 'utf8');
   }
   return size;
 }

@@ -156,7 +156,8 @@ function writeResponse(req: Request, res: Response, response: WebhookResponse): 
     writeWithExpress(res, response);
     return;
   }
-  if (headers !== undefined) for (const name in headers) if (name !== 'content-type') res.setHeader(name, headers[name]!);
+  if (headers !== undefined)
+    for (const name in headers) if (name !== 'content-type') res.setHeader(name, headers[name]!);
   if (body === undefined) {
     res.statusCode = status;
     if (type !== undefined) res.setHeader('content-type', type);

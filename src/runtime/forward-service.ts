@@ -45,7 +45,8 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
   const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
     store: config.dedupe.store,
     windowMs: config.dedupe.windowMs,
-    logger, metrics,
+    logger,
+    metrics,
   });
   try {
     await prepareSharedStore(queue, config, logger);
@@ -61,11 +62,20 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
   const routes: Record<string, () => Promise<{ status: number; type: string; body: string }>> = {
     '/healthz': async () => json(200, { status: 'ok' }),
     '/readyz': async () => {
-      const { status, body } = await readiness({ queue, distinctCredentials: !forwarder.isCircuitOpen(), shuttingDown });
+      const { status, body } = await readiness({
+        queue,
+        distinctCredentials: !forwarder.isCircuitOpen(),
+        shuttingDown,
+      });
       return json(status, body);
     },
-    '/metrics': async () => ({ status: 200, type: metrics.registry.contentType, body: await metricsText(queue, metrics, logger) }),
-    '/status': async () => json(200, await liveStatus({ queue, activity, forwarder, role: 'forward', shuttingDown: () => shuttingDown })),
+    '/metrics': async () => ({
+      status: 200,
+      type: metrics.registry.contentType,
+      body: await metricsText(queue, metrics, logger),
+    }),
+    '/status': async () =>
+      json(200, await liveStatus({ queue, activity, forwarder, role: 'forward', shuttingDown: () => shuttingDown })),
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -73,7 +83,12 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
     const route = req.method === 'GET' || req.method === 'HEAD' ? routes[path] : undefined;
     const answer = route
       ? route()
-      : Promise.resolve(json(404, { error: 'ERR_NOT_FOUND', message: 'a forwarder serves only /healthz, /readyz, /metrics and /status' }));
+      : Promise.resolve(
+          json(404, {
+            error: 'ERR_NOT_FOUND',
+            message: 'a forwarder serves only /healthz, /readyz, /metrics and /status',
+          }),
+        );
     answer
       .catch((err: unknown) => {
         logger.error({ err }, 'unexpected error in the health server');
@@ -93,7 +108,10 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   forwarder.start();
-  logger.info({ url, queue: config.queue.driver, distinct: config.distinct.baseUrl }, 'distinct-webhook-adapter forwarder running');
+  logger.info(
+    { url, queue: config.queue.driver, distinct: config.distinct.baseUrl },
+    'distinct-webhook-adapter forwarder running',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -28,7 +28,13 @@ export async function readiness(inputs: ReadinessInputs): Promise<{ status: numb
   const ready = queueWritable && !shuttingDown;
   return {
     status: ready ? 200 : 503,
-    body: { status: ready ? 'ready' : 'not_ready', queueWritable, shuttingDown, distinctCredentials, circuit: distinctCredentials ? 'closed' : 'open' },
+    body: {
+      status: ready ? 'ready' : 'not_ready',
+      queueWritable,
+      shuttingDown,
+      distinctCredentials,
+      circuit: distinctCredentials ? 'closed' : 'open',
+    },
   };
 }
 

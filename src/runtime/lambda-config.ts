@@ -40,7 +40,9 @@ export function lambdaConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const path = lambdaConfigPath(env);
   if (!existsSync(path)) {
-    throw new ConfigurationError([`${path}: file not found (bundle it with the function, or set DISTINCT_ADAPTER_CONFIG)`]);
+    throw new ConfigurationError([
+      `${path}: file not found (bundle it with the function, or set DISTINCT_ADAPTER_CONFIG)`,
+    ]);
   }
   let doc: unknown;
   try {

@@ -47,7 +47,10 @@ export function createHttpHandler(deps: HttpHandlerDeps): (event: HttpEvent) => 
     }
     const match = WEBHOOK_PATH.exec(path);
     if (!match) {
-      return toResult({ status: 404, body: { error: 'ERR_NOT_FOUND', message: 'no such route; providers post to /webhooks/<source>' } });
+      return toResult({
+        status: 404,
+        body: { error: 'ERR_NOT_FOUND', message: 'no such route; providers post to /webhooks/<source>' },
+      });
     }
     const sourceId = match[1]!;
     const rawBody = decodeBody(event);
@@ -72,7 +75,12 @@ export function decodeBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): 
 }
 
 /** Builds the runtime-agnostic request (header names lower-cased, URL as the provider called it). */
-export function requestFromEvent(event: HttpEvent, sourceId: string, rawBody: Buffer, pipeline: Pipeline): WebhookRequest {
+export function requestFromEvent(
+  event: HttpEvent,
+  sourceId: string,
+  rawBody: Buffer,
+  pipeline: Pipeline,
+): WebhookRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value === undefined) continue;
@@ -81,7 +89,8 @@ export function requestFromEvent(event: HttpEvent, sourceId: string, rawBody: Bu
     headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
   }
   // Payload format 2.0 moves Cookie headers into `cookies`; put them back where a header reader looks.
-  if (event.cookies && event.cookies.length > 0 && headers.cookie === undefined) headers.cookie = event.cookies.join('; ');
+  if (event.cookies && event.cookies.length > 0 && headers.cookie === undefined)
+    headers.cookie = event.cookies.join('; ');
   // Function URL docs show the query string with a leading '?' in one place; accept both.
   const query = (event.rawQueryString ?? '').replace(/^\?/, '');
   // TLS ends at API Gateway / the function URL endpoint: the provider called https.

@@ -50,7 +50,9 @@ function init(): HttpRuntime {
   if (queue instanceof DedupedQueue) {
     // Checked during the init phase, not awaited (a module cannot await here): a missing table is
     // logged now and answered 503 (ERR_STORE_UNAVAILABLE, naming the table) until it exists.
-    queue.start().catch((err: unknown) => logger.error({ err, table: queue.store.table }, 'shared key store check failed'));
+    queue
+      .start()
+      .catch((err: unknown) => logger.error({ err, table: queue.store.table }, 'shared key store check failed'));
   } else {
     logger.warn(NO_SHARED_STORE_WARNING);
   }

@@ -92,7 +92,11 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
     if (!guard) return Promise.resolve();
     if (!storeChecked) {
       const check = guard.store.check().then(({ ttlEnabled }) => {
-        if (!ttlEnabled) logger.warn({ table: guard.store.table }, 'the shared key store table has no TTL on "expiresAt": enable it, or the table grows');
+        if (!ttlEnabled)
+          logger.warn(
+            { table: guard.store.table },
+            'the shared key store table has no TTL on "expiresAt": enable it, or the table grows',
+          );
       });
       check.catch(() => (storeChecked = null));
       storeChecked = check;
@@ -112,7 +116,10 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
     const lease = queue.leaseFromReceived(received);
     if (!lease) {
       await queue.deadLetterUnreadable(received);
-      logger.warn({ messageId: record.messageId }, 'an SQS message that is not a queue message was moved to the dead-letter queue');
+      logger.warn(
+        { messageId: record.messageId },
+        'an SQS message that is not a queue message was moved to the dead-letter queue',
+      );
       return false;
     }
     const { message } = lease;
@@ -131,7 +138,10 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
       try {
         admission = await guard.admit(lease);
       } catch (err) {
-        logger.error({ err, key: message.key }, 'the shared key store cannot be reached: the event stays queued, nothing was sent');
+        logger.error(
+          { err, key: message.key },
+          'the shared key store cannot be reached: the event stays queued, nothing was sent',
+        );
         await queue.release(lease, STORE_BACKOFF_MS);
         return true;
       }
@@ -190,7 +200,10 @@ export function createSqsForwarderHandler(deps: SqsForwarderDeps): SqsForwarderH
         try {
           failed = await processRecord(record);
         } catch (err) {
-          logger.error({ err, messageId: record.messageId }, 'could not settle an SQS record; Lambda hands it out again after the visibility timeout');
+          logger.error(
+            { err, messageId: record.messageId },
+            'could not settle an SQS record; Lambda hands it out again after the visibility timeout',
+          );
           failed = true;
         }
         if (failed) failures.push({ itemIdentifier: record.messageId });
@@ -211,11 +224,16 @@ function init(): SqsForwarderHandler {
   let guard: DeliveryGuard | undefined;
   if (config.dedupe.store) {
     const { DynamoKeyStore } = require('../dedupe/key-store') as typeof KeyStoreModule;
-    guard = new DeliveryGuard(new DynamoKeyStore({ settings: config.dedupe.store, windowMs: config.dedupe.windowMs }), { logger });
+    guard = new DeliveryGuard(new DynamoKeyStore({ settings: config.dedupe.store, windowMs: config.dedupe.windowMs }), {
+      logger,
+    });
   } else {
     logger.warn(NO_SHARED_STORE_WARNING);
   }
-  logger.info({ queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl, store: config.dedupe.store?.table }, 'lambda sqs forwarder initialised');
+  logger.info(
+    { queue: config.queue.sqs.queueUrl, distinct: config.distinct.baseUrl, store: config.dedupe.store?.table },
+    'lambda sqs forwarder initialised',
+  );
   return createSqsForwarderHandler({ config, queue, client, logger, guard });
 }
 

@@ -64,7 +64,8 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
     store: config.dedupe.store,
     windowMs: config.dedupe.windowMs,
-    logger, metrics,
+    logger,
+    metrics,
   });
   try {
     await prepareSharedStore(queue, config, logger);
@@ -74,7 +75,10 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   }
   for (const source of config.sources.values()) {
     if (source.insecure) {
-      logger.warn({ source: source.id, provider: source.provider }, 'source is marked insecure: requests to it are NOT authenticated');
+      logger.warn(
+        { source: source.id, provider: source.provider },
+        'source is marked insecure: requests to it are NOT authenticated',
+      );
     }
   }
 
@@ -89,10 +93,23 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
   let shuttingDown = false;
   const pipeline = new Pipeline({ config, queue, logger, metrics, activity });
   const status = () =>
-    liveStatus({ queue, activity, forwarder, role: forwarder ? 'serve' : 'serve --no-forward', shuttingDown: () => shuttingDown });
+    liveStatus({
+      queue,
+      activity,
+      forwarder,
+      role: forwarder ? 'serve' : 'serve --no-forward',
+      shuttingDown: () => shuttingDown,
+    });
   const access = consoleAccess(config, options.dev === true);
   const operatorConsole: OperatorConsole | null = access
-    ? createConsole({ queue, activity, status, access, logger: logger.child({ component: 'console' }), sources: [...config.sources.keys()] })
+    ? createConsole({
+        queue,
+        activity,
+        status,
+        access,
+        logger: logger.child({ component: 'console' }),
+        sources: [...config.sources.keys()],
+      })
     : null;
   const app = createApp({
     config,
@@ -121,7 +138,13 @@ export async function startService(config: AppConfig, options: ServiceOptions): 
     logger.warn({ host }, 'console without credentials (serve --dev): it answers loopback clients only');
   }
   logger.info(
-    { url, queue: config.queue.driver, sources: [...config.sources.keys()], distinct: config.distinct.baseUrl, console: consoleUrl ?? undefined },
+    {
+      url,
+      queue: config.queue.driver,
+      sources: [...config.sources.keys()],
+      distinct: config.distinct.baseUrl,
+      console: consoleUrl ?? undefined,
+    },
     'distinct-webhook-adapter listening',
   );
 
@@ -157,7 +180,9 @@ function isLoopbackHost(host: string): boolean {
  * the smaller bound (Node's default check, every 30 s, would stretch a 10 s bound to 40 s).
  * The header bound never exceeds the request bound (Node refuses that combination).
  */
-export function serverOptions(server: Pick<AppConfig['server'], 'headersTimeoutMs' | 'requestTimeoutMs'>): ServerOptions {
+export function serverOptions(
+  server: Pick<AppConfig['server'], 'headersTimeoutMs' | 'requestTimeoutMs'>,
+): ServerOptions {
   const requestTimeout = server.requestTimeoutMs;
   const headersTimeout = Math.min(server.headersTimeoutMs, requestTimeout);
   return {

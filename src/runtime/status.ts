@@ -64,7 +64,11 @@ export async function liveStatus(inputs: StatusInputs): Promise<StatusDocument> 
 }
 
 /** The document `status` builds from the queue alone when no process answers. */
-export function offlineStatus(driver: string, stats: QueueStats, deadLettersByReason: Record<string, number>): StatusDocument {
+export function offlineStatus(
+  driver: string,
+  stats: QueueStats,
+  deadLettersByReason: Record<string, number>,
+): StatusDocument {
   return {
     running: false,
     version: packageVersion(),
@@ -91,7 +95,15 @@ function queueSection(driver: string, stats: QueueStats, byReason: Record<string
 }
 
 function closedCircuit(): StatusDocument['circuit'] {
-  return { state: 'closed', since: null, lastStatus: null, lastMessage: null, lastAnswerAt: null, nextProbeAt: null, reason: null };
+  return {
+    state: 'closed',
+    since: null,
+    lastStatus: null,
+    lastMessage: null,
+    lastAnswerAt: null,
+    nextProbeAt: null,
+    reason: null,
+  };
 }
 
 let version: string | undefined;

@@ -48,14 +48,21 @@ export function parseFaults(raw: Buffer): FaultResponse[] | string {
     const f = r as Record<string, unknown>;
     const latencyOnly = f.status === undefined && f.destroy !== true && typeof f.delayMs === 'number';
     const status = f.status ?? (f.destroy === true || latencyOnly ? 0 : undefined);
-    if (typeof status !== 'number' || !Number.isInteger(status) || (f.destroy !== true && !latencyOnly && (status < 100 || status > 599))) {
+    if (
+      typeof status !== 'number' ||
+      !Number.isInteger(status) ||
+      (f.destroy !== true && !latencyOnly && (status < 100 || status > 599))
+    ) {
       return `responses[${i}].status must be an HTTP status code`;
     }
     if (f.message !== undefined && typeof f.message !== 'string') return `responses[${i}].message must be a string`;
     if (f.retryAfter !== undefined && typeof f.retryAfter !== 'number' && typeof f.retryAfter !== 'string') {
       return `responses[${i}].retryAfter must be seconds or an HTTP date`;
     }
-    if (f.times !== undefined && (typeof f.times !== 'number' || !Number.isInteger(f.times) || f.times < 1 || f.times > 10_000)) {
+    if (
+      f.times !== undefined &&
+      (typeof f.times !== 'number' || !Number.isInteger(f.times) || f.times < 1 || f.times > 10_000)
+    ) {
       return `responses[${i}].times must be an integer from 1 to 10000`;
     }
     if (f.delayMs !== undefined && (typeof f.delayMs !== 'number' || f.delayMs < 0 || f.delayMs > 600_000)) {

@@ -53,7 +53,10 @@ export function renderPage(
     .join('\n');
   const rejectionRows = [...rejections]
     .reverse()
-    .map((r) => `<tr>${cell(r.receivedAt)}${cell(String(r.status))}${cell(r.message)}${cell(r.idempotencyKey ?? undefined)}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${cell(r.receivedAt)}${cell(String(r.status))}${cell(r.message)}${cell(r.idempotencyKey ?? undefined)}</tr>`,
+    )
     .join('\n');
   const pendingItems = groupFaults(faults)
     .map((g) => `<li>${escapeHtml(g.description)}${g.times > 1 ? ` × ${g.times}` : ''}</li>`)

@@ -159,7 +159,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     }
   }
 
-  async function handleAnalytics(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<{ status: number; message: string }> {
+  async function handleAnalytics(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+  ): Promise<{ status: number; message: string }> {
     const idempotencyKey = headerString(req.headers['idempotency-key']);
     const receivedAt = new Date(now()).toISOString();
     const reject = (status: number, message: string): { status: number; message: string } => {
@@ -195,7 +199,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         } else {
           sendEnvelope(res, fault.status, message, headers);
         }
-        record(`${fault.status} ${fault.rawBody !== undefined ? '(raw body)' : message}${fault.retryAfter !== undefined ? `, Retry-After ${fault.retryAfter}` : ''}${fault.delayMs ? ` after ${fault.delayMs} ms` : ''}`);
+        record(
+          `${fault.status} ${fault.rawBody !== undefined ? '(raw body)' : message}${fault.retryAfter !== undefined ? `, Retry-After ${fault.retryAfter}` : ''}${fault.delayMs ? ` after ${fault.delayMs} ms` : ''}`,
+        );
         return { status: fault.status, message: `${message} (fault)` };
       }
     }
@@ -227,7 +233,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): number {
     if (path === '/_sandbox/events') {
       if (req.method === 'GET') {
-        sendJson(res, 200, { events, duplicates: stats.duplicates, rejected: stats.rejected, rejections, ...pickStats(stats) });
+        sendJson(res, 200, {
+          events,
+          duplicates: stats.duplicates,
+          rejected: stats.rejected,
+          rejections,
+          ...pickStats(stats),
+        });
         return 200;
       }
       if (req.method === 'DELETE') {
@@ -254,7 +266,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       return 200;
     }
     if (path === '/_sandbox/page.js' && req.method === 'GET') {
-      send(res, 200, { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' }, PAGE_SCRIPT);
+      send(
+        res,
+        200,
+        { 'content-type': 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff' },
+        PAGE_SCRIPT,
+      );
       return 200;
     }
     if (path === '/_sandbox/faults') {
@@ -313,7 +330,16 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       if (isAnalytics) stats.inFlight -= 1;
     }
     // Never the headers: they carry the API key.
-    logger.info({ method: req.method, path, status: outcome.status, message: outcome.message || undefined, ms: Date.now() - started }, 'sandbox request');
+    logger.info(
+      {
+        method: req.method,
+        path,
+        status: outcome.status,
+        message: outcome.message || undefined,
+        ms: Date.now() - started,
+      },
+      'sandbox request',
+    );
   }
 
   const server = createServer((req, res) => {
@@ -396,6 +422,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 /** Distinct's response envelope. */
-function sendEnvelope(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  send(res, status, { ...headers, 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ statusCode: status, message, data: null }));
+function sendEnvelope(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  send(
+    res,
+    status,
+    { ...headers, 'content-type': 'application/json; charset=utf-8' },
+    JSON.stringify({ statusCode: status, message, data: null }),
+  );
 }

@@ -100,7 +100,10 @@ export const credentialsShape = {
  * between basic auth and a token also carried in `Authorization`.
  */
 export function requireCredentials(provider: string) {
-  return (s: { basicAuth?: readonly BasicAuthCredential[]; headerToken?: HeaderTokenCredential }, ctx: z.RefinementCtx): void => {
+  return (
+    s: { basicAuth?: readonly BasicAuthCredential[]; headerToken?: HeaderTokenCredential },
+    ctx: z.RefinementCtx,
+  ): void => {
     if (s.basicAuth === undefined && s.headerToken === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -175,13 +178,18 @@ export function verifyCredentials(req: Pick<WebhookRequest, 'headers'>, settings
     checks.push({ what: 'HTTP basic auth (Authorization header)', outcome: checkBasicAuth(req, settings.basicAuth) });
   }
   if (settings.headerToken !== undefined) {
-    checks.push({ what: `${settings.headerToken.header} header`, outcome: checkHeaderToken(req, settings.headerToken) });
+    checks.push({
+      what: `${settings.headerToken.header} header`,
+      outcome: checkHeaderToken(req, settings.headerToken),
+    });
   }
-  if (checks.length === 0) throw new WebhookVerificationError('bad_credentials', 'source has no basicAuth or headerToken configured');
+  if (checks.length === 0)
+    throw new WebhookVerificationError('bad_credentials', 'source has no basicAuth or headerToken configured');
   const missing = checks.find((c) => c.outcome === 'missing');
   if (missing) throw new WebhookVerificationError('missing_signature', `missing ${missing.what}`);
   const bad = checks.find((c) => c.outcome === 'bad');
-  if (bad) throw new WebhookVerificationError('bad_credentials', `${bad.what} does not match the configured credentials`);
+  if (bad)
+    throw new WebhookVerificationError('bad_credentials', `${bad.what} does not match the configured credentials`);
 }
 
 // ---- testing helpers (AdapterTesting members for credentials-only adapters) -------------------
@@ -238,7 +246,10 @@ export function signWithCredentials(req: UnsignedRequest, signer: CredentialsSig
 }
 
 /** The request without any credential: `Authorization` and the given token headers removed. */
-export function stripCredentials(req: UnsignedRequest, tokenHeaders: readonly string[] = [TEST_TOKEN_HEADER]): UnsignedRequest {
+export function stripCredentials(
+  req: UnsignedRequest,
+  tokenHeaders: readonly string[] = [TEST_TOKEN_HEADER],
+): UnsignedRequest {
   return { ...req, headers: withoutHeaders(req.headers, [AUTHORIZATION, ...tokenHeaders]) };
 }
 
@@ -263,7 +274,8 @@ export function signerFromCredentialsOptions(options: Record<string, unknown>): 
 export function credentialsTesting(tokenHeaders: readonly string[] = [TEST_TOKEN_HEADER]) {
   return {
     createCredentials: () => createCredentials(),
-    sign: (req: UnsignedRequest, signer: CredentialsSigner, _now: Date): UnsignedRequest => signWithCredentials(req, signer),
+    sign: (req: UnsignedRequest, signer: CredentialsSigner, _now: Date): UnsignedRequest =>
+      signWithCredentials(req, signer),
     stripSignature: (req: UnsignedRequest): UnsignedRequest => stripCredentials(req, tokenHeaders),
     secretKey: 'basicAuth',
     signerFromOptions: signerFromCredentialsOptions,

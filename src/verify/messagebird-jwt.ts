@@ -88,7 +88,10 @@ function numericClaim(claims: Record<string, unknown>, name: string, required: b
   const value = claims[name];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new WebhookVerificationError('malformed_signature', `the JWT ${name} claim is ${value === undefined ? 'missing' : 'not a number'}`);
+    throw new WebhookVerificationError(
+      'malformed_signature',
+      `the JWT ${name} claim is ${value === undefined ? 'missing' : 'not a number'}`,
+    );
   }
   return value;
 }
@@ -120,7 +123,10 @@ export function verifyMessageBirdJwt(
   // Security: the algorithm is allow-listed before anything is computed; `none` and asymmetric
   // algorithms (key confusion) never reach the HMAC.
   if (!isAlgorithm(header.alg)) {
-    throw new WebhookVerificationError('malformed_signature', `JWT algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (HS256, HS384, HS512 only)`);
+    throw new WebhookVerificationError(
+      'malformed_signature',
+      `JWT algorithm ${JSON.stringify(header.alg ?? null)} is not accepted (HS256, HS384, HS512 only)`,
+    );
   }
   const algorithm = header.alg;
   const signature = Buffer.from(s, 'base64url');
@@ -129,15 +135,23 @@ export function verifyMessageBirdJwt(
     // Security: constant-time; every key is tried so timing does not reveal which one matched.
     matched = safeEqual(signingInput(key, algorithm, `${h}.${c}`), signature) || matched;
   }
-  if (!matched) throw new WebhookVerificationError('signature_mismatch', 'the JWT signature does not match any configured signingKey');
+  if (!matched)
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'the JWT signature does not match any configured signingKey',
+    );
 
   const claims = decodeSegment(c, 'claims');
-  if (claims.iss !== ISSUER) throw new WebhookVerificationError('malformed_signature', 'the JWT issuer is not MessageBird');
+  if (claims.iss !== ISSUER)
+    throw new WebhookVerificationError('malformed_signature', 'the JWT issuer is not MessageBird');
   const exp = numericClaim(claims, 'exp', true)!;
   const nbf = numericClaim(claims, 'nbf', false);
   if (request.toleranceSeconds > 0) {
     const nowSeconds = request.now.getTime() / 1000;
-    if ((nbf !== undefined && nowSeconds < nbf - request.toleranceSeconds) || nowSeconds > exp + request.toleranceSeconds) {
+    if (
+      (nbf !== undefined && nowSeconds < nbf - request.toleranceSeconds) ||
+      nowSeconds > exp + request.toleranceSeconds
+    ) {
       throw new WebhookVerificationError(
         'timestamp_out_of_tolerance',
         `the JWT is valid from ${nbf ?? '(unstated)'} to ${exp}; now is ${Math.floor(nowSeconds)} (tolerance ${request.toleranceSeconds} s)`,
@@ -149,7 +163,10 @@ export function verifyMessageBirdJwt(
   const urlHash = stringClaim(claims, 'url_hash');
   if (urlHash === undefined) throw new WebhookVerificationError('malformed_signature', 'the JWT has no url_hash claim');
   if (!safeEqual(urlHash.toLowerCase(), sha256Hex(request.url))) {
-    throw new WebhookVerificationError('signature_mismatch', 'url_hash does not match the public URL (is publicUrl exactly the URL MessageBird calls?)');
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'url_hash does not match the public URL (is publicUrl exactly the URL MessageBird calls?)',
+    );
   }
   const payloadHash = stringClaim(claims, 'payload_hash');
   if (payloadHash !== undefined) {
@@ -160,5 +177,12 @@ export function verifyMessageBirdJwt(
   } else if (request.body.length > 0) {
     throw new WebhookVerificationError('signature_mismatch', 'the request has a body but the JWT has no payload_hash');
   }
-  return { iss: ISSUER, ...(nbf !== undefined ? { nbf } : {}), exp, jti, url_hash: urlHash, ...(payloadHash !== undefined ? { payload_hash: payloadHash } : {}) };
+  return {
+    iss: ISSUER,
+    ...(nbf !== undefined ? { nbf } : {}),
+    exp,
+    jti,
+    url_hash: urlHash,
+    ...(payloadHash !== undefined ? { payload_hash: payloadHash } : {}),
+  };
 }

@@ -75,7 +75,13 @@ export function plivoV3BaseString(method: string, url: string, bodyParams: Plivo
 }
 
 /** The V3 signature Plivo sends for this request (base64). */
-export function computePlivoV3Signature(authToken: string, method: string, url: string, bodyParams: PlivoParams, nonce: string): string | null {
+export function computePlivoV3Signature(
+  authToken: string,
+  method: string,
+  url: string,
+  bodyParams: PlivoParams,
+  nonce: string,
+): string | null {
   const base = plivoV3BaseString(method, url, bodyParams);
   return base === null ? null : hmac('sha256', authToken, `${base}.${nonce}`, 'base64');
 }
@@ -135,7 +141,12 @@ export function computePlivoV2Signature(authToken: string, url: string, nonce: s
  * when any signature of any header matches under any token. Security: constant-time compares, and
  * every combination is tried so timing does not reveal which one matched.
  */
-export function validatePlivoV2Signature(authTokens: readonly string[], signatureHeaders: readonly string[], url: string, nonce: string): boolean {
+export function validatePlivoV2Signature(
+  authTokens: readonly string[],
+  signatureHeaders: readonly string[],
+  url: string,
+  nonce: string,
+): boolean {
   const base = plivoV2BaseUrl(url);
   if (base === null) return false;
   const claimed = signatureHeaders.flatMap(claimedSignatures);

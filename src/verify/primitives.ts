@@ -81,7 +81,10 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * carry it; a private key is refused outright), or base64 whose bytes `toDer` turns into SPKI DER
  * (null: not a key of this provider). Null for anything else; the caller checks the key type.
  */
-export function publicKeyFromText(text: string, toDer: (bytes: Buffer) => Buffer | null = (bytes) => bytes): KeyObject | null {
+export function publicKeyFromText(
+  text: string,
+  toDer: (bytes: Buffer) => Buffer | null = (bytes) => bytes,
+): KeyObject | null {
   const trimmed = text.trim();
   try {
     if (trimmed.startsWith('-----')) {

@@ -7,10 +7,9 @@
 import { z } from 'zod';
 
 /** One secret, or a list while rotating (old and new both valid); yields the list. */
-export const rotatableSecret = z.union([
-  z.string().min(1, 'must not be empty'),
-  z.array(z.string().min(1, 'must not be empty')).min(1),
-]).transform((v) => (Array.isArray(v) ? v : [v]));
+export const rotatableSecret = z
+  .union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 
 /** A signed-timestamp window in seconds; 0 disables it. */
 export const toleranceSeconds = z.number().int().nonnegative();
@@ -26,7 +25,8 @@ export function rotatableParsed<T>(
 ) {
   return z
     .union([z.string(), z.array(z.string())], {
-      error: (issue) => (issue.input === undefined && messages.required !== undefined ? messages.required : messages.type),
+      error: (issue) =>
+        issue.input === undefined && messages.required !== undefined ? messages.required : messages.type,
     })
     .pipe(rotatableSecret)
     .transform((texts, ctx) => {
@@ -34,7 +34,13 @@ export function rotatableParsed<T>(
       texts.forEach((text, i) => {
         const value = parse(text);
         if (value !== null) parsed.push(value);
-        else ctx.addIssue({ code: 'custom', message: messages.invalid, path: texts.length > 1 ? [i] : [], input: undefined });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            message: messages.invalid,
+            path: texts.length > 1 ? [i] : [],
+            input: undefined,
+          });
       });
       return parsed;
     });

@@ -9,7 +9,15 @@
  * capabilities. The adapter brings its algorithm: `verify`, `sign`, and its settings schema.
  */
 import type { z } from 'zod';
-import type { AdapterSupports, SampleOptions, SampleRequest, UnsignedRequest, Verification, VerifyContext, VerifyResult } from '../core/adapter';
+import type {
+  AdapterSupports,
+  SampleOptions,
+  SampleRequest,
+  UnsignedRequest,
+  Verification,
+  VerifyContext,
+  VerifyResult,
+} from '../core/adapter';
 import { withoutHeaders, type WebhookRequest } from '../core/request';
 import { firstSecret } from './settings';
 
@@ -26,7 +34,11 @@ export interface SharedSecretScheme<TSettings> {
   /** The signature covers the raw body (false when it covers only some fields, as Mailgun's). */
   signsBody: boolean;
   /** @throws WebhookVerificationError */
-  verify(req: WebhookRequest, settings: TSettings, ctx: VerifyContext): VerifyResult | void | Promise<VerifyResult | void>;
+  verify(
+    req: WebhookRequest,
+    settings: TSettings,
+    ctx: VerifyContext,
+  ): VerifyResult | void | Promise<VerifyResult | void>;
   /** Signs as the provider would at `now`. */
   sign(req: UnsignedRequest, secret: string, now: Date): UnsignedRequest;
   /** Headers the signature travels in: `stripSignature` removes them. */
@@ -36,8 +48,16 @@ export interface SharedSecretScheme<TSettings> {
   sample(options: SampleOptions): SampleRequest;
 }
 
-function sharedSecret<TSettings>(scheme: SharedSecretScheme<TSettings>, signsUrl: boolean): Verification<TSettings, string> {
-  const supports: AdapterSupports = { timestamp: scheme.timestamp, rotation: true, signsBody: scheme.signsBody, signsUrl };
+function sharedSecret<TSettings>(
+  scheme: SharedSecretScheme<TSettings>,
+  signsUrl: boolean,
+): Verification<TSettings, string> {
+  const supports: AdapterSupports = {
+    timestamp: scheme.timestamp,
+    rotation: true,
+    signsBody: scheme.signsBody,
+    signsUrl,
+  };
   return {
     supports,
     settingsSchema: scheme.settingsSchema,
@@ -49,7 +69,8 @@ function sharedSecret<TSettings>(scheme: SharedSecretScheme<TSettings>, signsUrl
       },
       sign: scheme.sign,
       sample: scheme.sample,
-      stripSignature: scheme.stripSignature ?? ((req) => ({ ...req, headers: withoutHeaders(req.headers, scheme.signatureHeaders) })),
+      stripSignature:
+        scheme.stripSignature ?? ((req) => ({ ...req, headers: withoutHeaders(req.headers, scheme.signatureHeaders) })),
       secretKey: scheme.secretKey,
       signerFromOptions: (options) => firstSecret(options[scheme.secretKey]),
     },

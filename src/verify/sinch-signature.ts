@@ -28,14 +28,22 @@ function signedBytes(rawBody: Buffer, nonce: string, timestamp: string): Buffer 
 
 /** The signature Sinch sends for this body, nonce and timestamp (base64). */
 export function computeSinchSignature(secret: string, rawBody: Buffer, nonce: string, timestamp: string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(signedBytes(rawBody, nonce, timestamp)).digest('base64');
+  return createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(signedBytes(rawBody, nonce, timestamp))
+    .digest('base64');
 }
 
 /**
  * True when `signature` matches under any of `secrets` (rotation). Security: constant-time
  * compares, every secret tried so timing does not reveal which one matched.
  */
-export function validateSinchSignature(secrets: readonly string[], signature: string, rawBody: Buffer, nonce: string, timestamp: string): boolean {
+export function validateSinchSignature(
+  secrets: readonly string[],
+  signature: string,
+  rawBody: Buffer,
+  nonce: string,
+  timestamp: string,
+): boolean {
   const data = signedBytes(rawBody, nonce, timestamp);
   const claimed = signature.trim();
   let ok = false;

@@ -43,7 +43,12 @@ export async function httpsGet(url: string): Promise<{ status: number; body: str
   // list (the Lambda cold start above all) would pay it before any SNS message arrives.
   const { request } = require('undici') as typeof Undici;
   const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
-  const res = await request(url, { method: 'GET', signal, headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
+  const res = await request(url, {
+    method: 'GET',
+    signal,
+    headersTimeout: FETCH_TIMEOUT_MS,
+    bodyTimeout: FETCH_TIMEOUT_MS,
+  });
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body as AsyncIterable<unknown>) {
@@ -111,6 +116,7 @@ async function fetchKey(certUrl: string, fetcher: SnsFetcher): Promise<KeyObject
     throw new InternalError({ cause: new Error(`SNS signing certificate ${certUrl} answered ${res.status}`) });
   }
   const key = parseSigningKey(res.body);
-  if (!key) throw new WebhookVerificationError('untrusted_certificate', 'SNS SigningCertURL did not serve an RSA certificate');
+  if (!key)
+    throw new WebhookVerificationError('untrusted_certificate', 'SNS SigningCertURL did not serve an RSA certificate');
   return key;
 }

@@ -58,9 +58,21 @@ const certificatesSetting = z
     const keys = new Map<string, KeyObject>();
     for (const [url, pem] of Object.entries(entries)) {
       const problem = snsUrlProblem(url, 'certificate');
-      if (problem) ctx.addIssue({ code: 'custom', path: [url], message: `${problem}: SNS never sends such a SigningCertURL`, input: undefined });
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          path: [url],
+          message: `${problem}: SNS never sends such a SigningCertURL`,
+          input: undefined,
+        });
       const key = parseSigningKey(pem);
-      if (!key) ctx.addIssue({ code: 'custom', path: [url], message: 'not an RSA certificate or public key in PEM', input: undefined });
+      if (!key)
+        ctx.addIssue({
+          code: 'custom',
+          path: [url],
+          message: 'not an RSA certificate or public key in PEM',
+          input: undefined,
+        });
       else keys.set(url, key);
     }
     return new SnsCertificateStore(keys);
@@ -93,7 +105,11 @@ function verifyEnvelope(envelope: Record<string, unknown>, settings: SnsSettings
 /** Verifies any SNS message posted to the endpoint. @throws WebhookVerificationError */
 export async function verifySnsRequest(req: WebhookRequest, settings: SnsSettings): Promise<void> {
   const envelope = snsEnvelopeOf(req);
-  if (!envelope) throw new WebhookVerificationError('missing_signature', 'body is not an SNS message (a JSON object carrying Signature)');
+  if (!envelope)
+    throw new WebhookVerificationError(
+      'missing_signature',
+      'body is not an SNS message (a JSON object carrying Signature)',
+    );
   await verifyEnvelope(envelope, settings);
 }
 
@@ -104,7 +120,10 @@ export async function verifySnsRequest(req: WebhookRequest, settings: SnsSetting
  * would re-subscribe.
  * @throws WebhookVerificationError (401), WebhookParseError (400), InternalError (500, so SNS retries)
  */
-export async function answerSnsHandshake(req: WebhookRequest, settings: SnsSettings): Promise<WebhookResponse | undefined> {
+export async function answerSnsHandshake(
+  req: WebhookRequest,
+  settings: SnsSettings,
+): Promise<WebhookResponse | undefined> {
   const envelope = req.method === 'POST' ? snsEnvelopeOf(req) : undefined;
   const type = envelope?.Type;
   if (!envelope || (type !== 'SubscriptionConfirmation' && type !== 'UnsubscribeConfirmation')) return undefined;
@@ -131,15 +150,24 @@ export async function answerSnsHandshake(req: WebhookRequest, settings: SnsSetti
  * Throwaway credentials: a fresh RSA key, preloaded under `certUrl` as a bare public key PEM
  * (node:crypto cannot issue X.509 certificates), and `topicArn` allowlisted.
  */
-export function createSnsCredentials(topicArn: string, certUrl: string): { options: Record<string, unknown>; signer: SnsSigner } {
+export function createSnsCredentials(
+  topicArn: string,
+  certUrl: string,
+): { options: Record<string, unknown>; signer: SnsSigner } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
-    options: { topicArns: [topicArn], certificates: { [certUrl]: publicKey.export({ format: 'pem', type: 'spki' }).toString() } },
+    options: {
+      topicArns: [topicArn],
+      certificates: { [certUrl]: publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+    },
     signer: { privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), certUrl },
   };
 }
 
-function rewriteEnvelope(req: UnsignedRequest, change: (e: Record<string, unknown>) => Record<string, unknown>): UnsignedRequest {
+function rewriteEnvelope(
+  req: UnsignedRequest,
+  change: (e: Record<string, unknown>) => Record<string, unknown>,
+): UnsignedRequest {
   const envelope = snsEnvelopeOf(req.body);
   // Not an SNS envelope (an invalid-* fixture): nothing to sign or strip.
   return envelope ? { ...req, body: Buffer.from(JSON.stringify(change(envelope)), 'utf8') } : req;

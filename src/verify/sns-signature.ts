@@ -104,7 +104,10 @@ function looksLikeRawSes(envelope: Readonly<Record<string, unknown>>): boolean {
  * certificate fetch; the topic allowlist is what ties an AWS-valid signature to *our* topics.
  * @throws WebhookVerificationError
  */
-export async function verifySnsEnvelope(envelope: Readonly<Record<string, unknown>>, options: SnsVerifyOptions): Promise<SnsMessageType> {
+export async function verifySnsEnvelope(
+  envelope: Readonly<Record<string, unknown>>,
+  options: SnsVerifyOptions,
+): Promise<SnsMessageType> {
   const signature = envelope.Signature;
   if (signature === undefined || signature === '') {
     const hint = looksLikeRawSes(envelope) ? ': raw message delivery is on for this subscription; turn it off' : '';
@@ -119,7 +122,10 @@ export async function verifySnsEnvelope(envelope: Readonly<Record<string, unknow
   }
   const type = envelope.Type;
   if (!isSnsMessageType(type)) {
-    throw new WebhookVerificationError('malformed_signature', 'SNS Type is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation');
+    throw new WebhookVerificationError(
+      'malformed_signature',
+      'SNS Type is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation',
+    );
   }
   const signed = snsStringToSign(envelope, type);
   // Security: anyone can create a topic in their own account and subscribe our URL; AWS then signs
@@ -129,13 +135,17 @@ export async function verifySnsEnvelope(envelope: Readonly<Record<string, unknow
     throw new WebhookVerificationError('bad_credentials', `SNS TopicArn ${topicArn} is not in this source's topicArns`);
   }
   const certUrl = envelope.SigningCertURL;
-  if (typeof certUrl !== 'string') throw new WebhookVerificationError('untrusted_certificate', 'SNS message has no SigningCertURL');
+  if (typeof certUrl !== 'string')
+    throw new WebhookVerificationError('untrusted_certificate', 'SNS message has no SigningCertURL');
   const problem = snsUrlProblem(certUrl, 'certificate');
   // Security: checked before any lookup or fetch; the URL is never fetched otherwise.
   if (problem) throw new WebhookVerificationError('untrusted_certificate', `SNS SigningCertURL ${problem}`);
   const key = await options.keyFor(certUrl);
   if (!verifiesWith(key, version, signed, Buffer.from(signature, 'base64'))) {
-    throw new WebhookVerificationError('signature_mismatch', 'SNS Signature does not verify with the certificate at SigningCertURL');
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'SNS Signature does not verify with the certificate at SigningCertURL',
+    );
   }
   return type;
 }
@@ -159,7 +169,12 @@ export function signSnsEnvelope(
   certUrl: string,
   version: SnsSignatureVersion,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...envelope, SignatureVersion: version, Signature: '', SigningCertURL: certUrl };
+  const out: Record<string, unknown> = {
+    ...envelope,
+    SignatureVersion: version,
+    Signature: '',
+    SigningCertURL: certUrl,
+  };
   const type = out.Type;
   let signed = '';
   if (isSnsMessageType(type)) {

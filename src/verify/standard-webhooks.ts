@@ -77,10 +77,18 @@ export const signingSecretList = z
       const key = decodeSigningSecret(secret);
       const path = Array.isArray(value) ? [i] : [];
       if (key === null) {
-        ctx.addIssue({ code: 'custom', path, message: 'must be a Standard Webhooks secret: whsec_ followed by base64 (copy it exactly as shown)' });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: 'must be a Standard Webhooks secret: whsec_ followed by base64 (copy it exactly as shown)',
+        });
       } else if (key.length < MIN_SECRET_BYTES) {
         // A short key is almost always a truncated paste; the spec asks producers for 24+ bytes.
-        ctx.addIssue({ code: 'custom', path, message: `decodes to ${key.length} bytes; Standard Webhooks secrets have at least ${MIN_SECRET_BYTES} (copy it again in full)` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `decodes to ${key.length} bytes; Standard Webhooks secrets have at least ${MIN_SECRET_BYTES} (copy it again in full)`,
+        });
       } else {
         keys.push(key);
       }
@@ -124,7 +132,9 @@ export function headerFamily(headers: Readonly<Record<string, string | undefined
  * Reads id, timestamp and `v1` signatures (header names lower-cased).
  * @throws WebhookVerificationError `missing_signature` or `malformed_signature`
  */
-export function readStandardWebhookHeaders(headers: Readonly<Record<string, string | undefined>>): StandardWebhookHeaders {
+export function readStandardWebhookHeaders(
+  headers: Readonly<Record<string, string | undefined>>,
+): StandardWebhookHeaders {
   const names = headerFamily(headers);
   const signature = requireHeader(headers[names.signature]?.trim(), names.signature);
   const id = requireHeader(headers[names.id]?.trim(), names.id);

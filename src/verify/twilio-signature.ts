@@ -95,7 +95,12 @@ function paramsSuffix(params: TwilioParams): string {
 }
 
 /** The signature Twilio sends for `url` and `params` (twilio-node `getExpectedTwilioSignature`). */
-export function computeTwilioSignature(key: string, url: string, params: TwilioParams, algorithm: TwilioHmacAlgorithm = 'sha1'): string {
+export function computeTwilioSignature(
+  key: string,
+  url: string,
+  params: TwilioParams,
+  algorithm: TwilioHmacAlgorithm = 'sha1',
+): string {
   return hmac(algorithm, key, url + paramsSuffix(params), 'base64');
 }
 

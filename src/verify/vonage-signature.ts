@@ -28,9 +28,16 @@ export function vonageSignedString(params: Readonly<Record<string, string>>): st
 }
 
 /** Lower-case hex signature of `params` under `secret`, as Vonage puts it in `sig`. */
-export function computeVonageSmsSignature(params: Readonly<Record<string, string>>, secret: string, method: VonageSignatureMethod): string {
+export function computeVonageSmsSignature(
+  params: Readonly<Record<string, string>>,
+  secret: string,
+  method: VonageSignatureMethod,
+): string {
   const signed = vonageSignedString(params);
-  if (method === 'md5hash') return createHash('md5').update(signed + secret).digest('hex');
+  if (method === 'md5hash')
+    return createHash('md5')
+      .update(signed + secret)
+      .digest('hex');
   return hmac(method, secret, signed, 'hex');
 }
 
@@ -71,7 +78,9 @@ function decodeJsonPart(part: string): Record<string, unknown> | null {
   if (!B64URL.test(part)) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -109,18 +118,29 @@ export function validateHs256(jwt: DecodedJwt, secrets: readonly string[]): bool
  * within the window, and `payload_hash` equal to the sha256 of the exact body bytes.
  * @throws WebhookVerificationError
  */
-export function verifyVonageJwt(authorization: string, rawBody: Buffer, secrets: readonly string[], now: Date, toleranceSeconds: number): void {
+export function verifyVonageJwt(
+  authorization: string,
+  rawBody: Buffer,
+  secrets: readonly string[],
+  now: Date,
+  toleranceSeconds: number,
+): void {
   const jwt = decodeJwt(authorization.replace(/^bearer\s+/i, '').trim());
   if (!jwt) throw new WebhookVerificationError('malformed_signature', 'Authorization does not carry a JWT');
   // Security: HS256 only — never `none`, never an algorithm the token chooses for itself.
-  if (jwt.header.alg !== 'HS256') throw new WebhookVerificationError('malformed_signature', 'the JWT must be signed with HS256');
+  if (jwt.header.alg !== 'HS256')
+    throw new WebhookVerificationError('malformed_signature', 'the JWT must be signed with HS256');
   if (!validateHs256(jwt, secrets)) {
-    throw new WebhookVerificationError('signature_mismatch', 'the JWT does not verify with the configured signatureSecret(s)');
+    throw new WebhookVerificationError(
+      'signature_mismatch',
+      'the JWT does not verify with the configured signatureSecret(s)',
+    );
   }
   const { iat, payload_hash: payloadHash } = jwt.claims;
   if (typeof iat !== 'number') throw new WebhookVerificationError('malformed_signature', 'the JWT has no numeric iat');
   assertWithinTolerance(iat, now, toleranceSeconds);
-  if (typeof payloadHash !== 'string') throw new WebhookVerificationError('malformed_signature', 'the JWT has no payload_hash');
+  if (typeof payloadHash !== 'string')
+    throw new WebhookVerificationError('malformed_signature', 'the JWT has no payload_hash');
   // Security: the hash of the exact received bytes, compared in constant time.
   if (!safeEqual(payloadHash.toLowerCase(), vonagePayloadHash(rawBody))) {
     throw new WebhookVerificationError('signature_mismatch', 'the body does not hash to the JWT payload_hash');

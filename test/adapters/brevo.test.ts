@@ -20,7 +20,15 @@ const NOW = new Date('2026-04-27T13:35:00Z');
 function parse(body: unknown): EventDraft[] {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return adapter.parse(
-    toWebhookRequest({ method: 'POST', url: 'https://hooks.example.com/webhooks/brevo', headers: { 'content-type': 'application/json' }, body: Buffer.from(raw) }, NOW),
+    toWebhookRequest(
+      {
+        method: 'POST',
+        url: 'https://hooks.example.com/webhooks/brevo',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(raw),
+      },
+      NOW,
+    ),
   );
 }
 
@@ -34,7 +42,11 @@ const BASE = { event: 'delivered', email: 'a@example.com', id: 99, 'message-id':
 
 describe('event time', () => {
   test.each([
-    ['ts_epoch in milliseconds (documented)', { ts_epoch: 1777296900123, ts_event: 1777296900 }, '2026-04-27T13:35:00.123Z'],
+    [
+      'ts_epoch in milliseconds (documented)',
+      { ts_epoch: 1777296900123, ts_event: 1777296900 },
+      '2026-04-27T13:35:00.123Z',
+    ],
     ['ts_epoch in seconds (the docs example)', { ts_epoch: 1777296900, ts_event: 1777296900 }, '2026-04-27T13:35:00Z'],
     ['ts_event only', { ts_event: 1777296901 }, '2026-04-27T13:35:01Z'],
     ['ts_epoch garbage, ts_event good', { ts_epoch: 'soon', ts_event: 1777296902 }, '2026-04-27T13:35:02Z'],
@@ -47,9 +59,17 @@ describe('event time', () => {
 
 describe('X-Mailin-custom overrides', () => {
   test.each([
-    ['a JSON object', '{"distinct_user_id":"u_1","distinct_experience_id":"exp_1"}', { userId: 'u_1', experienceId: 'exp_1' }],
+    [
+      'a JSON object',
+      '{"distinct_user_id":"u_1","distinct_experience_id":"exp_1"}',
+      { userId: 'u_1', experienceId: 'exp_1' },
+    ],
     ['a JSON object with a number', '{"distinct_user_id":42}', { userId: '42' }],
-    ['key:value|key:value', 'distinct_user_id:u_2|distinct_feature:registration_email', { userId: 'u_2', feature: 'registration_email' }],
+    [
+      'key:value|key:value',
+      'distinct_user_id:u_2|distinct_feature:registration_email',
+      { userId: 'u_2', feature: 'registration_email' },
+    ],
     ['pipe pairs with spaces and a colon in a value', ' distinct_user_id : u:3 | x:y ', { userId: 'u:3' }],
     ['broken JSON (falls back to pipe pairs, finds none)', '{"distinct_user_id":', {}],
     ['a plain string', 'some_custom_header', {}],
@@ -65,21 +85,33 @@ describe('X-Mailin-custom overrides', () => {
 
 describe('events', () => {
   test('opened and unique_opened are both email.opened; only the first-open one says so', () => {
-    const [all, first] = parse([{ ...BASE, event: 'opened' }, { ...BASE, event: 'unique_opened' }]);
+    const [all, first] = parse([
+      { ...BASE, event: 'opened' },
+      { ...BASE, event: 'unique_opened' },
+    ]);
     expect(all).toMatchObject({ type: 'email.opened', providerEvent: 'opened' });
     expect(all!.details.firstOpen).toBeUndefined();
     expect(first).toMatchObject({ type: 'email.opened', providerEvent: 'unique_opened', details: { firstOpen: true } });
   });
 
   test('proxy opens (Apple MPP pre-fetches) are email.opened machine opens (issue #9), not email.unknown', () => {
-    expect(parse([{ ...BASE, event: 'proxy_open' }, { ...BASE, event: 'unique_proxy_open' }]).map((d) => [d.type, d.details.machineOpen])).toEqual([
+    expect(
+      parse([
+        { ...BASE, event: 'proxy_open' },
+        { ...BASE, event: 'unique_proxy_open' },
+      ]).map((d) => [d.type, d.details.machineOpen]),
+    ).toEqual([
       ['email.opened', true],
       ['email.opened', true],
     ]);
   });
 
   test('`id` is the webhook id: no event id, kept as details.webhookId', () => {
-    expect(one(BASE)).toMatchObject({ providerEventId: null, messageId: '<m1@smtp-relay.mailin.fr>', details: { webhookId: 99 } });
+    expect(one(BASE)).toMatchObject({
+      providerEventId: null,
+      messageId: '<m1@smtp-relay.mailin.fr>',
+      details: { webhookId: 99 },
+    });
   });
 
   test('tags array is joined; a single `tag` is used when there is no array', () => {
@@ -88,7 +120,9 @@ describe('events', () => {
   });
 
   test('an SMS webhook or an inbound-parse payload on this e-mail source is refused', () => {
-    expect(() => parse({ event: 'delivered', to: '33612345678', msg_status: 'delivered', sms_count: 1 })).toThrow(/Brevo SMS webhook/);
+    expect(() => parse({ event: 'delivered', to: '33612345678', msg_status: 'delivered', sms_count: 1 })).toThrow(
+      /Brevo SMS webhook/,
+    );
     expect(() => parse({ items: [{ Uuid: ['x'] }] })).toThrow(/inbound-parse payload/);
   });
 
@@ -105,9 +139,25 @@ describe('events', () => {
 });
 
 describe('testing.sample', () => {
-  const types = ['email.sent', 'email.delivered', 'email.deferred', 'email.bounced', 'email.rejected', 'email.failed', 'email.complained', 'email.opened', 'email.clicked', 'email.unsubscribed'];
+  const types = [
+    'email.sent',
+    'email.delivered',
+    'email.deferred',
+    'email.bounced',
+    'email.rejected',
+    'email.failed',
+    'email.complained',
+    'email.opened',
+    'email.clicked',
+    'email.unsubscribed',
+  ];
   test.each(types)('sample(%s) parses back to that type, with the overrides from X-Mailin-custom', (type) => {
-    const s = adapter.testing.sample({ type, recipient: 'jane@example.com', now: NOW, overrides: { distinct_user_id: 'u_1' } });
+    const s = adapter.testing.sample({
+      type,
+      recipient: 'jane@example.com',
+      now: NOW,
+      overrides: { distinct_user_id: 'u_1' },
+    });
     expect(one(JSON.parse(s.body.toString('utf8')) as Record<string, unknown>)).toMatchObject({
       type,
       email: 'jane@example.com',
@@ -117,7 +167,7 @@ describe('testing.sample', () => {
   });
 });
 
-describe('through the real HTTP stack, with Brevo\'s bearer-token auth as a header token', () => {
+describe("through the real HTTP stack, with Brevo's bearer-token auth as a header token", () => {
   let queue: Queue;
   let server: Server;
   let origin: string;
@@ -130,7 +180,12 @@ describe('through the real HTTP stack, with Brevo\'s bearer-token auth as a head
         queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
         sources: {
-          brevo: { feature: 'registration_email', experienceId: 'exp_http', machineOpens: 'ignore', headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' } },
+          brevo: {
+            feature: 'registration_email',
+            experienceId: 'exp_http',
+            machineOpens: 'ignore',
+            headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' },
+          },
         },
       },
       { BREVO_TOKEN: 'tok-123' },
@@ -168,7 +223,12 @@ describe('through the real HTTP stack, with Brevo\'s bearer-token auth as a head
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
     const leases = await queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
-      expect.objectContaining({ action: 'sent', userId: 'u_b', email: 'a@example.com', capturedAt: '2026-04-27T13:35:00.000Z' }),
+      expect.objectContaining({
+        action: 'sent',
+        userId: 'u_b',
+        email: 'a@example.com',
+        capturedAt: '2026-04-27T13:35:00.000Z',
+      }),
       expect.objectContaining({ action: 'delivered', capturedAt: '2026-04-27T13:35:05.000Z' }),
     ]);
   });

@@ -24,7 +24,12 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const VIEW = { userId: 'u_1', feature: 'page_visit', action: 'viewed', capturedAt: '2026-04-27T13:35:00Z' };
 
 function request(value: unknown): UnsignedRequest {
-  return { method: 'POST', url: URL_, headers: { ...JSON_HEADERS }, body: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) };
+  return {
+    method: 'POST',
+    url: URL_,
+    headers: { ...JSON_HEADERS },
+    body: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  };
 }
 
 function parse(value: unknown) {
@@ -43,19 +48,55 @@ function parseError(value: unknown): string {
 
 describe('validation names the field and the index', () => {
   test.each([
-    ['a zoneless capturedAt in a batch', [VIEW, VIEW, { ...VIEW, capturedAt: '2026-04-27 13:35:00' }], '[2].capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z'],
-    ['a date-only capturedAt in a single event', { ...VIEW, capturedAt: '2026-04-27' }, 'capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z'],
-    ['an impossible date', { ...VIEW, capturedAt: '2026-02-30T10:00:00Z' }, 'capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z'],
+    [
+      'a zoneless capturedAt in a batch',
+      [VIEW, VIEW, { ...VIEW, capturedAt: '2026-04-27 13:35:00' }],
+      '[2].capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z',
+    ],
+    [
+      'a date-only capturedAt in a single event',
+      { ...VIEW, capturedAt: '2026-04-27' },
+      'capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z',
+    ],
+    [
+      'an impossible date',
+      { ...VIEW, capturedAt: '2026-02-30T10:00:00Z' },
+      'capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z',
+    ],
     ['a numeric capturedAt', { ...VIEW, capturedAt: 1777297200 }, 'capturedAt: must be a non-empty string'],
     ['a missing feature', [VIEW, { ...VIEW, feature: undefined }], '[1].feature: is required'],
     ['an empty action', { ...VIEW, action: ' ' }, 'action: must be a non-empty string'],
-    ['no identifier', [VIEW, { feature: 'page_visit', action: 'viewed', capturedAt: VIEW.capturedAt }], '[1]: needs at least one of userId, email, phone'],
-    ['a misspelt field', { ...VIEW, experienceID: 'x' }, 'experienceID: unknown field (allowed: id, userId, email, phone, feature, action, experienceId, capturedAt, metadata)'],
+    [
+      'no identifier',
+      [VIEW, { feature: 'page_visit', action: 'viewed', capturedAt: VIEW.capturedAt }],
+      '[1]: needs at least one of userId, email, phone',
+    ],
+    [
+      'a misspelt field',
+      { ...VIEW, experienceID: 'x' },
+      'experienceID: unknown field (allowed: id, userId, email, phone, feature, action, experienceId, capturedAt, metadata)',
+    ],
     ['a bad e-mail', { ...VIEW, email: 'ada(at)example.com' }, 'email: must be an e-mail address'],
-    ['a short code as phone', { ...VIEW, phone: '12345' }, 'phone: must be a phone number in E.164 form, e.g. +14155550100'],
-    ['nested metadata', { ...VIEW, metadata: { utm: { source: 'x' } } }, 'metadata.utm: must be a string, number or boolean (nested values are not supported)'],
-    ['a reserved metadata key', { ...VIEW, metadata: { provider: 'me' } }, 'metadata.provider: is reserved: the service sets it'],
-    ['metadata that is a list', { ...VIEW, metadata: ['a'] }, 'metadata: must be a JSON object of strings, numbers and booleans'],
+    [
+      'a short code as phone',
+      { ...VIEW, phone: '12345' },
+      'phone: must be a phone number in E.164 form, e.g. +14155550100',
+    ],
+    [
+      'nested metadata',
+      { ...VIEW, metadata: { utm: { source: 'x' } } },
+      'metadata.utm: must be a string, number or boolean (nested values are not supported)',
+    ],
+    [
+      'a reserved metadata key',
+      { ...VIEW, metadata: { provider: 'me' } },
+      'metadata.provider: is reserved: the service sets it',
+    ],
+    [
+      'metadata that is a list',
+      { ...VIEW, metadata: ['a'] },
+      'metadata: must be a JSON object of strings, numbers and booleans',
+    ],
     ['an event that is not an object', [VIEW, 'page_visit/viewed'], '[1]: each event must be a JSON object'],
     ['a string body', '"page_visit/viewed"', 'the body must be one event (a JSON object) or a JSON array of events'],
   ])('%s', (_n, value, message) => {
@@ -67,7 +108,14 @@ describe('validation names the field and the index', () => {
   });
 
   test('null means absent for optional fields; a numeric userId and id become strings', () => {
-    const [draft] = parse({ ...VIEW, userId: 42, id: 7, email: null, experienceId: null, metadata: { a: null, b: '', c: 0 } });
+    const [draft] = parse({
+      ...VIEW,
+      userId: 42,
+      id: 7,
+      email: null,
+      experienceId: null,
+      metadata: { a: null, b: '', c: 0 },
+    });
     expect(draft).toMatchObject({ providerEventId: '7', overrides: { userId: '42' }, details: { c: 0 } });
     expect(draft!.email).toBeUndefined();
     expect(draft!.details).toEqual({ c: 0 });
@@ -84,13 +132,20 @@ describe('de-duplication', () => {
   test('without an id, the key covers the whole event: same content same key, any field changed another key', () => {
     const base = { ...VIEW, metadata: { a: 1, b: 'x' } };
     expect(key(base)).toBe(key({ ...VIEW, metadata: { b: 'x', a: 1 } })); // key order is irrelevant
-    for (const change of [{ userId: 'u_2' }, { metadata: { a: 2, b: 'x' } }, { experienceId: 'e2' }, { capturedAt: '2026-04-27T13:35:01Z' }]) {
+    for (const change of [
+      { userId: 'u_2' },
+      { metadata: { a: 2, b: 'x' } },
+      { experienceId: 'e2' },
+      { capturedAt: '2026-04-27T13:35:01Z' },
+    ]) {
       expect(key({ ...base, ...change })).not.toBe(key(base));
     }
   });
 
   test('with an id, the id decides (a retry with other metadata is the same event)', () => {
-    expect(key({ ...VIEW, id: 'evt_1', metadata: { try: 1 } })).toBe(key({ ...VIEW, id: 'evt_1', metadata: { try: 2 } }));
+    expect(key({ ...VIEW, id: 'evt_1', metadata: { try: 1 } })).toBe(
+      key({ ...VIEW, id: 'evt_1', metadata: { try: 2 } }),
+    );
   });
 
   test('the stand-in id is labelled as derived', () => {
@@ -113,7 +168,9 @@ describe('verification', () => {
 
   test('a request signed by a Svix library (svix-* headers) verifies like webhook-*', async () => {
     const r = request(VIEW);
-    expect(await reason({ ...r, headers: signStandardWebhook(r.headers, r.body, secret, NOW, SVIX_HEADERS) })).toBe('ok');
+    expect(await reason({ ...r, headers: signStandardWebhook(r.headers, r.body, secret, NOW, SVIX_HEADERS) })).toBe(
+      'ok',
+    );
     expect(await reason(adapter.testing.sign(r, secret, NOW))).toBe('ok');
   });
 
@@ -126,19 +183,28 @@ describe('mapping: each event forwards its own pair', () => {
   const config = buildConfig(
     {
       distinct: { apiKey: 'k' },
-      sources: { generic: { feature: 'page_visit', experienceId: 'exp_default', signingSecret: generateSigningSecret() } },
+      sources: {
+        generic: { feature: 'page_visit', experienceId: 'exp_default', signingSecret: generateSigningSecret() },
+      },
     },
     {},
     null,
     [adapter],
   );
   const source = config.sources.get('generic')!;
-  const outcome = (value: unknown) => toDistinct(completeDraft(parse(value)[0]!, adapter, 'generic', NOW), source, config.registry);
+  const outcome = (value: unknown) =>
+    toDistinct(completeDraft(parse(value)[0]!, adapter, 'generic', NOW), source, config.registry);
 
   test('a registered pair is forwarded in registry spelling, with the configured experienceId as default', () => {
     expect(outcome({ ...VIEW, feature: 'USER_COLLECTIBLE', action: 'Downloaded' })).toMatchObject({
       kind: 'forward',
-      event: { feature: 'user_collectible', action: 'downloaded', experienceId: 'exp_default', userId: 'u_1', capturedAt: VIEW.capturedAt },
+      event: {
+        feature: 'user_collectible',
+        action: 'downloaded',
+        experienceId: 'exp_default',
+        userId: 'u_1',
+        capturedAt: VIEW.capturedAt,
+      },
     });
   });
 
@@ -170,16 +236,34 @@ describe('testing.sample (simulate)', () => {
     ['user_collectible/downloaded', 'user_collectible/downloaded', 'app.event'],
   ])('%s → a signed %s event that verifies and parses', async (type, pair, normalized) => {
     const creds = adapter.testing.createCredentials();
-    const s = adapter.testing.sample({ type, recipient: '+15017250604', now: NOW, overrides: { distinct_user_id: 'u_7' } });
+    const s = adapter.testing.sample({
+      type,
+      recipient: '+15017250604',
+      now: NOW,
+      overrides: { distinct_user_id: 'u_7' },
+    });
     const r = adapter.testing.sign({ method: 'POST', url: URL_, headers: s.headers, body: s.body }, creds.signer, NOW);
-    await expect(Promise.resolve(adapter.verify(toWebhookRequest(r, NOW), adapter.settingsSchema.parse(creds.options), { replayCache: new ReplayCache(1) }))).resolves.toBeUndefined();
+    await expect(
+      Promise.resolve(
+        adapter.verify(toWebhookRequest(r, NOW), adapter.settingsSchema.parse(creds.options), {
+          replayCache: new ReplayCache(1),
+        }),
+      ),
+    ).resolves.toBeUndefined();
     expect(adapter.parse(toWebhookRequest(r, NOW))).toEqual([
-      expect.objectContaining({ type: normalized, providerEvent: pair, phone: '+15017250604', overrides: expect.objectContaining({ userId: 'u_7' }) }),
+      expect.objectContaining({
+        type: normalized,
+        providerEvent: pair,
+        phone: '+15017250604',
+        overrides: expect.objectContaining({ userId: 'u_7' }),
+      }),
     ]);
   });
 
   test('a type that is neither app.* nor a pair names the choices', () => {
-    expect(() => adapter.testing.sample({ type: 'app.delivered', recipient: 'a@b.co', now: NOW })).toThrow(/app\.event, app\.unknown or a feature\/action pair/);
+    expect(() => adapter.testing.sample({ type: 'app.delivered', recipient: 'a@b.co', now: NOW })).toThrow(
+      /app\.event, app\.unknown or a feature\/action pair/,
+    );
   });
 });
 
@@ -195,7 +279,9 @@ describe('over HTTP', () => {
         distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
         queue: { path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
-        sources: { 'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret } },
+        sources: {
+          'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret },
+        },
       },
       {},
       null,
@@ -226,7 +312,12 @@ describe('over HTTP', () => {
     const leases = await queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
       expect.objectContaining({ feature: 'page_visit', action: 'viewed', userId: 'u_1', experienceId: 'exp_http' }),
-      expect.objectContaining({ feature: 'user_collectible', action: 'viewed', email: 'ada@example.com', experienceId: '47Gop5' }),
+      expect.objectContaining({
+        feature: 'user_collectible',
+        action: 'viewed',
+        email: 'ada@example.com',
+        experienceId: '47Gop5',
+      }),
     ]);
     expect(await (await post(batch)).json()).toMatchObject({ received: 3, queued: 0, duplicates: 3 });
   });
@@ -234,6 +325,9 @@ describe('over HTTP', () => {
   test('a validation error is a 400 whose message names the index and field', async () => {
     const res = await post([VIEW, { ...VIEW, capturedAt: 'yesterday' }]);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'ERR_WEBHOOK_PARSE', message: '[1].capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z' });
+    expect(await res.json()).toEqual({
+      error: 'ERR_WEBHOOK_PARSE',
+      message: '[1].capturedAt: must be ISO 8601 with a time zone, e.g. 2026-04-27T13:35:00Z',
+    });
   });
 });

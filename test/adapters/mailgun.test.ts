@@ -38,7 +38,10 @@ function independentSignature(key: string, timestamp: string, token: string): st
 }
 
 /** A JSON webhook with a hand-built signature block (no adapter code involved in signing). */
-function jsonRequest(signature: Record<string, unknown>, eventData: Record<string, unknown> = { event: 'delivered', recipient: 'a@example.com', timestamp: 1529692199.626182 }): UnsignedRequest {
+function jsonRequest(
+  signature: Record<string, unknown>,
+  eventData: Record<string, unknown> = { event: 'delivered', recipient: 'a@example.com', timestamp: 1529692199.626182 },
+): UnsignedRequest {
   return {
     method: 'POST',
     url: 'https://hooks.example.com/webhooks/mailgun',
@@ -47,7 +50,12 @@ function jsonRequest(signature: Record<string, unknown>, eventData: Record<strin
   };
 }
 
-async function reasonOf(req: UnsignedRequest, s: MailgunSettings, at: Date, cache = new ReplayCache(60_000)): Promise<VerificationReason | 'ok'> {
+async function reasonOf(
+  req: UnsignedRequest,
+  s: MailgunSettings,
+  at: Date,
+  cache = new ReplayCache(60_000),
+): Promise<VerificationReason | 'ok'> {
   try {
     await adapter.verify(toWebhookRequest(req, at), s, { replayCache: cache });
     return 'ok';
@@ -64,14 +72,17 @@ function parseOne(req: UnsignedRequest, at = new Date()): EventDraft {
 }
 
 function withEventData(patch: Record<string, unknown>): UnsignedRequest {
-  return jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: independentSignature(KEY, TIMESTAMP, TOKEN) }, {
-    event: 'failed',
-    id: 'evt',
-    timestamp: 1529701969.818328,
-    recipient: 'joan@example.com',
-    message: { headers: { 'message-id': 'm1@example.org' } },
-    ...patch,
-  });
+  return jsonRequest(
+    { timestamp: TIMESTAMP, token: TOKEN, signature: independentSignature(KEY, TIMESTAMP, TOKEN) },
+    {
+      event: 'failed',
+      id: 'evt',
+      timestamp: 1529701969.818328,
+      recipient: 'joan@example.com',
+      message: { headers: { 'message-id': 'm1@example.org' } },
+      ...patch,
+    },
+  );
 }
 
 describe('Mailgun signature formula', () => {
@@ -88,26 +99,41 @@ describe('Mailgun signature formula', () => {
     const req = jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: OPENSSL_VECTOR });
     expect(await reasonOf(req, settings({ signingKey: OTHER_KEY }), AT_TIMESTAMP)).toBe('signature_mismatch');
     const dotted = createHmac('sha256', KEY).update(`${TIMESTAMP}.${TOKEN}`).digest('hex');
-    expect(await reasonOf(jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: dotted }), settings(), AT_TIMESTAMP)).toBe('signature_mismatch');
+    expect(
+      await reasonOf(jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: dotted }), settings(), AT_TIMESTAMP),
+    ).toBe('signature_mismatch');
   });
 
   // Symfony's Mailgun bridge tests publish their webhook signing key beside fixtures whose signature
   // blocks it produced (symfony/symfony src/Symfony/Component/Mailer/Bridge/Mailgun/Tests/Webhook,
   // MailgunRequestParserTest::getSecret, MIT): a third-party vector, byte for byte.
   test.each([
-    ['accepted-symfony', '1661621710', '885894756b6c371a377f5f9516d60a4db497ad27d4931ed215', '606307bb55b72686b1b2a2c8c37ae6e6ec89496592bac4a4eee5a346337d04a5'],
-    ['failed-permanent-symfony', '1661590666', 'fff0ebc59c0516f4ce0823212a2f45e5c67814420b99fe558b', 'a0cd251821d8fd56a2130b541becc8e441023574e602fe9829a9ab9fbfdea33f'],
-  ])("verify() accepts Symfony's published %s body exactly as published, at its own time", async (name, timestamp, token, signature) => {
-    const symfonyKey = 'key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26';
-    const f = fixtures.find((x) => x.name === name)!;
-    const body = JSON.parse(f.request.body.toString('utf8')) as { signature: Record<string, string> };
-    expect(body.signature).toEqual({ token, timestamp, signature });
-    const req = unsignedRequest(f);
-    const at = new Date(Number(timestamp) * 1000 + 1000);
-    expect(independentSignature(symfonyKey, timestamp, token)).toBe(signature);
-    expect(await reasonOf(req, settings({ signingKey: symfonyKey }), at)).toBe('ok');
-    expect(await reasonOf(req, settings(), at)).toBe('signature_mismatch');
-  });
+    [
+      'accepted-symfony',
+      '1661621710',
+      '885894756b6c371a377f5f9516d60a4db497ad27d4931ed215',
+      '606307bb55b72686b1b2a2c8c37ae6e6ec89496592bac4a4eee5a346337d04a5',
+    ],
+    [
+      'failed-permanent-symfony',
+      '1661590666',
+      'fff0ebc59c0516f4ce0823212a2f45e5c67814420b99fe558b',
+      'a0cd251821d8fd56a2130b541becc8e441023574e602fe9829a9ab9fbfdea33f',
+    ],
+  ])(
+    "verify() accepts Symfony's published %s body exactly as published, at its own time",
+    async (name, timestamp, token, signature) => {
+      const symfonyKey = 'key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26';
+      const f = fixtures.find((x) => x.name === name)!;
+      const body = JSON.parse(f.request.body.toString('utf8')) as { signature: Record<string, string> };
+      expect(body.signature).toEqual({ token, timestamp, signature });
+      const req = unsignedRequest(f);
+      const at = new Date(Number(timestamp) * 1000 + 1000);
+      expect(independentSignature(symfonyKey, timestamp, token)).toBe(signature);
+      expect(await reasonOf(req, settings({ signingKey: symfonyKey }), at)).toBe('ok');
+      expect(await reasonOf(req, settings(), at)).toBe('signature_mismatch');
+    },
+  );
 
   test('testing.sign() writes a block that the independent formula reproduces', () => {
     const now = new Date('2026-04-27T13:35:00Z');
@@ -119,7 +145,10 @@ describe('Mailgun signature formula', () => {
   });
 
   test('a missing signature block is missing_signature; a non-numeric timestamp is malformed_signature', async () => {
-    const bare: UnsignedRequest = { ...jsonRequest({}), body: Buffer.from(JSON.stringify({ 'event-data': { event: 'delivered' } })) };
+    const bare: UnsignedRequest = {
+      ...jsonRequest({}),
+      body: Buffer.from(JSON.stringify({ 'event-data': { event: 'delivered' } })),
+    };
     expect(await reasonOf(bare, settings(), AT_TIMESTAMP)).toBe('missing_signature');
     const bad = jsonRequest({ timestamp: 'yesterday', token: TOKEN, signature: OPENSSL_VECTOR });
     expect(await reasonOf(bad, settings(), AT_TIMESTAMP)).toBe('malformed_signature');
@@ -160,7 +189,9 @@ describe('token replay cache', () => {
   const req = jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: OPENSSL_VECTOR });
 
   test('verify() returns mailgun:<token> as the replay key', async () => {
-    const result = await adapter.verify(toWebhookRequest(req, AT_TIMESTAMP), settings(), { replayCache: new ReplayCache(60_000) });
+    const result = await adapter.verify(toWebhookRequest(req, AT_TIMESTAMP), settings(), {
+      replayCache: new ReplayCache(60_000),
+    });
     expect(result).toEqual({ replayKey: `mailgun:${TOKEN}` });
   });
 
@@ -184,13 +215,23 @@ describe('subaccount parent-signature', () => {
   const parent = independentSignature(OTHER_KEY, TIMESTAMP, TOKEN);
 
   test('accepted when only the parent-signature matches a configured key', async () => {
-    const req = jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: independentSignature('subaccount-key', TIMESTAMP, TOKEN), 'parent-signature': parent });
+    const req = jsonRequest({
+      timestamp: TIMESTAMP,
+      token: TOKEN,
+      signature: independentSignature('subaccount-key', TIMESTAMP, TOKEN),
+      'parent-signature': parent,
+    });
     expect(await reasonOf(req, settings({ signingKey: OTHER_KEY }), AT_TIMESTAMP)).toBe('ok');
     expect(await reasonOf(req, settings({ signingKey: [KEY, OTHER_KEY] }), AT_TIMESTAMP)).toBe('ok');
   });
 
   test('rejected when neither signature matches', async () => {
-    const req = jsonRequest({ timestamp: TIMESTAMP, token: TOKEN, signature: '1'.repeat(64), 'parent-signature': parent });
+    const req = jsonRequest({
+      timestamp: TIMESTAMP,
+      token: TOKEN,
+      signature: '1'.repeat(64),
+      'parent-signature': parent,
+    });
     expect(await reasonOf(req, settings({ signingKey: KEY }), AT_TIMESTAMP)).toBe('signature_mismatch');
   });
 });
@@ -214,7 +255,7 @@ describe('legacy form-encoded webhooks', () => {
     });
   });
 
-  test('a user variable named like a signature field does not shadow Mailgun\'s own (last value wins)', async () => {
+  test("a user variable named like a signature field does not shadow Mailgun's own (last value wins)", async () => {
     const ts = String(Math.floor(now.getTime() / 1000));
     const body = new URLSearchParams([
       ['token', 'user-variable-token'],
@@ -240,7 +281,10 @@ describe('legacy form-encoded webhooks', () => {
   });
 
   test('an inbound-route form (no event, has sender) is a parse error that says so', () => {
-    const req: UnsignedRequest = { ...fixture('legacy-form-delivered'), body: Buffer.from('sender=a%40example.com&subject=hi') };
+    const req: UnsignedRequest = {
+      ...fixture('legacy-form-delivered'),
+      body: Buffer.from('sender=a%40example.com&subject=hi'),
+    };
     expect(() => adapter.parse(toWebhookRequest(req, now))).toThrow(/inbound route/);
   });
 });
@@ -256,9 +300,20 @@ describe('failed: severity remap', () => {
   });
 
   test('reason does not change the type (anymail semantics) but is kept in details', () => {
-    const draft = parseOne(withEventData({ severity: 'permanent', reason: 'suppress-bounce', 'delivery-status': { code: 605, message: '', description: 'Not delivering to previously bounced address' } }));
+    const draft = parseOne(
+      withEventData({
+        severity: 'permanent',
+        reason: 'suppress-bounce',
+        'delivery-status': { code: 605, message: '', description: 'Not delivering to previously bounced address' },
+      }),
+    );
     expect(draft.type).toBe('email.bounced');
-    expect(draft.details).toEqual({ severity: 'permanent', reason: 'suppress-bounce', deliveryStatusCode: 605, deliveryStatusDescription: 'Not delivering to previously bounced address' });
+    expect(draft.details).toEqual({
+      severity: 'permanent',
+      reason: 'suppress-bounce',
+      deliveryStatusCode: 605,
+      deliveryStatusDescription: 'Not delivering to previously bounced address',
+    });
   });
 
   test('email.deferred is declared, so a source can map it and the config check sees it', () => {
@@ -266,7 +321,14 @@ describe('failed: severity remap', () => {
     const config = buildConfig({
       distinct: { apiKey: 'k' },
       registry: { registration_email: ['sent', 'delivered', 'opened', 'deferred'] },
-      sources: { mailgun: { feature: 'registration_email', experienceId: 'e', signingKey: KEY, actions: { 'email.deferred': 'deferred' } } },
+      sources: {
+        mailgun: {
+          feature: 'registration_email',
+          experienceId: 'e',
+          signingKey: KEY,
+          actions: { 'email.deferred': 'deferred' },
+        },
+      },
     });
     expect(config.sources.get('mailgun')!.actions['email.deferred']).toBe('deferred');
   });
@@ -289,19 +351,29 @@ describe('event time', () => {
 
 describe('user-variables and details', () => {
   test('user-variables given as a JSON string are read', () => {
-    const draft = parseOne(withEventData({ event: 'opened', 'user-variables': JSON.stringify({ distinct_user_id: 'u_7', distinct_experience_id: 99 }) }));
+    const draft = parseOne(
+      withEventData({
+        event: 'opened',
+        'user-variables': JSON.stringify({ distinct_user_id: 'u_7', distinct_experience_id: 99 }),
+      }),
+    );
     expect(draft.overrides).toEqual({ userId: 'u_7', experienceId: '99' });
   });
 
   test('unreadable or non-scalar user-variables give no overrides, not an error', () => {
     expect(parseOne(withEventData({ 'user-variables': '{not json' })).overrides).toEqual({});
-    expect(parseOne(withEventData({ 'user-variables': { distinct_user_id: { nested: true }, distinct_feature: '' } })).overrides).toEqual({});
+    expect(
+      parseOne(withEventData({ 'user-variables': { distinct_user_id: { nested: true }, distinct_feature: '' } }))
+        .overrides,
+    ).toEqual({});
   });
 
   test('opened keeps the bot hint, clicked the URL, tags are joined', () => {
     const opened = parseOne(withEventData({ event: 'opened', 'client-info': { bot: 'apple' }, tags: ['a', 'b'] }));
     expect(opened.details).toEqual({ bot: 'apple', machineOpen: true, tags: 'a,b' });
-    const clicked = parseOne(withEventData({ event: 'clicked', url: 'https://example.com/x', 'client-info': { bot: '' } }));
+    const clicked = parseOne(
+      withEventData({ event: 'clicked', url: 'https://example.com/x', 'client-info': { bot: '' } }),
+    );
     expect(clicked.details).toEqual({ url: 'https://example.com/x' });
   });
 
@@ -320,18 +392,39 @@ describe('user-variables and details', () => {
 describe('testing helpers', () => {
   const now = new Date('2026-04-27T13:35:00.123Z');
 
-  test.each(['email.sent', 'email.rejected', 'email.delivered', 'email.bounced', 'email.deferred', 'email.opened', 'email.clicked', 'email.unsubscribed', 'email.complained'])(
-    'sample(%s) signs, verifies and parses back to that type with the overrides',
-    async (type) => {
-      const { options, signer } = adapter.testing.createCredentials();
-      const s = (adapter.settingsSchema as z.ZodType<MailgunSettings>).parse(options);
-      const built = adapter.testing.sample({ type, recipient: 'Pat@example.com', now, overrides: { distinct_user_id: 'u_9' } });
-      const req = adapter.testing.sign({ method: 'POST', url: 'https://hooks.example.com/webhooks/mailgun', headers: built.headers, body: built.body }, signer, now);
-      expect(await reasonOf(req, s, now)).toBe('ok');
-      const draft = parseOne(req, now);
-      expect(draft).toMatchObject({ type, email: 'Pat@example.com', overrides: { userId: 'u_9' }, occurredAt: '2026-04-27T13:35:00.123Z' });
-    },
-  );
+  test.each([
+    'email.sent',
+    'email.rejected',
+    'email.delivered',
+    'email.bounced',
+    'email.deferred',
+    'email.opened',
+    'email.clicked',
+    'email.unsubscribed',
+    'email.complained',
+  ])('sample(%s) signs, verifies and parses back to that type with the overrides', async (type) => {
+    const { options, signer } = adapter.testing.createCredentials();
+    const s = (adapter.settingsSchema as z.ZodType<MailgunSettings>).parse(options);
+    const built = adapter.testing.sample({
+      type,
+      recipient: 'Pat@example.com',
+      now,
+      overrides: { distinct_user_id: 'u_9' },
+    });
+    const req = adapter.testing.sign(
+      { method: 'POST', url: 'https://hooks.example.com/webhooks/mailgun', headers: built.headers, body: built.body },
+      signer,
+      now,
+    );
+    expect(await reasonOf(req, s, now)).toBe('ok');
+    const draft = parseOne(req, now);
+    expect(draft).toMatchObject({
+      type,
+      email: 'Pat@example.com',
+      overrides: { userId: 'u_9' },
+      occurredAt: '2026-04-27T13:35:00.123Z',
+    });
+  });
 
   test('signerFromOptions() takes the first of a rotated list', () => {
     expect(adapter.testing.signerFromOptions({ signingKey: ['new', 'old'] })).toBe('new');

@@ -20,7 +20,15 @@ const NOW = new Date('2026-04-27T13:35:00Z');
 function parse(body: unknown): EventDraft[] {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return adapter.parse(
-    toWebhookRequest({ method: 'POST', url: 'https://hooks.example.com/webhooks/mailjet', headers: { 'content-type': 'application/json' }, body: Buffer.from(raw) }, NOW),
+    toWebhookRequest(
+      {
+        method: 'POST',
+        url: 'https://hooks.example.com/webhooks/mailjet',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(raw),
+      },
+      NOW,
+    ),
   );
 }
 
@@ -31,7 +39,9 @@ function one(body: unknown): EventDraft {
 }
 
 /** The grouped-events sample exactly as Mailjet publishes it (its second MessageID is not a double). */
-const BATCH_TEXT = (JSON.parse(readFileSync(join(FIXTURES_DIR, 'mailjet', 'events-batch.json'), 'utf8')) as { request: { body: string } }).request.body;
+const BATCH_TEXT = (
+  JSON.parse(readFileSync(join(FIXTURES_DIR, 'mailjet', 'events-batch.json'), 'utf8')) as { request: { body: string } }
+).request.body;
 
 describe('MessageID beyond 2^53', () => {
   test('the published batch: JSON.parse would turn …491 into …492; the adapter keeps both ids exactly', () => {
@@ -63,8 +73,13 @@ describe('types and fields', () => {
     expect(one({ event: 'bounce', time: 1777296900, email: 'a@example.com', ...fields }).type).toBe(expected);
   });
 
-  test('sent is a delivery (accepted by the recipient\'s server); blocked is a rejection', () => {
-    expect(parse([{ event: 'sent', time: 1 }, { event: 'blocked', time: 1 }]).map((d) => d.type)).toEqual(['email.delivered', 'email.rejected']);
+  test("sent is a delivery (accepted by the recipient's server); blocked is a rejection", () => {
+    expect(
+      parse([
+        { event: 'sent', time: 1 },
+        { event: 'blocked', time: 1 },
+      ]).map((d) => d.type),
+    ).toEqual(['email.delivered', 'email.rejected']);
   });
 
   test('time is unix seconds; absent → null, never invented', () => {
@@ -83,11 +98,19 @@ describe('types and fields', () => {
 describe('overrides from Payload / EventPayload / CustomID', () => {
   const base = { event: 'sent', time: 1777296900, email: 'a@example.com' };
   test.each([
-    ['Payload JSON', { Payload: '{"distinct_user_id":"u_1","distinct_experience_id":"e_1"}' }, { userId: 'u_1', experienceId: 'e_1' }],
+    [
+      'Payload JSON',
+      { Payload: '{"distinct_user_id":"u_1","distinct_experience_id":"e_1"}' },
+      { userId: 'u_1', experienceId: 'e_1' },
+    ],
     ['Payload form pairs', { Payload: 'distinct_user_id=u_2&x=1' }, { userId: 'u_2' }],
     ['EventPayload (as the Send API names it)', { EventPayload: '{"distinct_user_id":"u_3"}' }, { userId: 'u_3' }],
     ['CustomID form pairs', { CustomID: 'distinct_user_id=u_4' }, { userId: 'u_4' }],
-    ['Payload wins over CustomID, key by key', { Payload: '{"distinct_user_id":"u_5"}', CustomID: 'distinct_user_id=u_6&distinct_feature=registration_email' }, { userId: 'u_5', feature: 'registration_email' }],
+    [
+      'Payload wins over CustomID, key by key',
+      { Payload: '{"distinct_user_id":"u_5"}', CustomID: 'distinct_user_id=u_6&distinct_feature=registration_email' },
+      { userId: 'u_5', feature: 'registration_email' },
+    ],
     ['a plain CustomID carries nothing', { CustomID: 'helloworld' }, {}],
     ['broken JSON carries nothing and does not fail', { Payload: '{"distinct_user_id":' }, {}],
     ['empty strings', { Payload: '', CustomID: '' }, {}],
@@ -97,17 +120,42 @@ describe('overrides from Payload / EventPayload / CustomID', () => {
 });
 
 describe('testing.sample', () => {
-  const types = ['email.delivered', 'email.opened', 'email.clicked', 'email.bounced', 'email.deferred', 'email.rejected', 'email.complained', 'email.unsubscribed'];
-  test.each(types)('sample(%s) carries a bare 17-digit MessageID and parses back exactly, with its Payload overrides', (type) => {
-    const s = adapter.testing.sample({ type, recipient: 'jane@example.com', now: NOW, overrides: { distinct_user_id: 'u_1' } });
-    const text = s.body.toString('utf8');
-    const id = /"MessageID":(\d{17})/.exec(text)?.[1];
-    expect(id).toBeDefined();
-    expect(one(text)).toMatchObject({ type, email: 'jane@example.com', occurredAt: '2026-04-27T13:35:00Z', overrides: { userId: 'u_1' }, details: { mailjetMessageId: id } });
-  });
+  const types = [
+    'email.delivered',
+    'email.opened',
+    'email.clicked',
+    'email.bounced',
+    'email.deferred',
+    'email.rejected',
+    'email.complained',
+    'email.unsubscribed',
+  ];
+  test.each(types)(
+    'sample(%s) carries a bare 17-digit MessageID and parses back exactly, with its Payload overrides',
+    (type) => {
+      const s = adapter.testing.sample({
+        type,
+        recipient: 'jane@example.com',
+        now: NOW,
+        overrides: { distinct_user_id: 'u_1' },
+      });
+      const text = s.body.toString('utf8');
+      const id = /"MessageID":(\d{17})/.exec(text)?.[1];
+      expect(id).toBeDefined();
+      expect(one(text)).toMatchObject({
+        type,
+        email: 'jane@example.com',
+        occurredAt: '2026-04-27T13:35:00Z',
+        overrides: { userId: 'u_1' },
+        details: { mailjetMessageId: id },
+      });
+    },
+  );
 
   test('there is no earlier "sent" than delivery to simulate', () => {
-    expect(() => adapter.testing.sample({ type: 'email.sent', recipient: 'a@example.com', now: NOW })).toThrow(/Mailjet has no event for email.sent/);
+    expect(() => adapter.testing.sample({ type: 'email.sent', recipient: 'a@example.com', now: NOW })).toThrow(
+      /Mailjet has no event for email.sent/,
+    );
   });
 });
 
@@ -145,12 +193,19 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     });
     expect(res.status).toBe(200);
     const leases = await queue.claim(10);
-    expect(leases.map((l) => l.message.event.metadata?.mailjetMessageId)).toEqual(['19421777835146490', '19421777835146491']);
+    expect(leases.map((l) => l.message.event.metadata?.mailjetMessageId)).toEqual([
+      '19421777835146490',
+      '19421777835146491',
+    ]);
     expect(leases.map((l) => l.message.event.action)).toEqual(['delivered', 'delivered']);
   });
 
-  test('without the URL\'s basic auth the batch is refused with 401', async () => {
-    const res = await fetch(`${origin}/webhooks/mailjet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BATCH_TEXT });
+  test("without the URL's basic auth the batch is refused with 401", async () => {
+    const res = await fetch(`${origin}/webhooks/mailjet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BATCH_TEXT,
+    });
     expect(res.status).toBe(401);
   });
 });

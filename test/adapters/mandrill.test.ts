@@ -54,7 +54,13 @@ async function verifyReason(r: UnsignedRequest, s: Settings = settings): Promise
 describe('signature', () => {
   test("the recipe matches Twilio's published vector and twilio-node (same algorithm)", () => {
     const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-    const params = { CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234', From: '+12349013030', To: '+18005551212' };
+    const params = {
+      CallSid: 'CA1234567890ABCDE',
+      Caller: '+12349013030',
+      Digits: '1234',
+      From: '+12349013030',
+      To: '+18005551212',
+    };
     const pairs = Object.entries(params).reverse(); // order received must not matter
     expect(mandrillSignature('12345', url, pairs)).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
     expect(mandrillSignature('12345', url, pairs)).toBe(getExpectedTwilioSignature('12345', url, params));
@@ -70,8 +76,13 @@ describe('signature', () => {
   test('decoded values are signed, not bytes: %7B and { encodings of the same form are the same request', async () => {
     const json = JSON.stringify([SEND]);
     const sig = mandrillSignature(KEY, PUBLIC, [['mandrill_events', json]]);
-    for (const encoded of [encodeURIComponent(json), new URLSearchParams({ mandrill_events: json }).toString().slice('mandrill_events='.length)]) {
-      expect(await verifyReason(req(Buffer.from(`mandrill_events=${encoded}`), { ...FORM, 'x-mandrill-signature': sig }))).toBe('ok');
+    for (const encoded of [
+      encodeURIComponent(json),
+      new URLSearchParams({ mandrill_events: json }).toString().slice('mandrill_events='.length),
+    ]) {
+      expect(
+        await verifyReason(req(Buffer.from(`mandrill_events=${encoded}`), { ...FORM, 'x-mandrill-signature': sig })),
+      ).toBe('ok');
     }
   });
 
@@ -104,7 +115,9 @@ describe('URL check (handshake)', () => {
   });
 
   test("the fallback POST (empty batch signed with the public key 'test-webhook') is answered 200", async () => {
-    expect(await handshake(signed(Buffer.from('mandrill_events=%5B%5D'), 'test-webhook'))).toMatchObject({ status: 200 });
+    expect(await handshake(signed(Buffer.from('mandrill_events=%5B%5D'), 'test-webhook'))).toMatchObject({
+      status: 200,
+    });
   });
 
   test("a batch with events signed with 'test-webhook' is no handshake, and fails verification", async () => {
@@ -123,7 +136,10 @@ describe('parsing', () => {
   const parse = (body: Buffer) => adapter.parse(toWebhookRequest(req(body), NOW));
 
   test('overrides come from msg.metadata; metadata.user_id is not one', () => {
-    const item = { ...SEND, msg: { ...SEND.msg, metadata: { user_id: 111, distinct_user_id: 4242, distinct_feature: ' ' } } };
+    const item = {
+      ...SEND,
+      msg: { ...SEND.msg, metadata: { user_id: 111, distinct_user_id: 4242, distinct_feature: ' ' } },
+    };
     expect(parse(mandrillForm([item]))[0]!.overrides).toEqual({ userId: '4242' });
   });
 
@@ -134,12 +150,18 @@ describe('parsing', () => {
   });
 
   test('errors name the index inside the batch', () => {
-    expect(() => parse(mandrillForm([SEND, { ...SEND, ts: 'soon' }]))).toThrow('mandrill_events[1].ts: not a unix time in seconds');
+    expect(() => parse(mandrillForm([SEND, { ...SEND, ts: 'soon' }]))).toThrow(
+      'mandrill_events[1].ts: not a unix time in seconds',
+    );
     expect(() => parse(mandrillForm([SEND, { msg: {} }]))).toThrow(/^mandrill_events\[1\]\.event:/);
   });
 
   test('no per-event id: providerEventId is null and the message id comes from msg._id', () => {
-    expect(parse(mandrillForm([SEND]))[0]).toMatchObject({ providerEventId: null, messageId: 'm1', occurredAt: '2026-04-27T13:40:00Z' });
+    expect(parse(mandrillForm([SEND]))[0]).toMatchObject({
+      providerEventId: null,
+      messageId: 'm1',
+      occurredAt: '2026-04-27T13:40:00Z',
+    });
   });
 });
 
@@ -148,11 +170,21 @@ describe('testing.sample (simulate)', () => {
     '%s: a signed sample verifies and parses to that type, echoing overrides in msg.metadata',
     async (type) => {
       const creds = adapter.testing.createCredentials();
-      const s = adapter.testing.sample({ type, recipient: 'jane@example.com', now: NOW, overrides: { distinct_user_id: 'u_7' } });
+      const s = adapter.testing.sample({
+        type,
+        recipient: 'jane@example.com',
+        now: NOW,
+        overrides: { distinct_user_id: 'u_7' },
+      });
       const r = adapter.testing.sign(req(s.body, s.headers), creds.signer, NOW);
       expect(await verifyReason(r, adapter.settingsSchema.parse(creds.options))).toBe('ok');
       expect(adapter.parse(toWebhookRequest(r, NOW))).toEqual([
-        expect.objectContaining({ type, email: 'jane@example.com', overrides: { userId: 'u_7' }, occurredAt: '2026-04-27T13:40:00Z' }),
+        expect.objectContaining({
+          type,
+          email: 'jane@example.com',
+          overrides: { userId: 'u_7' },
+          occurredAt: '2026-04-27T13:40:00Z',
+        }),
       ]);
       expect(adapter.testing.signerFromOptions(creds.options)).toBe(creds.signer);
     },
@@ -191,12 +223,23 @@ describe('over HTTP', () => {
 
   test('a batch signed for the public URL is queued event by event; the same batch unsigned gets 401', async () => {
     const body = mandrillForm([SEND, { ...SEND, event: 'hard_bounce' }]);
-    const sig = mandrillSignature(KEY, PUBLIC, [['mandrill_events', JSON.stringify([SEND, { ...SEND, event: 'hard_bounce' }])]]);
-    const res = await fetch(`${origin}/webhooks/mandrill`, { method: 'POST', headers: { ...FORM, 'x-mandrill-signature': sig }, body });
+    const sig = mandrillSignature(KEY, PUBLIC, [
+      ['mandrill_events', JSON.stringify([SEND, { ...SEND, event: 'hard_bounce' }])],
+    ]);
+    const res = await fetch(`${origin}/webhooks/mandrill`, {
+      method: 'POST',
+      headers: { ...FORM, 'x-mandrill-signature': sig },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 2, queued: 1, ignored: 1 });
     const [lease] = await queue.claim(1);
-    expect(lease!.message.event).toMatchObject({ feature: 'registration_email', action: 'sent', userId: 'u_1', experienceId: 'exp_http' });
+    expect(lease!.message.event).toMatchObject({
+      feature: 'registration_email',
+      action: 'sent',
+      userId: 'u_1',
+      experienceId: 'exp_http',
+    });
     const unsigned = await fetch(`${origin}/webhooks/mandrill`, { method: 'POST', headers: FORM, body });
     expect(unsigned.status).toBe(401);
   });

@@ -14,7 +14,12 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/verify/primitives';
-import { sha256Hex, signMessageBirdJwt, verifyMessageBirdJwt, type MessageBirdJwtAlgorithm } from '../../src/verify/messagebird-jwt';
+import {
+  sha256Hex,
+  signMessageBirdJwt,
+  verifyMessageBirdJwt,
+  type MessageBirdJwtAlgorithm,
+} from '../../src/verify/messagebird-jwt';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 import { serveOnLoopback } from '../helpers/serve';
@@ -146,7 +151,13 @@ const VECTORS: Vector[] = [
       '.bHfsjj3tljfzTufoG3EU3p_yFrQh9CufyzRSaRMd4ss',
     expect: 'signature_mismatch',
   },
-  { name: 'payload was added in transit', url: 'https://example.com/', payload: HELLO, token: ROOT_TOKEN, expect: 'signature_mismatch' },
+  {
+    name: 'payload was added in transit',
+    url: 'https://example.com/',
+    payload: HELLO,
+    token: ROOT_TOKEN,
+    expect: 'signature_mismatch',
+  },
   {
     name: 'none alg',
     url: 'https://example.com/',
@@ -171,7 +182,9 @@ function reasonOf(fn: () => unknown): VerificationReason | 'ok' {
 
 function vectorVerdict(v: Vector, keys: readonly string[] = [SECRET]): VerificationReason | 'ok' {
   const body = Buffer.from(v.payload ?? '', 'utf8');
-  return reasonOf(() => verifyMessageBirdJwt(v.token, keys, { url: v.url, body, now: VECTOR_NOW, toleranceSeconds: TOLERANCE }));
+  return reasonOf(() =>
+    verifyMessageBirdJwt(v.token, keys, { url: v.url, body, now: VECTOR_NOW, toleranceSeconds: TOLERANCE }),
+  );
 }
 
 function claimsOf(token: string): Record<string, unknown> {
@@ -179,7 +192,9 @@ function claimsOf(token: string): Record<string, unknown> {
 }
 
 function algOf(token: string): MessageBirdJwtAlgorithm {
-  return (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg: MessageBirdJwtAlgorithm }).alg;
+  return (
+    JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg: MessageBirdJwtAlgorithm }
+  ).alg;
 }
 
 describe("signature: MessageBird's published vectors (messagebird-nodejs lib/testdata)", () => {
@@ -187,11 +202,19 @@ describe("signature: MessageBird's published vectors (messagebird-nodejs lib/tes
     expect(vectorVerdict(v)).toBe(v.expect);
   });
 
-  test.each(VECTORS.filter((v) => v.expect === 'ok').map((v) => [v.name, v] as const))('our signer reproduces the token: %s', (_name, v) => {
-    const jti = String(claimsOf(v.token).jti);
-    const signed = signMessageBirdJwt(SECRET, { url: v.url, body: Buffer.from(v.payload ?? '', 'utf8') }, VECTOR_NOW, { algorithm: algOf(v.token), jti });
-    expect(signed).toBe(v.token);
-  });
+  test.each(VECTORS.filter((v) => v.expect === 'ok').map((v) => [v.name, v] as const))(
+    'our signer reproduces the token: %s',
+    (_name, v) => {
+      const jti = String(claimsOf(v.token).jti);
+      const signed = signMessageBirdJwt(
+        SECRET,
+        { url: v.url, body: Buffer.from(v.payload ?? '', 'utf8') },
+        VECTOR_NOW,
+        { algorithm: algOf(v.token), jti },
+      );
+      expect(signed).toBe(v.token);
+    },
+  );
 
   test('url_hash is the hex SHA-256 of the URL exactly as requested', () => {
     expect(claimsOf(ROOT_TOKEN).url_hash).toBe(sha256Hex('https://example.com/'));
@@ -207,7 +230,14 @@ describe("signature: MessageBird's published vectors (messagebird-nodejs lib/tes
     const v = VECTORS[0]!;
     const body = Buffer.alloc(0);
     const at = (seconds: number, toleranceSeconds = TOLERANCE): VerificationReason | 'ok' =>
-      reasonOf(() => verifyMessageBirdJwt(v.token, [SECRET], { url: v.url, body, now: new Date((1625479260 + seconds) * 1000), toleranceSeconds }));
+      reasonOf(() =>
+        verifyMessageBirdJwt(v.token, [SECRET], {
+          url: v.url,
+          body,
+          now: new Date((1625479260 + seconds) * 1000),
+          toleranceSeconds,
+        }),
+      );
     expect(at(5)).toBe('ok');
     expect(at(6)).toBe('timestamp_out_of_tolerance');
     expect(at(86_400, 0)).toBe('ok');
@@ -268,7 +298,8 @@ describe('verify(): the adapter', () => {
   const creds = adapter.testing.createCredentials();
   const settings = adapter.settingsSchema.parse(creds.options);
   const now = new Date('2026-04-27T13:35:00Z');
-  const url = 'https://hooks.example.com/webhooks/messagebird?id=abc&reference=r1&recipient=31612345678&status=delivered';
+  const url =
+    'https://hooks.example.com/webhooks/messagebird?id=abc&reference=r1&recipient=31612345678&status=delivered';
   const unsigned: UnsignedRequest = { method: 'GET', url, headers: {}, body: Buffer.alloc(0) };
 
   test('a jti is single-use: once recorded, the same token is replayed', async () => {
@@ -277,13 +308,17 @@ describe('verify(): the adapter', () => {
     const first = await adapter.verify(req, settings, { replayCache: cache });
     expect(first).toMatchObject({ replayKey: expect.stringMatching(/^messagebird:/) });
     cache.add((first as { replayKey: string }).replayKey, now.getTime());
-    await expect(Promise.resolve().then(() => adapter.verify(req, settings, { replayCache: cache }))).rejects.toMatchObject({ reason: 'replayed' });
+    await expect(
+      Promise.resolve().then(() => adapter.verify(req, settings, { replayCache: cache })),
+    ).rejects.toMatchObject({ reason: 'replayed' });
   });
 
   test('a GET that grew a body is refused (no payload_hash was signed)', async () => {
     const signed = adapter.testing.sign(unsigned, creds.signer, now);
     const req = toWebhookRequest({ ...signed, body: Buffer.from('x') }, now);
-    await expect(Promise.resolve().then(() => adapter.verify(req, settings, { replayCache: new ReplayCache(1) }))).rejects.toMatchObject({
+    await expect(
+      Promise.resolve().then(() => adapter.verify(req, settings, { replayCache: new ReplayCache(1) })),
+    ).rejects.toMatchObject({
       reason: 'signature_mismatch',
     });
   });
@@ -303,12 +338,28 @@ describe('verify(): the adapter', () => {
 describe('parse(): MessageBird quirks', () => {
   const now = new Date('2026-04-27T13:40:00Z');
   const parseQuery = (query: string) =>
-    adapter.parse(toWebhookRequest({ method: 'GET', url: `https://hooks.example.com/webhooks/messagebird?${query}`, headers: {}, body: Buffer.alloc(0) }, now));
+    adapter.parse(
+      toWebhookRequest(
+        {
+          method: 'GET',
+          url: `https://hooks.example.com/webhooks/messagebird?${query}`,
+          headers: {},
+          body: Buffer.alloc(0),
+        },
+        now,
+      ),
+    );
 
   test('statusDatetime: an unencoded + (decoded as a space) is repaired; an encoded one is read as is', () => {
-    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T15:35:05+02:00')[0]!.occurredAt).toBe('2026-04-27T13:35:05Z');
-    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T15%3A35%3A05%2B02%3A00')[0]!.occurredAt).toBe('2026-04-27T13:35:05Z');
-    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T10:35:05-03:00')[0]!.occurredAt).toBe('2026-04-27T13:35:05Z');
+    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T15:35:05+02:00')[0]!.occurredAt).toBe(
+      '2026-04-27T13:35:05Z',
+    );
+    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T15%3A35%3A05%2B02%3A00')[0]!.occurredAt).toBe(
+      '2026-04-27T13:35:05Z',
+    );
+    expect(parseQuery('id=a&status=sent&statusDatetime=2026-04-27T10:35:05-03:00')[0]!.occurredAt).toBe(
+      '2026-04-27T13:35:05Z',
+    );
   });
 
   test('no statusDatetime, or garbage, is null: never invented', () => {
@@ -317,7 +368,9 @@ describe('parse(): MessageBird quirks', () => {
   });
 
   test('overrides: reference form, query params winning, blanks dropped; a plain reference stays a detail', () => {
-    const ref = encodeURIComponent('distinct_user_id=u_ref&distinct_feature=registration_sms&distinct_experience_id=%20');
+    const ref = encodeURIComponent(
+      'distinct_user_id=u_ref&distinct_feature=registration_sms&distinct_experience_id=%20',
+    );
     const [fromRef] = parseQuery(`id=a&status=sent&reference=${ref}`);
     expect(fromRef!.overrides).toEqual({ userId: 'u_ref', feature: 'registration_sms' });
     expect(fromRef!.details.reference).toBeUndefined();
@@ -332,7 +385,16 @@ describe('parse(): MessageBird quirks', () => {
     const query = 'id=a&status=delivered&recipient=31612345678&statusDatetime=2026-04-27T13%3A35%3A05%2B00%3A00';
     const creds = adapter.testing.createCredentials();
     const keys = [0, 1].map(() => {
-      const signed = adapter.testing.sign({ method: 'GET', url: `https://hooks.example.com/webhooks/messagebird?${query}`, headers: {}, body: Buffer.alloc(0) }, creds.signer, now);
+      const signed = adapter.testing.sign(
+        {
+          method: 'GET',
+          url: `https://hooks.example.com/webhooks/messagebird?${query}`,
+          headers: {},
+          body: Buffer.alloc(0),
+        },
+        creds.signer,
+        now,
+      );
       const [d] = adapter.parse(toWebhookRequest(signed, now));
       expect(d).toMatchObject({ phone: '31612345678', messageId: 'a', providerEventId: null, type: 'sms.delivered' });
       return { key: dedupeKey('messagebird', d!), token: signed.headers['messagebird-signature-jwt'] };
@@ -349,11 +411,23 @@ describe('parse(): MessageBird quirks', () => {
   });
 
   test('sample(): a GET query with the overrides in the reference, no body, round-trips through parse', () => {
-    const sample = adapter.testing.sample({ type: 'sms.delivered', recipient: '+31612345678', now, overrides: { distinct_user_id: 'u_9' } });
+    const sample = adapter.testing.sample({
+      type: 'sms.delivered',
+      recipient: '+31612345678',
+      now,
+      overrides: { distinct_user_id: 'u_9' },
+    });
     expect(sample.body.length).toBe(0);
     const [d] = parseQuery(sample.query);
-    expect(d).toMatchObject({ type: 'sms.delivered', phone: '31612345678', occurredAt: '2026-04-27T13:40:00Z', overrides: { userId: 'u_9' } });
-    expect(() => adapter.testing.sample({ type: 'email.opened', recipient: 'a@example.com', now })).toThrow(/MessageBird has no status/);
+    expect(d).toMatchObject({
+      type: 'sms.delivered',
+      phone: '31612345678',
+      occurredAt: '2026-04-27T13:40:00Z',
+      overrides: { userId: 'u_9' },
+    });
+    expect(() => adapter.testing.sample({ type: 'email.opened', recipient: 'a@example.com', now })).toThrow(
+      /MessageBird has no status/,
+    );
   });
 });
 
@@ -389,22 +463,40 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     'id=e8077d803532c0b5937c639b60216938&reference=distinct_user_id%3Du_http&recipient=31612345678&status=delivered&statusDatetime=2016-05-03T08%3A58%3A10%2B00%3A00';
 
   test('a GET status report signed for the public URL is queued; the same token again is a replay (401)', async () => {
-    const signed = adapter.testing.sign({ method: 'GET', url: `${PUBLIC}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) }, creds.signer, new Date());
+    const signed = adapter.testing.sign(
+      { method: 'GET', url: `${PUBLIC}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) },
+      creds.signer,
+      new Date(),
+    );
     const res = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: signed.headers });
     expect(res.status).toBe(200);
     const [lease] = await queue.claim(1);
-    expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+31612345678', capturedAt: '2016-05-03T08:58:10Z', experienceId: 'exp_http' });
+    expect(lease!.message.event).toMatchObject({
+      action: 'delivered',
+      userId: 'u_http',
+      phone: '+31612345678',
+      capturedAt: '2016-05-03T08:58:10Z',
+      experienceId: 'exp_http',
+    });
     const again = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: signed.headers });
     expect(again.status).toBe(401);
     expect(await again.json()).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'replayed' });
   });
 
   test('a token signed for the internal URL gets 401; a POST gets 405', async () => {
-    const internal = adapter.testing.sign({ method: 'GET', url: `${origin}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) }, creds.signer, new Date());
+    const internal = adapter.testing.sign(
+      { method: 'GET', url: `${origin}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) },
+      creds.signer,
+      new Date(),
+    );
     const res = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: internal.headers });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
-    const post = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'POST', headers: internal.headers, body: 'x' });
+    const post = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, {
+      method: 'POST',
+      headers: internal.headers,
+      body: 'x',
+    });
     expect(post.status).toBe(405);
   });
 });

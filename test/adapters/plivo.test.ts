@@ -15,7 +15,13 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/verify/primitives';
-import { computePlivoV2Signature, computePlivoV3Signature, plivoV2BaseUrl, plivoV3BaseString, validatePlivoV2Signature } from '../../src/verify/plivo-signature';
+import {
+  computePlivoV2Signature,
+  computePlivoV3Signature,
+  plivoV2BaseUrl,
+  plivoV3BaseString,
+  validatePlivoV2Signature,
+} from '../../src/verify/plivo-signature';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 import { serveOnLoopback } from '../helpers/serve';
@@ -31,13 +37,23 @@ type Settings = Parameters<typeof adapter.verify>[1];
 const settingsFor = (authToken: string | string[] = TOKEN): Settings => adapter.settingsSchema.parse({ authToken });
 
 /** HMAC-SHA256 base64 of `base.nonce`, computed here without the module under test. */
-const independent = (token: string, base: string, nonce = NONCE): string => createHmac('sha256', token).update(`${base}.${nonce}`).digest('base64');
+const independent = (token: string, base: string, nonce = NONCE): string =>
+  createHmac('sha256', token).update(`${base}.${nonce}`).digest('base64');
 
 function post(url: string, body: string, signature: string, nonce = NONCE): UnsignedRequest {
-  return { method: 'POST', url, headers: { ...FORM, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce }, body: Buffer.from(body) };
+  return {
+    method: 'POST',
+    url,
+    headers: { ...FORM, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce },
+    body: Buffer.from(body),
+  };
 }
 
-async function verifyReason(req: UnsignedRequest, settings: Settings = settingsFor(), replayCache = new ReplayCache(60_000)): Promise<VerificationReason | 'ok'> {
+async function verifyReason(
+  req: UnsignedRequest,
+  settings: Settings = settingsFor(),
+  replayCache = new ReplayCache(60_000),
+): Promise<VerificationReason | 'ok'> {
   try {
     await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache });
     return 'ok';
@@ -57,7 +73,9 @@ describe('V3 base string (plivo-node construct_post_url / construct_get_url)', (
   });
 
   test('POST without query: a bare "?" before the body pairs, no "."', () => {
-    expect(plivoV3BaseString('POST', BASE, PARAMS)).toBe(`${BASE}?MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`);
+    expect(plivoV3BaseString('POST', BASE, PARAMS)).toBe(
+      `${BASE}?MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`,
+    );
   });
 
   test('POST with query but no body: the query only; neither parameters: the URL alone', () => {
@@ -66,7 +84,9 @@ describe('V3 base string (plivo-node construct_post_url / construct_get_url)', (
   });
 
   test('GET: every query parameter sorted, body ignored', () => {
-    expect(plivoV3BaseString('GET', `${BASE}?Status=sent&MessageUUID=m1&distinct_user_id=u_1`, PARAMS)).toBe(`${BASE}?MessageUUID=m1&Status=sent&distinct_user_id=u_1`);
+    expect(plivoV3BaseString('GET', `${BASE}?Status=sent&MessageUUID=m1&distinct_user_id=u_1`, PARAMS)).toBe(
+      `${BASE}?MessageUUID=m1&Status=sent&distinct_user_id=u_1`,
+    );
   });
 
   test('query values are decoded like querystring.parse (+ is a space, %2B a plus); repeated body values are sorted', () => {
@@ -74,24 +94,39 @@ describe('V3 base string (plivo-node construct_post_url / construct_get_url)', (
   });
 
   test('the URL is taken as given: port and trailing slash are signed; the fragment is not', () => {
-    expect(plivoV3BaseString('POST', 'https://hooks.example.com:8443/webhooks/plivo/#x', {})).toBe('https://hooks.example.com:8443/webhooks/plivo/');
+    expect(plivoV3BaseString('POST', 'https://hooks.example.com:8443/webhooks/plivo/#x', {})).toBe(
+      'https://hooks.example.com:8443/webhooks/plivo/',
+    );
     expect(plivoV3BaseString('POST', 'not a url', {})).toBeNull();
   });
 
   test('signature = base64(HMAC-SHA256(authToken, base + "." + nonce)), recomputed independently', () => {
     const url = `${BASE}?distinct_user_id=u_1`;
-    expect(computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE)).toBe(independent(TOKEN, plivoV3BaseString('POST', url, PARAMS)!));
-    expect(independent(TOKEN, `${BASE}?distinct_user_id=u_1.MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`)).toBe(
-      computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE),
+    expect(computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE)).toBe(
+      independent(TOKEN, plivoV3BaseString('POST', url, PARAMS)!),
     );
+    expect(
+      independent(
+        TOKEN,
+        `${BASE}?distinct_user_id=u_1.MessageUUID5a2c4d2e-6f1b-11ef-9c4b-0242ac120002StatusdeliveredTo14155550123`,
+      ),
+    ).toBe(computePlivoV3Signature(TOKEN, 'POST', url, PARAMS, NONCE));
   });
 });
 
 /** plivo-node `test/utils.js` (github.com/plivo/plivo-node): `validateSignature(uri, nonce, signature, authToken)` cases. */
-const PLIVO_NODE_V2_VECTORS: ReadonlyArray<[uri: string, nonce: string, signature: string, token: string, valid: boolean]> = [
+const PLIVO_NODE_V2_VECTORS: ReadonlyArray<
+  [uri: string, nonce: string, signature: string, token: string, valid: boolean]
+> = [
   ['https://answer.url', '12345', 'ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=', 'my_auth_token', true],
   ['https://answer.url:8000', '12345', 'ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=', 'my_auth_token', false],
-  ['https://answer.url:8000', '24725744043720739450', 'LDphWoWimP4QM5AoWI1uwP6WmlWtt5ITPZjXIWYvCNU=', 'my_auth_token', true],
+  [
+    'https://answer.url:8000',
+    '24725744043720739450',
+    'LDphWoWimP4QM5AoWI1uwP6WmlWtt5ITPZjXIWYvCNU=',
+    'my_auth_token',
+    true,
+  ],
   ['https://answer.url', '123456', 'ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=', 'my_auth_tokens', false],
   ['https://answer.url:8080', '123456', 'xeV6S6BPIQJ/rgKCjCm/Fo2ve5zNe1fatQoHyRT8vxQ=', 'my_auth_tokens', true],
   ['https://answer.url:8080', '12345', 'ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=', 'my_auth_token', false],
@@ -105,15 +140,20 @@ describe('V2 signature (plivo-node validateSignature vectors)', () => {
 
   test('the query and fragment are not signed; scheme, host, port and path are', () => {
     expect(plivoV2BaseUrl(`${BASE}?distinct_user_id=u_1#x`)).toBe(BASE);
-    expect(plivoV2BaseUrl('https://hooks.example.com:8443/webhooks/plivo/')).toBe('https://hooks.example.com:8443/webhooks/plivo/');
+    expect(plivoV2BaseUrl('https://hooks.example.com:8443/webhooks/plivo/')).toBe(
+      'https://hooks.example.com:8443/webhooks/plivo/',
+    );
     expect(plivoV2BaseUrl('not a url')).toBeNull();
-    expect(computePlivoV2Signature(TOKEN, `${BASE}?a=1`, NONCE)).toBe(createHmac('sha256', TOKEN).update(`${BASE}${NONCE}`).digest('base64'));
+    expect(computePlivoV2Signature(TOKEN, `${BASE}?a=1`, NONCE)).toBe(
+      createHmac('sha256', TOKEN).update(`${BASE}${NONCE}`).digest('base64'),
+    );
   });
 });
 
 describe('verification (V2 and Ma-V2: what messaging sends)', () => {
   const MAIN = 'TWFpbkFjY291bnRUb2tlbjAwMDAwMDAw';
-  const v2 = (token: string, url = BASE, nonce = NONCE): string => createHmac('sha256', token).update(`${url}${nonce}`).digest('base64');
+  const v2 = (token: string, url = BASE, nonce = NONCE): string =>
+    createHmac('sha256', token).update(`${url}${nonce}`).digest('base64');
   const v2Post = (headers: Record<string, string>, url = `${BASE}?distinct_user_id=u_1`): UnsignedRequest => ({
     method: 'POST',
     url,
@@ -122,7 +162,12 @@ describe('verification (V2 and Ma-V2: what messaging sends)', () => {
   });
 
   test('a real-shaped status callback (V2 + Ma-V2 + nonce, no V3) verifies: it was refused before', async () => {
-    expect(await verifyReason(v2Post({ 'x-plivo-signature-v2': v2(TOKEN), 'x-plivo-signature-ma-v2': v2(MAIN) }), settingsFor([TOKEN, MAIN]))).toBe('ok');
+    expect(
+      await verifyReason(
+        v2Post({ 'x-plivo-signature-v2': v2(TOKEN), 'x-plivo-signature-ma-v2': v2(MAIN) }),
+        settingsFor([TOKEN, MAIN]),
+      ),
+    ).toBe('ok');
   });
 
   test('a subaccount request: V2 under the subaccount token, Ma-V2 under the main token; either listed token is enough', async () => {
@@ -169,13 +214,19 @@ describe('verification', () => {
 
   test('a request signed by hand verifies; body order does not matter (params are sorted)', async () => {
     expect(await verifyReason(post(url, BODY, good))).toBe('ok');
-    expect(await verifyReason(post(url, 'Status=delivered&To=14155550123&MessageUUID=5a2c4d2e-6f1b-11ef-9c4b-0242ac120002', good))).toBe('ok');
+    expect(
+      await verifyReason(
+        post(url, 'Status=delivered&To=14155550123&MessageUUID=5a2c4d2e-6f1b-11ef-9c4b-0242ac120002', good),
+      ),
+    ).toBe('ok');
   });
 
   test('several comma-separated signatures: any one matching is enough', async () => {
     expect(await verifyReason(post(url, BODY, `${independent('other', 'x')},${good}`))).toBe('ok');
     expect(await verifyReason(post(url, BODY, `${good}, ${independent('other', 'x')}`))).toBe('ok');
-    expect(await verifyReason(post(url, BODY, `${independent('other', 'x')},${independent('other', 'y')}`))).toBe('signature_mismatch');
+    expect(await verifyReason(post(url, BODY, `${independent('other', 'x')},${independent('other', 'y')}`))).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('rotation: either token of a list verifies', async () => {
@@ -201,20 +252,33 @@ describe('verification', () => {
     expect(await verifyReason(req)).toBe('ok');
   });
   test('a V3-only request with a body that is not UTF-8 cannot be Plivo-signed form data', async () => {
-    expect(await verifyReason({ ...post(url, '', good), body: Buffer.from([0x54, 0x6f, 0x3d, 0xff, 0xfe]) })).toBe('signature_mismatch');
+    expect(await verifyReason({ ...post(url, '', good), body: Buffer.from([0x54, 0x6f, 0x3d, 0xff, 0xfe]) })).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('GET callbacks are verified on the query alone', async () => {
     const getUrl = `${BASE}?distinct_user_id=u_1&MessageUUID=m1&Status=sent&To=14155550123`;
     const sig = independent(TOKEN, `${BASE}?MessageUUID=m1&Status=sent&To=14155550123&distinct_user_id=u_1`);
-    const req: UnsignedRequest = { method: 'GET', url: getUrl, headers: { 'x-plivo-signature-v3': sig, 'x-plivo-signature-v3-nonce': NONCE }, body: Buffer.alloc(0) };
+    const req: UnsignedRequest = {
+      method: 'GET',
+      url: getUrl,
+      headers: { 'x-plivo-signature-v3': sig, 'x-plivo-signature-v3-nonce': NONCE },
+      body: Buffer.alloc(0),
+    };
     expect(await verifyReason(req)).toBe('ok');
     expect(await verifyReason({ ...req, url: getUrl.replace('sent', 'delivered') })).toBe('signature_mismatch');
   });
 });
 
 describe('parsing', () => {
-  const parse = (body: string, query = '') => adapter.parse(toWebhookRequest({ method: 'POST', url: query ? `${BASE}?${query}` : BASE, headers: { ...FORM }, body: Buffer.from(body) }, NOW));
+  const parse = (body: string, query = '') =>
+    adapter.parse(
+      toWebhookRequest(
+        { method: 'POST', url: query ? `${BASE}?${query}` : BASE, headers: { ...FORM }, body: Buffer.from(body) },
+        NOW,
+      ),
+    );
 
   test('a zone-less DeliveryReportTime is kept in details but never read as UTC', () => {
     const [d] = parse(`${BODY}&DeliveryReportTime=2026-04-27+13%3A35%3A04.118762`);
@@ -231,13 +295,25 @@ describe('parsing', () => {
     expect(parse(`${BODY}&distinct_user_id=u_body`)[0]!.overrides).toEqual({});
   });
 
-  test.each(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed', 'sms.unknown'])('sample %s signs, verifies and parses back', async (type) => {
-    const sample = adapter.testing.sample({ type, recipient: '+14155550123', now: NOW, overrides: { userId: 'u_sim' } });
-    const url = `${BASE}?${sample.query}`;
-    const req = adapter.testing.sign({ method: 'POST', url, headers: sample.headers, body: sample.body }, TOKEN, NOW);
-    expect(await verifyReason(req)).toBe('ok');
-    expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({ type, phone: '14155550123', overrides: { userId: 'u_sim' } });
-  });
+  test.each(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed', 'sms.unknown'])(
+    'sample %s signs, verifies and parses back',
+    async (type) => {
+      const sample = adapter.testing.sample({
+        type,
+        recipient: '+14155550123',
+        now: NOW,
+        overrides: { userId: 'u_sim' },
+      });
+      const url = `${BASE}?${sample.query}`;
+      const req = adapter.testing.sign({ method: 'POST', url, headers: sample.headers, body: sample.body }, TOKEN, NOW);
+      expect(await verifyReason(req)).toBe('ok');
+      expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
+        type,
+        phone: '14155550123',
+        overrides: { userId: 'u_sim' },
+      });
+    },
+  );
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
@@ -270,12 +346,20 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   test('a callback signed for the public URL is queued with its query override; signed for the internal URL it gets 401', async () => {
     const path = '/webhooks/plivo?distinct_user_id=u_http';
     const body = BODY.replace('5a2c4d2e', 'b0000001');
-    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
+      TOKEN,
+      NOW,
+    );
     expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
     const [lease] = await queue.claim(1);
     expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+14155550123' });
 
-    const internal = adapter.testing.sign({ method: 'POST', url: `${origin}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    const internal = adapter.testing.sign(
+      { method: 'POST', url: `${origin}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
+      TOKEN,
+      NOW,
+    );
     const res = await fetch(`${origin}${path}`, { method: 'POST', headers: internal.headers, body });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
@@ -283,10 +367,20 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   test('V2 through the pipeline: once a nonce is acknowledged, the same headers with another body are refused (replayed)', async () => {
     const path = '/webhooks/plivo';
     const body = BODY.replace('5a2c4d2e', 'b0000002');
-    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
-    expect(Object.keys(signed.headers)).toEqual(expect.arrayContaining(['x-plivo-signature-v2', 'x-plivo-signature-ma-v2', 'x-plivo-signature-v2-nonce']));
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
+      TOKEN,
+      NOW,
+    );
+    expect(Object.keys(signed.headers)).toEqual(
+      expect.arrayContaining(['x-plivo-signature-v2', 'x-plivo-signature-ma-v2', 'x-plivo-signature-v2-nonce']),
+    );
     expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
-    const forged = await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body: body.replace('delivered', 'failed') });
+    const forged = await fetch(`${origin}${path}`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: body.replace('delivered', 'failed'),
+    });
     expect(forged.status).toBe(401);
     expect(await forged.json()).toMatchObject({ reason: 'replayed' });
   });
@@ -294,7 +388,11 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   test('an authentic inbound message on the status URL (nothing to forward) is answered 200, never 401', async () => {
     const path = '/webhooks/plivo';
     const body = 'From=14155550123&To=14155550100&Type=sms&Text=STOP&MessageUUID=c0000001-6f1b-11ef-9c4b-0242ac120002';
-    const signed = adapter.testing.sign({ method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) }, TOKEN, NOW);
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: `${PUBLIC}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
+      TOKEN,
+      NOW,
+    );
     const res = await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });

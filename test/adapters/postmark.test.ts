@@ -20,7 +20,15 @@ const NOW = new Date('2026-04-27T13:35:00Z');
 function parse(body: unknown): EventDraft[] {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return adapter.parse(
-    toWebhookRequest({ method: 'POST', url: 'https://hooks.example.com/webhooks/postmark', headers: { 'content-type': 'application/json' }, body: Buffer.from(raw) }, NOW),
+    toWebhookRequest(
+      {
+        method: 'POST',
+        url: 'https://hooks.example.com/webhooks/postmark',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(raw),
+      },
+      NOW,
+    ),
   );
 }
 
@@ -30,7 +38,13 @@ function one(body: Record<string, unknown>): EventDraft {
   return drafts[0]!;
 }
 
-const BOUNCE = { RecordType: 'Bounce', ID: 7, MessageID: 'm-1', Email: 'a@example.com', BouncedAt: '2026-04-27T13:35:00Z' };
+const BOUNCE = {
+  RecordType: 'Bounce',
+  ID: 7,
+  MessageID: 'm-1',
+  Email: 'a@example.com',
+  BouncedAt: '2026-04-27T13:35:00Z',
+};
 
 describe('bounce Type refinement (BOUNCE_TYPE_MAP, after anymail postmark.py)', () => {
   test.each([
@@ -61,12 +75,18 @@ describe('bounce Type refinement (BOUNCE_TYPE_MAP, after anymail postmark.py)', 
   });
 
   test('every type the refinements can produce is among the derived emittedTypes (so `validate` and actions see them)', () => {
-    for (const t of ['email.deferred', 'email.rejected', 'email.failed', 'email.subscribed', 'email.unknown']) expect(adapter.emittedTypes).toContain(t);
+    for (const t of ['email.deferred', 'email.rejected', 'email.failed', 'email.subscribed', 'email.unknown'])
+      expect(adapter.emittedTypes).toContain(t);
   });
 });
 
 describe('SubscriptionChange refinement (SuppressSending, then SuppressionReason)', () => {
-  const base = { RecordType: 'SubscriptionChange', MessageID: 'm-2', Recipient: 'a@example.com', ChangedAt: '2026-04-27T13:35:00Z' };
+  const base = {
+    RecordType: 'SubscriptionChange',
+    MessageID: 'm-2',
+    Recipient: 'a@example.com',
+    ChangedAt: '2026-04-27T13:35:00Z',
+  };
   test.each([
     [false, null, 'email.subscribed'],
     [false, 'HardBounce', 'email.subscribed'], // reactivated, whatever the old reason
@@ -76,7 +96,11 @@ describe('SubscriptionChange refinement (SuppressSending, then SuppressionReason
     [true, 'NewReason', 'email.unsubscribed'],
     [true, undefined, 'email.unsubscribed'],
   ])('SuppressSending %s, reason %s → %s', (suppress, reason, expected) => {
-    const draft = one({ ...base, SuppressSending: suppress, ...(reason === undefined ? {} : { SuppressionReason: reason }) });
+    const draft = one({
+      ...base,
+      SuppressSending: suppress,
+      ...(reason === undefined ? {} : { SuppressionReason: reason }),
+    });
     expect(draft.type).toBe(expected);
     expect(draft.details.suppressSending).toBe(suppress);
   });
@@ -84,7 +108,13 @@ describe('SubscriptionChange refinement (SuppressSending, then SuppressionReason
 
 describe('parsing details', () => {
   test('inbound payloads are refused with a message naming the misconfiguration', () => {
-    const inbound = { FromFull: { Email: 'a@example.com' }, ToFull: [], MessageID: 'x', Subject: 'hi', TextBody: 'hello' };
+    const inbound = {
+      FromFull: { Email: 'a@example.com' },
+      ToFull: [],
+      MessageID: 'x',
+      Subject: 'hi',
+      TextBody: 'hello',
+    };
     expect(() => parse(inbound)).toThrow(WebhookParseError);
     expect(() => parse(inbound)).toThrow(/inbound-message payload; this route takes tracking webhooks only/);
     expect(() => parse({ ...inbound, RecordType: 'Inbound' })).toThrow(/inbound-message payload/);
@@ -103,7 +133,10 @@ describe('parsing details', () => {
   });
 
   test('times: offsets normalized to UTC with the 7 fraction digits kept; absent or garbage → null, never invented', () => {
-    expect(one({ RecordType: 'Open', ReceivedAt: '2019-11-05T16:33:54.9070259+01:00', Recipient: 'a@example.com' }).occurredAt).toBe('2019-11-05T15:33:54.9070259Z');
+    expect(
+      one({ RecordType: 'Open', ReceivedAt: '2019-11-05T16:33:54.9070259+01:00', Recipient: 'a@example.com' })
+        .occurredAt,
+    ).toBe('2019-11-05T15:33:54.9070259Z');
     expect(one({ RecordType: 'Delivery', Recipient: 'a@example.com' }).occurredAt).toBeNull();
     expect(one({ RecordType: 'Delivery', Recipient: 'a@example.com', DeliveredAt: 'yesterday' }).occurredAt).toBeNull();
   });
@@ -117,28 +150,61 @@ describe('parsing details', () => {
     const draft = one({
       RecordType: 'Delivery',
       Recipient: 'a@example.com',
-      Metadata: { distinct_user_id: 42, distinct_feature: '  registration_email ', distinct_experience_id: '', other: 'x' },
+      Metadata: {
+        distinct_user_id: 42,
+        distinct_feature: '  registration_email ',
+        distinct_experience_id: '',
+        other: 'x',
+      },
     });
     expect(draft.overrides).toEqual({ userId: '42', feature: 'registration_email' });
   });
 
   test('personal data (UserAgent, Geo) stays in raw only', () => {
-    const draft = one({ RecordType: 'Click', Recipient: 'a@example.com', UserAgent: 'Mozilla/5.0', Geo: { IP: '192.0.2.1' }, OriginalLink: 'https://example.com' });
+    const draft = one({
+      RecordType: 'Click',
+      Recipient: 'a@example.com',
+      UserAgent: 'Mozilla/5.0',
+      Geo: { IP: '192.0.2.1' },
+      OriginalLink: 'https://example.com',
+    });
     expect(JSON.stringify(draft.details)).not.toMatch(/Mozilla|192\.0\.2\.1/);
     expect(draft.details.url).toBe('https://example.com');
   });
 });
 
 describe('testing.sample', () => {
-  const types = ['email.delivered', 'email.bounced', 'email.deferred', 'email.rejected', 'email.complained', 'email.opened', 'email.clicked', 'email.unsubscribed', 'email.subscribed'];
+  const types = [
+    'email.delivered',
+    'email.bounced',
+    'email.deferred',
+    'email.rejected',
+    'email.complained',
+    'email.opened',
+    'email.clicked',
+    'email.unsubscribed',
+    'email.subscribed',
+  ];
   test.each(types)('sample(%s) parses back to that type, recipient, time and overrides', (type) => {
-    const s = adapter.testing.sample({ type, recipient: 'jane@example.com', now: NOW, overrides: { distinct_user_id: 'u_1', experienceId: 'exp_2' } });
+    const s = adapter.testing.sample({
+      type,
+      recipient: 'jane@example.com',
+      now: NOW,
+      overrides: { distinct_user_id: 'u_1', experienceId: 'exp_2' },
+    });
     const draft = one(JSON.parse(s.body.toString('utf8')) as Record<string, unknown>);
-    expect(draft).toMatchObject({ type, email: 'jane@example.com', occurredAt: '2026-04-27T13:35:00.000Z', overrides: { userId: 'u_1', experienceId: 'exp_2' } });
+    expect(draft).toMatchObject({
+      type,
+      email: 'jane@example.com',
+      occurredAt: '2026-04-27T13:35:00.000Z',
+      overrides: { userId: 'u_1', experienceId: 'exp_2' },
+    });
   });
 
   test('there is no "sent" webhook to simulate', () => {
-    expect(() => adapter.testing.sample({ type: 'email.sent', recipient: 'a@example.com', now: NOW })).toThrow(/Postmark has no webhook for email.sent/);
+    expect(() => adapter.testing.sample({ type: 'email.sent', recipient: 'a@example.com', now: NOW })).toThrow(
+      /Postmark has no webhook for email.sent/,
+    );
   });
 });
 
@@ -155,7 +221,12 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
         queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
         sources: {
-          'postmark-eu': { provider: 'postmark', feature: 'registration_email', experienceId: 'exp_http', basicAuth: ['old:pw-1', 'hook:pw-2'] },
+          'postmark-eu': {
+            provider: 'postmark',
+            feature: 'registration_email',
+            experienceId: 'exp_http',
+            basicAuth: ['old:pw-1', 'hook:pw-2'],
+          },
         },
       },
       {},
@@ -171,7 +242,11 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   });
 
   function post(body: unknown, headers: Record<string, string>): Promise<Response> {
-    return fetch(`${origin}/webhooks/postmark-eu`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return fetch(`${origin}/webhooks/postmark-eu`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   }
 
   const delivery = {
@@ -195,17 +270,34 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   test('the current or the old (rotated) credentials are accepted; the event is queued with the Metadata user', async () => {
     const res = await post(delivery, { authorization: basicAuthorization('hook:pw-2') });
     expect(res.status).toBe(200);
-    const again = await post({ ...delivery, RecordType: 'Open', ReceivedAt: '2025-04-05T16:40:00Z', FirstOpen: true }, { authorization: basicAuthorization('old:pw-1') });
+    const again = await post(
+      { ...delivery, RecordType: 'Open', ReceivedAt: '2025-04-05T16:40:00Z', FirstOpen: true },
+      { authorization: basicAuthorization('old:pw-1') },
+    );
     expect(again.status).toBe(200);
     const leases = await queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
-      expect.objectContaining({ action: 'delivered', userId: 'u_http', email: 'john@example.com', experienceId: 'exp_http', capturedAt: '2025-04-05T16:33:54.9070259Z' }),
-      expect.objectContaining({ action: 'opened', userId: 'u_http', capturedAt: '2025-04-05T16:40:00Z', metadata: expect.objectContaining({ firstOpen: true }) }),
+      expect.objectContaining({
+        action: 'delivered',
+        userId: 'u_http',
+        email: 'john@example.com',
+        experienceId: 'exp_http',
+        capturedAt: '2025-04-05T16:33:54.9070259Z',
+      }),
+      expect.objectContaining({
+        action: 'opened',
+        userId: 'u_http',
+        capturedAt: '2025-04-05T16:40:00Z',
+        metadata: expect.objectContaining({ firstOpen: true }),
+      }),
     ]);
   });
 
   test('an inbound payload with good credentials is a 400 that says what is wrong', async () => {
-    const res = await post({ FromFull: { Email: 'a@example.com' }, MessageID: 'x' }, { authorization: basicAuthorization('hook:pw-2') });
+    const res = await post(
+      { FromFull: { Email: 'a@example.com' }, MessageID: 'x' },
+      { authorization: basicAuthorization('hook:pw-2') },
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/inbound-message payload/);
   });

@@ -25,7 +25,13 @@ function body(value: unknown): Buffer {
 const SENT = {
   type: 'email.sent',
   created_at: '2026-04-27T13:39:58.123Z',
-  data: { created_at: '2026-04-27T13:39:57.5+00:00', email_id: 'e-1', from: 'Acme <onboarding@resend.dev>', to: ['ada@example.com'], subject: 'Hi' },
+  data: {
+    created_at: '2026-04-27T13:39:57.5+00:00',
+    email_id: 'e-1',
+    from: 'Acme <onboarding@resend.dev>',
+    to: ['ada@example.com'],
+    subject: 'Hi',
+  },
 };
 
 async function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
@@ -50,12 +56,14 @@ describe('verification', () => {
     const raw = body(SENT);
     const ts = String(Math.floor(NOW.getTime() / 1000));
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-    const sig = createHmac('sha256', key).update(`msg_1.${ts}.${raw.toString('utf8')}`).digest('base64');
+    const sig = createHmac('sha256', key)
+      .update(`msg_1.${ts}.${raw.toString('utf8')}`)
+      .digest('base64');
     const headers = { ...JSON_HEADERS, 'svix-id': 'msg_1', 'svix-timestamp': ts, 'svix-signature': `v1,${sig}` };
     expect(await verifyReason({ method: 'POST', url: URL, headers, body: raw }, settings)).toBe('ok');
   });
 
-  test('the spec\'s webhook-* header names verify too (the Resend SDK maps svix-* onto them)', async () => {
+  test("the spec's webhook-* header names verify too (the Resend SDK maps svix-* onto them)", async () => {
     const raw = body(SENT);
     const headers = signStandardWebhook({ ...JSON_HEADERS }, raw, secret, NOW, WEBHOOK_HEADERS);
     expect(headers['webhook-signature']).toBeDefined();
@@ -65,26 +73,49 @@ describe('verification', () => {
   test('while Resend rotates, a header signed with old and new secrets verifies with either one configured', async () => {
     const old = generateSigningSecret();
     const raw = body(SENT);
-    const a = signStandardWebhook({ 'svix-id': 'msg_rot' }, raw, old, NOW, { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' });
-    const b = signStandardWebhook({ 'svix-id': 'msg_rot' }, raw, secret, NOW, { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' });
+    const a = signStandardWebhook({ 'svix-id': 'msg_rot' }, raw, old, NOW, {
+      id: 'svix-id',
+      timestamp: 'svix-timestamp',
+      signature: 'svix-signature',
+    });
+    const b = signStandardWebhook({ 'svix-id': 'msg_rot' }, raw, secret, NOW, {
+      id: 'svix-id',
+      timestamp: 'svix-timestamp',
+      signature: 'svix-signature',
+    });
     const headers = { ...a, 'svix-signature': `${a['svix-signature']} ${b['svix-signature']}` };
     expect(await verifyReason({ method: 'POST', url: URL, headers, body: raw }, settings)).toBe('ok');
-    expect(await verifyReason({ method: 'POST', url: URL, headers, body: raw }, adapter.settingsSchema.parse({ signingSecret: old }))).toBe('ok');
+    expect(
+      await verifyReason(
+        { method: 'POST', url: URL, headers, body: raw },
+        adapter.settingsSchema.parse({ signingSecret: old }),
+      ),
+    ).toBe('ok');
     const stranger = adapter.settingsSchema.parse({ signingSecret: generateSigningSecret() });
     expect(await verifyReason({ method: 'POST', url: URL, headers, body: raw }, stranger)).toBe('signature_mismatch');
   });
 
   test('a body re-serialized with spaces no longer verifies (only the raw bytes count)', async () => {
-    const signed = adapter.testing.sign({ method: 'POST', url: URL, headers: { ...JSON_HEADERS }, body: body(SENT) }, secret, NOW);
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: URL, headers: { ...JSON_HEADERS }, body: body(SENT) },
+      secret,
+      NOW,
+    );
     const pretty = Buffer.from(JSON.stringify(SENT, null, 2), 'utf8');
     expect(await verifyReason({ ...signed, body: pretty }, settings)).toBe('signature_mismatch');
   });
 
   test('toleranceSeconds defaults to 300 and 0 turns the window off', async () => {
     expect(settings.toleranceSeconds).toBe(300);
-    const stale = adapter.testing.sign({ method: 'POST', url: URL, headers: { ...JSON_HEADERS }, body: body(SENT) }, secret, new Date(NOW.getTime() - 86_400_000));
+    const stale = adapter.testing.sign(
+      { method: 'POST', url: URL, headers: { ...JSON_HEADERS }, body: body(SENT) },
+      secret,
+      new Date(NOW.getTime() - 86_400_000),
+    );
     expect(await verifyReason(stale, settings)).toBe('timestamp_out_of_tolerance');
-    expect(await verifyReason(stale, adapter.settingsSchema.parse({ signingSecret: secret, toleranceSeconds: 0 }))).toBe('ok');
+    expect(
+      await verifyReason(stale, adapter.settingsSchema.parse({ signingSecret: secret, toleranceSeconds: 0 })),
+    ).toBe('ok');
   });
 
   test('a signingSecret that is not whsec_ base64 fails the settings schema with a clear message and no echo', () => {
@@ -125,13 +156,20 @@ describe('parsing', () => {
       { name: 'category', value: 'welcome' },
     ];
     for (const tags of [asMap, asList]) {
-      expect(parse(body({ ...SENT, data: { ...SENT.data, tags } }))[0]!.overrides).toEqual({ userId: 'u_1', experienceId: 'exp_2' });
+      expect(parse(body({ ...SENT, data: { ...SENT.data, tags } }))[0]!.overrides).toEqual({
+        userId: 'u_1',
+        experienceId: 'exp_2',
+      });
     }
   });
 
   test('a tag named __proto__ is ignored, not merged into the prototype', () => {
-    const tags = JSON.parse('{"__proto__": {"distinct_user_id": "evil"}, "distinct_feature": "registration_email"}') as unknown;
-    expect(parse(body({ ...SENT, data: { ...SENT.data, tags } }))[0]!.overrides).toEqual({ feature: 'registration_email' });
+    const tags = JSON.parse(
+      '{"__proto__": {"distinct_user_id": "evil"}, "distinct_feature": "registration_email"}',
+    ) as unknown;
+    expect(parse(body({ ...SENT, data: { ...SENT.data, tags } }))[0]!.overrides).toEqual({
+      feature: 'registration_email',
+    });
   });
 
   test.each([
@@ -150,18 +188,37 @@ describe('parsing', () => {
 });
 
 describe('testing.sample (simulate)', () => {
-  test.each(['email.sent', 'email.delivered', 'email.opened', 'email.bounced', 'email.clicked', 'email.deferred', 'email.rejected'])(
-    '%s: a signed sample verifies and parses to that type, echoing overrides as tags',
-    async (type) => {
-      const creds = adapter.testing.createCredentials();
-      const s = adapter.testing.sample({ type, recipient: 'jane@example.com', now: NOW, overrides: { distinct_user_id: 'u_7' } });
-      const signed = adapter.testing.sign({ method: 'POST', url: URL, headers: s.headers, body: s.body }, creds.signer, NOW);
-      expect(await verifyReason(signed, adapter.settingsSchema.parse(creds.options))).toBe('ok');
-      const [draft] = parse(signed.body, signed.headers);
-      expect(draft).toMatchObject({ type, email: 'jane@example.com', overrides: { userId: 'u_7' }, occurredAt: NOW.toISOString() });
-      expect(adapter.testing.signerFromOptions(creds.options)).toBe(creds.signer);
-    },
-  );
+  test.each([
+    'email.sent',
+    'email.delivered',
+    'email.opened',
+    'email.bounced',
+    'email.clicked',
+    'email.deferred',
+    'email.rejected',
+  ])('%s: a signed sample verifies and parses to that type, echoing overrides as tags', async (type) => {
+    const creds = adapter.testing.createCredentials();
+    const s = adapter.testing.sample({
+      type,
+      recipient: 'jane@example.com',
+      now: NOW,
+      overrides: { distinct_user_id: 'u_7' },
+    });
+    const signed = adapter.testing.sign(
+      { method: 'POST', url: URL, headers: s.headers, body: s.body },
+      creds.signer,
+      NOW,
+    );
+    expect(await verifyReason(signed, adapter.settingsSchema.parse(creds.options))).toBe('ok');
+    const [draft] = parse(signed.body, signed.headers);
+    expect(draft).toMatchObject({
+      type,
+      email: 'jane@example.com',
+      overrides: { userId: 'u_7' },
+      occurredAt: NOW.toISOString(),
+    });
+    expect(adapter.testing.signerFromOptions(creds.options)).toBe(creds.signer);
+  });
 
   test('an unknown type names the ones it has', () => {
     expect(() => adapter.testing.sample({ type: 'sms.sent', recipient: 'a@b.c', now: NOW })).toThrow(/email\.sent/);

@@ -10,7 +10,12 @@ import type { z } from 'zod';
 import { adapter, type SendGridSettings } from '../../adapters/sendgrid';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
-import { ConfigurationError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import {
+  ConfigurationError,
+  WebhookParseError,
+  WebhookVerificationError,
+  type VerificationReason,
+} from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { ReplayCache } from '../../src/verify/primitives';
 import { loadFixtures, toWebhookRequest, unsignedRequest } from '../helpers/fixtures';
@@ -24,7 +29,8 @@ const NOW_S = String(Math.floor(NOW.getTime() / 1000));
 // and signatures SendGrid's SDK team produced, including the CRLF byte layout.
 const SDK_PUBLIC_KEY =
   'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
-const SDK_SIGNATURE = 'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=';
+const SDK_SIGNATURE =
+  'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=';
 const SDK_TIMESTAMP = '1600112502';
 const SDK_PAYLOAD =
   JSON.stringify([
@@ -40,7 +46,8 @@ const SDK_PAYLOAD =
   ]) + '\r\n';
 const SDK_PUBLIC_KEY_MULTIPLE =
   'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEQ4LIFtWztlsF7skFqOncjD1lun4H5w8XOhyOArHW9RcIx/FfEzx6cikC/yPfUvwaX/JScE7Fc9CJD2afQ9Ok3Q==';
-const SDK_SIGNATURE_MULTIPLE = 'MEYCIQC/I4o6vCgqRYrTljjoVWB/GRWNtxeePlLMHr3x9ETeRQIhAIpV+03nREPTTHWSW0wIOA0EoMPdcNgXa70yCaqDJlu5';
+const SDK_SIGNATURE_MULTIPLE =
+  'MEYCIQC/I4o6vCgqRYrTljjoVWB/GRWNtxeePlLMHr3x9ETeRQIhAIpV+03nREPTTHWSW0wIOA0EoMPdcNgXa70yCaqDJlu5';
 const SDK_TIMESTAMP_MULTIPLE = '1619651159';
 const SDK_PAYLOAD_MULTIPLE =
   JSON.stringify([
@@ -92,7 +99,11 @@ function request(body: string | Buffer, headers: Record<string, string> = {}): U
 /** Signs ts + body with node:crypto directly: no adapter code involved. */
 function handSigned(body: string | Buffer, privateKeyPem: string, timestamp: string): UnsignedRequest {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
-  const sig = cryptoSign('sha256', Buffer.concat([Buffer.from(timestamp), bytes]), createPrivateKey(privateKeyPem)).toString('base64');
+  const sig = cryptoSign(
+    'sha256',
+    Buffer.concat([Buffer.from(timestamp), bytes]),
+    createPrivateKey(privateKeyPem),
+  ).toString('base64');
   return request(bytes, { [SIG]: sig, [TS]: timestamp });
 }
 
@@ -135,15 +146,21 @@ const BODY = wire([
 describe('SendGrid signature, checked against @sendgrid/eventwebhook', () => {
   const ew = new EventWebhook();
 
-  test('the header names are the SDK\'s', () => {
+  test("the header names are the SDK's", () => {
     expect(EventWebhookHeader.SIGNATURE().toLowerCase()).toBe(SIG);
     expect(EventWebhookHeader.TIMESTAMP().toLowerCase()).toBe(TS);
   });
 
   test.each([
     ['single event', SDK_PUBLIC_KEY, SDK_PAYLOAD, SDK_SIGNATURE, SDK_TIMESTAMP],
-    ['multi-event batch with CRLF between events', SDK_PUBLIC_KEY_MULTIPLE, SDK_PAYLOAD_MULTIPLE, SDK_SIGNATURE_MULTIPLE, SDK_TIMESTAMP_MULTIPLE],
-  ])('verify() accepts the SDK\'s published %s vector', async (_n, key, payload, signature, timestamp) => {
+    [
+      'multi-event batch with CRLF between events',
+      SDK_PUBLIC_KEY_MULTIPLE,
+      SDK_PAYLOAD_MULTIPLE,
+      SDK_SIGNATURE_MULTIPLE,
+      SDK_TIMESTAMP_MULTIPLE,
+    ],
+  ])("verify() accepts the SDK's published %s vector", async (_n, key, payload, signature, timestamp) => {
     expect(ew.verifySignature(ew.convertPublicKeyToECDSA(key), payload, signature, timestamp)).toBe(true);
     const req = request(payload, { [SIG]: signature, [TS]: timestamp });
     // The vector is years old: verify at its own time, and also with the window off.
@@ -153,15 +170,26 @@ describe('SendGrid signature, checked against @sendgrid/eventwebhook', () => {
 
   test('verify() rejects the SDK vector once its CRLFs are stripped, as the SDK does', async () => {
     const stripped = SDK_PAYLOAD_MULTIPLE.replace(/\r\n/g, '');
-    expect(ew.verifySignature(ew.convertPublicKeyToECDSA(SDK_PUBLIC_KEY_MULTIPLE), stripped, SDK_SIGNATURE_MULTIPLE, SDK_TIMESTAMP_MULTIPLE)).toBe(false);
+    expect(
+      ew.verifySignature(
+        ew.convertPublicKeyToECDSA(SDK_PUBLIC_KEY_MULTIPLE),
+        stripped,
+        SDK_SIGNATURE_MULTIPLE,
+        SDK_TIMESTAMP_MULTIPLE,
+      ),
+    ).toBe(false);
     const req = request(stripped, { [SIG]: SDK_SIGNATURE_MULTIPLE, [TS]: SDK_TIMESTAMP_MULTIPLE });
-    expect(await reasonOf(req, settings({ publicKey: SDK_PUBLIC_KEY_MULTIPLE, toleranceSeconds: 0 }))).toBe('signature_mismatch');
+    expect(await reasonOf(req, settings({ publicKey: SDK_PUBLIC_KEY_MULTIPLE, toleranceSeconds: 0 }))).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('verify() rejects the SDK\'s "bad signature" vector (well-formed DER, wrong value)', async () => {
     const bad = 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0=';
     const req = request(SDK_PAYLOAD, { [SIG]: bad, [TS]: SDK_TIMESTAMP });
-    expect(await reasonOf(req, settings({ publicKey: SDK_PUBLIC_KEY, toleranceSeconds: 0 }))).toBe('signature_mismatch');
+    expect(await reasonOf(req, settings({ publicKey: SDK_PUBLIC_KEY, toleranceSeconds: 0 }))).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('a request signed by testing.sign() verifies with the SDK, for the base64 DER and the PEM form of the key', () => {
@@ -173,14 +201,23 @@ describe('SendGrid signature, checked against @sendgrid/eventwebhook', () => {
     for (const key of [String(creds.options.publicKey), publicPem]) {
       expect(ew.verifySignature(ew.convertPublicKeyToECDSA(key), signed.body, signature, timestamp)).toBe(true);
     }
-    expect(ew.verifySignature(ew.convertPublicKeyToECDSA(String(creds.options.publicKey)), BODY.trimEnd(), signature, timestamp)).toBe(false);
+    expect(
+      ew.verifySignature(
+        ew.convertPublicKeyToECDSA(String(creds.options.publicKey)),
+        BODY.trimEnd(),
+        signature,
+        timestamp,
+      ),
+    ).toBe(false);
   });
 
   test('verify() accepts a signature made with crypto.sign over ts + body, and rejects it when the trailing CRLF is stripped', async () => {
     const req = handSigned(BODY, creds.signer, NOW_S);
     expect(await reasonOf(req, current)).toBe('ok');
     expect(await reasonOf({ ...req, body: Buffer.from(BODY.trimEnd()) }, current)).toBe('signature_mismatch');
-    expect(await reasonOf({ ...req, body: Buffer.from(BODY.replace(',\r\n', ',')) }, current)).toBe('signature_mismatch');
+    expect(await reasonOf({ ...req, body: Buffer.from(BODY.replace(',\r\n', ',')) }, current)).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('verify() rejects a signature over the body alone (timestamp not prepended)', async () => {
@@ -215,7 +252,12 @@ describe('SendGrid publicKey setting', () => {
   test.each([
     ['garbage', 'not a key'],
     ['base64 that is not DER', Buffer.from('hello world, not a key').toString('base64')],
-    ['a P-384 key', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64')],
+    [
+      'a P-384 key',
+      generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
+        .publicKey.export({ format: 'der', type: 'spki' })
+        .toString('base64'),
+    ],
     ['an Ed25519 key', generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString()],
     ['the private key (never belongs in a config file)', creds.signer],
   ])('rejects %s with a clear issue that does not echo the value', (_n, publicKey) => {
@@ -240,7 +282,9 @@ describe('SendGrid publicKey setting', () => {
     try {
       buildConfig({
         distinct: { apiKey: 'k' },
-        sources: { sendgrid: { feature: 'registration_email', experienceId: 'exp', publicKey: 'c2VjcmV0LWxvb2tpbmctdmFsdWU=' } },
+        sources: {
+          sendgrid: { feature: 'registration_email', experienceId: 'exp', publicKey: 'c2VjcmV0LWxvb2tpbmctdmFsdWU=' },
+        },
       });
     } catch (err) {
       if (!(err instanceof ConfigurationError)) throw err;
@@ -254,7 +298,9 @@ describe('SendGrid publicKey setting', () => {
     const both = settings({ publicKey: [old.options.publicKey, creds.options.publicKey] });
     expect(await reasonOf(handSigned(BODY, creds.signer, NOW_S), both)).toBe('ok');
     expect(await reasonOf(handSigned(BODY, old.signer, NOW_S), both)).toBe('ok');
-    expect(await reasonOf(handSigned(BODY, creds.signer, NOW_S), settings({ publicKey: [old.options.publicKey] }))).toBe('signature_mismatch');
+    expect(
+      await reasonOf(handSigned(BODY, creds.signer, NOW_S), settings({ publicKey: [old.options.publicKey] })),
+    ).toBe('signature_mismatch');
   });
 });
 
@@ -283,7 +329,9 @@ describe('SendGrid signed timestamp', () => {
 
   test('a non-numeric timestamp header is malformed; a missing one is a missing signature', async () => {
     const req = handSigned(BODY, creds.signer, NOW_S);
-    expect(await reasonOf({ ...req, headers: { ...req.headers, [TS]: 'yesterday' } }, current)).toBe('malformed_signature');
+    expect(await reasonOf({ ...req, headers: { ...req.headers, [TS]: 'yesterday' } }, current)).toBe(
+      'malformed_signature',
+    );
     const { [TS]: _dropped, ...noTs } = req.headers;
     expect(await reasonOf({ ...req, headers: noTs }, current)).toBe('missing_signature');
   });
@@ -293,16 +341,32 @@ describe('SendGrid malformed signatures are verification errors, never crashes',
   const req = handSigned(BODY, creds.signer, NOW_S);
   test.each([
     { name: 'not base64', signature: '!!!not base64!!!', reason: 'malformed_signature' },
-    { name: 'base64 of something that is not DER', signature: Buffer.from('definitely not a DER signature').toString('base64'), reason: 'malformed_signature' },
-    { name: 'base64 longer than any P-256 signature', signature: Buffer.alloc(200, 0x30).toString('base64'), reason: 'malformed_signature' },
-    { name: 'a DER SEQUENCE with nonsense inside', signature: Buffer.from([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]).toString('base64'), reason: 'signature_mismatch' },
+    {
+      name: 'base64 of something that is not DER',
+      signature: Buffer.from('definitely not a DER signature').toString('base64'),
+      reason: 'malformed_signature',
+    },
+    {
+      name: 'base64 longer than any P-256 signature',
+      signature: Buffer.alloc(200, 0x30).toString('base64'),
+      reason: 'malformed_signature',
+    },
+    {
+      name: 'a DER SEQUENCE with nonsense inside',
+      signature: Buffer.from([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]).toString('base64'),
+      reason: 'signature_mismatch',
+    },
     { name: 'a truncated real signature', signature: req.headers[SIG]!.slice(0, 40), reason: 'signature_mismatch' },
   ])('$name → WebhookVerificationError $reason', async ({ signature, reason }) => {
     await expect(reasonOf({ ...req, headers: { ...req.headers, [SIG]: signature } }, current)).resolves.toBe(reason);
   });
 
   test('stripSignature removes both headers whatever their case', async () => {
-    const mixed = request(BODY, { 'X-Twilio-Email-Event-Webhook-Signature': 'x', 'X-Twilio-Email-Event-Webhook-Timestamp': NOW_S, 'x-other': '1' });
+    const mixed = request(BODY, {
+      'X-Twilio-Email-Event-Webhook-Signature': 'x',
+      'X-Twilio-Email-Event-Webhook-Timestamp': NOW_S,
+      'x-other': '1',
+    });
     const stripped = adapter.testing.stripSignature(mixed);
     expect(Object.keys(stripped.headers).sort()).toEqual(['content-type', 'x-other']);
     expect(await reasonOf(stripped, current)).toBe('missing_signature');
@@ -316,9 +380,16 @@ describe('SendGrid malformed signatures are verification errors, never crashes',
 
 describe('SendGrid parsing quirks', () => {
   test('a body that is one event object is that one event (SendGrid shows Marketing Campaigns events so); it was a 400 before', () => {
-    const drafts = parse('{"email":"example@test.com","timestamp":1513299569,"event":"processed","sg_event_id":"rbtnWrG1DVDGGGFHFyun0A=="}\r\n');
+    const drafts = parse(
+      '{"email":"example@test.com","timestamp":1513299569,"event":"processed","sg_event_id":"rbtnWrG1DVDGGGFHFyun0A=="}\r\n',
+    );
     expect(drafts).toHaveLength(1);
-    expect(drafts[0]).toMatchObject({ type: 'email.sent', providerEvent: 'processed', email: 'example@test.com', occurredAt: '2017-12-15T00:59:29Z' });
+    expect(drafts[0]).toMatchObject({
+      type: 'email.sent',
+      providerEvent: 'processed',
+      email: 'example@test.com',
+      occurredAt: '2017-12-15T00:59:29Z',
+    });
     expect(parseError('{"email":"example@test.com"}').path).toBe('event');
   });
 
@@ -328,7 +399,15 @@ describe('SendGrid parsing quirks', () => {
   });
 
   test('event names are matched without regard to case; providerEvent keeps the spelling received', () => {
-    const drafts = parse(wire([{ event: 'Processed' }, { event: 'DELIVERED' }, { event: 'Open', sg_machine_open: true }, { event: 'Bounce', type: 'Blocked' }, { event: 'Constructor' }]));
+    const drafts = parse(
+      wire([
+        { event: 'Processed' },
+        { event: 'DELIVERED' },
+        { event: 'Open', sg_machine_open: true },
+        { event: 'Bounce', type: 'Blocked' },
+        { event: 'Constructor' },
+      ]),
+    );
     expect(drafts.map((d) => [d.type, d.providerEvent])).toEqual([
       ['email.sent', 'Processed'],
       ['email.delivered', 'DELIVERED'],
@@ -348,9 +427,16 @@ describe('SendGrid parsing quirks', () => {
       [1513299569, ' 1513299569 ', '2017-12-15T00:59:29Z'],
     ];
     for (const [n, text, iso] of pairs) {
-      const [a, b] = parse(wire([{ ...base, timestamp: n }, { ...base, timestamp: text }]));
+      const [a, b] = parse(
+        wire([
+          { ...base, timestamp: n },
+          { ...base, timestamp: text },
+        ]),
+      );
       expect([a!.occurredAt, b!.occurredAt]).toEqual([iso, iso]);
-      expect(completeDraft(a!, adapter, 'sendgrid', NOW).dedupeKey).toBe(completeDraft(b!, adapter, 'sendgrid', NOW).dedupeKey);
+      expect(completeDraft(a!, adapter, 'sendgrid', NOW).dedupeKey).toBe(
+        completeDraft(b!, adapter, 'sendgrid', NOW).dedupeKey,
+      );
     }
   });
 
@@ -374,9 +460,23 @@ describe('SendGrid parsing quirks', () => {
   test('custom_args: top-level keys win over a nested custom_args / unique_args object, which is the fallback', () => {
     const [top, nested, legacy] = parse(
       wire([
-        { event: 'processed', email: 'a@example.com', distinct_user_id: 'top', custom_args: { distinct_user_id: 'nested' } },
-        { event: 'processed', email: 'a@example.com', custom_args: { distinct_user_id: 'nested', distinct_feature: 'page_visit' } },
-        { event: 'processed', email: 'a@example.com', unique_args: { distinct_experience_id: 'exp_legacy' }, distinct_user_id: '  ' },
+        {
+          event: 'processed',
+          email: 'a@example.com',
+          distinct_user_id: 'top',
+          custom_args: { distinct_user_id: 'nested' },
+        },
+        {
+          event: 'processed',
+          email: 'a@example.com',
+          custom_args: { distinct_user_id: 'nested', distinct_feature: 'page_visit' },
+        },
+        {
+          event: 'processed',
+          email: 'a@example.com',
+          unique_args: { distinct_experience_id: 'exp_legacy' },
+          distinct_user_id: '  ',
+        },
       ]),
     );
     expect(top!.overrides).toEqual({ userId: 'top' });
@@ -405,19 +505,32 @@ describe('SendGrid parsing quirks', () => {
   });
 
   test('bounce_type comes from `type` on bounce events only', () => {
-    const [bounce, other] = parse(wire([{ event: 'bounce', type: 'blocked' }, { event: 'dropped', type: 'blocked' }]));
+    const [bounce, other] = parse(
+      wire([
+        { event: 'bounce', type: 'blocked' },
+        { event: 'dropped', type: 'blocked' },
+      ]),
+    );
     expect(bounce).toMatchObject({ type: 'email.bounced', details: { bounce_type: 'blocked' } });
     expect(other!.details).toEqual({});
   });
 
   test('account_status_change and names that collide with Object.prototype are email.unknown', () => {
-    const drafts = parse(wire([{ event: 'account_status_change', type: 'compliance_suspend' }, { event: 'constructor' }, { event: '__proto__', type: 'x' }]));
+    const drafts = parse(
+      wire([
+        { event: 'account_status_change', type: 'compliance_suspend' },
+        { event: 'constructor' },
+        { event: '__proto__', type: 'x' },
+      ]),
+    );
     expect(drafts.map((d) => d.type)).toEqual(['email.unknown', 'email.unknown', 'email.unknown']);
     expect(drafts.map((d) => d.providerEvent)).toEqual(['account_status_change', 'constructor', '__proto__']);
   });
 
   test('a missing or garbage timestamp gives occurredAt null, never an invented time; no email means no email key', () => {
-    const [missing, garbage, negative] = parse(wire([{ event: 'processed' }, { event: 'processed', timestamp: 'soon' }, { event: 'processed', timestamp: -5 }]));
+    const [missing, garbage, negative] = parse(
+      wire([{ event: 'processed' }, { event: 'processed', timestamp: 'soon' }, { event: 'processed', timestamp: -5 }]),
+    );
     expect([missing!.occurredAt, garbage!.occurredAt, negative!.occurredAt]).toEqual([null, null, null]);
     expect('email' in missing!).toBe(false);
     expect(missing!.messageId).toBeNull();
@@ -426,25 +539,53 @@ describe('SendGrid parsing quirks', () => {
 });
 
 describe('SendGrid testing.sample (for `simulate`)', () => {
-  const types = ['email.sent', 'email.delivered', 'email.deferred', 'email.bounced', 'email.rejected', 'email.opened', 'email.clicked', 'email.complained', 'email.unsubscribed', 'email.subscribed'];
+  const types = [
+    'email.sent',
+    'email.delivered',
+    'email.deferred',
+    'email.bounced',
+    'email.rejected',
+    'email.opened',
+    'email.clicked',
+    'email.complained',
+    'email.unsubscribed',
+    'email.subscribed',
+  ];
 
-  test.each(types)('%s: SendGrid byte layout, signed verifies, parses back to the same type with the overrides', async (type) => {
-    const s = adapter.testing.sample({ type, recipient: 'new.user@example.com', now: NOW, overrides: { distinct_user_id: 'u_1', experienceId: 'exp_2' } });
-    const text = s.body.toString('utf8');
-    expect(text.startsWith('[{')).toBe(true);
-    expect(text.endsWith('}]\r\n')).toBe(true);
-    expect(s.query).toBe('');
-    const signed = adapter.testing.sign(request(s.body, s.headers), creds.signer, NOW);
-    expect(await reasonOf(signed, current)).toBe('ok');
-    const [draft, ...rest] = adapter.parse(toWebhookRequest(signed, NOW));
-    expect(rest).toEqual([]);
-    expect(draft).toMatchObject({ type, email: 'new.user@example.com', occurredAt: '2026-04-27T13:35:00Z', overrides: { userId: 'u_1', experienceId: 'exp_2' } });
-    // custom_args travel as top-level keys, the way SendGrid echoes them.
-    expect(JSON.parse(text)[0]).toMatchObject({ distinct_user_id: 'u_1', distinct_experience_id: 'exp_2' });
-  });
+  test.each(types)(
+    '%s: SendGrid byte layout, signed verifies, parses back to the same type with the overrides',
+    async (type) => {
+      const s = adapter.testing.sample({
+        type,
+        recipient: 'new.user@example.com',
+        now: NOW,
+        overrides: { distinct_user_id: 'u_1', experienceId: 'exp_2' },
+      });
+      const text = s.body.toString('utf8');
+      expect(text.startsWith('[{')).toBe(true);
+      expect(text.endsWith('}]\r\n')).toBe(true);
+      expect(s.query).toBe('');
+      const signed = adapter.testing.sign(request(s.body, s.headers), creds.signer, NOW);
+      expect(await reasonOf(signed, current)).toBe('ok');
+      const [draft, ...rest] = adapter.parse(toWebhookRequest(signed, NOW));
+      expect(rest).toEqual([]);
+      expect(draft).toMatchObject({
+        type,
+        email: 'new.user@example.com',
+        occurredAt: '2026-04-27T13:35:00Z',
+        overrides: { userId: 'u_1', experienceId: 'exp_2' },
+      });
+      // custom_args travel as top-level keys, the way SendGrid echoes them.
+      expect(JSON.parse(text)[0]).toMatchObject({ distinct_user_id: 'u_1', distinct_experience_id: 'exp_2' });
+    },
+  );
 
   test('a type SendGrid has no event for is refused with the list of choices', () => {
-    expect(() => adapter.testing.sample({ type: 'email.queued', recipient: 'a@example.com', now: NOW })).toThrow(/email\.sent/);
-    expect(() => adapter.testing.sample({ type: 'sms.sent', recipient: 'a@example.com', now: NOW })).toThrow(/no event for sms\.sent/);
+    expect(() => adapter.testing.sample({ type: 'email.queued', recipient: 'a@example.com', now: NOW })).toThrow(
+      /email\.sent/,
+    );
+    expect(() => adapter.testing.sample({ type: 'sms.sent', recipient: 'a@example.com', now: NOW })).toThrow(
+      /no event for sms\.sent/,
+    );
   });
 });

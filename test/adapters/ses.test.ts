@@ -16,7 +16,13 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { adapter } from '../../adapters/ses';
 import { buildConfig } from '../helpers/config';
-import { ConfigurationError, WebhookAdapterError, WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import {
+  ConfigurationError,
+  WebhookAdapterError,
+  WebhookParseError,
+  WebhookVerificationError,
+  type VerificationReason,
+} from '../../src/core/errors';
 import { createWebhookRequest } from '../../src/body/webhook-request';
 import type { WebhookRequest } from '../../src/core/request';
 import { completeDraft } from '../../src/mapping/normalize';
@@ -28,12 +34,18 @@ import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/verify/primitives';
 import { httpsGet, type SnsFetcher } from '../../src/verify/sns-certificates';
 import type { SnsSettings, SnsSigner } from '../../src/verify/sns-endpoint';
-import { signSnsEnvelope, snsStringToSign, snsUrlProblem, type SnsSignatureVersion } from '../../src/verify/sns-signature';
+import {
+  signSnsEnvelope,
+  snsStringToSign,
+  snsUrlProblem,
+  type SnsSignatureVersion,
+} from '../../src/verify/sns-signature';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
 const FOREIGN_TOPIC = 'arn:aws:sns:us-west-2:999999999999:SomeoneElsesTopic';
-const UNLISTED_CERT = 'https://sns.us-west-2.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';
+const UNLISTED_CERT =
+  'https://sns.us-west-2.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';
 
 // A real message signed by Amazon SNS (SignatureVersion 1) and the real SNS certificate that
 // verifies it, published as test resources of the AWS SDK for Java v2 (Apache-2.0):
@@ -104,7 +116,10 @@ function sesMessage(over: Record<string, unknown> = {}): Record<string, unknown>
   };
 }
 
-function notification(over: Record<string, unknown> = {}, message: Record<string, unknown> = sesMessage()): Record<string, unknown> {
+function notification(
+  over: Record<string, unknown> = {},
+  message: Record<string, unknown> = sesMessage(),
+): Record<string, unknown> {
   return {
     Type: 'Notification',
     MessageId: '7a1f8e0e-3d59-4a52-9f3c-5a1b0c2d3e4f',
@@ -117,11 +132,15 @@ function notification(over: Record<string, unknown> = {}, message: Record<string
   };
 }
 
-function confirmation(type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation', over: Record<string, unknown> = {}): Record<string, unknown> {
+function confirmation(
+  type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
+  over: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     Type: type,
     MessageId: '165545c9-2a5c-472c-8df2-7ff2be2b3b1b',
-    Token: '2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736',
+    Token:
+      '2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736',
     TopicArn: TOPIC,
     Message: `You have chosen to subscribe to the topic ${TOPIC}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
     SubscribeURL: `https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=2336412f37fb687f`,
@@ -134,13 +153,26 @@ function confirmation(type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmatio
 const creds = adapter.testing.createCredentials();
 const signer: SnsSigner = creds.signer;
 
-function sign(envelope: Record<string, unknown>, version: SnsSignatureVersion = '1', by: SnsSigner = signer): Record<string, unknown> {
+function sign(
+  envelope: Record<string, unknown>,
+  version: SnsSignatureVersion = '1',
+  by: SnsSigner = signer,
+): Record<string, unknown> {
   return signSnsEnvelope(envelope, by.privateKey, by.certUrl, version);
 }
 
 function toRequest(body: Record<string, unknown> | Buffer | string, method = 'POST'): WebhookRequest {
-  const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-  return createWebhookRequest({ method, url: 'https://hooks.example.com/webhooks/ses', query: '', headers: { 'content-type': 'text/plain; charset=UTF-8' }, rawBody: raw, receivedAt: NOW });
+  const raw = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+  return createWebhookRequest({
+    method,
+    url: 'https://hooks.example.com/webhooks/ses',
+    query: '',
+    headers: { 'content-type': 'text/plain; charset=UTF-8' },
+    rawBody: raw,
+    receivedAt: NOW,
+  });
 }
 
 /** Fresh settings (own certificate cache) with a recording fake fetcher; `answers` by URL, default 404. */
@@ -158,7 +190,10 @@ function setup(
   return { settings: { ...adapter.settingsSchema.parse(options), fetcher }, calls };
 }
 
-async function reason(body: Record<string, unknown> | Buffer | string, settings: SnsSettings): Promise<VerificationReason | 'ok'> {
+async function reason(
+  body: Record<string, unknown> | Buffer | string,
+  settings: SnsSettings,
+): Promise<VerificationReason | 'ok'> {
   try {
     await adapter.verify(toRequest(body), settings, { replayCache: new ReplayCache(60_000) });
     return 'ok';
@@ -187,7 +222,10 @@ describe('verify(): a real AWS-signed message (AWS SDK for Java v2 test vector)'
   });
 
   test('verifies with the same certificate fetched from its SigningCertURL', async () => {
-    const { settings, calls } = setup({ topicArns: [AWS_MESSAGE.TopicArn] }, { [AWS_MESSAGE.SigningCertURL]: { status: 200, body: AWS_CERT } });
+    const { settings, calls } = setup(
+      { topicArns: [AWS_MESSAGE.TopicArn] },
+      { [AWS_MESSAGE.SigningCertURL]: { status: 200, body: AWS_CERT } },
+    );
     expect(await reason(AWS_MESSAGE, settings)).toBe('ok');
     expect(calls).toEqual([AWS_MESSAGE.SigningCertURL]);
   });
@@ -202,7 +240,11 @@ describe('verify(): a real AWS-signed message (AWS SDK for Java v2 test vector)'
   });
 
   test('unsigned envelope fields (UnsubscribeURL, MessageAttributes) may change without failing', async () => {
-    const changed = { ...AWS_MESSAGE, UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?other', MessageAttributes: {} };
+    const changed = {
+      ...AWS_MESSAGE,
+      UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?other',
+      MessageAttributes: {},
+    };
     expect(await reason(changed, setup(awsOptions).settings)).toBe('ok');
   });
 
@@ -212,7 +254,9 @@ describe('verify(): a real AWS-signed message (AWS SDK for Java v2 test vector)'
   });
 
   test('relabelled as SignatureVersion 2 it fails: the version picks the hash', async () => {
-    expect(await reason({ ...AWS_MESSAGE, SignatureVersion: '2' }, setup(awsOptions).settings)).toBe('signature_mismatch');
+    expect(await reason({ ...AWS_MESSAGE, SignatureVersion: '2' }, setup(awsOptions).settings)).toBe(
+      'signature_mismatch',
+    );
   });
 });
 
@@ -227,7 +271,9 @@ describe('the string to sign, as AWS documents it', () => {
   });
 
   test('UnsubscribeConfirmation uses the confirmation key list, Token and SubscribeURL included (not the Notification list)', () => {
-    const shared = JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'ses', 'sns-unsubscribe-confirmation.json'), 'utf8')) as {
+    const shared = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'fixtures', 'ses', 'sns-unsubscribe-confirmation.json'), 'utf8'),
+    ) as {
       request: { body: Record<string, string> };
     };
     const b = shared.request.body;
@@ -238,7 +284,10 @@ describe('the string to sign, as AWS documents it', () => {
   });
 
   test('escaped newlines in Message are signed as real newlines (decoded JSON values)', () => {
-    const text = snsStringToSign(JSON.parse('{"Message":"a\\nb","MessageId":"m","Timestamp":"t","TopicArn":"x","Type":"Notification"}'), 'Notification');
+    const text = snsStringToSign(
+      JSON.parse('{"Message":"a\\nb","MessageId":"m","Timestamp":"t","TopicArn":"x","Type":"Notification"}'),
+      'Notification',
+    );
     expect(text.startsWith('Message\na\nb\n')).toBe(true);
   });
 
@@ -261,13 +310,17 @@ describe('signature versions', () => {
   });
 
   test.each([['3'], [1], [undefined], ['']])('SignatureVersion %p is malformed_signature', async (version) => {
-    expect(await reason({ ...sign(notification()), SignatureVersion: version }, setup().settings)).toBe('malformed_signature');
+    expect(await reason({ ...sign(notification()), SignatureVersion: version }, setup().settings)).toBe(
+      'malformed_signature',
+    );
   });
 
   test('a Signature that is not base64 is malformed_signature; an absent one missing_signature', async () => {
     const { settings } = setup();
     expect(await reason({ ...sign(notification()), Signature: 'not base64!' }, settings)).toBe('malformed_signature');
-    expect(await reason({ ...sign(notification()), Signature: 'A'.repeat(4096) }, settings)).toBe('malformed_signature');
+    expect(await reason({ ...sign(notification()), Signature: 'A'.repeat(4096) }, settings)).toBe(
+      'malformed_signature',
+    );
     const { Signature: _dropped, ...unsigned } = sign(notification());
     expect(await reason(unsigned, settings)).toBe('missing_signature');
   });
@@ -283,7 +336,9 @@ describe('signature versions', () => {
   });
 
   test('raw message delivery (bare SES JSON) is rejected with a hint to turn it off', async () => {
-    const err = await thrown(adapter.verify(toRequest(sesMessage()), setup().settings, { replayCache: new ReplayCache(1) }) as Promise<void>);
+    const err = await thrown(
+      adapter.verify(toRequest(sesMessage()), setup().settings, { replayCache: new ReplayCache(1) }) as Promise<void>,
+    );
     expect(err).toBeInstanceOf(WebhookVerificationError);
     expect((err as WebhookVerificationError).reason).toBe('missing_signature');
     expect((err as Error).message).toMatch(/raw message delivery/);
@@ -314,15 +369,35 @@ test('a real self-signed X.509 certificate (generated with openssl at run time) 
   const dir = mkdtempSync(join(tmpdir(), 'ses-cert-'));
   try {
     const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=sns.amazonaws.com', '-days', '1'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        '/CN=sns.amazonaws.com',
+        '-days',
+        '1',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     const cert = readFileSync(certFile, 'utf8');
     const by = { privateKey: readFileSync(keyFile, 'utf8'), certUrl: UNLISTED_CERT };
     const { settings } = setup({ topicArns: [TOPIC], certificates: { [UNLISTED_CERT]: cert } });
     expect(cert.startsWith('-----BEGIN CERTIFICATE-----')).toBe(true);
     expect(await reason(sign(notification(), '2', by), settings)).toBe('ok');
-    expect(await reason(sign(notification(), '2', { ...signer, certUrl: UNLISTED_CERT }), settings)).toBe('signature_mismatch'); // another key, same URL
+    expect(await reason(sign(notification(), '2', { ...signer, certUrl: UNLISTED_CERT }), settings)).toBe(
+      'signature_mismatch',
+    ); // another key, same URL
   } finally {
     rmSync(dir, { recursive: true, force: true }); // the private key never outlives the test
   }
@@ -348,7 +423,9 @@ describe('SigningCertURL rules: https, an sns.<region>.amazonaws.com host, a .pe
 
   test.each(rejected)('%s → untrusted_certificate, never fetched', async (url) => {
     const { settings, calls } = setup(creds.options, { [url]: { status: 200, body: AWS_CERT } });
-    expect(await reason(sign(notification(), '1', { ...signer, certUrl: url }), settings)).toBe('untrusted_certificate');
+    expect(await reason(sign(notification(), '1', { ...signer, certUrl: url }), settings)).toBe(
+      'untrusted_certificate',
+    );
     expect(calls).toEqual([]);
   });
 
@@ -400,7 +477,9 @@ describe('certificate preload and cache', () => {
 
   test('a network failure is a 500 (InternalError, so SNS retries) and is not cached', async () => {
     const { pem, by } = publicPem();
-    const answers: Record<string, { status: number; body: string } | Error> = { [UNLISTED_CERT]: new Error('ECONNRESET') };
+    const answers: Record<string, { status: number; body: string } | Error> = {
+      [UNLISTED_CERT]: new Error('ECONNRESET'),
+    };
     const { settings, calls } = setup(creds.options, answers);
     const err = await thrown(reason(sign(notification(), '1', by), settings));
     expect(err).toBeInstanceOf(WebhookAdapterError);
@@ -412,14 +491,34 @@ describe('certificate preload and cache', () => {
 
   test('AWS answering 5xx is a 500 too; 404 or a body that is no RSA key is untrusted_certificate', async () => {
     const { by } = publicPem();
-    const upstream = await thrown(reason(sign(notification(), '1', by), setup(creds.options, { [UNLISTED_CERT]: { status: 503, body: '' } }).settings));
-    expect((upstream as WebhookAdapterError).statusCode).toBe(500);
-    expect(await reason(sign(notification(), '1', by), setup(creds.options, { [UNLISTED_CERT]: { status: 404, body: '' } }).settings)).toBe('untrusted_certificate');
-    expect(await reason(sign(notification(), '1', by), setup(creds.options, { [UNLISTED_CERT]: { status: 200, body: '<html>' } }).settings)).toBe(
-      'untrusted_certificate',
+    const upstream = await thrown(
+      reason(
+        sign(notification(), '1', by),
+        setup(creds.options, { [UNLISTED_CERT]: { status: 503, body: '' } }).settings,
+      ),
     );
-    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    expect(await reason(sign(notification(), '1', by), setup(creds.options, { [UNLISTED_CERT]: { status: 200, body: ec } }).settings)).toBe('untrusted_certificate');
+    expect((upstream as WebhookAdapterError).statusCode).toBe(500);
+    expect(
+      await reason(
+        sign(notification(), '1', by),
+        setup(creds.options, { [UNLISTED_CERT]: { status: 404, body: '' } }).settings,
+      ),
+    ).toBe('untrusted_certificate');
+    expect(
+      await reason(
+        sign(notification(), '1', by),
+        setup(creds.options, { [UNLISTED_CERT]: { status: 200, body: '<html>' } }).settings,
+      ),
+    ).toBe('untrusted_certificate');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ format: 'pem', type: 'spki' })
+      .toString();
+    expect(
+      await reason(
+        sign(notification(), '1', by),
+        setup(creds.options, { [UNLISTED_CERT]: { status: 200, body: ec } }).settings,
+      ),
+    ).toBe('untrusted_certificate');
   });
 });
 
@@ -446,7 +545,15 @@ describe('topic allowlist', () => {
 describe('settings schema', () => {
   const problems = (options: Record<string, unknown>): string[] => {
     try {
-      buildConfig({ distinct: { apiKey: 'k' }, sources: { ses: { feature: 'registration_email', experienceId: 'e', ...options } } }, {}, null, [adapter]);
+      buildConfig(
+        {
+          distinct: { apiKey: 'k' },
+          sources: { ses: { feature: 'registration_email', experienceId: 'e', ...options } },
+        },
+        {},
+        null,
+        [adapter],
+      );
     } catch (err) {
       if (err instanceof ConfigurationError) return [...err.problems];
       throw err;
@@ -464,11 +571,19 @@ describe('settings schema', () => {
   });
 
   test('certificates: a URL SNS would never send, or a value that is no RSA PEM, stops start-up', () => {
-    const ecPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    const rsaPrivate = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const ecPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ format: 'pem', type: 'spki' })
+      .toString();
+    const rsaPrivate = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
     const text = problems({
       topicArns: [TOPIC],
-      certificates: { 'http://sns.us-west-2.amazonaws.com/a.pem': AWS_CERT, [UNLISTED_CERT]: ecPem, [signer.certUrl]: rsaPrivate },
+      certificates: {
+        'http://sns.us-west-2.amazonaws.com/a.pem': AWS_CERT,
+        [UNLISTED_CERT]: ecPem,
+        [signer.certUrl]: rsaPrivate,
+      },
     }).join('\n');
     expect(text).toMatch(/is not https: SNS never sends such a SigningCertURL/);
     expect(text.match(/not an RSA certificate or public key in PEM/g)).toHaveLength(2);
@@ -489,7 +604,9 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
   const subscribeUrl = String(confirmation('SubscriptionConfirmation').SubscribeURL);
 
   test('an allowlisted, validly signed SubscriptionConfirmation is confirmed by GETting SubscribeURL → 200', async () => {
-    const { settings, calls } = setup(creds.options, { [subscribeUrl]: { status: 200, body: '<ConfirmSubscriptionResponse/>' } });
+    const { settings, calls } = setup(creds.options, {
+      [subscribeUrl]: { status: 200, body: '<ConfirmSubscriptionResponse/>' },
+    });
     const res = await adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation'), '2')), settings);
     expect(res).toEqual({ status: 200, body: { ok: true, confirmed: TOPIC } });
     expect(calls).toEqual([subscribeUrl]);
@@ -497,7 +614,12 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
 
   test('a confirmation for a topic not in topicArns is 401 bad_credentials and nothing is fetched', async () => {
     const { settings, calls } = setup(creds.options, { [subscribeUrl]: { status: 200, body: '' } });
-    const err = await thrown(adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation', { TopicArn: FOREIGN_TOPIC }))), settings) as Promise<unknown>);
+    const err = await thrown(
+      adapter.handshake!(
+        toRequest(sign(confirmation('SubscriptionConfirmation', { TopicArn: FOREIGN_TOPIC }))),
+        settings,
+      ) as Promise<unknown>,
+    );
     expect(err).toBeInstanceOf(WebhookVerificationError);
     expect((err as WebhookVerificationError).reason).toBe('bad_credentials');
     expect((err as WebhookVerificationError).statusCode).toBe(401);
@@ -508,7 +630,10 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
     const { settings, calls } = setup(creds.options, { [subscribeUrl]: { status: 200, body: '' } });
     const tampered = { ...sign(confirmation('SubscriptionConfirmation')), Token: 'changed' };
     const { Signature: _dropped, ...unsigned } = sign(confirmation('SubscriptionConfirmation'));
-    for (const [body, why] of [[tampered, 'signature_mismatch'], [unsigned, 'missing_signature']] as const) {
+    for (const [body, why] of [
+      [tampered, 'signature_mismatch'],
+      [unsigned, 'missing_signature'],
+    ] as const) {
       const err = await thrown(adapter.handshake!(toRequest(body), settings) as Promise<unknown>);
       expect((err as WebhookVerificationError).reason).toBe(why);
     }
@@ -521,7 +646,12 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
     'https://169.254.169.254/latest/meta-data/',
   ])('a signed SubscribeURL %s is not followed (400)', async (url) => {
     const { settings, calls } = setup(creds.options, { [url]: { status: 200, body: '' } });
-    const err = await thrown(adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation', { SubscribeURL: url }))), settings) as Promise<unknown>);
+    const err = await thrown(
+      adapter.handshake!(
+        toRequest(sign(confirmation('SubscriptionConfirmation', { SubscribeURL: url }))),
+        settings,
+      ) as Promise<unknown>,
+    );
     expect(err).toBeInstanceOf(WebhookParseError);
     expect((err as WebhookParseError).statusCode).toBe(400);
     expect(calls).toEqual([]);
@@ -531,7 +661,9 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
     'SubscribeURL failing (%p) is a 500, so SNS re-sends the confirmation; the token is not in the error',
     async (answer) => {
       const { settings } = setup(creds.options, { [subscribeUrl]: answer });
-      const err = await thrown(adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation'))), settings) as Promise<unknown>);
+      const err = await thrown(
+        adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation'))), settings) as Promise<unknown>,
+      );
       expect((err as WebhookAdapterError).statusCode).toBe(500);
       expect(JSON.stringify((err as WebhookAdapterError).toResponseBody())).not.toContain('Token');
       expect(String((err as Error & { cause?: Error }).cause?.message)).not.toContain('2336412f37fb687f');
@@ -549,7 +681,9 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
     const { settings } = setup();
     expect(await adapter.handshake!(toRequest(sign(notification())), settings)).toBeUndefined();
     expect(await adapter.handshake!(toRequest('not json'), settings)).toBeUndefined();
-    expect(await adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation')), 'GET'), settings)).toBeUndefined();
+    expect(
+      await adapter.handshake!(toRequest(sign(confirmation('SubscriptionConfirmation')), 'GET'), settings),
+    ).toBeUndefined();
   });
 });
 
@@ -573,10 +707,18 @@ describe('over real HTTP (express app, memory queue)', () => {
       calls.push(url);
       return { status: url === subscribeUrl ? 200 : 404, body: '' };
     };
-    const queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+    const queue = createQueue({
+      driver: 'memory',
+      path: '',
+      synchronous: 'full',
+      dedupeWindowMs: config.dedupe.windowMs,
+    });
     const metrics = createMetrics({ defaultMetrics: false });
     const logger = silentLogger();
-    return { server: createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) }), calls };
+    return {
+      server: createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) }),
+      calls,
+    };
   }
 
   const post = (server: ReturnType<typeof createApp>, body: Record<string, unknown>): request.Test =>
@@ -595,7 +737,9 @@ describe('over real HTTP (express app, memory queue)', () => {
 
   test('a signed text/plain notification is queued per recipient; the same one re-sent by SNS is a duplicate', async () => {
     const { server } = app();
-    const message = sesMessage({ delivery: { timestamp: '2026-04-27T13:34:02.250Z', recipients: ['ana@example.com', 'bo@example.com'] } });
+    const message = sesMessage({
+      delivery: { timestamp: '2026-04-27T13:34:02.250Z', recipients: ['ana@example.com', 'bo@example.com'] },
+    });
     const body = sign(notification({}, message));
     const first = await post(server, body);
     expect(first.status).toBe(200);
@@ -606,11 +750,17 @@ describe('over real HTTP (express app, memory queue)', () => {
 });
 
 describe('parse: recipients, overrides, times', () => {
-  const parse = (message: Record<string, unknown>, over: Record<string, unknown> = {}): ReturnType<typeof adapter.parse> =>
-    adapter.parse(toRequest(notification(over, message)));
+  const parse = (
+    message: Record<string, unknown>,
+    over: Record<string, unknown> = {},
+  ): ReturnType<typeof adapter.parse> => adapter.parse(toRequest(notification(over, message)));
 
-  test('one event per recipient of the event\'s own list, sharing the SNS MessageId but never the de-dup key', () => {
-    const drafts = parse(sesMessage({ delivery: { timestamp: '2026-04-27T13:34:02.250Z', recipients: ['ana@example.com', 'bo@example.com'] } }));
+  test("one event per recipient of the event's own list, sharing the SNS MessageId but never the de-dup key", () => {
+    const drafts = parse(
+      sesMessage({
+        delivery: { timestamp: '2026-04-27T13:34:02.250Z', recipients: ['ana@example.com', 'bo@example.com'] },
+      }),
+    );
     expect(drafts.map((d) => d.email)).toEqual(['ana@example.com', 'bo@example.com']);
     expect(new Set(drafts.map((d) => d.providerEventId))).toEqual(new Set(['7a1f8e0e-3d59-4a52-9f3c-5a1b0c2d3e4f']));
     const keys = drafts.map((d) => completeDraft(d, adapter, 'ses', NOW).dedupeKey);
@@ -618,8 +768,16 @@ describe('parse: recipients, overrides, times', () => {
   });
 
   test('Open and Click name no recipient: one event per mail.destination entry (To, Cc, Bcc)', () => {
-    const mail = { timestamp: '2026-04-27T13:34:00.100Z', messageId: 'm-1', destination: ['a@example.com', 'b@example.com', 'c@example.com'] };
-    const drafts = parse({ eventType: 'Open', mail, open: { timestamp: '2026-04-27T14:00:00.000Z', ipAddress: '192.0.2.1', userAgent: 'UA' } });
+    const mail = {
+      timestamp: '2026-04-27T13:34:00.100Z',
+      messageId: 'm-1',
+      destination: ['a@example.com', 'b@example.com', 'c@example.com'],
+    };
+    const drafts = parse({
+      eventType: 'Open',
+      mail,
+      open: { timestamp: '2026-04-27T14:00:00.000Z', ipAddress: '192.0.2.1', userAgent: 'UA' },
+    });
     expect(drafts.map((d) => [d.type, d.email])).toEqual([
       ['email.opened', 'a@example.com'],
       ['email.opened', 'b@example.com'],
@@ -631,9 +789,17 @@ describe('parse: recipients, overrides, times', () => {
 
   test('an empty event list falls back to mail.destination; no recipient at all still yields one event', () => {
     expect(parse(sesMessage({ delivery: { recipients: [] } })).map((d) => d.email)).toEqual(['ana@example.com']);
-    const none = parse({ notificationType: 'AmazonSnsSubscriptionSucceeded', message: 'You have successfully subscribed…' });
+    const none = parse({
+      notificationType: 'AmazonSnsSubscriptionSucceeded',
+      message: 'You have successfully subscribed…',
+    });
     expect(none).toHaveLength(1);
-    expect(none[0]).toMatchObject({ type: 'email.unknown', providerEvent: 'AmazonSnsSubscriptionSucceeded', messageId: null, occurredAt: null });
+    expect(none[0]).toMatchObject({
+      type: 'email.unknown',
+      providerEvent: 'AmazonSnsSubscriptionSucceeded',
+      messageId: null,
+      occurredAt: null,
+    });
     expect(none[0]).not.toHaveProperty('email');
   });
 
@@ -645,40 +811,64 @@ describe('parse: recipients, overrides, times', () => {
       distinct_experience_id: ['exp_9', 'exp_ignored'],
       myCustomTag1: ['x'],
     };
-    expect(parse(message)[0]!.overrides).toEqual({ userId: 'u_42', feature: 'registration_email', experienceId: 'exp_9' });
+    expect(parse(message)[0]!.overrides).toEqual({
+      userId: 'u_42',
+      feature: 'registration_email',
+      experienceId: 'exp_9',
+    });
   });
 
   test('odd tag shapes are tolerated: a bare string is read, empty arrays and non-strings are not', () => {
     const message = sesMessage();
-    (message.mail as Record<string, unknown>).tags = { distinct_user_id: 'u_bare', distinct_feature: [], distinct_experience_id: [7] };
+    (message.mail as Record<string, unknown>).tags = {
+      distinct_user_id: 'u_bare',
+      distinct_feature: [],
+      distinct_experience_id: [7],
+    };
     expect(parse(message)[0]!.overrides).toEqual({ userId: 'u_bare' });
   });
 
   test('identity notifications carry no tags: no overrides', () => {
-    expect(parse({ notificationType: 'Delivery', mail: { timestamp: '2026-04-27T13:34:00Z', destination: ['a@example.com'] }, delivery: { recipients: ['a@example.com'] } })[0]!.overrides).toEqual({});
+    expect(
+      parse({
+        notificationType: 'Delivery',
+        mail: { timestamp: '2026-04-27T13:34:00Z', destination: ['a@example.com'] },
+        delivery: { recipients: ['a@example.com'] },
+      })[0]!.overrides,
+    ).toEqual({});
   });
 
-  test('occurredAt: the event\'s own timestamp, else mail.timestamp, never the SNS Timestamp; garbage is null', () => {
+  test("occurredAt: the event's own timestamp, else mail.timestamp, never the SNS Timestamp; garbage is null", () => {
     expect(parse(sesMessage())[0]!.occurredAt).toBe('2026-04-27T13:34:02.250Z');
-    expect(parse(sesMessage({ delivery: { recipients: ['ana@example.com'] } }))[0]!.occurredAt).toBe('2026-04-27T13:34:00.100Z');
+    expect(parse(sesMessage({ delivery: { recipients: ['ana@example.com'] } }))[0]!.occurredAt).toBe(
+      '2026-04-27T13:34:00.100Z',
+    );
     const noTimes = { eventType: 'Send', mail: { timestamp: 'yesterday', destination: ['a@example.com'] }, send: {} };
     expect(parse(noTimes)[0]!.occurredAt).toBeNull();
   });
 
   test('bounce types: Permanent and Undetermined are email.bounced, Transient email.deferred, unknown ones stay bounced', () => {
     const bounce = (bounceType: unknown): string =>
-      parse({ eventType: 'Bounce', mail: { destination: ['a@example.com'] }, bounce: { bounceType, bouncedRecipients: [{ emailAddress: 'a@example.com' }] } })[0]!.type;
-    expect([bounce('Permanent'), bounce('Undetermined'), bounce('Transient'), bounce('Sideways'), bounce(undefined)]).toEqual([
-      'email.bounced',
-      'email.bounced',
-      'email.deferred',
-      'email.bounced',
-      'email.bounced',
-    ]);
+      parse({
+        eventType: 'Bounce',
+        mail: { destination: ['a@example.com'] },
+        bounce: { bounceType, bouncedRecipients: [{ emailAddress: 'a@example.com' }] },
+      })[0]!.type;
+    expect([
+      bounce('Permanent'),
+      bounce('Undetermined'),
+      bounce('Transient'),
+      bounce('Sideways'),
+      bounce(undefined),
+    ]).toEqual(['email.bounced', 'email.bounced', 'email.deferred', 'email.bounced', 'email.bounced']);
   });
 
   test('the SES topic-validation notification is acknowledged with no event', () => {
-    expect(adapter.parse(toRequest(notification({ Message: 'Successfully validated SNS topic for Amazon SES event publishing.' })))).toEqual([]);
+    expect(
+      adapter.parse(
+        toRequest(notification({ Message: 'Successfully validated SNS topic for Amazon SES event publishing.' })),
+      ),
+    ).toEqual([]);
   });
 
   test.each([
@@ -700,26 +890,65 @@ describe('parse: recipients, overrides, times', () => {
 });
 
 describe('testing helpers and simulate samples', () => {
-  const types = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced', 'email.deferred', 'email.complained', 'email.rejected', 'email.failed', 'email.unsubscribed'];
+  const types = [
+    'email.sent',
+    'email.delivered',
+    'email.opened',
+    'email.clicked',
+    'email.bounced',
+    'email.deferred',
+    'email.complained',
+    'email.rejected',
+    'email.failed',
+    'email.unsubscribed',
+  ];
 
-  test.each(types)('sample(%s) signs, verifies and parses to that type for the recipient, carrying the overrides as tags', async (type) => {
-    const sample = adapter.testing.sample({ type, recipient: 'jane.doe@example.com', now: NOW, overrides: { distinct_user_id: 'u_7', experienceId: 'exp_7' } });
-    const signed = adapter.testing.sign({ method: 'POST', url: 'https://hooks.example.com/webhooks/ses', headers: sample.headers, body: sample.body }, signer, NOW);
-    expect(await reason(signed.body, setup().settings)).toBe('ok');
-    const drafts = adapter.parse(toRequest(signed.body));
-    expect(drafts).toHaveLength(1);
-    expect(drafts[0]).toMatchObject({ type, email: 'jane.doe@example.com', overrides: { userId: 'u_7', experienceId: 'exp_7' } });
-    expect(drafts[0]!.occurredAt).toBe(NOW.toISOString());
-    expect(sample.headers['content-type']).toBe('text/plain; charset=UTF-8');
-  });
+  test.each(types)(
+    'sample(%s) signs, verifies and parses to that type for the recipient, carrying the overrides as tags',
+    async (type) => {
+      const sample = adapter.testing.sample({
+        type,
+        recipient: 'jane.doe@example.com',
+        now: NOW,
+        overrides: { distinct_user_id: 'u_7', experienceId: 'exp_7' },
+      });
+      const signed = adapter.testing.sign(
+        { method: 'POST', url: 'https://hooks.example.com/webhooks/ses', headers: sample.headers, body: sample.body },
+        signer,
+        NOW,
+      );
+      expect(await reason(signed.body, setup().settings)).toBe('ok');
+      const drafts = adapter.parse(toRequest(signed.body));
+      expect(drafts).toHaveLength(1);
+      expect(drafts[0]).toMatchObject({
+        type,
+        email: 'jane.doe@example.com',
+        overrides: { userId: 'u_7', experienceId: 'exp_7' },
+      });
+      expect(drafts[0]!.occurredAt).toBe(NOW.toISOString());
+      expect(sample.headers['content-type']).toBe('text/plain; charset=UTF-8');
+    },
+  );
 
   test('sample() refuses a type SES cannot emit', () => {
-    expect(() => adapter.testing.sample({ type: 'email.queued', recipient: 'a@example.com', now: NOW })).toThrow(/no event for email\.queued/);
+    expect(() => adapter.testing.sample({ type: 'email.queued', recipient: 'a@example.com', now: NOW })).toThrow(
+      /no event for email\.queued/,
+    );
   });
 
   test('sign() writes Signature, SigningCertURL and SignatureVersion into the body and keeps a v2 envelope at v2', () => {
-    const body = Buffer.from(JSON.stringify(notification({ SignatureVersion: '2', Signature: 'EXAMPLE', SigningCertURL: 'https://sns.us-west-2.amazonaws.com/x.pem' })));
-    const out = JSON.parse(adapter.testing.sign({ method: 'POST', url: 'u', headers: {}, body }, signer, NOW).body.toString()) as Record<string, unknown>;
+    const body = Buffer.from(
+      JSON.stringify(
+        notification({
+          SignatureVersion: '2',
+          Signature: 'EXAMPLE',
+          SigningCertURL: 'https://sns.us-west-2.amazonaws.com/x.pem',
+        }),
+      ),
+    );
+    const out = JSON.parse(
+      adapter.testing.sign({ method: 'POST', url: 'u', headers: {}, body }, signer, NOW).body.toString(),
+    ) as Record<string, unknown>;
     expect(out).toMatchObject({ SignatureVersion: '2', SigningCertURL: signer.certUrl });
     expect(out.Signature).not.toBe('EXAMPLE');
   });

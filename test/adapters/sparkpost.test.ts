@@ -20,12 +20,30 @@ const NOW = new Date('2026-04-27T13:35:00Z');
 function parse(body: unknown): EventDraft[] {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return adapter.parse(
-    toWebhookRequest({ method: 'POST', url: 'https://hooks.example.com/webhooks/sparkpost', headers: { 'content-type': 'application/json' }, body: Buffer.from(raw) }, NOW),
+    toWebhookRequest(
+      {
+        method: 'POST',
+        url: 'https://hooks.example.com/webhooks/sparkpost',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(raw),
+      },
+      NOW,
+    ),
   );
 }
 
 function event(fields: Record<string, unknown>, eventClass = 'message_event'): unknown {
-  return { msys: { [eventClass]: { event_id: '1001', transmission_id: '2002', rcpt_to: 'a@example.com', timestamp: '1777296900', ...fields } } };
+  return {
+    msys: {
+      [eventClass]: {
+        event_id: '1001',
+        transmission_id: '2002',
+        rcpt_to: 'a@example.com',
+        timestamp: '1777296900',
+        ...fields,
+      },
+    },
+  };
 }
 
 function errorPath(body: unknown): string {
@@ -45,14 +63,20 @@ describe('envelope', () => {
   });
 
   test('an empty test element inside a real batch is skipped, the rest parsed in order', () => {
-    expect(parse([event({ type: 'injection' }), { msys: {} }, event({ type: 'delivery', event_id: '1002' })]).map((d) => d.providerEvent)).toEqual(['injection', 'delivery']);
+    expect(
+      parse([event({ type: 'injection' }), { msys: {} }, event({ type: 'delivery', event_id: '1002' })]).map(
+        (d) => d.providerEvent,
+      ),
+    ).toEqual(['injection', 'delivery']);
   });
 
   test('malformed elements name their path', () => {
     expect(errorPath({ msys: {} })).toBe('');
     expect(errorPath([42])).toBe('[0]');
     expect(errorPath([event({ type: 'delivery' }), { nope: 1 }])).toBe('[1].msys');
-    expect(errorPath([{ msys: { message_event: { type: 'delivery' }, track_event: { type: 'open' } } }])).toBe('[0].msys');
+    expect(errorPath([{ msys: { message_event: { type: 'delivery' }, track_event: { type: 'open' } } }])).toBe(
+      '[0].msys',
+    );
     expect(errorPath([{ msys: { message_event: 'delivery' } }])).toBe('[0].msys.message_event');
   });
 
@@ -81,11 +105,17 @@ describe('types', () => {
     [undefined, 'email.bounced'],
   ])('bounce with bounce_class %s → %s (out_of_band the same)', (bounceClass, expected) => {
     const fields = bounceClass === undefined ? {} : { bounce_class: bounceClass };
-    expect(parse([event({ type: 'bounce', ...fields }), event({ type: 'out_of_band', ...fields })]).map((d) => d.type)).toEqual([expected, expected]);
+    expect(
+      parse([event({ type: 'bounce', ...fields }), event({ type: 'out_of_band', ...fields })]).map((d) => d.type),
+    ).toEqual([expected, expected]);
   });
 
   test('open → opened, initial_open → unknown (both fire for one open; anymail keeps open)', () => {
-    expect(parse([event({ type: 'initial_open' }, 'track_event'), event({ type: 'open' }, 'track_event')]).map((d) => d.type)).toEqual(['email.unknown', 'email.opened']);
+    expect(
+      parse([event({ type: 'initial_open' }, 'track_event'), event({ type: 'open' }, 'track_event')]).map(
+        (d) => d.type,
+      ),
+    ).toEqual(['email.unknown', 'email.opened']);
   });
 });
 
@@ -102,7 +132,9 @@ describe('fields', () => {
   });
 
   test('event_id and transmission_id sent as bare numbers beyond 2^53 keep every digit', () => {
-    const [draft] = parse('[{"msys":{"message_event":{"type":"delivery","event_id":92356927693813857,"transmission_id":65832150921904139,"rcpt_to":"a@example.com"}}}]');
+    const [draft] = parse(
+      '[{"msys":{"message_event":{"type":"delivery","event_id":92356927693813857,"transmission_id":65832150921904139,"rcpt_to":"a@example.com"}}}]',
+    );
     expect(draft).toMatchObject({ providerEventId: '92356927693813857', messageId: '65832150921904139' });
   });
 
@@ -113,7 +145,16 @@ describe('fields', () => {
 
   test('rcpt_meta overrides; raw_reason, user_agent and ip_address never reach details', () => {
     const [draft] = parse([
-      event({ type: 'click', rcpt_meta: { distinct_user_id: 7, distinct_feature: '' }, raw_reason: 'x a@example.com', user_agent: 'Mozilla', ip_address: '192.0.2.9' }, 'track_event'),
+      event(
+        {
+          type: 'click',
+          rcpt_meta: { distinct_user_id: 7, distinct_feature: '' },
+          raw_reason: 'x a@example.com',
+          user_agent: 'Mozilla',
+          ip_address: '192.0.2.9',
+        },
+        'track_event',
+      ),
     ]);
     expect(draft!.overrides).toEqual({ userId: '7' });
     expect(JSON.stringify(draft!.details)).not.toMatch(/Mozilla|192\.0\.2\.9|a@example\.com/);
@@ -121,12 +162,28 @@ describe('fields', () => {
 });
 
 describe('testing.sample', () => {
-  const types = ['email.sent', 'email.delivered', 'email.deferred', 'email.bounced', 'email.rejected', 'email.failed', 'email.complained', 'email.opened', 'email.clicked', 'email.unsubscribed'];
+  const types = [
+    'email.sent',
+    'email.delivered',
+    'email.deferred',
+    'email.bounced',
+    'email.rejected',
+    'email.failed',
+    'email.complained',
+    'email.opened',
+    'email.clicked',
+    'email.unsubscribed',
+  ];
   test.each(types)('sample(%s) parses back to that type, with the overrides from rcpt_meta', (type) => {
     const s = adapter.testing.sample({ type, recipient: 'Jane@Example.com', now: NOW, overrides: { userId: 'u_1' } });
     expect(s.headers['x-messagesystems-batch-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(parse(s.body.toString('utf8'))).toEqual([
-      expect.objectContaining({ type, email: 'Jane@Example.com', occurredAt: '2026-04-27T13:35:00Z', overrides: { userId: 'u_1' } }),
+      expect.objectContaining({
+        type,
+        email: 'Jane@Example.com',
+        occurredAt: '2026-04-27T13:35:00Z',
+        overrides: { userId: 'u_1' },
+      }),
     ]);
   });
 });
@@ -144,7 +201,14 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
         server: { port: 0, host: '127.0.0.1' },
         queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
-        sources: { sparkpost: { feature: 'registration_email', experienceId: 'exp_http', basicAuth: 'sparkpost:pw', headerToken: { header: 'X-Api-Key', value: 'abcd' } } },
+        sources: {
+          sparkpost: {
+            feature: 'registration_email',
+            experienceId: 'exp_http',
+            basicAuth: 'sparkpost:pw',
+            headerToken: { header: 'X-Api-Key', value: 'abcd' },
+          },
+        },
       },
       {},
       null,
@@ -158,8 +222,15 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     await queue.close();
   });
 
-  function post(body: unknown, headers: Record<string, string> = { authorization: auth, 'x-api-key': 'abcd' }): Promise<Response> {
-    return fetch(`${origin}/webhooks/sparkpost`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  function post(
+    body: unknown,
+    headers: Record<string, string> = { authorization: auth, 'x-api-key': 'abcd' },
+  ): Promise<Response> {
+    return fetch(`${origin}/webhooks/sparkpost`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   }
 
   test('the webhook-creation test batch and an empty array are answered 200 with nothing queued', async () => {

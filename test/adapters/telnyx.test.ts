@@ -26,13 +26,15 @@ const RFC8032 = [
     name: 'TEST 1',
     publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
     message: '',
-    signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    signature:
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
   },
   {
     name: 'TEST 2',
     publicKey: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
     message: '72',
-    signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    signature:
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
   },
 ];
 
@@ -40,7 +42,8 @@ const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 const RAW_KEY = rawEd25519PublicKey(publicKey);
 
 type Settings = Parameters<typeof adapter.verify>[1];
-const settingsFor = (options: Record<string, unknown> = {}): Settings => adapter.settingsSchema.parse({ publicKey: RAW_KEY, ...options });
+const settingsFor = (options: Record<string, unknown> = {}): Settings =>
+  adapter.settingsSchema.parse({ publicKey: RAW_KEY, ...options });
 
 const BODY = JSON.stringify({
   data: {
@@ -48,7 +51,12 @@ const BODY = JSON.stringify({
     id: 'b301ed3f-1490-491f-995f-6e64e69674d4',
     event_type: 'message.finalized',
     occurred_at: '2026-04-27T13:35:02.501+00:00',
-    payload: { id: '40317159-ea48-4e6f-a3c2-6f2b6c0e9b3a', type: 'SMS', to: [{ phone_number: '+13125550123', status: 'delivered' }], tags: [] },
+    payload: {
+      id: '40317159-ea48-4e6f-a3c2-6f2b6c0e9b3a',
+      type: 'SMS',
+      to: [{ phone_number: '+13125550123', status: 'delivered' }],
+      tags: [],
+    },
   },
   meta: { attempt: 1 },
 });
@@ -59,12 +67,20 @@ function request(body: string, timestamp: string, signedText: string, key: KeyOb
   return {
     method: 'POST',
     url: URL_BASE,
-    headers: { 'content-type': 'application/json', 'telnyx-signature-ed25519': signature, 'telnyx-timestamp': timestamp },
+    headers: {
+      'content-type': 'application/json',
+      'telnyx-signature-ed25519': signature,
+      'telnyx-timestamp': timestamp,
+    },
     body: Buffer.from(body),
   };
 }
 
-async function verifyReason(req: UnsignedRequest, settings: Settings = settingsFor(), at = NOW): Promise<VerificationReason | 'ok'> {
+async function verifyReason(
+  req: UnsignedRequest,
+  settings: Settings = settingsFor(),
+  at = NOW,
+): Promise<VerificationReason | 'ok'> {
   try {
     await adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) });
     return 'ok';
@@ -75,12 +91,15 @@ async function verifyReason(req: UnsignedRequest, settings: Settings = settingsF
 }
 
 describe('Ed25519 keys: RFC 8032 vectors and the formats Telnyx users paste', () => {
-  test.each(RFC8032)('$name verifies with the raw key wrapped in the SPKI prefix, and not with a changed message', ({ publicKey: hex, message, signature }) => {
-    const key = parseTelnyxPublicKey(Buffer.from(hex, 'hex').toString('base64'))!;
-    expect(key.asymmetricKeyType).toBe('ed25519');
-    expect(verifiesEd25519(key, Buffer.from(message, 'hex'), Buffer.from(signature, 'hex'))).toBe(true);
-    expect(verifiesEd25519(key, Buffer.from(`${message}00`, 'hex'), Buffer.from(signature, 'hex'))).toBe(false);
-  });
+  test.each(RFC8032)(
+    '$name verifies with the raw key wrapped in the SPKI prefix, and not with a changed message',
+    ({ publicKey: hex, message, signature }) => {
+      const key = parseTelnyxPublicKey(Buffer.from(hex, 'hex').toString('base64'))!;
+      expect(key.asymmetricKeyType).toBe('ed25519');
+      expect(verifiesEd25519(key, Buffer.from(message, 'hex'), Buffer.from(signature, 'hex'))).toBe(true);
+      expect(verifiesEd25519(key, Buffer.from(`${message}00`, 'hex'), Buffer.from(signature, 'hex'))).toBe(false);
+    },
+  );
 
   test('raw base64 (as Telnyx shows it), base64 DER SPKI and PEM (also with literal \\n) give the same key', () => {
     const der = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
@@ -91,7 +110,9 @@ describe('Ed25519 keys: RFC 8032 vectors and the formats Telnyx users paste', ()
   });
 
   test('a P-256 key, a private key, 31 bytes and garbage are refused without echoing the value', () => {
-    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ format: 'der', type: 'spki' })
+      .toString('base64');
     const priv = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     for (const text of [p256, priv, Buffer.alloc(31, 1).toString('base64'), 'not-a-key!']) {
       expect(parseTelnyxPublicKey(text)).toBeNull();
@@ -127,9 +148,18 @@ describe('verification', () => {
 
   test('a signature that is not 64 bytes of base64, or a timestamp that is not a number, is malformed', async () => {
     const req = request(BODY, ts, `${ts}|${BODY}`);
-    expect(await verifyReason({ ...req, headers: { ...req.headers, 'telnyx-signature-ed25519': Buffer.alloc(63).toString('base64') } })).toBe('malformed_signature');
-    expect(await verifyReason({ ...req, headers: { ...req.headers, 'telnyx-signature-ed25519': 'not base64!' } })).toBe('malformed_signature');
-    expect(await verifyReason({ ...req, headers: { ...req.headers, 'telnyx-timestamp': '2026-04-27T13:40:00Z' } })).toBe('malformed_signature');
+    expect(
+      await verifyReason({
+        ...req,
+        headers: { ...req.headers, 'telnyx-signature-ed25519': Buffer.alloc(63).toString('base64') },
+      }),
+    ).toBe('malformed_signature');
+    expect(await verifyReason({ ...req, headers: { ...req.headers, 'telnyx-signature-ed25519': 'not base64!' } })).toBe(
+      'malformed_signature',
+    );
+    expect(
+      await verifyReason({ ...req, headers: { ...req.headers, 'telnyx-timestamp': '2026-04-27T13:40:00Z' } }),
+    ).toBe('malformed_signature');
   });
 
   test('a missing timestamp header is missing_signature', async () => {
@@ -147,35 +177,90 @@ describe('verification', () => {
 
 describe('parsing', () => {
   const parse = (data: Record<string, unknown>, query = '') =>
-    adapter.parse(toWebhookRequest({ method: 'POST', url: query ? `${URL_BASE}?${query}` : URL_BASE, headers: {}, body: Buffer.from(JSON.stringify({ data })) }, NOW));
-  const finalized = (payload: Record<string, unknown>) => ({ id: 'e1', event_type: 'message.finalized', occurred_at: '2026-04-27T13:35:02.501+00:00', payload: { id: 'm1', ...payload } });
+    adapter.parse(
+      toWebhookRequest(
+        {
+          method: 'POST',
+          url: query ? `${URL_BASE}?${query}` : URL_BASE,
+          headers: {},
+          body: Buffer.from(JSON.stringify({ data })),
+        },
+        NOW,
+      ),
+    );
+  const finalized = (payload: Record<string, unknown>) => ({
+    id: 'e1',
+    event_type: 'message.finalized',
+    occurred_at: '2026-04-27T13:35:02.501+00:00',
+    payload: { id: 'm1', ...payload },
+  });
 
   test('inbound: mapped by event type, the customer is `from`, never the `delivered` status of our number', () => {
-    const [d] = parse({ id: 'e2', event_type: 'message.received', payload: { id: 'm2', from: { phone_number: '+13125550123' }, to: [{ phone_number: '+18445550001', status: 'delivered' }] } });
+    const [d] = parse({
+      id: 'e2',
+      event_type: 'message.received',
+      payload: {
+        id: 'm2',
+        from: { phone_number: '+13125550123' },
+        to: [{ phone_number: '+18445550001', status: 'delivered' }],
+      },
+    });
     expect(d).toMatchObject({ type: 'sms.received', providerEvent: 'message.received', phone: '+13125550123' });
   });
 
   test('tags: key=value and key:value, first one wins, unrelated tags ignored; empty values ignored', () => {
-    const [d] = parse(finalized({ to: [{ phone_number: '+13125550123', status: 'delivered' }], tags: ['x', 'distinct_user_id: u_1 ', 'distinct_user_id=u_2', 'distinct_feature=', 42] }));
+    const [d] = parse(
+      finalized({
+        to: [{ phone_number: '+13125550123', status: 'delivered' }],
+        tags: ['x', 'distinct_user_id: u_1 ', 'distinct_user_id=u_2', 'distinct_feature=', 42],
+      }),
+    );
     expect(d!.overrides).toEqual({ userId: 'u_1' });
   });
 
   test('a recipient that is not an object names its index', () => {
-    expect(() => parse(finalized({ to: [{ phone_number: '+13125550123', status: 'sent' }, 'x'] }))).toThrow(WebhookParseError);
+    expect(() => parse(finalized({ to: [{ phone_number: '+13125550123', status: 'sent' }, 'x'] }))).toThrow(
+      WebhookParseError,
+    );
     expect(() => parse(finalized({ to: [{ phone_number: '+13125550123', status: 'sent' }, 'x'] }))).toThrow(/to\[1\]/);
   });
 
   test('an event without occurred_at has no event time (never invented)', () => {
-    const [d] = parse({ id: 'e3', event_type: 'message.sent', payload: { id: 'm3', to: [{ phone_number: '+13125550123', status: 'sent' }] } });
+    const [d] = parse({
+      id: 'e3',
+      event_type: 'message.sent',
+      payload: { id: 'm3', to: [{ phone_number: '+13125550123', status: 'sent' }] },
+    });
     expect(d!.occurredAt).toBeNull();
   });
 
-  test.each(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed', 'sms.undelivered', 'sms.unknown', 'sms.received'])('sample %s signs, verifies and parses back', async (type) => {
+  test.each([
+    'sms.queued',
+    'sms.sent',
+    'sms.delivered',
+    'sms.failed',
+    'sms.undelivered',
+    'sms.unknown',
+    'sms.received',
+  ])('sample %s signs, verifies and parses back', async (type) => {
     const { signer, options } = adapter.testing.createCredentials();
-    const sample = adapter.testing.sample({ type, recipient: '+13125550123', now: NOW, overrides: { userId: 'u_sim' } });
-    const req = adapter.testing.sign({ method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body }, signer, NOW);
+    const sample = adapter.testing.sample({
+      type,
+      recipient: '+13125550123',
+      now: NOW,
+      overrides: { userId: 'u_sim' },
+    });
+    const req = adapter.testing.sign(
+      { method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body },
+      signer,
+      NOW,
+    );
     expect(await verifyReason(req, adapter.settingsSchema.parse(options))).toBe('ok');
-    expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({ type, phone: '+13125550123', overrides: { userId: 'u_sim' } });
+    expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
+      type,
+      phone: '+13125550123',
+      overrides: { userId: 'u_sim' },
+    });
   });
 });
 
@@ -208,10 +293,21 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   test('a signed delivery receipt is queued; the same bytes with one changed character get 401', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const req = request(BODY, ts, `${ts}|${BODY}`);
-    expect((await fetch(`${origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status).toBe(200);
+    expect(
+      (await fetch(`${origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status,
+    ).toBe(200);
     const [lease] = await queue.claim(1);
-    expect(lease!.message.event).toMatchObject({ action: 'delivered', phone: '+13125550123', capturedAt: '2026-04-27T13:35:02.501Z', metadata: { providerEventId: 'b301ed3f-1490-491f-995f-6e64e69674d4' } });
-    const res = await fetch(`${origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY.replace('delivered', 'delivereD') });
+    expect(lease!.message.event).toMatchObject({
+      action: 'delivered',
+      phone: '+13125550123',
+      capturedAt: '2026-04-27T13:35:02.501Z',
+      metadata: { providerEventId: 'b301ed3f-1490-491f-995f-6e64e69674d4' },
+    });
+    const res = await fetch(`${origin}/webhooks/telnyx`, {
+      method: 'POST',
+      headers: req.headers,
+      body: BODY.replace('delivered', 'delivereD'),
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'signature_mismatch' });
   });

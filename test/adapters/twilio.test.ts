@@ -3,7 +3,12 @@
  * (`twilio/lib/webhooks/webhooks`, devDependency): our node:crypto port must accept exactly what
  * its `validateRequest` / `validateRequestWithBody` accept.
  */
-import { getExpectedBodyHash, getExpectedTwilioSignature, validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import {
+  getExpectedBodyHash,
+  getExpectedTwilioSignature,
+  validateRequest,
+  validateRequestWithBody,
+} from 'twilio/lib/webhooks/webhooks';
 import { adapter } from '../../adapters/twilio';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
@@ -28,7 +33,13 @@ const BASE = 'https://hooks.example.com/webhooks/twilio';
 /** Twilio's documented example (webhooks-security page; twilio-node README). */
 const DOC_TOKEN = '12345';
 const DOC_URL = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-const DOC_PARAMS = { CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234', From: '+12349013030', To: '+18005551212' };
+const DOC_PARAMS = {
+  CallSid: 'CA1234567890ABCDE',
+  Caller: '+12349013030',
+  Digits: '1234',
+  From: '+12349013030',
+  To: '+18005551212',
+};
 const DOC_SIGNATURE = '0/KCTR6DLpKmkAf8muzZqo1nDgQ=';
 
 type Settings = Parameters<typeof adapter.verify>[1];
@@ -40,7 +51,8 @@ function settingsFor(options: Record<string, unknown>): Settings {
 /** An x-www-form-urlencoded body carrying every value of every param, in the given order. */
 function formBody(params: TwilioParams): Buffer {
   const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) for (const v of typeof value === 'string' ? [value] : value) body.append(name, v);
+  for (const [name, value] of Object.entries(params))
+    for (const v of typeof value === 'string' ? [value] : value) body.append(name, v);
   return Buffer.from(body.toString(), 'utf8');
 }
 
@@ -79,25 +91,73 @@ describe('signature: known vectors', () => {
   });
 
   // twilio-node spec/validation.spec.js (token 12345): the vectors its own test suite pins.
-  const SPEC_PARAMS = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675309', Digits: '1234', From: '+14158675309', To: '+18005551212' };
+  const SPEC_PARAMS = {
+    CallSid: 'CA1234567890ABCDE',
+    Caller: '+14158675309',
+    Digits: '1234',
+    From: '+14158675309',
+    To: '+18005551212',
+  };
   const SPEC_URL = 'https://mycompany.com/myapp.php?foo=1&bar=2';
   test.each([
     ['plain', SPEC_URL, SPEC_PARAMS, 'RSOYDt4T1cUTdK1PDd93/VVr8B8='],
-    ['https with a non-default port (stripped)', SPEC_URL.replace('.com', '.com:1234'), SPEC_PARAMS, 'RSOYDt4T1cUTdK1PDd93/VVr8B8='],
-    ['http with a port', SPEC_URL.replace('.com', '.com:1234').replace('https', 'http'), SPEC_PARAMS, 'Zmvh+3yNM1Phv2jhDCwEM3q5ebU='],
+    [
+      'https with a non-default port (stripped)',
+      SPEC_URL.replace('.com', '.com:1234'),
+      SPEC_PARAMS,
+      'RSOYDt4T1cUTdK1PDd93/VVr8B8=',
+    ],
+    [
+      'http with a port',
+      SPEC_URL.replace('.com', '.com:1234').replace('https', 'http'),
+      SPEC_PARAMS,
+      'Zmvh+3yNM1Phv2jhDCwEM3q5ebU=',
+    ],
     ['https signed with :443 added', SPEC_URL, SPEC_PARAMS, 'kvajT1Ptam85bY51eRf/AJRuM3w='],
     ['http signed with :80 added', SPEC_URL.replace('https', 'http'), SPEC_PARAMS, '0ZXoZLH/DfblKGATFgpif+LLRf4='],
-    ['credentials in the URL', 'https://user:pass@mycompany.com/myapp.php?foo=1&bar=2', SPEC_PARAMS, 'CukzLTc1tT5dXEDIHm/tKBanW10='],
+    [
+      'credentials in the URL',
+      'https://user:pass@mycompany.com/myapp.php?foo=1&bar=2',
+      SPEC_PARAMS,
+      'CukzLTc1tT5dXEDIHm/tKBanW10=',
+    ],
     ['username only', 'https://user@mycompany.com/myapp.php?foo=1&bar=2', SPEC_PARAMS, '2YRLlVAflCqxaNicjMpJcSTgzSs='],
-    ['credentials, signed with :443 added', 'https://user:pass@mycompany.com/myapp.php?foo=1&bar=2', SPEC_PARAMS, 'ZQFR1PTIZXF2MXB8ZnKCvnnA+rI='],
+    [
+      'credentials, signed with :443 added',
+      'https://user:pass@mycompany.com/myapp.php?foo=1&bar=2',
+      SPEC_PARAMS,
+      'ZQFR1PTIZXF2MXB8ZnKCvnnA+rI=',
+    ],
     ['special characters in the query', `${SPEC_URL}&Body=It's+amazing`, SPEC_PARAMS, 'dsq4Ehbj6cs+KdTkpF5sSSplOWw='],
-    ['a repeated param', SPEC_URL, { 'MessagingBinding.Address': ['+1325xxxxxxx', '+1415xxxxxxx'] }, '83O6e2vORAoJHUNzJjDWN1jz+BA='],
-    ['a repeated param in another order', SPEC_URL, { 'MessagingBinding.Address': ['+1415xxxxxxx', '+1325xxxxxxx'] }, '83O6e2vORAoJHUNzJjDWN1jz+BA='],
-    ['repeated values de-duplicated', SPEC_URL, { Sid: 'CA123', SidAccount: 'AC123', Digits: ['5678', '1234', '1234'] }, 'IK+Dwps556ElfBT0I3Rgjkr1wJU='],
+    [
+      'a repeated param',
+      SPEC_URL,
+      { 'MessagingBinding.Address': ['+1325xxxxxxx', '+1415xxxxxxx'] },
+      '83O6e2vORAoJHUNzJjDWN1jz+BA=',
+    ],
+    [
+      'a repeated param in another order',
+      SPEC_URL,
+      { 'MessagingBinding.Address': ['+1415xxxxxxx', '+1325xxxxxxx'] },
+      '83O6e2vORAoJHUNzJjDWN1jz+BA=',
+    ],
+    [
+      'repeated values de-duplicated',
+      SPEC_URL,
+      { Sid: 'CA123', SidAccount: 'AC123', Digits: ['5678', '1234', '1234'] },
+      'IK+Dwps556ElfBT0I3Rgjkr1wJU=',
+    ],
   ] as const)('twilio-node spec vector: %s', (_name, url, params, signature) => {
     expect(validateRequest('12345', signature, url, params)).toBe(true);
     expect(validateTwilioSignature(['12345'], signature, url, params)).toBe(true);
-    expect(validateTwilioSignature(['12345'], signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), url, params)).toBe(false);
+    expect(
+      validateTwilioSignature(
+        ['12345'],
+        signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+        url,
+        params,
+      ),
+    ).toBe(false);
   });
 
   test('twilio-node spec vectors for JSON bodies (bodySHA256)', () => {
@@ -106,7 +166,11 @@ describe('signature: known vectors', () => {
     expect(twilioBodyHash(body)).toBe(hash);
     const cases: Array<[string, string, string]> = [
       [`${SPEC_URL}&bodySHA256=${hash}`, 'a9nBmqA0ju/hNViExpshrM61xv4=', body],
-      [`${SPEC_URL}&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a`, 'Ldidvp12m26NI7eqEvxnEpkd9Hc=', '{}'],
+      [
+        `${SPEC_URL}&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a`,
+        'Ldidvp12m26NI7eqEvxnEpkd9Hc=',
+        '{}',
+      ],
       [`https://mycompany.com/myapp.php?bodySHA256=${hash}`, 'y77kIzt2vzLz71DgmJGsen2scGs=', body],
     ];
     for (const [url, signature, raw] of cases) {
@@ -122,20 +186,63 @@ describe('verify(): URL spellings, as twilio-node accepts them', () => {
   const settings = settingsFor({ authToken: token });
   const params = { MessageSid: 'SM5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e', MessageStatus: 'delivered', To: '+15558675310' };
   const signedAt = (signedUrl: string, receivedUrl: string): UnsignedRequest =>
-    request(receivedUrl, formBody(params), { ...FORM, 'x-twilio-signature': getExpectedTwilioSignature(token, signedUrl, params) });
+    request(receivedUrl, formBody(params), {
+      ...FORM,
+      'x-twilio-signature': getExpectedTwilioSignature(token, signedUrl, params),
+    });
 
   test.each([
-    ['signed with :443, called without', 'https://hooks.example.com:443/webhooks/twilio', 'https://hooks.example.com/webhooks/twilio'],
-    ['signed without a port, called with :443', 'https://hooks.example.com/webhooks/twilio', 'https://hooks.example.com:443/webhooks/twilio'],
-    ['http signed with :80, called without', 'http://hooks.example.com:80/webhooks/twilio?x=1', 'http://hooks.example.com/webhooks/twilio?x=1'],
-    ['https non-default port removed when signed without it', 'https://hooks.example.com/webhooks/twilio', 'https://hooks.example.com:8443/webhooks/twilio'],
+    [
+      'signed with :443, called without',
+      'https://hooks.example.com:443/webhooks/twilio',
+      'https://hooks.example.com/webhooks/twilio',
+    ],
+    [
+      'signed without a port, called with :443',
+      'https://hooks.example.com/webhooks/twilio',
+      'https://hooks.example.com:443/webhooks/twilio',
+    ],
+    [
+      'http signed with :80, called without',
+      'http://hooks.example.com:80/webhooks/twilio?x=1',
+      'http://hooks.example.com/webhooks/twilio?x=1',
+    ],
+    [
+      'https non-default port removed when signed without it',
+      'https://hooks.example.com/webhooks/twilio',
+      'https://hooks.example.com:8443/webhooks/twilio',
+    ],
     // twilio-node v6 `removePort` drops any port, http included (not only the default ones).
-    ['http non-default port removed when signed without it', 'http://hooks.example.com/webhooks/twilio', 'http://hooks.example.com:8080/webhooks/twilio'],
-    ['credentials in the URL', 'https://twilio:s3cret@hooks.example.com/webhooks/twilio', 'https://twilio:s3cret@hooks.example.com/webhooks/twilio'],
-    ['credentials, signed with :443', 'https://twilio:s3cret@hooks.example.com:443/webhooks/twilio', 'https://twilio:s3cret@hooks.example.com/webhooks/twilio'],
-    ["query with ' signed, %27 received", "https://hooks.example.com/webhooks/twilio?distinct_user_id=o'brien", 'https://hooks.example.com/webhooks/twilio?distinct_user_id=o%27brien'],
-    ["query with %27 signed, ' received", 'https://hooks.example.com/webhooks/twilio?distinct_user_id=o%27brien', "https://hooks.example.com/webhooks/twilio?distinct_user_id=o'brien"],
-    ['query re-serialised by the legacy querystring (space as %20)', 'https://hooks.example.com/webhooks/twilio?q=a%20b', 'https://hooks.example.com/webhooks/twilio?q=a+b'],
+    [
+      'http non-default port removed when signed without it',
+      'http://hooks.example.com/webhooks/twilio',
+      'http://hooks.example.com:8080/webhooks/twilio',
+    ],
+    [
+      'credentials in the URL',
+      'https://twilio:s3cret@hooks.example.com/webhooks/twilio',
+      'https://twilio:s3cret@hooks.example.com/webhooks/twilio',
+    ],
+    [
+      'credentials, signed with :443',
+      'https://twilio:s3cret@hooks.example.com:443/webhooks/twilio',
+      'https://twilio:s3cret@hooks.example.com/webhooks/twilio',
+    ],
+    [
+      "query with ' signed, %27 received",
+      "https://hooks.example.com/webhooks/twilio?distinct_user_id=o'brien",
+      'https://hooks.example.com/webhooks/twilio?distinct_user_id=o%27brien',
+    ],
+    [
+      "query with %27 signed, ' received",
+      'https://hooks.example.com/webhooks/twilio?distinct_user_id=o%27brien',
+      "https://hooks.example.com/webhooks/twilio?distinct_user_id=o'brien",
+    ],
+    [
+      'query re-serialised by the legacy querystring (space as %20)',
+      'https://hooks.example.com/webhooks/twilio?q=a%20b',
+      'https://hooks.example.com/webhooks/twilio?q=a+b',
+    ],
   ])('accepted: %s', async (_name, signedUrl, receivedUrl) => {
     const req = signedAt(signedUrl, receivedUrl);
     expect(oracleValidates(token, req.headers['x-twilio-signature']!, receivedUrl, params)).toBe(true);
@@ -143,11 +250,27 @@ describe('verify(): URL spellings, as twilio-node accepts them', () => {
   });
 
   test.each([
-    ['credentials dropped', 'https://twilio:s3cret@hooks.example.com/webhooks/twilio', 'https://hooks.example.com/webhooks/twilio'],
+    [
+      'credentials dropped',
+      'https://twilio:s3cret@hooks.example.com/webhooks/twilio',
+      'https://hooks.example.com/webhooks/twilio',
+    ],
     ['another path', 'https://hooks.example.com/webhooks/twilio', 'https://hooks.example.com/webhooks/twilio/'],
-    ['another query', 'https://hooks.example.com/webhooks/twilio?distinct_user_id=u_1', 'https://hooks.example.com/webhooks/twilio?distinct_user_id=u_2'],
-    ['http signed, https received', 'http://hooks.example.com/webhooks/twilio', 'https://hooks.example.com/webhooks/twilio'],
-    ['signed with a non-default port, called without it', 'https://hooks.example.com:8443/webhooks/twilio', 'https://hooks.example.com/webhooks/twilio'],
+    [
+      'another query',
+      'https://hooks.example.com/webhooks/twilio?distinct_user_id=u_1',
+      'https://hooks.example.com/webhooks/twilio?distinct_user_id=u_2',
+    ],
+    [
+      'http signed, https received',
+      'http://hooks.example.com/webhooks/twilio',
+      'https://hooks.example.com/webhooks/twilio',
+    ],
+    [
+      'signed with a non-default port, called without it',
+      'https://hooks.example.com:8443/webhooks/twilio',
+      'https://hooks.example.com/webhooks/twilio',
+    ],
   ])('rejected, as twilio-node rejects it: %s', async (_name, signedUrl, receivedUrl) => {
     const req = signedAt(signedUrl, receivedUrl);
     expect(oracleValidates(token, req.headers['x-twilio-signature']!, receivedUrl, params)).toBe(false);
@@ -160,7 +283,7 @@ describe('verify(): URL spellings, as twilio-node accepts them', () => {
     expect(await verifyReason({ ...req, body }, settings)).toBe('signature_mismatch');
   });
 
-  test('repeated params: the body posted in any order verifies with twilio-node\'s signature', async () => {
+  test("repeated params: the body posted in any order verifies with twilio-node's signature", async () => {
     const repeated = { Digits: ['5678', '1234', '1234'], Sid: 'CA123' };
     const signature = getExpectedTwilioSignature(token, BASE, repeated);
     const body = Buffer.from('Digits=1234&Sid=CA123&Digits=5678&Digits=1234');
@@ -168,7 +291,10 @@ describe('verify(): URL spellings, as twilio-node accepts them', () => {
   });
 
   test('an unparseable URL is a mismatch, never a thrown TypeError', async () => {
-    const req = request('https://[not-a-host/webhooks/twilio', formBody(params), { ...FORM, 'x-twilio-signature': 'AAAA' });
+    const req = request('https://[not-a-host/webhooks/twilio', formBody(params), {
+      ...FORM,
+      'x-twilio-signature': 'AAAA',
+    });
     expect(await verifyReason(req, settings)).toBe('signature_mismatch');
   });
 });
@@ -188,8 +314,33 @@ describe('verify(): agrees with twilio-node validateRequest over a table of URLs
   const USERINFO = ['', 'user@', 'user:pass@', 'us%40er:p%3Ass@'];
   const HOSTS = ['hooks.example.com', 'HOOKS.Example.COM', '127.0.0.1', '[::1]', 'xn--caf-dma.example'];
   const PORTS = ['', ':443', ':80', ':8443', ':3000'];
-  const PATHS = ['/webhooks/twilio', '/webhooks/twilio/', '/a b/c', '/caf%C3%A9', '/café', "/it's", '/%7Euser', '/~user', ''];
-  const QUERIES = ['', '?', '?a=1', '?a=1&b=2', "?n=O'Brien", '?n=O%27Brien', '?q=a+b', '?q=a%20b', '?a=2&a=1', '?x=%7e~', '?e=%E2%82%AC', '?e=€', '?flag', '?a=1#frag'];
+  const PATHS = [
+    '/webhooks/twilio',
+    '/webhooks/twilio/',
+    '/a b/c',
+    '/caf%C3%A9',
+    '/café',
+    "/it's",
+    '/%7Euser',
+    '/~user',
+    '',
+  ];
+  const QUERIES = [
+    '',
+    '?',
+    '?a=1',
+    '?a=1&b=2',
+    "?n=O'Brien",
+    '?n=O%27Brien',
+    '?q=a+b',
+    '?q=a%20b',
+    '?a=2&a=1',
+    '?x=%7e~',
+    '?e=%E2%82%AC',
+    '?e=€',
+    '?flag',
+    '?a=1#frag',
+  ];
   const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 
   /** Spellings a URL may take on the way from Twilio's dashboard to `req.url`. */
@@ -202,7 +353,10 @@ describe('verify(): agrees with twilio-node validateRequest over a table of URLs
         return u;
       }
     },
-    (u) => u.replace(/^(https?:\/\/[^/?#]*?)(:\d+)?(?=[/?#]|$)/i, (_m, h: string, p: string | undefined) => (p ? h : `${h}:443`)),
+    (u) =>
+      u.replace(/^(https?:\/\/[^/?#]*?)(:\d+)?(?=[/?#]|$)/i, (_m, h: string, p: string | undefined) =>
+        p ? h : `${h}:443`,
+      ),
     (u) => u.replace(/^(https?:\/\/[^/?#]*?)(:\d+)(?=[/?#]|$)/i, '$1'),
     (u) => u.replace(/^(https?:\/\/[^/?#]*?)(:\d+)?(?=[/?#]|$)/i, '$1:8443'),
     (u) => u.replace(/'/g, '%27'),
@@ -213,13 +367,22 @@ describe('verify(): agrees with twilio-node validateRequest over a table of URLs
   test('600 generated (signed URL, received URL) pairs: same verdict as twilio-node', () => {
     const r = rng(20260427);
     const token = 'a'.repeat(16) + 'b'.repeat(16);
-    const params: TwilioParams = { MessageSid: 'SM0', MessageStatus: 'sent', Body: "It's a+b €", Tags: ['z', 'a', 'z'] };
+    const params: TwilioParams = {
+      MessageSid: 'SM0',
+      MessageStatus: 'sent',
+      Body: "It's a+b €",
+      Tags: ['z', 'a', 'z'],
+    };
     let accepted = 0;
     let rejected = 0;
     const disagreements: string[] = [];
     for (let i = 0; i < 600; i++) {
-      const signedUrl = pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES);
-      const received = r() < 0.15 ? pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES) : pick(r, VARIANTS)(signedUrl);
+      const signedUrl =
+        pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES);
+      const received =
+        r() < 0.15
+          ? pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES)
+          : pick(r, VARIANTS)(signedUrl);
       const signature = getExpectedTwilioSignature(token, signedUrl, params);
       const expected = oracleValidates(token, signature, received, params);
       const ours = validateTwilioSignature([token], signature, received, params);
@@ -233,12 +396,19 @@ describe('verify(): agrees with twilio-node validateRequest over a table of URLs
     expect(rejected).toBeGreaterThan(20);
   });
 
-  test('our signer produces exactly twilio-node\'s signature for every generated URL and params', () => {
+  test("our signer produces exactly twilio-node's signature for every generated URL and params", () => {
     const r = rng(7);
     for (let i = 0; i < 200; i++) {
-      const url = pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES);
-      const params: TwilioParams = { [pick(r, ['To', 'From', 'Body', 'é', '~x', 'A', 'a'])]: pick(r, ['', '+1555', "O'Brien", '€', ' ']), Z: [pick(r, ['2', '1']), pick(r, ['1', '3'])] };
-      expect({ url, sig: computeTwilioSignature('k', url, params) }).toEqual({ url, sig: getExpectedTwilioSignature('k', url, params) });
+      const url =
+        pick(r, SCHEMES) + pick(r, USERINFO) + pick(r, HOSTS) + pick(r, PORTS) + pick(r, PATHS) + pick(r, QUERIES);
+      const params: TwilioParams = {
+        [pick(r, ['To', 'From', 'Body', 'é', '~x', 'A', 'a'])]: pick(r, ['', '+1555', "O'Brien", '€', ' ']),
+        Z: [pick(r, ['2', '1']), pick(r, ['1', '3'])],
+      };
+      expect({ url, sig: computeTwilioSignature('k', url, params) }).toEqual({
+        url,
+        sig: getExpectedTwilioSignature('k', url, params),
+      });
     }
   });
 });
@@ -247,11 +417,15 @@ describe('verify(): JSON bodies (bodySHA256)', () => {
   const token = '0123456789abcdef0123456789abcdef';
   const settings = settingsFor({ authToken: token });
   const JSON_HEADERS = { 'content-type': 'application/json' };
-  const body = '{"MessageSid":"SM9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f","MessageStatus":"delivered","To":"+15558675310","ErrorCode":30003}';
+  const body =
+    '{"MessageSid":"SM9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f","MessageStatus":"delivered","To":"+15558675310","ErrorCode":30003}';
 
   function jsonRequest(raw: string, signedBody = raw): UnsignedRequest {
     const url = `${BASE}?distinct_user_id=u_9&bodySHA256=${getExpectedBodyHash(signedBody)}`;
-    return request(url, Buffer.from(raw), { ...JSON_HEADERS, 'x-twilio-signature': getExpectedTwilioSignature(token, url, {}) });
+    return request(url, Buffer.from(raw), {
+      ...JSON_HEADERS,
+      'x-twilio-signature': getExpectedTwilioSignature(token, url, {}),
+    });
   }
 
   test('a body signed the way twilio-node validates it is accepted, and twilio-node agrees', async () => {
@@ -277,7 +451,9 @@ describe('verify(): JSON bodies (bodySHA256)', () => {
     const url = `${BASE}?body%53HA256=${getExpectedBodyHash(body)}`;
     const headers = { ...JSON_HEADERS, 'x-twilio-signature': getExpectedTwilioSignature(token, url, {}) };
     expect(await verifyReason(request(url, Buffer.from(body), headers), settings)).toBe('ok');
-    expect(await verifyReason(request(url, Buffer.from(body.replace('delivered', 'failed')), headers), settings)).toBe('signature_mismatch');
+    expect(await verifyReason(request(url, Buffer.from(body.replace('delivered', 'failed')), headers), settings)).toBe(
+      'signature_mismatch',
+    );
   });
 
   test('testing.sign() appends bodySHA256 as Twilio does, and twilio-node validates the result', () => {
@@ -316,7 +492,9 @@ describe('verify(): secrets', () => {
   });
 
   test('a missing X-Twilio-Signature is missing_signature', async () => {
-    expect(await verifyReason(adapter.testing.stripSignature(signed), settingsFor(current.options))).toBe('missing_signature');
+    expect(await verifyReason(adapter.testing.stripSignature(signed), settingsFor(current.options))).toBe(
+      'missing_signature',
+    );
   });
 
   test('an empty authToken is refused at start-up', () => {
@@ -329,10 +507,19 @@ describe('verify(): secrets', () => {
     const settings = settingsFor({ authToken: current.signer, sharedKeySecret: [sharedKey] });
     const body = formBody(params);
     const withHeaders = (signature: string, algorithm: string): UnsignedRequest =>
-      request(BASE, body, { ...FORM, 'x-twilio-signature': signature, 'x-twilio-webhooks-signature-settings': `key=KS0123,algorithm=${algorithm}` });
+      request(BASE, body, {
+        ...FORM,
+        'x-twilio-signature': signature,
+        'x-twilio-webhooks-signature-settings': `key=KS0123,algorithm=${algorithm}`,
+      });
 
     test('HMAC_SHA256 with the SharedKey over the same string is accepted', async () => {
-      expect(await verifyReason(withHeaders(computeTwilioSignature(sharedKey, BASE, params, 'sha256'), 'HMAC_SHA256'), settings)).toBe('ok');
+      expect(
+        await verifyReason(
+          withHeaders(computeTwilioSignature(sharedKey, BASE, params, 'sha256'), 'HMAC_SHA256'),
+          settings,
+        ),
+      ).toBe('ok');
     });
 
     test('the SharedKey signature is not accepted without the header (Auth Token + SHA-1 then)', async () => {
@@ -342,7 +529,12 @@ describe('verify(): secrets', () => {
     });
 
     test('the Auth Token does not verify a request that says it used a SharedKey', async () => {
-      expect(await verifyReason(withHeaders(computeTwilioSignature(current.signer, BASE, params, 'sha256'), 'HMAC_SHA256'), settings)).toBe('signature_mismatch');
+      expect(
+        await verifyReason(
+          withHeaders(computeTwilioSignature(current.signer, BASE, params, 'sha256'), 'HMAC_SHA256'),
+          settings,
+        ),
+      ).toBe('signature_mismatch');
     });
 
     test('an unsupported algorithm is malformed_signature', async () => {
@@ -353,7 +545,12 @@ describe('verify(): secrets', () => {
 
 describe('parse(): Twilio quirks', () => {
   const parseForm = (pairs: Array<[string, string]>, query = '', headers: Record<string, string> = FORM) =>
-    adapter.parse(toWebhookRequest(request(query ? `${BASE}?${query}` : BASE, Buffer.from(new URLSearchParams(pairs).toString()), headers), NOW));
+    adapter.parse(
+      toWebhookRequest(
+        request(query ? `${BASE}?${query}` : BASE, Buffer.from(new URLSearchParams(pairs).toString()), headers),
+        NOW,
+      ),
+    );
 
   test.each([
     ['2604271335', 'delivered', '2026-04-27T13:35:00Z'],
@@ -370,48 +567,87 @@ describe('parse(): Twilio quirks', () => {
     ['not-a-date', 'delivered', null],
     ['2604271335', 'sent', null], // only delivery reports carry a done date
   ])('RawDlrDoneDate %s on %s → occurredAt %s', (done, status, expected) => {
-    const [draft] = parseForm([['MessageSid', 'SM1'], ['MessageStatus', status], ['To', '+15558675310'], ['RawDlrDoneDate', done]]);
+    const [draft] = parseForm([
+      ['MessageSid', 'SM1'],
+      ['MessageStatus', status],
+      ['To', '+15558675310'],
+      ['RawDlrDoneDate', done],
+    ]);
     expect(draft!.occurredAt).toBe(expected);
   });
 
   test('SmsSid/SmsStatus stand in for MessageSid/MessageStatus', () => {
-    const [draft] = parseForm([['SmsSid', 'SM2'], ['SmsStatus', 'sent'], ['To', '+15558675310']]);
+    const [draft] = parseForm([
+      ['SmsSid', 'SM2'],
+      ['SmsStatus', 'sent'],
+      ['To', '+15558675310'],
+    ]);
     expect(draft).toMatchObject({ type: 'sms.sent', providerEvent: 'sent', messageId: 'SM2' });
   });
 
   test('an inbound message: the customer is From, not our number in To', () => {
-    const [draft] = parseForm([['SmsSid', 'SM3'], ['SmsStatus', 'received'], ['From', '+15558675310'], ['To', '+15017122661'], ['Body', 'hi']]);
+    const [draft] = parseForm([
+      ['SmsSid', 'SM3'],
+      ['SmsStatus', 'received'],
+      ['From', '+15558675310'],
+      ['To', '+15017122661'],
+      ['Body', 'hi'],
+    ]);
     expect(draft).toMatchObject({ type: 'sms.received', phone: '+15558675310' });
   });
 
   test('WhatsApp read after delivered: only delivered is sms.delivered', () => {
-    const common: Array<[string, string]> = [['MessageSid', 'SM4'], ['To', 'whatsapp:+15558675310'], ['ChannelPrefix', 'whatsapp']];
+    const common: Array<[string, string]> = [
+      ['MessageSid', 'SM4'],
+      ['To', 'whatsapp:+15558675310'],
+      ['ChannelPrefix', 'whatsapp'],
+    ];
     const types = ['delivered', 'read'].map((s) => parseForm([...common, ['MessageStatus', s]])[0]!.type);
     expect(types).toEqual(['sms.delivered', 'sms.unknown']);
   });
 
   test('missing MessageSid and MessageStatus name the parameter', () => {
-    expect(() => parseForm([['MessageStatus', 'sent']])).toThrow(expect.objectContaining({ code: 'ERR_WEBHOOK_PARSE', path: 'MessageSid' }));
-    expect(() => parseForm([['MessageSid', 'SM5']])).toThrow(expect.objectContaining({ code: 'ERR_WEBHOOK_PARSE', path: 'MessageStatus' }));
+    expect(() => parseForm([['MessageStatus', 'sent']])).toThrow(
+      expect.objectContaining({ code: 'ERR_WEBHOOK_PARSE', path: 'MessageSid' }),
+    );
+    expect(() => parseForm([['MessageSid', 'SM5']])).toThrow(
+      expect.objectContaining({ code: 'ERR_WEBHOOK_PARSE', path: 'MessageStatus' }),
+    );
   });
 
   test('overrides come from the query only: trimmed, empty ones dropped, body params ignored', () => {
     const [draft] = parseForm(
-      [['MessageSid', 'SM6'], ['MessageStatus', 'sent'], ['distinct_user_id', 'from_body']],
+      [
+        ['MessageSid', 'SM6'],
+        ['MessageStatus', 'sent'],
+        ['distinct_user_id', 'from_body'],
+      ],
       'distinct_user_id=%20u_7%20&distinct_feature=&distinct_experience_id=exp_1',
     );
     expect(draft!.overrides).toEqual({ userId: 'u_7', experienceId: 'exp_1' });
   });
 
   test('the idempotency token goes to details only; there is no provider event id', () => {
-    const [draft] = parseForm([['MessageSid', 'SM7'], ['MessageStatus', 'sent'], ['AccountSid', 'AC1']], '', { ...FORM, 'i-twilio-idempotency-token': 'tok-1' });
+    const [draft] = parseForm(
+      [
+        ['MessageSid', 'SM7'],
+        ['MessageStatus', 'sent'],
+        ['AccountSid', 'AC1'],
+      ],
+      '',
+      { ...FORM, 'i-twilio-idempotency-token': 'tok-1' },
+    );
     expect(draft!.providerEventId).toBeNull();
     expect(draft!.details).toEqual({ idempotencyToken: 'tok-1' });
   });
 
   test('parse() after verify() reads the form that was verified; a request whose body was replaced is read afresh', async () => {
     const token = '0123456789abcdef0123456789abcdef';
-    const pairs: Array<[string, string]> = [['MessageSid', 'SM9'], ['MessageStatus', 'sent'], ['To', '+15558675310']];
+    const pairs: Array<[string, string]> = [
+      ['MessageSid', 'SM9'],
+      ['MessageStatus', 'sent'],
+      ['To', '+15558675310'],
+    ];
     const signed = adapter.testing.sign(request(BASE, Buffer.from(new URLSearchParams(pairs).toString())), token, NOW);
     const req = toWebhookRequest(signed, NOW);
     await adapter.verify(req, settingsFor({ authToken: token }), { replayCache: new ReplayCache(60_000) });
@@ -425,7 +661,13 @@ describe('parse(): Twilio quirks', () => {
   });
 
   test('raw keeps every parameter, repeated ones as arrays, and __proto__ as data', () => {
-    const [draft] = parseForm([['MessageSid', 'SM8'], ['MessageStatus', 'sent'], ['Tag', 'a'], ['Tag', 'b'], ['__proto__', 'x']]);
+    const [draft] = parseForm([
+      ['MessageSid', 'SM8'],
+      ['MessageStatus', 'sent'],
+      ['Tag', 'a'],
+      ['Tag', 'b'],
+      ['__proto__', 'x'],
+    ]);
     expect(draft!.raw).toEqual({ MessageSid: 'SM8', MessageStatus: 'sent', Tag: ['a', 'b'], ['__proto__']: 'x' });
     expect(Object.getPrototypeOf(draft!.raw)).toBe(Object.prototype);
   });
@@ -433,7 +675,11 @@ describe('parse(): Twilio quirks', () => {
 
 describe('acknowledgement', () => {
   test('is an empty TwiML response, so an inbound message posted here gets no reply', () => {
-    expect(adapter.acknowledgement).toEqual({ status: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' });
+    expect(adapter.acknowledgement).toEqual({
+      status: 200,
+      headers: { 'content-type': 'text/xml' },
+      body: '<Response/>',
+    });
   });
 });
 
@@ -462,21 +708,41 @@ describe('testing helpers', () => {
     ['sms.received', 'received', '+15558675310'],
     ['sms.unknown', 'canceled', '+15558675310'],
     ['sms.delivered', 'delivered', 'whatsapp:+15558675310'],
-  ])('sample(%s) is a %s callback that signs, verifies with twilio-node and parses back', async (type, status, recipient) => {
-    const sample = adapter.testing.sample({ type, recipient, now: NOW, overrides: { userId: 'u_1', distinct_feature: 'registration_sms' } });
-    expect(sample.query).toBe('distinct_user_id=u_1&distinct_feature=registration_sms');
-    const signed = adapter.testing.sign(request(`${BASE}?${sample.query}`, sample.body, sample.headers), creds.signer, NOW);
-    const params = Object.fromEntries(new URLSearchParams(sample.body.toString()));
-    expect(validateRequest(creds.signer, signed.headers['x-twilio-signature']!, signed.url, params)).toBe(true);
-    expect(await verifyReason(signed, settings)).toBe('ok');
-    const [draft] = adapter.parse(toWebhookRequest(signed, NOW));
-    expect(draft).toMatchObject({ type, providerEvent: status, phone: recipient, overrides: { userId: 'u_1', feature: 'registration_sms' } });
-    expect(draft!.messageId).toMatch(/^SM[0-9a-f]{32}$/);
-    expect(params.ApiVersion).toBe('2010-04-01');
-  });
+  ])(
+    'sample(%s) is a %s callback that signs, verifies with twilio-node and parses back',
+    async (type, status, recipient) => {
+      const sample = adapter.testing.sample({
+        type,
+        recipient,
+        now: NOW,
+        overrides: { userId: 'u_1', distinct_feature: 'registration_sms' },
+      });
+      expect(sample.query).toBe('distinct_user_id=u_1&distinct_feature=registration_sms');
+      const signed = adapter.testing.sign(
+        request(`${BASE}?${sample.query}`, sample.body, sample.headers),
+        creds.signer,
+        NOW,
+      );
+      const params = Object.fromEntries(new URLSearchParams(sample.body.toString()));
+      expect(validateRequest(creds.signer, signed.headers['x-twilio-signature']!, signed.url, params)).toBe(true);
+      expect(await verifyReason(signed, settings)).toBe('ok');
+      const [draft] = adapter.parse(toWebhookRequest(signed, NOW));
+      expect(draft).toMatchObject({
+        type,
+        providerEvent: status,
+        phone: recipient,
+        overrides: { userId: 'u_1', feature: 'registration_sms' },
+      });
+      expect(draft!.messageId).toMatch(/^SM[0-9a-f]{32}$/);
+      expect(params.ApiVersion).toBe('2010-04-01');
+    },
+  );
 
   test('sample() carries ErrorCode on failures and the done date on delivery reports', () => {
-    const body = (type: string) => Object.fromEntries(new URLSearchParams(adapter.testing.sample({ type, recipient: '+15558675310', now: NOW }).body.toString()));
+    const body = (type: string) =>
+      Object.fromEntries(
+        new URLSearchParams(adapter.testing.sample({ type, recipient: '+15558675310', now: NOW }).body.toString()),
+      );
     expect(body('sms.undelivered')).toMatchObject({ ErrorCode: '30003', RawDlrDoneDate: '2604271340' });
     expect(body('sms.failed').ErrorCode).toBe('30008');
     expect(body('sms.delivered').RawDlrDoneDate).toBe('2604271340');
@@ -484,7 +750,9 @@ describe('testing helpers', () => {
   });
 
   test('sample() refuses a type Twilio has no status for', () => {
-    expect(() => adapter.testing.sample({ type: 'email.opened', recipient: 'a@example.com', now: NOW })).toThrow(/Twilio has no status/);
+    expect(() => adapter.testing.sample({ type: 'email.opened', recipient: 'a@example.com', now: NOW })).toThrow(
+      /Twilio has no status/,
+    );
   });
 });
 
@@ -514,19 +782,37 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
 
   test('a status callback signed for the public URL is answered with empty TwiML and queued with its query override', async () => {
     const url = `${PUBLIC}/webhooks/twilio?distinct_user_id=u_http`;
-    const params = { SmsSid: 'SMabc', SmsStatus: 'delivered', MessageStatus: 'delivered', To: '+15558675310', MessageSid: 'SMabc', RawDlrDoneDate: '2604271335' };
-    const res = await post(url, formBody(params).toString(), { ...FORM, 'x-twilio-signature': getExpectedTwilioSignature(token, url, params) });
+    const params = {
+      SmsSid: 'SMabc',
+      SmsStatus: 'delivered',
+      MessageStatus: 'delivered',
+      To: '+15558675310',
+      MessageSid: 'SMabc',
+      RawDlrDoneDate: '2604271335',
+    };
+    const res = await post(url, formBody(params).toString(), {
+      ...FORM,
+      'x-twilio-signature': getExpectedTwilioSignature(token, url, params),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
     expect(await res.text()).toBe('<Response/>');
     const [lease] = await queue.claim(1);
-    expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+15558675310', capturedAt: '2026-04-27T13:35:00Z' });
+    expect(lease!.message.event).toMatchObject({
+      action: 'delivered',
+      userId: 'u_http',
+      phone: '+15558675310',
+      capturedAt: '2026-04-27T13:35:00Z',
+    });
   });
 
   test('a JSON callback with bodySHA256 is accepted; the same URL with another body gets 401', async () => {
     const body = '{"MessageSid":"SMjson","MessageStatus":"sent","To":"+15558675310"}';
     const url = `${PUBLIC}/webhooks/twilio?bodySHA256=${getExpectedBodyHash(body)}`;
-    const headers = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(token, url, {}) };
+    const headers = {
+      'content-type': 'application/json',
+      'x-twilio-signature': getExpectedTwilioSignature(token, url, {}),
+    };
     expect((await post(url, body, headers)).status).toBe(200);
     const tampered = await post(url, body.replace('sent', 'failed'), headers);
     expect(tampered.status).toBe(401);

@@ -14,13 +14,22 @@ import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor, type TestCredentials } from '../helpers/app';
+import {
+  createTestCredentials,
+  signedSample,
+  tempDir,
+  testConfigDocument,
+  waitFor,
+  type TestCredentials,
+} from '../helpers/app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`test/browser/console.test.ts: SKIPPED — no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  console.warn(
+    `test/browser/console.test.ts: SKIPPED — no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+  );
 }
 const browserTest = HAVE_CHROMIUM || IN_CI ? test : test.skip;
 
@@ -43,12 +52,14 @@ async function post(req: UnsignedRequest): Promise<number> {
   return res.statusCode;
 }
 
-const cell = (page: Page, source: string, col: string) => page.locator(`[data-testid=sources] tr[data-source="${source}"] td[data-col="${col}"]`);
+const cell = (page: Page, source: string, col: string) =>
+  page.locator(`[data-testid=sources] tr[data-source="${source}"] td[data-col="${col}"]`);
 
 browserTest(
   'the console renders a real run, updates live, and a replay from the page delivers to the sandbox',
   async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs Debian's chromium with apt before npm test`);
+    if (!HAVE_CHROMIUM)
+      throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs Debian's chromium with apt before npm test`);
     sandbox = createSandbox({ apiKey: 'browser-key' });
     const distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
     const creds: TestCredentials = createTestCredentials();
@@ -61,19 +72,37 @@ browserTest(
     const sent = signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250601' });
     expect(await post(sent)).toBe(200);
     expect(await post(sent)).toBe(200);
-    expect(await post(signedSample('mailgun', creds, `${service.url}/webhooks/mailgun`, { type: 'email.clicked' }))).toBe(200);
     expect(
-      await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250602', overrides: { distinct_feature: 'not_registered' } })),
+      await post(signedSample('mailgun', creds, `${service.url}/webhooks/mailgun`, { type: 'email.clicked' })),
+    ).toBe(200);
+    expect(
+      await post(
+        signedSample('twilio', creds, twilio, {
+          type: 'sms.sent',
+          recipient: '+15017250602',
+          overrides: { distinct_feature: 'not_registered' },
+        }),
+      ),
     ).toBe(200);
     await waitFor(() => sandbox!.received().length === 1);
     sandbox.injectFaults([{ status: 400, message: 'Invalid feature/action.' }]);
-    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' }))).toBe(200);
+    expect(
+      await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' })),
+    ).toBe(200);
     await waitFor(async () => (await service!.queue.stats()).deadLettered === 2);
 
     context = await chromium.launchPersistentContext(tempDir('dwa-chromium-'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       httpCredentials: { username: USER, password: PASS },
     });
     const page = context.pages()[0] ?? (await context.newPage());
@@ -102,7 +131,9 @@ browserTest(
     expect(await page.getByTestId('dead-letters').locator('tr[data-id]').count()).toBe(2);
 
     // Live: a new delivery shows up without a reload.
-    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250604' }))).toBe(200);
+    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250604' }))).toBe(
+      200,
+    );
     await page.locator('[data-testid=forwarded]', { hasText: /^2$/ }).waitFor();
     expect(await cell(page, 'twilio', 'forwarded').textContent()).toBe('2');
 
@@ -119,7 +150,10 @@ browserTest(
     const detail = page.getByTestId('dead-letter-detail');
     await detail.getByTestId('detail-why').waitFor();
     expect(await detail.getByTestId('detail-why').textContent()).toMatch(/Invalid feature\/action\./);
-    const event = JSON.parse((await detail.getByTestId('detail-event').textContent()) ?? '{}') as Record<string, unknown>;
+    const event = JSON.parse((await detail.getByTestId('detail-event').textContent()) ?? '{}') as Record<
+      string,
+      unknown
+    >;
     expect(event).toMatchObject({ feature: 'registration_sms', action: 'delivered', phone: '+*******0603' });
     await detail.getByTestId('replay-one').click();
     await page.getByTestId('confirm').waitFor({ state: 'visible' });

@@ -20,7 +20,12 @@ function fresh(): { replayCache: ReplayCache } {
   return { replayCache: new ReplayCache(60_000) };
 }
 
-async function verifyReason(adapter: AnyAdapter, req: UnsignedRequest, settings: unknown, at = NOW): Promise<VerificationReason | 'ok'> {
+async function verifyReason(
+  adapter: AnyAdapter,
+  req: UnsignedRequest,
+  settings: unknown,
+  at = NOW,
+): Promise<VerificationReason | 'ok'> {
   try {
     await adapter.verify(toWebhookRequest(req, at), settings, fresh());
     return 'ok';
@@ -31,7 +36,10 @@ async function verifyReason(adapter: AnyAdapter, req: UnsignedRequest, settings:
 }
 
 /** A source configured the way the fixtures' expectations assume. */
-function fixtureSource(adapter: AnyAdapter, options: Record<string, unknown>): { source: SourceConfig; config: ReturnType<typeof buildConfig> } {
+function fixtureSource(
+  adapter: AnyAdapter,
+  options: Record<string, unknown>,
+): { source: SourceConfig; config: ReturnType<typeof buildConfig> } {
   const config = buildConfig(
     {
       distinct: { apiKey: 'test-key', baseUrl: 'http://127.0.0.1:1' },
@@ -125,13 +133,13 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       expect(adapter.docsUrl).toMatch(/^https:\/\//);
     });
 
-    test('every event-map value is a type of the adapter\'s channel', () => {
+    test("every event-map value is a type of the adapter's channel", () => {
       for (const [raw, type] of Object.entries(adapter.eventMap)) {
         expect({ raw, ok: isEventType(type) && type.startsWith(`${adapter.channel}.`) }).toEqual({ raw, ok: true });
       }
     });
 
-    test('every emitted type (map, refinements, other tables) is a type of the adapter\'s channel, unknown included', () => {
+    test("every emitted type (map, refinements, other tables) is a type of the adapter's channel, unknown included", () => {
       for (const type of adapter.emittedTypes) {
         expect({ type, ok: isEventType(type) && type.startsWith(`${adapter.channel}.`) }).toEqual({ type, ok: true });
       }
@@ -158,13 +166,21 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
         if (typeof f.provenance !== 'string' || f.provenance.trim() === '') problems.push(`${f.name}: no provenance`);
         const s = f.source;
         if (s === undefined) {
-          if (!/^composed\b/i.test(f.provenance ?? '')) problems.push(`${f.name}: provenance is not "composed…" but there is no source`);
+          if (!/^composed\b/i.test(f.provenance ?? ''))
+            problems.push(`${f.name}: provenance is not "composed…" but there is no source`);
           continue;
         }
         const byUrl = typeof s.url === 'string' && /^https:\/\/\S+$/.test(s.url);
-        const byRepo = typeof s.repo === 'string' && /^[\w.-]+\/[\w.-]+$/.test(s.repo) && typeof s.path === 'string' && s.path.length > 0 && typeof s.commit === 'string' && /^[0-9a-f]{7,40}$/.test(s.commit);
+        const byRepo =
+          typeof s.repo === 'string' &&
+          /^[\w.-]+\/[\w.-]+$/.test(s.repo) &&
+          typeof s.path === 'string' &&
+          s.path.length > 0 &&
+          typeof s.commit === 'string' &&
+          /^[0-9a-f]{7,40}$/.test(s.commit);
         if (!byUrl && !byRepo) problems.push(`${f.name}: source names neither an https URL nor repo+path+commit`);
-        if (typeof s.licence !== 'string' || s.licence.trim() === '') problems.push(`${f.name}: source has no licence note`);
+        if (typeof s.licence !== 'string' || s.licence.trim() === '')
+          problems.push(`${f.name}: source has no licence note`);
       }
       expect(problems).toEqual([]);
     });
@@ -175,7 +191,10 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
         f.expect.events!.forEach((e, i) => {
           for (const k of ['type', 'providerEvent']) if (!(k in e)) problems.push(`${f.name} #${i}: no ${k}`);
         });
-        if (f.expect.distinct!.length !== f.expect.events!.length) problems.push(`${f.name}: ${f.expect.events!.length} events but ${f.expect.distinct!.length} distinct outcomes`);
+        if (f.expect.distinct!.length !== f.expect.events!.length)
+          problems.push(
+            `${f.name}: ${f.expect.events!.length} events but ${f.expect.distinct!.length} distinct outcomes`,
+          );
       }
       expect(problems).toEqual([]);
     });
@@ -208,7 +227,9 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
     });
 
     test('rejects a request signed with another secret', async () => {
-      expect(['signature_mismatch', 'bad_credentials']).toContain(await verifyReason(adapter, signed(first, other.signer), settings));
+      expect(['signature_mismatch', 'bad_credentials']).toContain(
+        await verifyReason(adapter, signed(first, other.signer), settings),
+      );
     });
 
     if (adapter.supports.timestamp) {
@@ -225,7 +246,10 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
     if (adapter.supports.rotation) {
       test('accepts a rotated secret list [old, current]', async () => {
         const key = adapter.testing.secretKey;
-        const rotated = (adapter.settingsSchema as z.ZodType).parse({ ...creds.options, [key]: [other.options[key], creds.options[key]] });
+        const rotated = (adapter.settingsSchema as z.ZodType).parse({
+          ...creds.options,
+          [key]: [other.options[key], creds.options[key]],
+        });
         expect(await verifyReason(adapter, signed(first), rotated)).toBe('ok');
       });
     }
@@ -251,10 +275,20 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       const events = drafts.map((d) => completeDraft(d, adapter, adapter.name, NOW));
       expect(events.map((e) => e.dedupeKey)).toEqual(again);
       // DESIGN §3.2: two events of one request that differ in type, recipient, time or id never share a key.
-      const identity = (e: (typeof events)[number]): string => JSON.stringify([e.type, e.providerEvent, e.email ?? null, e.phone ?? null, e.occurredAt, e.messageId, e.providerEventId]);
+      const identity = (e: (typeof events)[number]): string =>
+        JSON.stringify([
+          e.type,
+          e.providerEvent,
+          e.email ?? null,
+          e.phone ?? null,
+          e.occurredAt,
+          e.messageId,
+          e.providerEventId,
+        ]);
       for (let i = 0; i < events.length; i++) {
         for (let j = i + 1; j < events.length; j++) {
-          if (identity(events[i]!) !== identity(events[j]!)) expect({ i, j, sameKey: events[i]!.dedupeKey === events[j]!.dedupeKey }).toEqual({ i, j, sameKey: false });
+          if (identity(events[i]!) !== identity(events[j]!))
+            expect({ i, j, sameKey: events[i]!.dedupeKey === events[j]!.dedupeKey }).toEqual({ i, j, sameKey: false });
         }
       }
 
@@ -273,7 +307,11 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       outcomes.forEach((o, i) => {
         const want = f.expect.distinct![i];
         if (want === null) expect(o.kind).toBe('ignore');
-        else if (want && typeof want.deadLetter === 'string') expect({ kind: o.kind, reason: o.kind === 'dead_letter' ? o.reason : undefined }).toEqual({ kind: 'dead_letter', reason: want.deadLetter });
+        else if (want && typeof want.deadLetter === 'string')
+          expect({ kind: o.kind, reason: o.kind === 'dead_letter' ? o.reason : undefined }).toEqual({
+            kind: 'dead_letter',
+            reason: want.deadLetter,
+          });
         else {
           expect(o.kind).toBe('forward');
           if (o.kind === 'forward') {
@@ -309,7 +347,10 @@ export function runAdapterConformance(adapter: AnyAdapter): void {
       }
       expect(code).toBe(f.expect.error);
       // A body that is no event is answered 400, never 401/403 (providers stop retrying or misreport on those).
-      expect({ status, authFailure: status === 401 || status === 403 }).toEqual({ status: code === 'ERR_WEBHOOK_PARSE' ? 400 : status, authFailure: false });
+      expect({ status, authFailure: status === 401 || status === 403 }).toEqual({
+        status: code === 'ERR_WEBHOOK_PARSE' ? 400 : status,
+        authFailure: false,
+      });
     });
 
     test('unknown-event yields <channel>.unknown without throwing', () => {

@@ -17,23 +17,36 @@ const DEFAULT_TARGET = 5;
 /** Providers below target, with the count reached and why more was not found (see fixtures/SOURCES.md). */
 const SHORTFALL: Readonly<Record<string, { have: number; why: string }>> = {
   generic: { have: 0, why: 'the generic source is our own event format: no third party publishes payloads for it' },
-  plivo: { have: 0, why: "Plivo's docs list callback parameters without an example request; its SDK tests sign placeholder parameters" },
+  plivo: {
+    have: 0,
+    why: "Plivo's docs list callback parameters without an example request; its SDK tests sign placeholder parameters",
+  },
   messagebird: { have: 2, why: 'one docs example; every MessageBird SDK test reuses the same status report' },
 };
 
-const published = (provider: string): string[] => loadFixtures(provider).filter((f) => f.source !== undefined).map((f) => f.name);
+const published = (provider: string): string[] =>
+  loadFixtures(provider)
+    .filter((f) => f.source !== undefined)
+    .map((f) => f.name);
 
 describe('corpus of published payloads', () => {
-  test.each(ADAPTERS.map((a) => [a.name] as const))('%s has its target of published fixtures (or a stated shortfall)', (name) => {
-    const have = published(name).length;
-    const target = TARGET[name] ?? DEFAULT_TARGET;
-    const short = SHORTFALL[name];
-    if (short) {
-      expect({ name, have: have >= short.have, stillShort: have < target }).toEqual({ name, have: true, stillShort: true });
-    } else {
-      expect({ name, have, enough: have >= target }).toEqual({ name, have, enough: true });
-    }
-  });
+  test.each(ADAPTERS.map((a) => [a.name] as const))(
+    '%s has its target of published fixtures (or a stated shortfall)',
+    (name) => {
+      const have = published(name).length;
+      const target = TARGET[name] ?? DEFAULT_TARGET;
+      const short = SHORTFALL[name];
+      if (short) {
+        expect({ name, have: have >= short.have, stillShort: have < target }).toEqual({
+          name,
+          have: true,
+          stillShort: true,
+        });
+      } else {
+        expect({ name, have, enough: have >= target }).toEqual({ name, have, enough: true });
+      }
+    },
+  );
 
   test('every shortfall names an adapter', () => {
     const names = new Set(ADAPTERS.map((a) => a.name));

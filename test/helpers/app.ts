@@ -47,8 +47,18 @@ export function testConfigDocument(o: TestConfigOptions): Record<string, unknown
     };
   }
   return {
-    distinct: { baseUrl: o.baseUrl ?? 'http://127.0.0.1:9', apiKey: o.apiKey ?? 'sandbox', timeoutMs: 2000, concurrency: 8 },
-    server: { port: 0, host: '127.0.0.1', ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}) },
+    distinct: {
+      baseUrl: o.baseUrl ?? 'http://127.0.0.1:9',
+      apiKey: o.apiKey ?? 'sandbox',
+      timeoutMs: 2000,
+      concurrency: 8,
+    },
+    server: {
+      port: 0,
+      host: '127.0.0.1',
+      ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+      ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+    },
     queue: { driver: o.driver ?? 'sqlite', path: o.queuePath ?? join(tempDir(), 'outbox.db') },
     retry: { baseDelayMs: 10, maxDelayMs: 200, ...(o.retry ?? {}) },
     circuit: { probeIntervalMs: 100, ...(o.circuit ?? {}) },
@@ -77,16 +87,35 @@ export function signedSample(
     overrides: opts.overrides ?? {},
   });
   const full = sample.query ? `${url}?${sample.query}` : url;
-  return adapter.testing.sign({ method: 'POST', url: full, headers: { ...sample.headers }, body: sample.body }, creds[provider]!.signer, now);
+  return adapter.testing.sign(
+    { method: 'POST', url: full, headers: { ...sample.headers }, body: sample.body },
+    creds[provider]!.signer,
+    now,
+  );
 }
 
 /** Sign an arbitrary body for a provider. */
-export function signBody(provider: string, creds: TestCredentials, url: string, headers: Record<string, string>, body: Buffer, now = new Date()): UnsignedRequest {
-  return getAdapter(provider)!.testing.sign({ method: 'POST', url, headers: { ...headers }, body }, creds[provider]!.signer, now);
+export function signBody(
+  provider: string,
+  creds: TestCredentials,
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  now = new Date(),
+): UnsignedRequest {
+  return getAdapter(provider)!.testing.sign(
+    { method: 'POST', url, headers: { ...headers }, body },
+    creds[provider]!.signer,
+    now,
+  );
 }
 
 /** Polls until `predicate` is true or `timeoutMs` passes. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  stepMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return;

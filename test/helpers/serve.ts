@@ -17,7 +17,12 @@ export interface LoopbackApp {
 }
 
 export async function serveOnLoopback(config: AppConfig): Promise<LoopbackApp> {
-  const queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+  const queue = createQueue({
+    driver: 'sqlite',
+    path: config.queue.path,
+    synchronous: 'full',
+    dedupeWindowMs: config.dedupe.windowMs,
+  });
   const metrics = createMetrics({ defaultMetrics: false });
   const logger = silentLogger();
   const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });

@@ -60,7 +60,9 @@ export interface QueuePairOptions {
 export async function createQueuePair(client: SQSClient, options: QueuePairOptions = {}): Promise<SqsSettings> {
   const name = `dwa-${randomBytes(6).toString('hex')}`;
   const suffix = options.fifo ? '.fifo' : '';
-  const fifoAttrs: Record<string, string> = options.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
+  const fifoAttrs: Record<string, string> = options.fifo
+    ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' }
+    : {};
   const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttrs }));
   const dlqUrl = dlq.QueueUrl!;
   const arn = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
@@ -70,12 +72,21 @@ export async function createQueuePair(client: SQSClient, options: QueuePairOptio
       Attributes: {
         ...fifoAttrs,
         VisibilityTimeout: String(options.visibilityTimeout ?? 30),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: arn.Attributes!.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
         ...(options.attributes ?? {}),
       },
     }),
   );
-  return { queueUrl: main.QueueUrl!, deadLetterQueueUrl: dlqUrl, endpoint: sqsEndpoint(), region: 'us-east-1', waitTimeSeconds: 0 };
+  return {
+    queueUrl: main.QueueUrl!,
+    deadLetterQueueUrl: dlqUrl,
+    endpoint: sqsEndpoint(),
+    region: 'us-east-1',
+    waitTimeSeconds: 0,
+  };
 }
 
 /** Everything currently visible in a queue, with all attributes; left visible again afterwards. */
@@ -110,16 +121,25 @@ export async function peek(client: SQSClient, queueUrl: string): Promise<Message
 /** Exact message counts of a queue (fauxqs counts exactly). */
 export async function counts(client: SQSClient, queueUrl: string): Promise<{ visible: number; notVisible: number }> {
   const r = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return { visible: Number(r.Attributes?.ApproximateNumberOfMessages), notVisible: Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible) };
+  return {
+    visible: Number(r.Attributes?.ApproximateNumberOfMessages),
+    notVisible: Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
 }
 
 /** `promise`, or `fallback` if it has not settled after `ms` (the timer is cleared either way). */
 export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -16,7 +16,11 @@ const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 function cli(args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } })
     .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
+    .catch((e: { stdout: string; stderr: string; code: number }) => ({
+      stdout: e.stdout,
+      stderr: e.stderr,
+      code: e.code,
+    }));
 }
 
 let sandbox: Sandbox | undefined;
@@ -51,7 +55,11 @@ test('validate prints the source → provider event → Distinct pair table; reg
 
 test('a bad configuration stops start-up and lists every problem by path', async () => {
   const dir = tempDir();
-  const config = writeConfig(dir, { distinct: {}, server: { port: 'x' }, sources: { twilio: { feature: 'registration_sms' } } });
+  const config = writeConfig(dir, {
+    distinct: {},
+    server: { port: 'x' },
+    sources: { twilio: { feature: 'registration_sms' } },
+  });
   const r = await cli(['serve', '--config', config], dir);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/distinct\.apiKey/);
@@ -85,14 +93,32 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   const target = `http://127.0.0.1:${port}`;
 
   // plivo and sinch: simulate signs the way they really send (Plivo V2 + Ma-V2, Sinch HMAC).
-  for (const [source, event] of [['sendgrid', 'email.opened'], ['twilio', 'sms.delivered'], ['mailgun', 'email.delivered'], ['plivo', 'sms.sent'], ['sinch', 'sms.failed']]) {
+  for (const [source, event] of [
+    ['sendgrid', 'email.opened'],
+    ['twilio', 'sms.delivered'],
+    ['mailgun', 'email.delivered'],
+    ['plivo', 'sms.sent'],
+    ['sinch', 'sms.failed'],
+  ]) {
     const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
     const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
-    expect({ source, code: r.code, out: r.stdout }).toMatchObject({ source, code: 0, out: expect.stringMatching(/\n200 /) });
-    expect({ source, out: r.stdout }).toMatchObject({ source, out: expect.stringMatching(/\noutcome: 1 queued for Distinct/) });
+    expect({ source, code: r.code, out: r.stdout }).toMatchObject({
+      source,
+      code: 0,
+      out: expect.stringMatching(/\n200 /),
+    });
+    expect({ source, out: r.stdout }).toMatchObject({
+      source,
+      out: expect.stringMatching(/\noutcome: 1 queued for Distinct/),
+    });
   }
   await waitFor(() => sandbox!.received().length === 5);
-  expect(sandbox.received().map((r) => `${r.event.feature}/${r.event.action}`).sort()).toEqual([
+  expect(
+    sandbox
+      .received()
+      .map((r) => `${r.event.feature}/${r.event.action}`)
+      .sort(),
+  ).toEqual([
     'registration_email/delivered',
     'registration_email/opened',
     'registration_sms/delivered',
@@ -102,7 +128,10 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
 
   // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier, and
   // simulate says so although Twilio's answer stays the bare TwiML.
-  const dl = await cli(['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config], dir);
+  const dl = await cli(
+    ['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config],
+    dir,
+  );
   expect(dl.code).toBe(0);
   expect(dl.stdout).toMatch(/\n200 <Response\/>\n/);
   expect(dl.stdout).toMatch(/outcome: 1 dead-lettered: no_identifier \(see `distinct-adapter dlq list`\)/);
@@ -117,7 +146,9 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   expect(list.stdout).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
   expect(list.stdout).toMatch(/1 dead letter\(s\)/);
   expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
-  expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(/replayed 1/);
+  expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(
+    /replayed 1/,
+  );
   expect((await cli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
 });
 
@@ -127,7 +158,10 @@ test('simulate prints the outcome for every provider', async () => {
   const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
   (doc.log as Record<string, unknown>).level = 'info';
   const config = writeConfig(dir, doc);
-  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => /listening/.test(out), 15_000);
@@ -157,9 +191,15 @@ test("every command's --help shows examples and the environment variables it rea
   walk(buildProgram(), []);
   expect(paths.length).toBeGreaterThanOrEqual(10);
   const dir = tempDir();
-  const helps = await Promise.all(paths.map(async (p) => ({ command: p.join(' '), out: (await cli([...p, '--help'], dir)).stdout })));
+  const helps = await Promise.all(
+    paths.map(async (p) => ({ command: p.join(' '), out: (await cli([...p, '--help'], dir)).stdout })),
+  );
   for (const { command, out } of helps) {
-    expect({ command, examples: /\nExamples:\n {2}\$ distinct-adapter /.test(out), environment: /\nEnvironment:\n {2}[A-Z$]/.test(out) }).toEqual({
+    expect({
+      command,
+      examples: /\nExamples:\n {2}\$ distinct-adapter /.test(out),
+      environment: /\nEnvironment:\n {2}[A-Z$]/.test(out),
+    }).toEqual({
       command,
       examples: true,
       environment: true,
@@ -197,7 +237,9 @@ test('a queue.path the process cannot create names the key, the file and the /da
   const config = writeConfig(dir, doc);
   const r = await cli(['serve', '--config', config], dir);
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain(`queue.path: cannot create or write the SQLite outbox ${join(blocker, 'outbox.db')} (EEXIST)`);
+  expect(r.stderr).toContain(
+    `queue.path: cannot create or write the SQLite outbox ${join(blocker, 'outbox.db')} (EEXIST)`,
+  );
   expect(r.stderr).toMatch(/mount a volume at \/data and set queue\.path: \/data\/outbox\.db/);
   expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
 });

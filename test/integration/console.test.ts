@@ -48,12 +48,20 @@ async function post(req: UnsignedRequest): Promise<number> {
   return res.statusCode;
 }
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   const res = await request(url, { headers });
   return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
 }
 
-async function action(base: string, kind: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+async function action(
+  base: string,
+  kind: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await request(`${base}/console/api/dead-letters/${kind}`, {
     method: 'POST',
     headers: { authorization: AUTH, 'content-type': 'application/json', ...headers },
@@ -78,7 +86,11 @@ test('off unless enabled; enabled requires basicAuth', async () => {
 test('Basic auth: 401 with WWW-Authenticate: Basic without or with wrong credentials; the page with them', async () => {
   const s = await start({ enabled: true, basicAuth: 'ops:s3cret pass' });
   expect(s.consoleUrl).toBe(`${s.url}/console`);
-  for (const headers of [{} as Record<string, string>, { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` }, { authorization: 'Bearer x' }]) {
+  for (const headers of [
+    {} as Record<string, string>,
+    { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` },
+    { authorization: 'Bearer x' },
+  ]) {
     const res = await get(`${s.url}/console`, headers);
     expect(res.status).toBe(401);
     expect(String(res.headers['www-authenticate'])).toMatch(/^Basic realm=/);
@@ -113,12 +125,22 @@ test('POSTs need the page token, JSON, and a same-origin Origin / Sec-Fetch-Site
   const body = { reason: 'invalid_pair', confirm: true };
   expect((await action(s.url, 'purge', body, {})).status).toBe(403);
   expect((await action(s.url, 'purge', body, { 'x-console-token': 'forged' })).status).toBe(403);
-  expect((await action(s.url, 'purge', body, { 'x-console-token': token, origin: 'https://evil.example' })).status).toBe(403);
-  expect((await action(s.url, 'purge', body, { 'x-console-token': token, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
-  expect((await action(s.url, 'purge', body, { 'x-console-token': token, 'content-type': 'text/plain' })).status).toBe(415);
+  expect(
+    (await action(s.url, 'purge', body, { 'x-console-token': token, origin: 'https://evil.example' })).status,
+  ).toBe(403);
+  expect(
+    (await action(s.url, 'purge', body, { 'x-console-token': token, 'sec-fetch-site': 'cross-site' })).status,
+  ).toBe(403);
+  expect((await action(s.url, 'purge', body, { 'x-console-token': token, 'content-type': 'text/plain' })).status).toBe(
+    415,
+  );
   expect((await action(s.url, 'purge', { reason: 'invalid_pair' }, { 'x-console-token': token })).status).toBe(400); // no confirm
   expect((await action(s.url, 'purge', { confirm: true }, { 'x-console-token': token })).status).toBe(400); // no selection
-  const ok = await action(s.url, 'purge', body, { 'x-console-token': token, origin: s.url, 'sec-fetch-site': 'same-origin' });
+  const ok = await action(s.url, 'purge', body, {
+    'x-console-token': token,
+    origin: s.url,
+    'sec-fetch-site': 'same-origin',
+  });
   expect(ok).toEqual({ status: 200, json: { purged: 0, more: false } });
 });
 
@@ -127,44 +149,79 @@ test('dead letters: list masked, look at one, replay it to the sandbox and watch
   const twilio = `${s.url}/webhooks/twilio`;
   const bad = { distinct_feature: 'not_registered' };
   for (const recipient of ['+15017250601', '+15017250602']) {
-    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient, overrides: bad }))).toBe(200);
+    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient, overrides: bad }))).toBe(
+      200,
+    );
   }
-  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' }))).toBe(200);
+  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' }))).toBe(
+    200,
+  );
   await waitFor(() => sandbox.received().length === 1);
 
   const auth = { authorization: AUTH };
-  const list = JSON.parse((await get(`${s.url}/console/api/dead-letters?reason=invalid_pair&source=twilio`, auth)).text) as {
+  const list = JSON.parse(
+    (await get(`${s.url}/console/api/dead-letters?reason=invalid_pair&source=twilio`, auth)).text,
+  ) as {
     items: Array<Record<string, string>>;
   };
   expect(list.items).toHaveLength(2);
-  expect(list.items[0]).toMatchObject({ reason: 'invalid_pair', source: 'twilio', pair: 'not_registered/sent', recipient: '+*******0602' });
+  expect(list.items[0]).toMatchObject({
+    reason: 'invalid_pair',
+    source: 'twilio',
+    pair: 'not_registered/sent',
+    recipient: '+*******0602',
+  });
   expect(JSON.parse((await get(`${s.url}/console/api/dead-letters?source=mailgun`, auth)).text).items).toHaveLength(0);
 
   const one = await get(`${s.url}/console/api/dead-letters/${list.items[1]!.id}`, auth);
   expect(one.status).toBe(200);
   const detail = JSON.parse(one.text) as Record<string, unknown>;
-  expect(detail).toMatchObject({ reason: 'invalid_pair', event: { feature: 'not_registered', action: 'sent', phone: '+*******0601' } });
+  expect(detail).toMatchObject({
+    reason: 'invalid_pair',
+    event: { feature: 'not_registered', action: 'sent', phone: '+*******0601' },
+  });
   expect(one.text).not.toMatch(/15017250601/);
   expect((await get(`${s.url}/console/api/dead-letters/999999`, auth)).status).toBe(404);
 
   const state = await get(`${s.url}/console/api/state`, auth);
   expect(state.text).not.toMatch(/15017250/);
-  expect(JSON.parse(state.text)).toMatchObject({ recent: [{ outcome: 'forwarded', source: 'twilio', recipient: '+*******0603', status: 200 }] });
+  expect(JSON.parse(state.text)).toMatchObject({
+    recent: [{ outcome: 'forwarded', source: 'twilio', recipient: '+*******0603', status: 200 }],
+  });
 
   // The pair is still unregistered, so the replayed event dies again: the console follows it to
   // that end (a replay that delivers: test/browser/console.test.ts).
   const token = tokenOf((await get(`${s.url}/console`, auth)).text);
-  const replay = await action(s.url, 'replay', { ids: [list.items[1]!.id], confirm: true }, { 'x-console-token': token });
+  const replay = await action(
+    s.url,
+    'replay',
+    { ids: [list.items[1]!.id], confirm: true },
+    { 'x-console-token': token },
+  );
   expect(replay.status).toBe(200);
   expect(replay.json).toMatchObject({ replayed: 1, replay: { total: 1, pending: 1 } });
   await waitFor(async () => {
-    const st = JSON.parse((await get(`${s.url}/console/api/state`, auth)).text) as { replays: Array<Record<string, unknown>> };
+    const st = JSON.parse((await get(`${s.url}/console/api/state`, auth)).text) as {
+      replays: Array<Record<string, unknown>>;
+    };
     return st.replays[0]?.done === true;
   });
-  const after = JSON.parse((await get(`${s.url}/console/api/state`, auth)).text) as { replays: Array<Record<string, unknown>> };
-  expect(after.replays[0]).toMatchObject({ delivered: 0, deadAgain: 1, deadAgainByReason: { invalid_pair: 1 }, done: true });
+  const after = JSON.parse((await get(`${s.url}/console/api/state`, auth)).text) as {
+    replays: Array<Record<string, unknown>>;
+  };
+  expect(after.replays[0]).toMatchObject({
+    delivered: 0,
+    deadAgain: 1,
+    deadAgainByReason: { invalid_pair: 1 },
+    done: true,
+  });
 
-  const purge = await action(s.url, 'purge', { source: 'twilio', reason: 'invalid_pair', confirm: true }, { 'x-console-token': token });
+  const purge = await action(
+    s.url,
+    'purge',
+    { source: 'twilio', reason: 'invalid_pair', confirm: true },
+    { 'x-console-token': token },
+  );
   expect(purge.json).toEqual({ purged: 2, more: false });
   expect((await s.queue.stats()).deadLettered).toBe(0);
 });

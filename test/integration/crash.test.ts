@@ -30,7 +30,10 @@ async function freePort(): Promise<number> {
 /** Starts the CLI and resolves with its base URL once it logs that it listens. */
 function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`child did not start:\n${out}\n${err}`)), 15_000);
@@ -95,7 +98,11 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
       const i = next++;
       const r = requests[i]!;
       try {
-        const res = await request(r.url.replace(PUBLIC, first.url), { method: 'POST', headers: r.headers, body: r.body });
+        const res = await request(r.url.replace(PUBLIC, first.url), {
+          method: 'POST',
+          headers: r.headers,
+          body: r.body,
+        });
         await res.body.dump();
         if (res.statusCode === 200) acked.add(i);
       } catch {
@@ -108,7 +115,9 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
     }
   };
   await Promise.all([sender(), sender(), sender(), sender()]);
-  await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r)));
+  await new Promise((r) =>
+    first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once('exit', r),
+  );
   expect(first.child.signalCode).toBe('SIGKILL');
   expect(acked.size).toBeGreaterThanOrEqual(40);
   expect(acked.size).toBeLessThan(TOTAL); // the kill really happened mid-stream
@@ -145,7 +154,13 @@ test('SIGTERM drains gracefully: exit 0, in-flight POSTs finish, the rest waits 
   sandbox = createSandbox({ apiKey: 'term-key', responseDelayMs: 50 });
   const { url: distinctUrl } = await sandbox.listen(0, '127.0.0.1');
   const PUBLIC = 'https://hooks.example.com';
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, apiKey: 'term-key', queuePath: join(dir, 'outbox.db'), publicUrl: PUBLIC });
+  const doc = testConfigDocument({
+    creds,
+    baseUrl: distinctUrl,
+    apiKey: 'term-key',
+    queuePath: join(dir, 'outbox.db'),
+    publicUrl: PUBLIC,
+  });
   (doc.log as Record<string, unknown>).level = 'info';
   (doc.distinct as Record<string, unknown>).concurrency = 2; // a backlog remains when SIGTERM arrives
   const configPath = join(dir, 'config.json');

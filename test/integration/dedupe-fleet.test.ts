@@ -13,7 +13,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { getAdapter } from '../../adapters';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signBody, tempDir, testConfigDocument, waitFor, type TestCredentials } from '../helpers/app';
+import {
+  createTestCredentials,
+  signBody,
+  tempDir,
+  testConfigDocument,
+  waitFor,
+  type TestCredentials,
+} from '../helpers/app';
 import { startDynalite, type LocalDynamo } from '../helpers/dynamo';
 import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
 
@@ -68,7 +75,9 @@ function sendgridBatches(count: number, perBatch: number): UnsignedRequest[] {
       );
     }
     const body = Buffer.from(`[${lines.join(',\r\n')}]\r\n`, 'utf8');
-    out.push(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body, now));
+    out.push(
+      signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body, now),
+    );
   }
   return out;
 }
@@ -80,7 +89,10 @@ interface Proc {
 }
 
 async function serve(file: string): Promise<Proc> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', file], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', file], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -98,9 +110,16 @@ async function stop(proc: Proc): Promise<void> {
 }
 
 /** Posts like a provider: re-sends after a non-2xx until a 2xx (503 = "try again later"). */
-async function deliver(url: string, req: UnsignedRequest): Promise<{ status: number; retries: number; body: Record<string, number> }> {
+async function deliver(
+  url: string,
+  req: UnsignedRequest,
+): Promise<{ status: number; retries: number; body: Record<string, number> }> {
   for (let retries = 0; ; retries += 1) {
-    const res = await fetch(`${url}/webhooks/sendgrid`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) });
+    const res = await fetch(`${url}/webhooks/sendgrid`, {
+      method: 'POST',
+      headers: req.headers,
+      body: new Uint8Array(req.body),
+    });
     const body = (await res.json()) as Record<string, number>;
     if (res.status < 300) return { status: res.status, retries, body };
     expect(res.status).toBe(503);
@@ -151,7 +170,10 @@ test('three `serve` processes, the same four SendGrid batches to each: Distinct 
   const third = await Promise.all(batches.map((b) => deliver(restarted.url, b)));
   expect(third.every((r) => r.status === 200 && (r.body.queued ?? 0) === 0)).toBe(true);
 
-  await waitFor(async () => sandbox.received().length >= 100 && (await counts(admin, sqs.queueUrl)).visible === 0, 30_000);
+  await waitFor(
+    async () => sandbox.received().length >= 100 && (await counts(admin, sqs.queueUrl)).visible === 0,
+    30_000,
+  );
   await new Promise((r) => setTimeout(r, 1_000)); // anything late would show up now
   const keys = sandbox.received().map((e) => e.idempotencyKey);
   expect(keys).toHaveLength(100);

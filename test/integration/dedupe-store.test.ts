@@ -12,10 +12,22 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConfig } from '../helpers/config';
 import { retrySchema } from '../../src/config/schema';
-import { ConfigurationError, DedupeInProgressError, QueueWriteError, StoreUnavailableError } from '../../src/core/errors';
+import {
+  ConfigurationError,
+  DedupeInProgressError,
+  QueueWriteError,
+  StoreUnavailableError,
+} from '../../src/core/errors';
 import pino from 'pino';
 import { configWarnings } from '../../src/cli/commands/validate';
-import { BUSY_RECHECK_MS, DedupedQueue, DeliveryGuard, NO_SHARED_STORE_WARNING, prepareSharedStore, withSharedStore } from '../../src/dedupe/deduped-queue';
+import {
+  BUSY_RECHECK_MS,
+  DedupedQueue,
+  DeliveryGuard,
+  NO_SHARED_STORE_WARNING,
+  prepareSharedStore,
+  withSharedStore,
+} from '../../src/dedupe/deduped-queue';
 import { DynamoKeyStore, type DedupeStoreSettings } from '../../src/dedupe/key-store';
 import { DistinctClient } from '../../src/forwarder/distinct-client';
 import { Forwarder } from '../../src/forwarder/forwarder';
@@ -69,7 +81,11 @@ function storeSettings(table: string, endpoint = dyn.endpoint): DedupeStoreSetti
 }
 
 /** A receiver's or forwarder's queue: SQS behind the shared store. */
-function storeQueue(sqs: SqsSettings, table: string, extra: { now?: () => number; endpoint?: string } = {}): DedupedQueue {
+function storeQueue(
+  sqs: SqsSettings,
+  table: string,
+  extra: { now?: () => number; endpoint?: string } = {},
+): DedupedQueue {
   const queue = createStoredQueue({
     driver: 'sqs',
     path: '',
@@ -158,7 +174,11 @@ test('a receiver that died between claim and enqueue blocks the key only until i
   expect((await counts(admin, sqs.queueUrl)).visible).toBe(0);
 
   t += LEASE_MS + 1;
-  await expect(receiver.enqueue([{ message: message('evt-crash') }])).resolves.toEqual({ queued: 1, deadLettered: 0, duplicates: 0 });
+  await expect(receiver.enqueue([{ message: message('evt-crash') }])).resolves.toEqual({
+    queued: 1,
+    deadLettered: 0,
+    duplicates: 0,
+  });
   expect((await counts(admin, sqs.queueUrl)).visible).toBe(1);
   expect(await store.get('evt-crash')).toMatchObject({ state: 'claimed' });
 });
@@ -205,7 +225,10 @@ test('two copies of one event in SQS and two forwarders racing: Distinct gets it
   forwarder(storeQueue(sqs, table)).start();
   await waitFor(() => drained(sqs), 15_000);
   await new Promise((r) => setTimeout(r, 200));
-  const keys = sandbox.received().map((e) => e.idempotencyKey).sort();
+  const keys = sandbox
+    .received()
+    .map((e) => e.idempotencyKey)
+    .sort();
   expect(keys).toEqual(['evt-single-0', 'evt-single-1', 'evt-twice']);
   expect(sandbox.stats().duplicates).toBe(0);
 });
@@ -214,7 +237,10 @@ test('one message seen by two forwarders at once (an SQS re-delivery while the f
   const table = await dyn.createTable();
   const a = new DeliveryGuard(new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS }));
   const b = new DeliveryGuard(new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS }));
-  cleanups.push(() => a.store.close(), () => b.store.close());
+  cleanups.push(
+    () => a.store.close(),
+    () => b.store.close(),
+  );
   const lease = (): Lease => ({ handle: 'h', message: message('evt-seen-twice'), attempts: 0, enqueuedAt: Date.now() });
   const [la, lb] = [lease(), lease()];
   const admissions = await Promise.all([a.admit(la), b.admit(lb)]);
@@ -254,13 +280,21 @@ test('an unreachable store: the webhook is answered 503 ERR_STORE_UNAVAILABLE an
   const sqs = await createQueuePair(admin);
   const doc = testConfigDocument({ creds, baseUrl: distinctUrl, publicUrl: 'https://hooks.example.com' });
   const config = buildConfig(
-    { ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('distinct-adapter-keys', await deadEndpoint()) } },
+    {
+      ...doc,
+      queue: { driver: 'sqs', sqs },
+      dedupe: { store: storeSettings('distinct-adapter-keys', await deadEndpoint()) },
+    },
     {},
   );
   const service = await startService(config, { logger: silentLogger(), forward: false, port: 0, host: '127.0.0.1' });
   cleanups.push(() => service.close());
   const req = signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio');
-  const res = await fetch(`${service.url}/webhooks/twilio`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) });
+  const res = await fetch(`${service.url}/webhooks/twilio`, {
+    method: 'POST',
+    headers: req.headers,
+    body: new Uint8Array(req.body),
+  });
   expect(res.status).toBe(503);
   expect(await res.json()).toMatchObject({ error: 'ERR_STORE_UNAVAILABLE' });
   expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
@@ -281,7 +315,14 @@ test('forwarders with an unreachable store send nothing and keep every message q
   // Down after start: the received message goes back (visible again after the backoff), unsent.
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
+  const q = createStoredQueue({
+    driver: 'sqs',
+    path: '',
+    synchronous: 'full',
+    dedupeWindowMs: WEEK_MS,
+    sqs,
+    store: storeSettings(table, local.endpoint),
+  }) as DedupedQueue;
   cleanups.push(() => q.close());
   await q.start();
   await local.close();
@@ -297,7 +338,14 @@ test('a forwarder keeps the message while the store is down and delivers it once
   await plain.close();
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(table, local.endpoint) }) as DedupedQueue;
+  const q = createStoredQueue({
+    driver: 'sqs',
+    path: '',
+    synchronous: 'full',
+    dedupeWindowMs: WEEK_MS,
+    sqs,
+    store: storeSettings(table, local.endpoint),
+  }) as DedupedQueue;
   cleanups.push(() => q.close());
   await q.start();
   await local.close();
@@ -356,7 +404,10 @@ test('start-up names a missing table and its region; a wrong key schema is refus
   const creds = createTestCredentials();
   const sqs = await createQueuePair(admin);
   const doc = testConfigDocument({ creds, baseUrl: distinctUrl });
-  const config = buildConfig({ ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('no-such-table') } }, {});
+  const config = buildConfig(
+    { ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('no-such-table') } },
+    {},
+  );
   const started = startService(config, { logger: silentLogger(), forward: false, port: 0, host: '127.0.0.1' });
   await expect(started).rejects.toBeInstanceOf(ConfigurationError);
   await expect(started).rejects.toThrow(/table "no-such-table" in region us-east-1 does not exist/);
@@ -382,16 +433,31 @@ test('start-up names a missing table and its region; a wrong key schema is refus
 test('configuration: the lease must outlast a POST', () => {
   const creds = createTestCredentials();
   const doc = testConfigDocument({ creds });
-  expect(() => buildConfig({ ...doc, distinct: { ...(doc.distinct as object), timeoutMs: 40_000 }, dedupe: { store: storeSettings('keys') } }, {})).toThrow(
-    /dedupe\.store\.leaseMs.*must be longer than distinct\.timeoutMs/s,
-  );
+  expect(() =>
+    buildConfig(
+      {
+        ...doc,
+        distinct: { ...(doc.distinct as object), timeoutMs: 40_000 },
+        dedupe: { store: storeSettings('keys') },
+      },
+      {},
+    ),
+  ).toThrow(/dedupe\.store\.leaseMs.*must be longer than distinct\.timeoutMs/s);
 });
 
 test('start-up warnings: TTL off on the table; sqs without a store (also in `validate`)', async () => {
   const lines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
   const sqs = await createQueuePair(admin);
-  const withStore = createStoredQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs, store: storeSettings(await dyn.createTable()), logger });
+  const withStore = createStoredQueue({
+    driver: 'sqs',
+    path: '',
+    synchronous: 'full',
+    dedupeWindowMs: WEEK_MS,
+    sqs,
+    store: storeSettings(await dyn.createTable()),
+    logger,
+  });
   cleanups.push(() => withStore.close());
   await prepareSharedStore(withStore, { queue: { driver: 'sqs' } }, logger);
   expect(lines.join('')).toContain('no TTL on \\"expiresAt\\"');
@@ -406,7 +472,11 @@ test('start-up warnings: TTL off on the table; sqs without a store (also in `val
   const creds = createTestCredentials();
   const doc = testConfigDocument({ creds });
   expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs } }, {}))).toContain(NO_SHARED_STORE_WARNING);
-  expect(configWarnings(buildConfig({ ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('keys') } }, {}))).not.toContain(NO_SHARED_STORE_WARNING);
+  expect(
+    configWarnings(
+      buildConfig({ ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('keys') } }, {}),
+    ),
+  ).not.toContain(NO_SHARED_STORE_WARNING);
 });
 
 test('without keys in its environment the store takes credentials and region from the AWS SDK chain', async () => {
@@ -438,10 +508,19 @@ test('without keys in its environment the store takes credentials and region fro
 test('deliveries finishing in the same turn are recorded together: 30 keys, 2 BatchWriteItem calls', async () => {
   const table = await dyn.createTable();
   const calls: string[] = [];
-  const store = new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS, observer: { call: (op) => calls.push(op) } });
+  const store = new DynamoKeyStore({
+    settings: storeSettings(table),
+    windowMs: WEEK_MS,
+    observer: { call: (op) => calls.push(op) },
+  });
   cleanups.push(() => store.close());
   const guard = new DeliveryGuard(store);
-  const leases: Lease[] = Array.from({ length: 30 }, (_, i) => ({ handle: `h${i}`, message: message(`evt-batch-${i}`), attempts: 0, enqueuedAt: Date.now() }));
+  const leases: Lease[] = Array.from({ length: 30 }, (_, i) => ({
+    handle: `h${i}`,
+    message: message(`evt-batch-${i}`),
+    attempts: 0,
+    enqueuedAt: Date.now(),
+  }));
   for (const l of leases) expect(await guard.admit(l)).toEqual({ kind: 'go' });
   calls.length = 0;
   await Promise.all(leases.map((l) => guard.delivered(l)));

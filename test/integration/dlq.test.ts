@@ -20,7 +20,11 @@ const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 function cli(args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } })
     .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
+    .catch((e: { stdout: string; stderr: string; code: number }) => ({
+      stdout: e.stdout,
+      stderr: e.stderr,
+      code: e.code,
+    }));
 }
 
 let sandbox: Sandbox | undefined;
@@ -46,7 +50,10 @@ function configFolder(baseUrl = 'http://127.0.0.1:9'): { dir: string; config: st
   return { dir, config, queueFile: join(dir, 'data', 'outbox.db') };
 }
 
-async function seedDeadLetters(file: string, items: Array<{ key: string; reason: DeadLetterReason; action?: string }>): Promise<void> {
+async function seedDeadLetters(
+  file: string,
+  items: Array<{ key: string; reason: DeadLetterReason; action?: string }>,
+): Promise<void> {
   mkdirSync(join(file, '..'), { recursive: true });
   const queue = new SqliteQueue({ path: file, dedupeWindowMs: 60_000 });
   await queue.enqueue(
@@ -96,11 +103,19 @@ test('queue.path is relative to the config file, from any folder; list shows "sh
   expect(cut.stdout).toContain('showing 2 of 5');
   expect(cut.stdout.match(/registration_sms\/delivered/g)).toHaveLength(2);
 
-  const byReason = await cli(['dlq', 'list', '--reason', 'no_identifier', '--limit', '1', '--config', config], elsewhere);
+  const byReason = await cli(
+    ['dlq', 'list', '--reason', 'no_identifier', '--limit', '1', '--config', config],
+    elsewhere,
+  );
   expect(byReason.stdout).toContain('showing 1 of 3');
 
   const json = await cli(['dlq', 'list', '--json', '--limit', '2', '--config', config], elsewhere);
-  expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).reason)).toEqual(['invalid_pair', 'invalid_pair']);
+  expect(
+    json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).reason),
+  ).toEqual(['invalid_pair', 'invalid_pair']);
   expect(json.stderr).toContain('showing 2 of 5');
 
   const typo = await cli(['dlq', 'list', '--reason', 'invalid_pari', '--config', config], elsewhere);
@@ -121,16 +136,28 @@ test('dlq replay --wait follows a running serve until each event is delivered or
     { key: 'bad', reason: 'max_attempts', action: 'teleported' }, // not registered: Invalid feature/action.
     { key: 'other', reason: 'no_identifier' },
   ]);
-  child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => /listening/.test(out), 15_000);
 
-  const r = await cli(['dlq', 'replay', '--reason', 'max_attempts', '--wait', '--timeout', '30', '--interval', '100', '--config', config], tempDir());
+  const r = await cli(
+    ['dlq', 'replay', '--reason', 'max_attempts', '--wait', '--timeout', '30', '--interval', '100', '--config', config],
+    tempDir(),
+  );
   expect(r.stdout).toContain('replayed 3 dead letter(s)');
   expect(r.stdout).toMatch(/done after [\d.]+s: 2\/3 delivered, 1 dead again \(invalid_pair 1\), 0 pending/);
   expect(r.code).toBe(1); // one died again
-  expect(sandbox.received().map((e) => e.idempotencyKey).sort()).toEqual(['ok1', 'ok2']);
+  expect(
+    sandbox
+      .received()
+      .map((e) => e.idempotencyKey)
+      .sort(),
+  ).toEqual(['ok1', 'ok2']);
   const list = await cli(['dlq', 'list', '--config', config], tempDir());
   expect(list.stdout).toContain('by reason (whole queue): invalid_pair 1, no_identifier 1');
 });
@@ -138,7 +165,10 @@ test('dlq replay --wait follows a running serve until each event is delivered or
 test('dlq replay --wait without a running forwarder warns and times out non-zero', async () => {
   const { config, queueFile } = configFolder();
   await seedDeadLetters(queueFile, [{ key: 'x', reason: 'max_age' }]);
-  const r = await cli(['dlq', 'replay', '--id', '1', '--wait', '--timeout', '1', '--interval', '100', '--config', config], tempDir());
+  const r = await cli(
+    ['dlq', 'replay', '--id', '1', '--wait', '--timeout', '1', '--interval', '100', '--config', config],
+    tempDir(),
+  );
   expect(r.stderr).toMatch(/warning: no serve or forward process has .*outbox\.db open/);
   expect(r.stdout).toMatch(/timed out after 1s with 1 still pending/);
   expect(r.code).toBe(1);

@@ -22,27 +22,39 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }> | string[];
 }
 
-const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const services = compose.services;
-const adapterServices = Object.entries(services).filter(([, s]) => s.environment?.DISTINCT_ADAPTER_CONFIG !== undefined);
+const adapterServices = Object.entries(services).filter(
+  ([, s]) => s.environment?.DISTINCT_ADAPTER_CONFIG !== undefined,
+);
 
 /** Compose's own interpolation: `${X:-default}` → default, `${X:?message}` / `${X}` → `given[X]`. */
 function interpolate(value: string, given: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op: string | undefined, arg: string | undefined) => {
-    if (given[name] !== undefined) return given[name];
-    if (op === '-') return arg ?? '';
-    throw new Error(`compose needs ${name}${op === '?' ? ` (${arg})` : ''}`);
-  });
+  return value.replace(
+    /\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g,
+    (_m, name: string, op: string | undefined, arg: string | undefined) => {
+      if (given[name] !== undefined) return given[name];
+      if (op === '-') return arg ?? '';
+      throw new Error(`compose needs ${name}${op === '?' ? ` (${arg})` : ''}`);
+    },
+  );
 }
 
 test('two receivers (serve --no-forward) and one forwarder (forward) on the same image and configuration', () => {
   const commands = adapterServices.map(([, s]) => s.command?.join(' ')).sort();
   expect(commands).toEqual(['forward', 'serve --no-forward', 'serve --no-forward']);
   const mounts = new Set(adapterServices.map(([, s]) => s.volumes?.find((v) => v.includes('distinct.config'))));
-  expect(mounts).toEqual(new Set(['./deploy/compose/distinct.config.yml:/etc/distinct-adapter/distinct.config.yml:ro']));
+  expect(mounts).toEqual(
+    new Set(['./deploy/compose/distinct.config.yml:/etc/distinct-adapter/distinct.config.yml:ro']),
+  );
   for (const [, s] of adapterServices) {
     expect(s.build).toBe('.');
-    expect(s.depends_on).toEqual({ fauxqs: { condition: 'service_healthy' }, 'keys-init': { condition: 'service_completed_successfully' } });
+    expect(s.depends_on).toEqual({
+      fauxqs: { condition: 'service_healthy' },
+      'keys-init': { condition: 'service_completed_successfully' },
+    });
   }
   expect(services.fauxqs?.environment).toMatchObject({ FAUXQS_HOST: 'fauxqs', FAUXQS_INIT: '/app/init.json' });
 });
@@ -72,7 +84,13 @@ test('the shared configuration validates with the environment compose passes, on
 
   const config = loadConfigFile(join(ROOT, 'deploy', 'compose', 'distinct.config.yml'), env);
   expect(config.queue.driver).toBe('sqs');
-  expect(config.dedupe.store).toEqual({ driver: 'dynamodb', table: 'distinct-adapter-keys', region: 'us-east-1', endpoint: 'http://dynamodb:8000', leaseMs: 30_000 });
+  expect(config.dedupe.store).toEqual({
+    driver: 'dynamodb',
+    table: 'distinct-adapter-keys',
+    region: 'us-east-1',
+    endpoint: 'http://dynamodb:8000',
+    leaseMs: 30_000,
+  });
   expect(config.distinct.baseUrl).toBe('http://sandbox:4010');
   expect([...config.sources.keys()].sort()).toEqual(['mailgun', 'sendgrid', 'twilio']);
 
@@ -81,7 +99,9 @@ test('the shared configuration validates with the environment compose passes, on
   };
   const url = (name: string): string => `http://sqs.us-east-1.fauxqs:4566/000000000000/${name}`;
   const names = init.queues.map((q) => q.name);
-  expect(names.map(url)).toEqual(expect.arrayContaining([config.queue.sqs!.queueUrl, config.queue.sqs!.deadLetterQueueUrl]));
+  expect(names.map(url)).toEqual(
+    expect.arrayContaining([config.queue.sqs!.queueUrl, config.queue.sqs!.deadLetterQueueUrl]),
+  );
   const main = init.queues.find((q) => url(q.name) === config.queue.sqs!.queueUrl)!;
   const redrive = JSON.parse(main.attributes!.RedrivePolicy!) as { deadLetterTargetArn: string };
   expect(redrive.deadLetterTargetArn.split(':').pop()).toBe(config.queue.sqs!.deadLetterQueueUrl.split('/').pop());

@@ -8,7 +8,14 @@ import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { loadFixtures } from '../helpers/fixtures';
-import { createTestCredentials, signBody, signedSample, testConfig, waitFor, type TestCredentials } from '../helpers/app';
+import {
+  createTestCredentials,
+  signBody,
+  signedSample,
+  testConfig,
+  waitFor,
+  type TestCredentials,
+} from '../helpers/app';
 
 let sandbox: Sandbox;
 let service: Service;
@@ -18,7 +25,11 @@ beforeEach(async () => {
   sandbox = createSandbox({ apiKey: 'e2e-key' });
   const { url } = await sandbox.listen(0, '127.0.0.1');
   creds = createTestCredentials();
-  service = await startService(testConfig({ creds, baseUrl: url, apiKey: 'e2e-key' }), { logger: silentLogger(), port: 0, host: '127.0.0.1' });
+  service = await startService(testConfig({ creds, baseUrl: url, apiKey: 'e2e-key' }), {
+    logger: silentLogger(),
+    port: 0,
+    host: '127.0.0.1',
+  });
 });
 
 afterEach(async () => {
@@ -48,7 +59,11 @@ test('a SendGrid batch posted twice reaches Distinct once per event, in the cont
   expect(sandbox.stats().duplicates).toBe(0);
   expect(sandbox.stats().rejected).toBe(0);
   for (const r of got) {
-    expect(r.event).toMatchObject({ feature: 'registration_email', experienceId: 'exp_test', email: 'example@test.com' });
+    expect(r.event).toMatchObject({
+      feature: 'registration_email',
+      experienceId: 'exp_test',
+      email: 'example@test.com',
+    });
     expect(['sent', 'delivered', 'opened']).toContain(r.event.action);
     expect(r.event.capturedAt).toBe('2017-12-15T00:59:29Z');
     expect(r.event.metadata).toMatchObject({ provider: 'sendgrid' });
@@ -56,8 +71,12 @@ test('a SendGrid batch posted twice reaches Distinct once per event, in the cont
 });
 
 test('simulated Twilio and Mailgun events arrive at Distinct', async () => {
-  expect((await post(signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.failed' }))).status).toBe(200);
-  expect((await post(signedSample('mailgun', creds, `${service.url}/webhooks/mailgun`, { type: 'email.opened' }))).status).toBe(200);
+  expect(
+    (await post(signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.failed' }))).status,
+  ).toBe(200);
+  expect(
+    (await post(signedSample('mailgun', creds, `${service.url}/webhooks/mailgun`, { type: 'email.opened' }))).status,
+  ).toBe(200);
   await waitFor(() => sandbox.received().length === 2);
   const events = sandbox.received().map((r) => r.event);
   expect(events).toEqual(
@@ -70,14 +89,19 @@ test('simulated Twilio and Mailgun events arrive at Distinct', async () => {
 
 test('Distinct answering 500 then recovering: delivered once, after retries', async () => {
   sandbox.injectFaults([{ status: 500, message: 'Internal server error.', times: 2 }]);
-  expect((await post(signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.sent' }))).status).toBe(200);
+  expect(
+    (await post(signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.sent' }))).status,
+  ).toBe(200);
   await waitFor(() => sandbox.received().length === 1);
   expect(sandbox.stats().requests).toBe(3);
 });
 
 test('an invalid per-message feature override is dead-lettered invalid_pair, never sent', async () => {
   const res = await post(
-    signedSample('twilio', creds, `${service.url}/webhooks/twilio`, { type: 'sms.sent', overrides: { distinct_feature: 'not_registered' } }),
+    signedSample('twilio', creds, `${service.url}/webhooks/twilio`, {
+      type: 'sms.sent',
+      overrides: { distinct_feature: 'not_registered' },
+    }),
   );
   expect(res.status).toBe(200);
   const dl = await service.queue.listDeadLetters({ reason: 'invalid_pair' });

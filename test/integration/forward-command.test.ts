@@ -15,7 +15,14 @@ import { startForwardService } from '../../src/runtime/forward-service';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import type { SqsSettings } from '../../src/queue/sqs-queue';
-import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor, type TestCredentials } from '../helpers/app';
+import {
+  createTestCredentials,
+  signedSample,
+  tempDir,
+  testConfigDocument,
+  waitFor,
+  type TestCredentials,
+} from '../helpers/app';
 import { createQueuePair, sqsClient } from '../helpers/sqs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -53,7 +60,11 @@ function configDocument(sqs: SqsSettings): Record<string, unknown> {
 
 async function post(baseUrl: string, req: UnsignedRequest): Promise<Response> {
   const url = new URL(req.url);
-  return fetch(`${baseUrl}${url.pathname}${url.search}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) });
+  return fetch(`${baseUrl}${url.pathname}${url.search}`, {
+    method: 'POST',
+    headers: req.headers,
+    body: new Uint8Array(req.body),
+  });
 }
 
 test('two receivers and one forwarder share one SQS queue: every webhook reaches Distinct once', async () => {
@@ -109,7 +120,10 @@ test('the compiled `forward` command serves /healthz and exits 0 on SIGTERM', as
   // Sources every build has (dist/ may predate adapters added since), and info logs to read the URL.
   const sources = doc.sources as Record<string, unknown>;
   writeFileSync(file, JSON.stringify({ ...doc, log: { level: 'info' }, sources: { twilio: sources.twilio } }));
-  const child = spawn(process.execPath, [cli, 'forward', '--config', file, '--port', '0'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'forward', '--config', file, '--port', '0'], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -65,7 +65,12 @@ async function setup(
   const { port, url } = await sandbox.listen(0, '127.0.0.1');
   cleanups.push(() => sandbox.close());
   const concurrency = options.concurrency ?? 4;
-  const client = new DistinctClient({ baseUrl: url, apiKey: API_KEY, timeoutMs: options.timeoutMs ?? 5_000, concurrency });
+  const client = new DistinctClient({
+    baseUrl: url,
+    apiKey: API_KEY,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    concurrency,
+  });
   cleanups.push(() => client.close());
   const queue = options.queue ?? new MemoryQueue({ dedupeWindowMs: 600_000 });
   cleanups.push(() => queue.close());
@@ -130,7 +135,10 @@ async function waitFor(what: string, predicate: () => boolean | Promise<boolean>
   }
 }
 
-async function counter(metric: Metrics['forwardAttempts'] | Metrics['events'], labels: Record<string, string>): Promise<number> {
+async function counter(
+  metric: Metrics['forwardAttempts'] | Metrics['events'],
+  labels: Record<string, string>,
+): Promise<number> {
   const { values } = await metric.get();
   return values
     .filter((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))
@@ -156,7 +164,9 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(received.map((r) => r.idempotencyKey).sort()).toEqual(msgs.map((m) => m.key).sort());
     expect(received.map((r) => r.event)).toEqual(expect.arrayContaining(msgs.map((m) => m.event)));
     expect(h.sandbox.stats()).toMatchObject({ duplicates: 0, rejected: 0, requests: 3 });
-    expect(await counter(h.metrics.events, { outcome: 'forwarded', source: 'sendgrid', type: 'email.delivered' })).toBe(3);
+    expect(await counter(h.metrics.events, { outcome: 'forwarded', source: 'sendgrid', type: 'email.delivered' })).toBe(
+      3,
+    );
     expect(await counter(h.metrics.forwardAttempts, { result: 'ok' })).toBe(3);
     expect((await h.metrics.forwardLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(3);
 
@@ -213,7 +223,9 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(dl).toMatchObject({ reason: 'invalid_pair', detail: 'HTTP 400: Invalid feature/action.' });
     expect(h.sandbox.stats().requests).toBe(1);
     expect(await counter(h.metrics.events, { outcome: 'dead_lettered', reason: 'invalid_pair' })).toBe(1);
-    expect(logsWith(h, 'event dead-lettered')).toEqual([expect.objectContaining({ level: 40, reason: 'invalid_pair', alert: true })]);
+    expect(logsWith(h, 'event dead-lettered')).toEqual([
+      expect.objectContaining({ level: 40, reason: 'invalid_pair', alert: true }),
+    ]);
   });
 
   test('400 Invalid experience id → dead-lettered invalid_experience at once', async () => {
@@ -252,7 +264,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, [message()]);
     h.forwarder.start();
     await waitFor('dead-lettered', async () => (await h.queue.stats()).deadLettered === 1);
-    expect((await h.queue.listDeadLetters())[0]).toMatchObject({ reason: 'unexpected_response', detail: "HTTP 418: I'm a teapot" });
+    expect((await h.queue.listDeadLetters())[0]).toMatchObject({
+      reason: 'unexpected_response',
+      detail: "HTTP 418: I'm a teapot",
+    });
   });
 
   test('transient failures exhaust maxAttempts → dead-lettered max_attempts', async () => {
@@ -261,7 +276,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await enqueue(h.queue, [message()]);
     h.forwarder.start();
     await waitFor('dead-lettered', async () => (await h.queue.stats()).deadLettered === 1);
-    expect((await h.queue.listDeadLetters())[0]).toMatchObject({ reason: 'max_attempts', detail: '3 attempts; last: HTTP 503: busy' });
+    expect((await h.queue.listDeadLetters())[0]).toMatchObject({
+      reason: 'max_attempts',
+      detail: '3 attempts; last: HTTP 503: busy',
+    });
     expect(h.sandbox.stats().requests).toBe(3);
   });
 
@@ -301,7 +319,12 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     expect(h.forwarder.readiness()).toMatchObject({ ready: true, circuitOpen: false });
     expect(await gauge(h.metrics.circuitOpen)).toBe(0);
     expect(h.sandbox.stats().duplicates).toBe(0);
-    expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(msgs.map((m) => m.key).sort());
+    expect(
+      h.sandbox
+        .received()
+        .map((r) => r.idempotencyKey)
+        .sort(),
+    ).toEqual(msgs.map((m) => m.key).sort());
     // Releases while the circuit was open did not count as attempts.
     expect(logsWith(h, 'event forwarded to Distinct').map((l) => l.attempts)).toEqual([1, 1, 1, 1, 1]);
     // Probes are one at a time: at most the initial in-flight pair answered 401 outside a probe.
@@ -316,7 +339,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
   test('401 → messages claimed ahead go back to the queue at once, attempts unchanged', async () => {
     const h = await setup({ concurrency: 2, probeIntervalMs: 60_000 });
     h.sandbox.injectFaults([{ status: 401, message: 'Unauthorized.', times: 10_000 }]);
-    await enqueue(h.queue, Array.from({ length: 10 }, () => message()));
+    await enqueue(
+      h.queue,
+      Array.from({ length: 10 }, () => message()),
+    );
     h.forwarder.start();
     await waitFor('claimed ahead', async () => (await h.queue.stats()).inFlight > 2);
     await waitFor('circuit open', () => h.forwarder.isCircuitOpen());
@@ -337,8 +363,14 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     await h.sandbox.close();
     await enqueue(h.queue, [message()]);
     h.forwarder.start();
-    await waitFor('two failed attempts', async () => (await counter(h.metrics.forwardAttempts, { result: 'transient' })) >= 2);
-    expect(logsWith(h, 'delivery failed; will retry')[0]).toMatchObject({ status: null, error: expect.stringMatching(/ECONNREFUSED/) });
+    await waitFor(
+      'two failed attempts',
+      async () => (await counter(h.metrics.forwardAttempts, { result: 'transient' })) >= 2,
+    );
+    expect(logsWith(h, 'delivery failed; will retry')[0]).toMatchObject({
+      status: null,
+      error: expect.stringMatching(/ECONNREFUSED/),
+    });
     expect((await h.queue.stats()).deadLettered).toBe(0);
 
     await h.sandbox.listen(h.port, '127.0.0.1');
@@ -347,7 +379,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
 
   test('never more requests in flight than `concurrency`; claims ahead, but never more than 6 × concurrency leased', async () => {
     const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
-    await enqueue(h.queue, Array.from({ length: 30 }, () => message()));
+    await enqueue(
+      h.queue,
+      Array.from({ length: 30 }, () => message()),
+    );
     h.forwarder.start();
     let maxClaimed = 0;
     let maxSlots = 0;
@@ -367,7 +402,11 @@ describe('Forwarder with the sandbox and the memory queue', () => {
 
   test.each([
     ['the sqs driver (a buffered SQS lease could expire)', 'sqs', undefined],
-    ['a shared key store (its delivery claims could expire)', 'sqlite', { driver: 'dynamodb', table: 'keys', leaseMs: 30_000 }],
+    [
+      'a shared key store (its delivery claims could expire)',
+      'sqlite',
+      { driver: 'dynamodb', table: 'keys', leaseMs: 30_000 },
+    ],
   ])('for %s, forwarderFor() claims only for free slots', async (_name, driver, store) => {
     const h = await setup({ concurrency: 3, sandbox: { responseDelayMs: 15 } });
     // The memory queue, reporting itself as the driver under test.
@@ -387,7 +426,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     } as unknown as AppConfig;
     const forwarder = forwarderFor(config, sqsLike, h.client, createLogger({ level: 'silent' }), h.metrics);
     cleanups.push(() => forwarder.stop());
-    await enqueue(h.queue, Array.from({ length: 30 }, () => message()));
+    await enqueue(
+      h.queue,
+      Array.from({ length: 30 }, () => message()),
+    );
     forwarder.start();
     let maxClaimed = 0;
     await waitFor('all delivered', async () => {
@@ -408,7 +450,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
       return complete(lease);
     };
     let maxClaimed = 0;
-    await enqueue(h.queue, Array.from({ length: 40 }, () => message()));
+    await enqueue(
+      h.queue,
+      Array.from({ length: 40 }, () => message()),
+    );
     h.forwarder.start();
     await waitFor('all settled', async () => {
       const { depth, inFlight } = await h.queue.stats();
@@ -438,7 +483,12 @@ describe('Forwarder with the sandbox and the memory queue', () => {
     h.forwarder.start();
     await waitFor('all delivered', () => h.sandbox.received().length === 10);
     expect(h.sandbox.stats().duplicates).toBe(0);
-    expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(msgs.map((m) => m.key).sort());
+    expect(
+      h.sandbox
+        .received()
+        .map((r) => r.idempotencyKey)
+        .sort(),
+    ).toEqual(msgs.map((m) => m.key).sort());
     // Released messages went back untouched: every delivery was a first attempt.
     await waitFor('all settled', () => logsWith(h, 'event forwarded to Distinct').length === 10);
     expect(logsWith(h, 'event forwarded to Distinct').every((l) => l.attempts === 1)).toBe(true);
@@ -446,7 +496,10 @@ describe('Forwarder with the sandbox and the memory queue', () => {
 
   test('stop() releases messages claimed but still waiting for a rate-limit token', async () => {
     const h = await setup({ concurrency: 4, ratePerSecond: 1 });
-    await enqueue(h.queue, Array.from({ length: 6 }, () => message()));
+    await enqueue(
+      h.queue,
+      Array.from({ length: 6 }, () => message()),
+    );
     h.forwarder.start();
     await waitFor('first delivered', () => h.sandbox.received().length === 1);
     // All five left are claimed: four hold a slot waiting for a token, one is buffered.
@@ -520,12 +573,23 @@ describe('Forwarder with the SQLite queue', () => {
       return complete(lease);
     };
     const h = await setup({ queue });
-    await enqueue(queue, Array.from({ length: 8 }, () => message()));
+    await enqueue(
+      queue,
+      Array.from({ length: 8 }, () => message()),
+    );
     h.forwarder.start();
     await waitFor('all delivered', () => h.sandbox.received().length === 8);
-    await waitFor('all settled, the refused complete too (issue #9 item 11)', async () => (await queue.stats()).depth === 0);
+    await waitFor(
+      'all settled, the refused complete too (issue #9 item 11)',
+      async () => (await queue.stats()).depth === 0,
+    );
     expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
-    expect(logsWith(h, "forwarder could not record a message's outcome in the queue; retrying the write until the queue takes it")).toHaveLength(1);
+    expect(
+      logsWith(
+        h,
+        "forwarder could not record a message's outcome in the queue; retrying the write until the queue takes it",
+      ),
+    ).toHaveLength(1);
     expect(h.sandbox.received()).toHaveLength(8);
     expect(await counter(h.metrics.events, { outcome: 'forwarded' })).toBe(8);
   });
@@ -541,7 +605,10 @@ describe('Forwarder with the SQLite queue', () => {
     h.forwarder.start();
     await waitFor('all delivered', () => h.sandbox.received().length === 5);
     await waitFor('outbox empty', async () => (await queue.stats()).depth === 0);
-    expect(logsWith(h, 'delivery failed; will retry')[0]).toMatchObject({ status: 502, error: '<html>bad gateway</html>' });
+    expect(logsWith(h, 'delivery failed; will retry')[0]).toMatchObject({
+      status: 502,
+      error: '<html>bad gateway</html>',
+    });
     expect(h.sandbox.stats().duplicates).toBe(0);
     expect((await queue.stats()).deadLettered).toBe(0);
   });
@@ -550,11 +617,19 @@ describe('Forwarder with the SQLite queue', () => {
 describe('DistinctClient against the sandbox', () => {
   test('sends the contract headers; a wrong key is unauthorized', async () => {
     const h = await setup();
-    expect(await h.client.send(message().event, 'idem-1')).toMatchObject({ kind: 'ok', status: 200, message: 'User analytics added successfully.' });
+    expect(await h.client.send(message().event, 'idem-1')).toMatchObject({
+      kind: 'ok',
+      status: 200,
+      message: 'User analytics added successfully.',
+    });
     expect(h.sandbox.received()[0]?.idempotencyKey).toBe('idem-1');
     const wrong = new DistinctClient({ baseUrl: `${h.url}/`, apiKey: 'wrong', timeoutMs: 2_000, concurrency: 1 });
     cleanups.push(() => wrong.close());
-    expect(await wrong.send(message().event, 'idem-2')).toEqual({ kind: 'unauthorized', status: 401, message: 'Unauthorized.' });
+    expect(await wrong.send(message().event, 'idem-2')).toEqual({
+      kind: 'unauthorized',
+      status: 401,
+      message: 'Unauthorized.',
+    });
   });
 
   test('a response slower than timeoutMs is a transient timeout', async () => {

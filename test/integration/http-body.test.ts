@@ -26,7 +26,11 @@ function echoApp(errors: Array<{ type?: string; status?: number }>, handled: { c
   app.post('/echo', rawBody(LIMIT), (req: Request, res: Response) => {
     handled.count += 1;
     const body = req.body as unknown;
-    res.json({ isBuffer: Buffer.isBuffer(body), length: Buffer.isBuffer(body) ? body.length : -1, sha256: Buffer.isBuffer(body) ? createHash('sha256').update(body).digest('hex') : '' });
+    res.json({
+      isBuffer: Buffer.isBuffer(body),
+      length: Buffer.isBuffer(body) ? body.length : -1,
+      sha256: Buffer.isBuffer(body) ? createHash('sha256').update(body).digest('hex') : '',
+    });
   });
   app.use((err: { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     errors.push({ type: err.type, status: err.status });
@@ -60,14 +64,25 @@ describe('rawBody', () => {
   });
 
   /** Sends `parts` as separate writes of one request with a Content-Length, and the parsed JSON answer. */
-  function post(parts: Buffer[], headers: Record<string, string | number> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  function post(
+    parts: Buffer[],
+    headers: Record<string, string | number> = {},
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const total = parts.reduce((n, p) => n + p.length, 0);
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/echo', headers: { 'content-length': total, ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
-      });
+      const req = httpRequest(
+        { port, host: '127.0.0.1', method: 'POST', path: '/echo', headers: { 'content-length': total, ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>,
+            }),
+          );
+        },
+      );
       req.on('error', reject);
       let i = 0;
       const next = (): void => {
@@ -141,8 +156,16 @@ describe('webhook responses', () => {
     const queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
     const metrics = createMetrics({ defaultMetrics: false });
     const logger = silentLogger();
-    const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-    const signed = signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio', { type: 'sms.delivered' });
+    const app = createApp({
+      config,
+      queue,
+      metrics,
+      logger,
+      pipeline: new Pipeline({ config, queue, logger, metrics }),
+    });
+    const signed = signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio', {
+      type: 'sms.delivered',
+    });
     const url = new URL(signed.url);
     let r = request(app).post(url.pathname + url.search);
     for (const [k, v] of Object.entries(signed.headers)) r = r.set(k, v);
@@ -154,7 +177,10 @@ describe('webhook responses', () => {
     expect(res.text).toBe('<Response/>');
 
     // A JSON error body keeps express's content type.
-    const bad = await request(app).post('/webhooks/twilio').set('content-type', 'application/x-www-form-urlencoded').send('a=1');
+    const bad = await request(app)
+      .post('/webhooks/twilio')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send('a=1');
     expect(bad.status).toBe(401);
     expect(bad.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(bad.body).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'missing_signature' });

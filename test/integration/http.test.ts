@@ -22,7 +22,12 @@ let app: Express;
 beforeEach(() => {
   creds = createTestCredentials();
   const config = testConfig({ creds, publicUrl: PUBLIC, bodyLimit: '64kb' });
-  queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+  queue = createQueue({
+    driver: 'sqlite',
+    path: config.queue.path,
+    synchronous: 'full',
+    dedupeWindowMs: config.dedupe.windowMs,
+  });
   const metrics = createMetrics({ defaultMetrics: false });
   const logger = silentLogger();
   app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
@@ -43,7 +48,9 @@ const sendgridBatch = (): Buffer => loadFixtures('sendgrid').find((f) => f.name 
 
 test('a signed SendGrid batch is acknowledged with 200 only after its events are queued', async () => {
   const body = sendgridBatch();
-  const res = await send(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body));
+  const res = await send(
+    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
+  );
   expect(res.status).toBe(200);
   expect(res.body.received).toBeGreaterThan(1);
   const stats = await queue.stats();
@@ -54,8 +61,12 @@ test('a signed SendGrid batch is acknowledged with 200 only after its events are
 
 test('the same SendGrid batch posted twice is queued once', async () => {
   const body = sendgridBatch();
-  const first = await send(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body));
-  const second = await send(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body));
+  const first = await send(
+    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
+  );
+  const second = await send(
+    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
+  );
   expect(first.status).toBe(200);
   expect(second.status).toBe(200);
   expect(second.body.queued).toBe(0);
@@ -64,7 +75,13 @@ test('the same SendGrid batch posted twice is queued once', async () => {
 });
 
 test('a body changed by one byte gets 401 and nothing is queued', async () => {
-  const signed = signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, sendgridBatch());
+  const signed = signBody(
+    'sendgrid',
+    creds,
+    `${PUBLIC}/webhooks/sendgrid`,
+    { 'content-type': 'application/json' },
+    sendgridBatch(),
+  );
   const body = Buffer.from(signed.body);
   const i = body.indexOf('example@test.com');
   body[i] = 'E'.charCodeAt(0);
@@ -76,13 +93,24 @@ test('a body changed by one byte gets 401 and nothing is queued', async () => {
 });
 
 test('a missing signature gets 401, never 403', async () => {
-  const res = await request(app).post('/webhooks/sendgrid').set('content-type', 'application/json').send(sendgridBatch().toString());
+  const res = await request(app)
+    .post('/webhooks/sendgrid')
+    .set('content-type', 'application/json')
+    .send(sendgridBatch().toString());
   expect(res.status).toBe(401);
   expect(res.body.reason).toBe('missing_signature');
 });
 
 test('a signed but malformed SendGrid body gets 400 with a reason naming the problem', async () => {
-  const res = await send(signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, Buffer.from('{"not":"an array"}')));
+  const res = await send(
+    signBody(
+      'sendgrid',
+      creds,
+      `${PUBLIC}/webhooks/sendgrid`,
+      { 'content-type': 'application/json' },
+      Buffer.from('{"not":"an array"}'),
+    ),
+  );
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
   expect(res.body.message.length).toBeGreaterThan(5);
@@ -95,7 +123,10 @@ test('an unknown source gets 404', async () => {
 });
 
 test('a body over server.bodyLimit gets 413', async () => {
-  const res = await request(app).post('/webhooks/sendgrid').set('content-type', 'application/json').send(' '.repeat(70 * 1024));
+  const res = await request(app)
+    .post('/webhooks/sendgrid')
+    .set('content-type', 'application/json')
+    .send(' '.repeat(70 * 1024));
   expect(res.status).toBe(413);
   expect(res.body.error).toBe('ERR_PAYLOAD_TOO_LARGE');
 });
@@ -108,16 +139,27 @@ test('503 when the queue cannot take the events (the provider will retry)', asyn
 });
 
 test('Twilio: signed against the configured public URL, query overrides honoured', async () => {
-  const signed = signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, { type: 'sms.delivered', overrides: { distinct_user_id: 'u_42' } });
+  const signed = signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, {
+    type: 'sms.delivered',
+    overrides: { distinct_user_id: 'u_42' },
+  });
   const res = await send(signed);
   expect(res.status).toBe(200);
   const [lease] = await queue.claim(1);
-  expect(lease!.message.event).toMatchObject({ feature: 'registration_sms', action: 'delivered', userId: 'u_42', phone: '+15017250604' });
+  expect(lease!.message.event).toMatchObject({
+    feature: 'registration_sms',
+    action: 'delivered',
+    userId: 'u_42',
+    phone: '+15017250604',
+  });
 });
 
 test('Twilio: a signature for another host is rejected', async () => {
   const signed = signedSample('twilio', creds, 'https://evil.example.net/webhooks/twilio', { type: 'sms.sent' });
-  const res = await send(signed, '/webhooks/twilio' + (signed.url.includes('?') ? signed.url.slice(signed.url.indexOf('?')) : ''));
+  const res = await send(
+    signed,
+    '/webhooks/twilio' + (signed.url.includes('?') ? signed.url.slice(signed.url.indexOf('?')) : ''),
+  );
   expect(res.status).toBe(401);
 });
 
@@ -149,11 +191,24 @@ test('an insecure source accepts unauthenticated requests (and only because it w
   const q = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
   const metrics = createMetrics({ defaultMetrics: false });
   const logger = silentLogger();
-  const insecureApp = createApp({ config, queue: q, metrics, logger, pipeline: new Pipeline({ config, queue: q, logger, metrics }) });
-  const delivery = loadFixtures('postmark').find((f) => f.name === 'delivery')!.request.body.toString();
-  const res = await request(insecureApp).post('/webhooks/postmark').set('content-type', 'application/json').send(delivery);
+  const insecureApp = createApp({
+    config,
+    queue: q,
+    metrics,
+    logger,
+    pipeline: new Pipeline({ config, queue: q, logger, metrics }),
+  });
+  const delivery = loadFixtures('postmark')
+    .find((f) => f.name === 'delivery')!
+    .request.body.toString();
+  const res = await request(insecureApp)
+    .post('/webhooks/postmark')
+    .set('content-type', 'application/json')
+    .send(delivery);
   expect(res.status).toBe(200);
   expect((await q.stats()).depth).toBe(1);
   // The secured postmark source of the main app refuses the same request.
-  expect((await request(app).post('/webhooks/postmark').set('content-type', 'application/json').send(delivery)).status).toBe(401);
+  expect(
+    (await request(app).post('/webhooks/postmark').set('content-type', 'application/json').send(delivery)).status,
+  ).toBe(401);
 });

@@ -22,8 +22,21 @@ import { Pipeline } from '../../src/pipeline/pipeline';
 import { createQueue } from '../../src/queue/create-queue';
 import type { Queue, QueueMessage } from '../../src/queue/queue';
 import type { SnsSettings } from '../../src/verify/sns-endpoint';
-import { createHttpHandler, requestFromEvent, type HttpEvent, type HttpResult } from '../../src/runtime/lambda-http-handler';
-import { createTestCredentials, signBody, signedSample, tempDir, testConfig, testConfigDocument, type TestCredentials } from '../helpers/app';
+import {
+  createHttpHandler,
+  requestFromEvent,
+  type HttpEvent,
+  type HttpResult,
+} from '../../src/runtime/lambda-http-handler';
+import {
+  createTestCredentials,
+  signBody,
+  signedSample,
+  tempDir,
+  testConfig,
+  testConfigDocument,
+  type TestCredentials,
+} from '../helpers/app';
 import { FIXTURES_DIR, loadFixtures } from '../helpers/fixtures';
 import { startDynalite } from '../helpers/dynamo';
 import { createQueuePair, peek, sqsClient, sqsEndpoint } from '../helpers/sqs';
@@ -40,7 +53,11 @@ function readEvent(name: string): HttpEvent {
 }
 
 /** The documented event, carrying `req` the way API Gateway / a function URL delivers it. */
-function toEvent(template: HttpEvent, req: UnsignedRequest, options: { base64?: boolean; domainName?: string; now?: Date } = {}): HttpEvent {
+function toEvent(
+  template: HttpEvent,
+  req: UnsignedRequest,
+  options: { base64?: boolean; domainName?: string; now?: Date } = {},
+): HttpEvent {
   const url = new URL(req.url);
   const rawPath = url.pathname;
   const rawQueryString = url.search.replace(/^\?/, '');
@@ -107,13 +124,19 @@ function json(result: HttpResult): Record<string, unknown> {
 
 test('API Gateway HTTP API v2 (the AWS example) carrying a signed SendGrid batch: 200 once the event is queued', async () => {
   const h = harness();
-  const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, { recipient: 'Jane.Doe@example.com' });
+  const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, {
+    recipient: 'Jane.Doe@example.com',
+  });
   const result = await h.handle(toEvent(API_GATEWAY, signed));
   expect(result.statusCode).toBe(200);
   expect(result.isBase64Encoded).toBe(false);
   expect(json(result)).toMatchObject({ ok: true, received: 1, queued: 1 });
   const [message] = await queued(h.queue);
-  expect(message).toMatchObject({ source: 'sendgrid', type: 'email.delivered', event: { email: 'jane.doe@example.com', feature: 'registration_email', action: 'delivered' } });
+  expect(message).toMatchObject({
+    source: 'sendgrid',
+    type: 'email.delivered',
+    event: { email: 'jane.doe@example.com', feature: 'registration_email', action: 'delivered' },
+  });
 });
 
 test('Lambda function URL (the AWS example) carrying a signed Mailgun event: 200 and queued', async () => {
@@ -135,13 +158,19 @@ test('a base64-encoded Twilio form body verifies against https://<domainName><ra
   const result = await h.handle(event);
   expect(result).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/xml' }, body: '<Response/>' });
   const [message] = await queued(h.queue);
-  expect(message).toMatchObject({ source: 'twilio', type: 'sms.delivered', event: { userId: 'u_42', phone: '+15017250604', action: 'delivered' } });
+  expect(message).toMatchObject({
+    source: 'twilio',
+    type: 'sms.delivered',
+    event: { userId: 'u_42', phone: '+15017250604', action: 'delivered' },
+  });
 });
 
 test('the same Twilio callback signed for another host is rejected 401: the reconstructed URL is what gets verified', async () => {
   const h = harness();
   const signed = signedSample('twilio', creds, `https://${API_HOST}/webhooks/twilio`);
-  const result = await h.handle(toEvent(API_GATEWAY, signed, { base64: true, domainName: 'other.execute-api.eu-west-1.amazonaws.com' }));
+  const result = await h.handle(
+    toEvent(API_GATEWAY, signed, { base64: true, domainName: 'other.execute-api.eu-west-1.amazonaws.com' }),
+  );
   expect(result.statusCode).toBe(401);
   expect(json(result)).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'signature_mismatch' });
   expect(await queued(h.queue)).toEqual([]);
@@ -160,9 +189,19 @@ test("a source's publicUrl (custom domain) wins over the event's domainName", as
 test('base64 bodies are decoded to the exact bytes signed (non-UTF-8 bytes included)', async () => {
   const h = harness();
   const ts = Math.floor(Date.now() / 1000);
-  const event = { email: 'bytes@example.com', timestamp: ts, event: 'delivered', sg_event_id: 'ev-bytes-1', sg_message_id: 'msg-bytes-1.filter' };
+  const event = {
+    email: 'bytes@example.com',
+    timestamp: ts,
+    event: 'delivered',
+    sg_event_id: 'ev-bytes-1',
+    sg_message_id: 'msg-bytes-1.filter',
+  };
   // A latin-1 byte (0xE9, "é") inside a string: not valid UTF-8, so only the raw bytes verify.
-  const body = Buffer.concat([Buffer.from(`[${JSON.stringify({ ...event, category: 'caf' }).slice(0, -2)}`), Buffer.from([0xe9]), Buffer.from('"}]')]);
+  const body = Buffer.concat([
+    Buffer.from(`[${JSON.stringify({ ...event, category: 'caf' }).slice(0, -2)}`),
+    Buffer.from([0xe9]),
+    Buffer.from('"}]'),
+  ]);
   const signed = signBody('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, JSON_HEADERS, body);
   const exact = await h.handle(toEvent(API_GATEWAY, signed, { base64: true }));
   expect(exact.statusCode).toBe(200);
@@ -194,11 +233,19 @@ test('unknown source 404, other paths 404, /healthz 200, over the body limit 413
   expect(other.statusCode).toBe(404);
   expect(json(other)).toMatchObject({ error: 'ERR_NOT_FOUND' });
 
-  const health = await h.handle(toEvent(API_GATEWAY, { method: 'GET', url: `https://${API_HOST}/healthz`, headers: {}, body: Buffer.alloc(0) }));
+  const health = await h.handle(
+    toEvent(API_GATEWAY, { method: 'GET', url: `https://${API_HOST}/healthz`, headers: {}, body: Buffer.alloc(0) }),
+  );
   expect(health.statusCode).toBe(200);
   expect(json(health)).toEqual({ status: 'ok' });
 
-  const big = signBody('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, JSON_HEADERS, Buffer.from(`[${' '.repeat(2048)}]`));
+  const big = signBody(
+    'sendgrid',
+    creds,
+    `https://${API_HOST}/webhooks/sendgrid`,
+    JSON_HEADERS,
+    Buffer.from(`[${' '.repeat(2048)}]`),
+  );
   const tooLarge = await h.handle(toEvent(API_GATEWAY, big, { base64: true }));
   expect(tooLarge.statusCode).toBe(413);
   expect(json(tooLarge)).toMatchObject({ error: 'ERR_PAYLOAD_TOO_LARGE' });
@@ -212,7 +259,11 @@ test('header names are lower-cased and payload-2.0 cookies are restored as a Coo
   event.rawPath = '/webhooks/twilio';
   event.rawQueryString = '';
   const req = requestFromEvent(event, 'twilio', Buffer.from('x'), h.pipeline);
-  expect(req.headers).toEqual({ 'x-twilio-signature': 'abc', 'content-type': 'text/plain', cookie: 'cookie1; cookie2' });
+  expect(req.headers).toEqual({
+    'x-twilio-signature': 'abc',
+    'content-type': 'text/plain',
+    cookie: 'cookie1; cookie2',
+  });
   expect(req.url).toBe('https://id.execute-api.us-east-1.amazonaws.com/webhooks/twilio');
   expect(req.method).toBe('POST');
   expect(req.receivedAt.getTime()).toBe(1583348638390); // the gateway's receipt time
@@ -221,7 +272,12 @@ test('header names are lower-cased and payload-2.0 cookies are restored as a Coo
 test('the SNS subscription handshake (JSON sent as text/plain) is confirmed through the Lambda shim', async () => {
   const credentials = ses.testing.createCredentials();
   const doc = { ...testConfigDocument({ creds }), queue: { driver: 'memory' } };
-  const config = buildConfig({ ...doc, sources: { ses: { feature: 'registration_email', experienceId: 'exp_test', ...credentials.options } } }, {}, null, [ses]);
+  const config = buildConfig(
+    { ...doc, sources: { ses: { feature: 'registration_email', experienceId: 'exp_test', ...credentials.options } } },
+    {},
+    null,
+    [ses],
+  );
   const fetched: string[] = [];
   // The confirmation GET goes to AWS; the adapter's fetcher seam records it instead.
   (config.sources.get('ses')!.settings as SnsSettings).fetcher = async (url: string) => {
@@ -231,15 +287,24 @@ test('the SNS subscription handshake (JSON sent as text/plain) is confirmed thro
   const queue = createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs });
   open.push(queue);
   const logger = silentLogger();
-  const handle = createHttpHandler({ pipeline: new Pipeline({ config, queue, logger, metrics: createMetrics({ defaultMetrics: false }) }), logger });
+  const handle = createHttpHandler({
+    pipeline: new Pipeline({ config, queue, logger, metrics: createMetrics({ defaultMetrics: false }) }),
+    logger,
+  });
   const fixture = loadFixtures('ses').find((f) => f.name === 'sns-subscription-confirmation')!;
   const url = `https://${API_HOST}/webhooks/ses`;
-  const signed = ses.testing.sign({ method: 'POST', url, headers: fixture.request.headers, body: fixture.request.body }, credentials.signer, new Date());
+  const signed = ses.testing.sign(
+    { method: 'POST', url, headers: fixture.request.headers, body: fixture.request.body },
+    credentials.signer,
+    new Date(),
+  );
   expect(signed.headers['content-type']).toMatch(/^text\/plain/);
   const result = await handle(toEvent(API_GATEWAY, signed));
   expect(result.statusCode).toBe(200);
   expect(json(result)).toMatchObject({ ok: true, confirmed: 'arn:aws:sns:us-west-2:123456789012:MyTopic' });
-  expect(fetched).toEqual([expect.stringMatching(/^https:\/\/sns\.us-west-2\.amazonaws\.com\/\?Action=ConfirmSubscription&/)]);
+  expect(fetched).toEqual([
+    expect.stringMatching(/^https:\/\/sns\.us-west-2\.amazonaws\.com\/\?Action=ConfirmSubscription&/),
+  ]);
 });
 
 describe('the entry point (module-scope init, SQS)', () => {
@@ -266,7 +331,21 @@ describe('the entry point (module-scope init, SQS)', () => {
     const doc = onlySources ? { ...full, sources: Object.fromEntries(onlySources.map((id) => [id, all[id]])) } : full;
     const file = join(dir, 'distinct.config.lambda.json');
     // The endpoint stays in the file (tests must never reach AWS); the stack's variables add the queues.
-    writeFileSync(file, JSON.stringify({ ...doc, queue: { driver: 'sqs', sqs: { queueUrl: 'https://placeholder.invalid/q', deadLetterQueueUrl: 'https://placeholder.invalid/d', endpoint: sqsEndpoint(), region: 'us-east-1' } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...doc,
+        queue: {
+          driver: 'sqs',
+          sqs: {
+            queueUrl: 'https://placeholder.invalid/q',
+            deadLetterQueueUrl: 'https://placeholder.invalid/d',
+            endpoint: sqsEndpoint(),
+            region: 'us-east-1',
+          },
+        },
+      }),
+    );
     const env = {
       ...saved,
       LAMBDA_TASK_ROOT: dir,
@@ -292,14 +371,18 @@ describe('the entry point (module-scope init, SQS)', () => {
       const messages = await peek(admin, queueUrl);
       expect(messages).toHaveLength(1);
       const body = JSON.parse(messages[0]!.Body!) as QueueMessage;
-      expect(body).toMatchObject({ source: 'twilio', type: 'sms.delivered', event: { phone: '+15017250604', feature: 'registration_sms' } });
+      expect(body).toMatchObject({
+        source: 'twilio',
+        type: 'sms.delivered',
+        event: { phone: '+15017250604', feature: 'registration_sms' },
+      });
     } finally {
       await entry?.runtime.queue.close();
       process.env = saved;
     }
   });
 
-  test('with the stack\'s key table (DISTINCT_DEDUPE_TABLE): a re-send to another execution environment is not queued twice, and the DynamoDB SDK is not loaded', async () => {
+  test("with the stack's key table (DISTINCT_DEDUPE_TABLE): a re-send to another execution environment is not queued twice, and the DynamoDB SDK is not loaded", async () => {
     const dyn = await startDynalite();
     try {
       const table = await dyn.createTable();
@@ -307,9 +390,17 @@ describe('the entry point (module-scope init, SQS)', () => {
       const file = join(dir, 'distinct.config.lambda.json');
       const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
       // The endpoint stays in the file (tests must never reach AWS); the stack's variable names the table.
-      writeFileSync(file, JSON.stringify({ ...doc, dedupe: { store: { driver: 'dynamodb', table: 'from-the-file', endpoint: dyn.endpoint } } }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...doc,
+          dedupe: { store: { driver: 'dynamodb', table: 'from-the-file', endpoint: dyn.endpoint } },
+        }),
+      );
       const storeEnv = { ...env, DISTINCT_DEDUPE_TABLE: table };
-      const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, { recipient: 'dedupe@example.com' });
+      const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`, {
+        recipient: 'dedupe@example.com',
+      });
       const environments: Array<typeof import('../../src/runtime/lambda-http')> = [];
       process.env = storeEnv;
       for (let i = 0; i < 2; i += 1) {
@@ -334,7 +425,9 @@ describe('the entry point (module-scope init, SQS)', () => {
 
       const compiled = join(ROOT, 'dist', 'src', 'runtime', 'lambda-http.js');
       const script = `require(${JSON.stringify(compiled)}); setTimeout(() => process.stdout.write(JSON.stringify(Object.keys(require.cache))), 200).unref(); setTimeout(() => process.exit(0), 300)`;
-      const modules = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: storeEnv, encoding: 'utf8' })) as string[];
+      const modules = JSON.parse(
+        execFileSync(process.execPath, ['-e', script], { env: storeEnv, encoding: 'utf8' }),
+      ) as string[];
       expect(modules.some((m) => m.includes(`dedupe${sep}key-store`))).toBe(true); // the store is in use
       expect(modules.some((m) => m.includes(`@aws-sdk${sep}client-dynamodb`))).toBe(false);
     } finally {
@@ -344,12 +437,17 @@ describe('the entry point (module-scope init, SQS)', () => {
 
   test('the compiled module graph holds no better-sqlite3, express or twilio', async () => {
     const compiled = join(ROOT, 'dist', 'src', 'runtime', 'lambda-http.js');
-    if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` (npm test does it first)`);
+    if (!existsSync(compiled))
+      throw new Error(`${compiled} is missing: run \`npm run build\` (npm test does it first)`);
     // Sources every build has: dist/ may predate adapters added to the sources since.
     const { env } = await lambdaEnvironment(['sendgrid', 'twilio', 'mailgun']);
     const script = `require(${JSON.stringify(compiled)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
     const modules = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' })) as string[];
-    const packages = new Set(modules.map((m) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1]).filter((p): p is string => p !== undefined));
+    const packages = new Set(
+      modules
+        .map((m) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(m)?.[1])
+        .filter((p): p is string => p !== undefined),
+    );
     expect(packages.has('@aws-sdk/client-sqs')).toBe(true); // the graph is the real one
     for (const forbidden of ['better-sqlite3', 'express', 'twilio', 'body-parser']) {
       expect({ forbidden, loaded: packages.has(forbidden) }).toEqual({ forbidden, loaded: false });

@@ -56,7 +56,13 @@ interface Harness {
 
 async function setup(endpoint = dyn.endpoint, table?: string): Promise<Harness> {
   const settings = await createQueuePair(admin);
-  const store = { driver: 'dynamodb' as const, table: table ?? (await dyn.createTable()), endpoint, region: 'us-east-1', leaseMs: 30_000 };
+  const store = {
+    driver: 'dynamodb' as const,
+    table: table ?? (await dyn.createTable()),
+    endpoint,
+    region: 'us-east-1',
+    leaseMs: 30_000,
+  };
   const config = buildConfig(
     {
       distinct: { baseUrl: distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 2 },
@@ -91,7 +97,13 @@ async function receiveEvent(settings: SqsSettings, n: number): Promise<SQSEvent>
   const messages: Message[] = [];
   while (messages.length < n) {
     const out = await admin.send(
-      new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: n - messages.length, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: settings.queueUrl,
+        MaxNumberOfMessages: n - messages.length,
+        WaitTimeSeconds: 5,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (!out.Messages?.length) throw new Error(`expected ${n} message(s), got ${messages.length}`);
     messages.push(...out.Messages);
@@ -102,7 +114,12 @@ async function receiveEvent(settings: SqsSettings, n: number): Promise<SQSEvent>
 function toRecord(m: Message): SQSRecord {
   const messageAttributes: SQSRecord['messageAttributes'] = {};
   for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = { stringValue: value.StringValue, stringListValues: [], binaryListValues: [], dataType: value.DataType ?? 'String' };
+    messageAttributes[name] = {
+      stringValue: value.StringValue,
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: value.DataType ?? 'String',
+    };
   }
   const attrs = m.Attributes ?? {};
   return {
@@ -127,7 +144,12 @@ async function settleLikeLambda(settings: SqsSettings, event: SQSEvent, response
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = event.Records.filter((r) => !failed.has(r.messageId));
   if (done.length === 0) return;
-  await admin.send(new DeleteMessageBatchCommand({ QueueUrl: settings.queueUrl, Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })) }));
+  await admin.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: settings.queueUrl,
+      Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })),
+    }),
+  );
 }
 
 test('two copies of one event in one batch and in a later batch: one POST, every copy settled as done', async () => {
@@ -166,7 +188,7 @@ test('an unreachable store: nothing is POSTed and the batch fails, so every reco
   expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });
 });
 
-test('loadLambdaConfig takes the key table from the stack (DISTINCT_DEDUPE_TABLE), keeping the file\'s other store settings', () => {
+test("loadLambdaConfig takes the key table from the stack (DISTINCT_DEDUPE_TABLE), keeping the file's other store settings", () => {
   const dir = mkdtempSync(join(tmpdir(), 'dwa-lambda-store-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const doc = {
@@ -181,5 +203,9 @@ test('loadLambdaConfig takes the key table from the stack (DISTINCT_DEDUPE_TABLE
     DISTINCT_SQS_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q-dlq',
     DISTINCT_DEDUPE_TABLE: 'distinct-webhook-adapter-prod-keys',
   });
-  expect(config.dedupe.store).toEqual({ driver: 'dynamodb', table: 'distinct-webhook-adapter-prod-keys', leaseMs: 20_000 });
+  expect(config.dedupe.store).toEqual({
+    driver: 'dynamodb',
+    table: 'distinct-webhook-adapter-prod-keys',
+    leaseMs: 20_000,
+  });
 });

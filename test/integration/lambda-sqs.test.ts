@@ -24,7 +24,9 @@ import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sand
 import { counts, createQueuePair, peek, sqsClient, type RecordedCall } from '../helpers/sqs';
 import { twilioDelivered } from '../helpers/queue-message';
 
-const FIXTURE = JSON.parse(readFileSync(join(__dirname, '../../fixtures/aws/sqs-event.json'), 'utf8')) as { event: SQSEvent };
+const FIXTURE = JSON.parse(readFileSync(join(__dirname, '../../fixtures/aws/sqs-event.json'), 'utf8')) as {
+  event: SQSEvent;
+};
 const TEMPLATE = FIXTURE.event.Records[0]!;
 const twilio = getAdapter('twilio')!.testing.createCredentials();
 
@@ -32,7 +34,11 @@ function message(key: string, event: Partial<QueueMessage['event']> = {}): Queue
   return twilioDelivered(key, { experienceId: 'exp_test', ...event });
 }
 
-function configDocument(baseUrl: string, sqs: SqsSettings, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function configDocument(
+  baseUrl: string,
+  sqs: SqsSettings,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     distinct: { baseUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 1 },
     queue: { driver: 'sqs', sqs },
@@ -71,7 +77,12 @@ async function setup(sandboxOptions: SandboxOptions = {}): Promise<Harness> {
   const config = buildConfig(configDocument(url, settings), {});
   const calls: RecordedCall[] = [];
   const sqs = sqsClient(calls);
-  const queue = new SqsQueue({ sqs: settings, dedupeWindowMs: config.dedupe.windowMs, client: sqs, dlqScanWaitSeconds: 0 });
+  const queue = new SqsQueue({
+    sqs: settings,
+    dedupeWindowMs: config.dedupe.windowMs,
+    client: sqs,
+    dlqScanWaitSeconds: 0,
+  });
   const client = new DistinctClient({ baseUrl: url, apiKey: config.distinct.apiKey, timeoutMs: 2000, concurrency: 1 });
   cleanups.push(async () => {
     await queue.close();
@@ -107,7 +118,12 @@ function toRecord(m: Message, settings: SqsSettings): SQSRecord {
   const attrs = m.Attributes ?? {};
   const messageAttributes: SQSRecord['messageAttributes'] = {};
   for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = { stringValue: value.StringValue, stringListValues: [], binaryListValues: [], dataType: value.DataType ?? 'String' };
+    messageAttributes[name] = {
+      stringValue: value.StringValue,
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: value.DataType ?? 'String',
+    };
   }
   return {
     ...TEMPLATE,
@@ -132,7 +148,12 @@ async function settleLikeLambda(settings: SqsSettings, event: SQSEvent, response
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = event.Records.filter((r) => !failed.has(r.messageId));
   if (done.length === 0) return;
-  await admin.send(new DeleteMessageBatchCommand({ QueueUrl: settings.queueUrl, Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })) }));
+  await admin.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: settings.queueUrl,
+      Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })),
+    }),
+  );
 }
 
 async function invoke(h: Harness, n: number): Promise<{ event: SQSEvent; response: SQSBatchResponse }> {
@@ -173,9 +194,17 @@ test('500: a partial batch failure; the failed record is hidden for the backoff 
 
   // Back after 2 s, not after the queue's 30 s visibility timeout: the backoff set it.
   const again = await invoke(h, 1);
-  expect(again.event.Records[0]).toMatchObject({ messageId: first!.messageId, attributes: { ApproximateReceiveCount: '2' } });
+  expect(again.event.Records[0]).toMatchObject({
+    messageId: first!.messageId,
+    attributes: { ApproximateReceiveCount: '2' },
+  });
   expect(again.response).toEqual({ batchItemFailures: [] });
-  expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(['a', 'b']);
+  expect(
+    h.sandbox
+      .received()
+      .map((r) => r.idempotencyKey)
+      .sort(),
+  ).toEqual(['a', 'b']);
   expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
 });
 
@@ -190,7 +219,12 @@ test('invalid pair: dead-lettered with the reason as a message attribute, and re
   const [raw] = await peek(admin, h.settings.deadLetterQueueUrl);
   expect(raw?.MessageAttributes?.reason?.StringValue).toBe('invalid_pair');
   expect(await h.queue.listDeadLetters()).toEqual([
-    expect.objectContaining({ reason: 'invalid_pair', detail: 'HTTP 400: Invalid feature/action.', attempts: 0, message: message('a') }),
+    expect.objectContaining({
+      reason: 'invalid_pair',
+      detail: 'HTTP 400: Invalid feature/action.',
+      attempts: 0,
+      message: message('a'),
+    }),
   ]);
 });
 
@@ -210,10 +244,14 @@ test('401: every record stays queued (reported failed, hidden for the probe inte
   await h.queue.enqueue([{ message: message('a') }, { message: message('b') }]);
   const { event, response } = await invoke(h, 2);
 
-  expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
+  expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+    event.Records.map((r) => r.messageId).sort(),
+  );
   // Only the first record was sent: the circuit holds the second back.
   expect(h.sandbox.stats().requests).toBe(1);
-  const visibilities = h.calls.filter((c) => c.command === 'ChangeMessageVisibilityCommand').map((c) => c.input.VisibilityTimeout);
+  const visibilities = h.calls
+    .filter((c) => c.command === 'ChangeMessageVisibilityCommand')
+    .map((c) => c.input.VisibilityTimeout);
   expect(visibilities).toEqual([1, 1]); // circuit.probeIntervalMs = 100 ms, rounded up to SQS's 1 s
   expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });
   expect(await h.queue.listDeadLetters()).toEqual([]);
@@ -221,7 +259,12 @@ test('401: every record stays queued (reported failed, hidden for the probe inte
   // After the interval the next record is the probe; Distinct accepts it and the rest follows.
   const later = await invoke(h, 2);
   expect(later.response).toEqual({ batchItemFailures: [] });
-  expect(h.sandbox.received().map((r) => r.idempotencyKey).sort()).toEqual(['a', 'b']);
+  expect(
+    h.sandbox
+      .received()
+      .map((r) => r.idempotencyKey)
+      .sort(),
+  ).toEqual(['a', 'b']);
 });
 
 test('the documented example event as it is: bodies that are not queue messages go to the DLQ verbatim', async () => {
@@ -243,27 +286,53 @@ describe('configuration from the environment', () => {
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
-    for (const key of ['DISTINCT_ADAPTER_CONFIG', 'DISTINCT_SQS_QUEUE_URL', 'DISTINCT_SQS_DLQ_URL', 'LAMBDA_TASK_ROOT']) {
+    for (const key of [
+      'DISTINCT_ADAPTER_CONFIG',
+      'DISTINCT_SQS_QUEUE_URL',
+      'DISTINCT_SQS_DLQ_URL',
+      'LAMBDA_TASK_ROOT',
+    ]) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
   });
 
   test('loadLambdaConfig reads DISTINCT_ADAPTER_CONFIG from the package root; the stack URLs switch the queue to SQS', () => {
-    const doc = configDocument('http://127.0.0.1:9', { queueUrl: 'http://127.0.0.1:9/0/x', deadLetterQueueUrl: 'http://127.0.0.1:9/0/y', waitTimeSeconds: 20 });
-    writeFileSync(join(dir, 'adapter.json'), JSON.stringify({ ...doc, queue: { sqs: { waitTimeSeconds: 3, endpoint: 'http://127.0.0.1:9' } } }));
-    const env = { LAMBDA_TASK_ROOT: dir, DISTINCT_ADAPTER_CONFIG: 'adapter.json', DISTINCT_SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q', DISTINCT_SQS_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q-dlq' };
+    const doc = configDocument('http://127.0.0.1:9', {
+      queueUrl: 'http://127.0.0.1:9/0/x',
+      deadLetterQueueUrl: 'http://127.0.0.1:9/0/y',
+      waitTimeSeconds: 20,
+    });
+    writeFileSync(
+      join(dir, 'adapter.json'),
+      JSON.stringify({ ...doc, queue: { sqs: { waitTimeSeconds: 3, endpoint: 'http://127.0.0.1:9' } } }),
+    );
+    const env = {
+      LAMBDA_TASK_ROOT: dir,
+      DISTINCT_ADAPTER_CONFIG: 'adapter.json',
+      DISTINCT_SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q',
+      DISTINCT_SQS_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q-dlq',
+    };
     const config = loadLambdaConfig(env);
     expect(config.path).toBe(join(dir, 'adapter.json'));
     expect(config.queue).toMatchObject({
       driver: 'sqs',
-      sqs: { queueUrl: env.DISTINCT_SQS_QUEUE_URL, deadLetterQueueUrl: env.DISTINCT_SQS_DLQ_URL, waitTimeSeconds: 3, endpoint: 'http://127.0.0.1:9' },
+      sqs: {
+        queueUrl: env.DISTINCT_SQS_QUEUE_URL,
+        deadLetterQueueUrl: env.DISTINCT_SQS_DLQ_URL,
+        waitTimeSeconds: 3,
+        endpoint: 'http://127.0.0.1:9',
+      },
     });
   });
 
   test('loadLambdaConfig refuses a missing file and a queue that is not SQS, naming the problem', () => {
     expect(() => loadLambdaConfig({ LAMBDA_TASK_ROOT: dir })).toThrow(/distinct\.config\.yml: file not found/);
-    const doc = configDocument('http://127.0.0.1:9', { queueUrl: 'http://127.0.0.1:9/0/x', deadLetterQueueUrl: 'http://127.0.0.1:9/0/y', waitTimeSeconds: 20 });
+    const doc = configDocument('http://127.0.0.1:9', {
+      queueUrl: 'http://127.0.0.1:9/0/x',
+      deadLetterQueueUrl: 'http://127.0.0.1:9/0/y',
+      waitTimeSeconds: 20,
+    });
     writeFileSync(join(dir, 'distinct.config.yml'), JSON.stringify({ ...doc, queue: { driver: 'memory' } }));
     const error = (() => {
       try {
@@ -273,7 +342,9 @@ describe('configuration from the environment', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).problems).toEqual([expect.stringMatching(/^queue\.driver: must be sqs on AWS Lambda, got memory/)]);
+    expect((error as ConfigurationError).problems).toEqual([
+      expect.stringMatching(/^queue\.driver: must be sqs on AWS Lambda, got memory/),
+    ]);
   });
 
   test('the exported handler initialises once from the environment and forwards', async () => {
@@ -281,7 +352,10 @@ describe('configuration from the environment', () => {
     const { url } = await sandbox.listen(0, '127.0.0.1');
     cleanups.push(() => sandbox.close());
     const settings = await createQueuePair(admin);
-    writeFileSync(join(dir, 'distinct.config.yml'), JSON.stringify(configDocument(url, { ...settings, queueUrl: 'http://replaced/0/x' })));
+    writeFileSync(
+      join(dir, 'distinct.config.yml'),
+      JSON.stringify(configDocument(url, { ...settings, queueUrl: 'http://replaced/0/x' })),
+    );
     process.env.LAMBDA_TASK_ROOT = dir;
     process.env.DISTINCT_SQS_QUEUE_URL = settings.queueUrl;
 

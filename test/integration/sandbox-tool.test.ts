@@ -23,7 +23,11 @@ const VALID = {
 function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } })
     .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
+    .catch((e: { stdout: string; stderr: string; code: number }) => ({
+      stdout: e.stdout,
+      stderr: e.stderr,
+      code: e.code,
+    }));
 }
 
 let sandbox: Sandbox;
@@ -48,8 +52,13 @@ async function post(body: unknown, key = 'k'): Promise<number> {
 
 test('sandbox fault: --status/--times, --latency, --drop, --list and --clear drive the running sandbox', async () => {
   const q = await cli(['sandbox', 'fault', '--url', url, '--status', '500', '--times', '3']);
-  expect(q).toMatchObject({ code: 0, stdout: expect.stringContaining('queued: 500 Internal server error. × 3 (pending now: 3)') });
-  expect((await cli(['sandbox', 'fault', '--url', url, '--latency', '200'])).stdout).toContain('+200 ms, then answer normally');
+  expect(q).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('queued: 500 Internal server error. × 3 (pending now: 3)'),
+  });
+  expect((await cli(['sandbox', 'fault', '--url', url, '--latency', '200'])).stdout).toContain(
+    '+200 ms, then answer normally',
+  );
   expect((await cli(['sandbox', 'fault', '--url', url, '--drop'])).stdout).toContain('drop the connection');
   expect(sandbox.pendingFaults()).toHaveLength(5);
 
@@ -62,7 +71,9 @@ test('sandbox fault: --status/--times, --latency, --drop, --list and --clear dri
 
   const list = await cli(['sandbox', 'fault', '--url', url, '--list']);
   expect(list.stdout).toMatch(/pending at .*: none/);
-  expect(list.stdout).toMatch(/500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*\+200 ms, then answered normally\n[^\n]*connection dropped/);
+  expect(list.stdout).toMatch(
+    /500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*\+200 ms, then answered normally\n[^\n]*connection dropped/,
+  );
 
   await cli(['sandbox', 'fault', '--url', url, '--status', '429', '--retry-after', '5', '--times', '2']);
   expect((await cli(['sandbox', 'fault', '--url', url, '--clear'])).stdout).toContain('cleared');
@@ -75,46 +86,52 @@ test('sandbox fault: --status/--times, --latency, --drop, --list and --clear dri
   expect(down.stderr).toMatch(/no sandbox at http:\/\/127\.0\.0\.1:1 .*start one with `distinct-adapter sandbox`/);
 });
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+  existsSync(p),
+);
 
-(CHROMIUM ? test : test.skip)('the page updates in place (no reload): events, rejections, faults; metadata wraps', async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${url}/`);
-    expect(await page.textContent('#events')).toContain('Nothing received yet.');
-    // Browser-side code as strings: this project compiles without the DOM library.
-    await page.evaluate('window.marker = 42');
+(CHROMIUM ? test : test.skip)(
+  'the page updates in place (no reload): events, rejections, faults; metadata wraps',
+  async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${url}/`);
+      expect(await page.textContent('#events')).toContain('Nothing received yet.');
+      // Browser-side code as strings: this project compiles without the DOM library.
+      await page.evaluate('window.marker = 42');
 
-    expect(await post(VALID)).toBe(200);
-    expect(await post({ ...VALID, feature: 'nope' })).toBe(400);
-    sandbox.injectFaults([{ status: 503, times: 2 }]);
-    // Polled from here: waitForFunction evaluates strings, which the page's CSP (rightly) forbids.
-    const shows = async (selector: string, text: string): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!((await page.textContent(selector)) ?? '').includes(text)) {
-        if (Date.now() > deadline) throw new Error(`${selector} never showed "${text}"`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    await shows('#events', 'registration_email / delivered');
-    await shows('#rejections', 'Invalid feature/action.');
-    await shows('#pending-faults', '503 Internal server error. × 2');
-    expect(await page.evaluate('window.marker')).toBe(42); // same document: not reloaded
+      expect(await post(VALID)).toBe(200);
+      expect(await post({ ...VALID, feature: 'nope' })).toBe(400);
+      sandbox.injectFaults([{ status: 503, times: 2 }]);
+      // Polled from here: waitForFunction evaluates strings, which the page's CSP (rightly) forbids.
+      const shows = async (selector: string, text: string): Promise<void> => {
+        const deadline = Date.now() + 10_000;
+        while (!((await page.textContent(selector)) ?? '').includes(text)) {
+          if (Date.now() > deadline) throw new Error(`${selector} never showed "${text}"`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await shows('#events', 'registration_email / delivered');
+      await shows('#rejections', 'Invalid feature/action.');
+      await shows('#pending-faults', '503 Internal server error. × 2');
+      expect(await page.evaluate('window.marker')).toBe(42); // same document: not reloaded
 
-    // The 400-character note wraps inside its cell instead of widening the table past the window.
-    const meta = (await page.evaluate(
-      "(() => { const td = document.querySelector('#events td.meta'); return { width: td.getBoundingClientRect().width, ws: getComputedStyle(td).whiteSpace }; })()",
-    )) as { width: number; ws: string };
-    expect(meta.ws).toBe('pre-wrap');
-    expect(meta.width).toBeLessThan(600);
-    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1200);
-    expect(errors).toEqual([]);
-  } finally {
-    await browser.close();
-  }
-}, 30_000);
+      // The 400-character note wraps inside its cell instead of widening the table past the window.
+      const meta = (await page.evaluate(
+        "(() => { const td = document.querySelector('#events td.meta'); return { width: td.getBoundingClientRect().width, ws: getComputedStyle(td).whiteSpace }; })()",
+      )) as { width: number; ws: string };
+      expect(meta.ws).toBe('pre-wrap');
+      expect(meta.width).toBeLessThan(600);
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1200);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  },
+  30_000,
+);

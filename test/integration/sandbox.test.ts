@@ -58,7 +58,10 @@ describe('POST /api/v1/user/analytics — contract answers (DESIGN §6)', () => 
   });
 
   test('missing API key → 401 "Unauthorized."', async () => {
-    const res = await request(sandbox.server).post(PATH).set('content-type', 'application/json').send(JSON.stringify(VALID));
+    const res = await request(sandbox.server)
+      .post(PATH)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify(VALID));
     expect(res.status).toBe(401);
     expect(res.body).toEqual(envelope(401, 'Unauthorized.'));
   });
@@ -74,7 +77,11 @@ describe('POST /api/v1/user/analytics — contract answers (DESIGN §6)', () => 
   test('the default API key is "sandbox"', async () => {
     const other = createSandbox();
     try {
-      const res = await request(other.server).post(PATH).set('x-distinct-api-key', 'sandbox').set('content-type', 'application/json').send(JSON.stringify(VALID));
+      const res = await request(other.server)
+        .post(PATH)
+        .set('x-distinct-api-key', 'sandbox')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(VALID));
       expect(res.status).toBe(200);
     } finally {
       await other.close();
@@ -107,7 +114,11 @@ describe('POST /api/v1/user/analytics — contract answers (DESIGN §6)', () => 
     const custom = createSandbox({ apiKey: KEY, registry: { onboarding: ['welcomed'] } });
     try {
       const send = (body: unknown) =>
-        request(custom.server).post(PATH).set('x-distinct-api-key', KEY).set('content-type', 'application/json').send(JSON.stringify(body));
+        request(custom.server)
+          .post(PATH)
+          .set('x-distinct-api-key', KEY)
+          .set('content-type', 'application/json')
+          .send(JSON.stringify(body));
       expect((await send({ ...VALID, feature: 'onboarding', action: 'welcomed' })).status).toBe(200);
       expect((await send(VALID)).body.message).toBe('Invalid feature/action.');
     } finally {
@@ -129,7 +140,11 @@ describe('POST /api/v1/user/analytics — contract answers (DESIGN §6)', () => 
   test('any experience id is accepted when none are configured', async () => {
     const open = createSandbox({ apiKey: KEY });
     try {
-      const res = await request(open.server).post(PATH).set('x-distinct-api-key', KEY).set('content-type', 'application/json').send(JSON.stringify({ ...VALID, experienceId: 'whatever' }));
+      const res = await request(open.server)
+        .post(PATH)
+        .set('x-distinct-api-key', KEY)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ ...VALID, experienceId: 'whatever' }));
       expect(res.status).toBe(200);
     } finally {
       await open.close();
@@ -150,7 +165,11 @@ describe('POST /api/v1/user/analytics — contract answers (DESIGN §6)', () => 
 
 describe('POST /api/v1/user/analytics — format rules', () => {
   test('content-type other than application/json → 400', async () => {
-    const res = await request(sandbox.server).post(PATH).set('x-distinct-api-key', KEY).set('content-type', 'text/plain').send(JSON.stringify(VALID));
+    const res = await request(sandbox.server)
+      .post(PATH)
+      .set('x-distinct-api-key', KEY)
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify(VALID));
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/Content-Type must be application\/json/);
   });
@@ -198,20 +217,27 @@ describe('POST /api/v1/user/analytics — format rules', () => {
     expect((await post({ ...VALID, email: undefined, phone })).status).toBe(200);
   });
 
-  test.each([['+1 415 555 0100'], ['14155550100'], ['+04155550100'], ['+1415555010012345'], ['whatsapp:+14155550100'], [14155550100]])(
-    'phone %j → 400',
-    async (phone) => {
-      const res = await post({ ...VALID, phone });
+  test.each([
+    ['+1 415 555 0100'],
+    ['14155550100'],
+    ['+04155550100'],
+    ['+1415555010012345'],
+    ['whatsapp:+14155550100'],
+    [14155550100],
+  ])('phone %j → 400', async (phone) => {
+    const res = await post({ ...VALID, phone });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/"phone" must be an E\.164 number/);
+  });
+
+  test.each([['not-an-email'], ['a@b'], ['a b@example.com'], ['<a@example.com>'], [42]])(
+    'email %j → 400',
+    async (email) => {
+      const res = await post({ ...VALID, email });
       expect(res.status).toBe(400);
-      expect(res.body.message).toMatch(/"phone" must be an E\.164 number/);
+      expect(res.body.message).toBe('"email" must be a valid e-mail address.');
     },
   );
-
-  test.each([['not-an-email'], ['a@b'], ['a b@example.com'], ['<a@example.com>'], [42]])('email %j → 400', async (email) => {
-    const res = await post({ ...VALID, email });
-    expect(res.status).toBe(400);
-    expect(res.body.message).toBe('"email" must be a valid e-mail address.');
-  });
 
   test('userId that is not a string → 400', async () => {
     const res = await post({ ...VALID, userId: 7 });
@@ -241,12 +267,14 @@ describe('POST /api/v1/user/analytics — format rules', () => {
     expect(res.body.message).toMatch(/"capturedAt" must be a strict ISO 8601 date-time/);
   });
 
-  test.each([['2026-04-27T13:35:00Z'], ['2026-04-27T13:35:00.123Z'], ['2026-04-27T15:35:00+02:00'], ['2024-02-29T00:00:00Z']])(
-    'capturedAt %j → 200',
-    async (capturedAt) => {
-      expect((await post({ ...VALID, capturedAt })).status).toBe(200);
-    },
-  );
+  test.each([
+    ['2026-04-27T13:35:00Z'],
+    ['2026-04-27T13:35:00.123Z'],
+    ['2026-04-27T15:35:00+02:00'],
+    ['2024-02-29T00:00:00Z'],
+  ])('capturedAt %j → 200', async (capturedAt) => {
+    expect((await post({ ...VALID, capturedAt })).status).toBe(200);
+  });
 
   test.each([[[1, 2]], ['text'], [5]])('metadata %j → 400', async (metadata) => {
     const res = await post({ ...VALID, metadata });
@@ -267,7 +295,11 @@ describe('POST /api/v1/user/analytics — format rules', () => {
   test('a body over the limit → 413', async () => {
     const small = createSandbox({ apiKey: KEY, maxBodyBytes: 100 });
     try {
-      const res = await request(small.server).post(PATH).set('x-distinct-api-key', KEY).set('content-type', 'application/json').send(JSON.stringify(VALID));
+      const res = await request(small.server)
+        .post(PATH)
+        .set('x-distinct-api-key', KEY)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(VALID));
       expect(res.status).toBe(413);
     } finally {
       await small.close();
@@ -297,7 +329,11 @@ describe('recording and inspection', () => {
     expect(res.body).toMatchObject({ duplicates: 0, rejected: 1, requests: 2 });
     expect(res.body.events).toHaveLength(1);
     expect(res.body.events[0]).toMatchObject({ idempotencyKey: 'a', event: VALID });
-    expect(res.body.rejections[0]).toMatchObject({ status: 400, message: 'Invalid feature/action.', idempotencyKey: 'b' });
+    expect(res.body.rejections[0]).toMatchObject({
+      status: 400,
+      message: 'Invalid feature/action.',
+      idempotencyKey: 'b',
+    });
 
     expect((await request(sandbox.server).delete('/_sandbox/events')).status).toBe(200);
     const after = await request(sandbox.server).get('/_sandbox/events');
@@ -333,7 +369,9 @@ describe('fault injection', () => {
   test('queued answers apply before validation, in order, `times` each, with Retry-After', async () => {
     const res = await request(sandbox.server)
       .post('/_sandbox/faults')
-      .send({ responses: [{ status: 500, message: 'Internal server error.', retryAfter: 1, times: 2 }, { status: 429 }] });
+      .send({
+        responses: [{ status: 500, message: 'Internal server error.', retryAfter: 1, times: 2 }, { status: 429 }],
+      });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ queued: 3 });
 
@@ -350,14 +388,19 @@ describe('fault injection', () => {
   });
 
   test('DELETE /_sandbox/faults clears pending answers', async () => {
-    await request(sandbox.server).post('/_sandbox/faults').send({ responses: [{ status: 503, times: 5 }] });
+    await request(sandbox.server)
+      .post('/_sandbox/faults')
+      .send({ responses: [{ status: 503, times: 5 }] });
     expect((await request(sandbox.server).get('/_sandbox/faults')).body.pending).toHaveLength(5);
     expect((await request(sandbox.server).delete('/_sandbox/faults')).status).toBe(200);
     expect((await post(VALID)).status).toBe(200);
   });
 
   test('a raw (non-JSON) body and a dropped connection can be injected', async () => {
-    sandbox.injectFaults([{ status: 502, rawBody: '<html>bad gateway</html>' }, { status: 0, destroy: true }]);
+    sandbox.injectFaults([
+      { status: 502, rawBody: '<html>bad gateway</html>' },
+      { status: 0, destroy: true },
+    ]);
     const raw = await post(VALID);
     expect(raw.status).toBe(502);
     expect(raw.text).toBe('<html>bad gateway</html>');
@@ -392,11 +435,17 @@ describe('the page and the state it polls', () => {
   test("rejections with Distinct's message, pending and applied faults, wrapped metadata", async () => {
     await post({ ...VALID, experienceId: 'nope' }, { 'idempotency-key': 'k-rejected' });
     await post({ ...VALID, metadata: { note: 'x'.repeat(300) } });
-    sandbox.injectFaults([{ status: 503, times: 2 }, { status: 0, destroy: true }, { status: 0, latencyOnly: true, delayMs: 10 }]);
+    sandbox.injectFaults([
+      { status: 503, times: 2 },
+      { status: 0, destroy: true },
+      { status: 0, latencyOnly: true, delayMs: 10 },
+    ]);
     expect((await post(VALID)).status).toBe(503);
     const res = await request(sandbox.server).get('/');
     expect(res.text).toMatch(/<td>400<\/td><td>Invalid experience id\.<\/td><td>k-rejected<\/td>/);
-    expect(res.text).toContain('<li>503 Internal server error.</li><li>drop the connection</li><li>+10 ms, then answer normally</li>');
+    expect(res.text).toContain(
+      '<li>503 Internal server error.</li><li>drop the connection</li><li>+10 ms, then answer normally</li>',
+    );
     expect(res.text).toMatch(/<td>503 Internal server error\.<\/td>/); // applied
     expect(res.text).toMatch(/<td class="meta">\{\n &#34;note&#34;: &#34;x{300}&#34;\n\}<\/td>/);
     expect(res.text).toContain('td.meta{white-space:pre-wrap');
@@ -405,7 +454,10 @@ describe('the page and the state it polls', () => {
   test('/_sandbox/state answers "unchanged" until something changes; page.js parses', async () => {
     const first = (await request(sandbox.server).get('/_sandbox/state?after=-1')).body;
     expect(first).toMatchObject({ events: [], rejections: [], pendingFaults: [], appliedFaults: [] });
-    expect((await request(sandbox.server).get(`/_sandbox/state?after=${first.version}`)).body).toEqual({ version: first.version, unchanged: true });
+    expect((await request(sandbox.server).get(`/_sandbox/state?after=${first.version}`)).body).toEqual({
+      version: first.version,
+      unchanged: true,
+    });
     await post(VALID);
     const next = (await request(sandbox.server).get(`/_sandbox/state?after=${first.version}`)).body;
     expect(next.version).toBeGreaterThan(first.version);
@@ -417,7 +469,9 @@ describe('the page and the state it polls', () => {
   });
 
   test('a delay-only fault ({"delayMs"} without a status) delays, then answers normally', async () => {
-    const res = await request(sandbox.server).post('/_sandbox/faults').send({ responses: [{ delayMs: 150 }] });
+    const res = await request(sandbox.server)
+      .post('/_sandbox/faults')
+      .send({ responses: [{ delayMs: 150 }] });
     expect(res.body).toEqual({ queued: 1 });
     const started = Date.now();
     expect((await post(VALID)).status).toBe(200);

@@ -51,18 +51,24 @@ beforeAll(async () => {
   };
   const cli = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
   try {
-    await promisify(execFile)(process.execPath, [cli, 'package', '--stage', STAGE, '--region', 'us-east-1', '--package', outDir], {
-      cwd: ROOT,
-      env,
-      timeout: 90_000,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [cli, 'package', '--stage', STAGE, '--region', 'us-east-1', '--package', outDir],
+      {
+        cwd: ROOT,
+        env,
+        timeout: 90_000,
+      },
+    );
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`osls package failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: err });
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
-  template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as typeof template;
+  template = JSON.parse(
+    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as typeof template;
   zipEntries = listZip(readFileSync(join(outDir, 'distinct-webhook-adapter.zip')));
 }, 120_000);
 
@@ -174,7 +180,11 @@ test("the queue's visibility timeout is at least 6 × the forwarder timeout + th
 test('one POST route per configured source, all integrated with the receiver', () => {
   const routes = resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
   const webhookRoutes = routes.filter((k) => k.startsWith('POST /webhooks/'));
-  expect(webhookRoutes.sort()).toEqual(configuredSources().map((id) => `POST /webhooks/${id}`).sort());
+  expect(webhookRoutes.sort()).toEqual(
+    configuredSources()
+      .map((id) => `POST /webhooks/${id}`)
+      .sort(),
+  );
   expect(routes).not.toContain('$default'); // unknown paths never reach the function
   const integrations = resourcesOfType('AWS::ApiGatewayV2::Integration');
   expect(integrations).toHaveLength(1);
@@ -191,7 +201,10 @@ test('every secret the configuration needs comes from an SSM parameter; queue UR
     const needed = requiredVariables().filter((v) => !v.startsWith('DISTINCT_SQS_') && v !== 'DISTINCT_DEDUPE_TABLE');
     expect(needed).toEqual(expect.arrayContaining(['DISTINCT_API_KEY', 'TWILIO_AUTH_TOKEN']));
     for (const name of needed) {
-      expect({ name, value: vars[name] }).toEqual({ name, value: `{{resolve:ssm:/distinct-webhook-adapter/${STAGE}/${name}}}` });
+      expect({ name, value: vars[name] }).toEqual({
+        name,
+        value: `{{resolve:ssm:/distinct-webhook-adapter/${STAGE}/${name}}}`,
+      });
     }
   }
 });
@@ -213,7 +226,16 @@ test('IAM: one least-privilege role per function, no wildcard actions, SQS scope
     { actions: ['sqs:SendMessage'], resource: dlq },
   ]);
   expect(sqsGrants('ForwarderRole')).toEqual([
-    { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'], resource: queue },
+    {
+      actions: [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+      ],
+      resource: queue,
+    },
     { actions: ['sqs:SendMessage'], resource: dlq },
   ]);
 
@@ -266,10 +288,28 @@ test('IAM: each function gets exactly the DynamoDB actions it uses, on the key t
       .filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: asList(s.Action).sort(), resource: s.Resource }));
   expect(dynamoGrants('ReceiverRole')).toEqual([
-    { actions: ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:PutItem'], resource: tableArn },
+    {
+      actions: [
+        'dynamodb:DeleteItem',
+        'dynamodb:DescribeTable',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ],
+      resource: tableArn,
+    },
   ]);
   expect(dynamoGrants('ForwarderRole')).toEqual([
-    { actions: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: tableArn },
+    {
+      actions: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DescribeTable',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+      ],
+      resource: tableArn,
+    },
   ]);
 });
 
@@ -284,7 +324,19 @@ test('the package holds the compiled runtime and the configuration, without bett
   expect(has('node_modules/@aws-sdk/client-dynamodb/')).toBe(true);
   expect(zipEntries).toContain('dist/src/dedupe/key-store.js');
   expect(has('node_modules/zod/')).toBe(true);
-  for (const excluded of ['node_modules/better-sqlite3/', 'node_modules/twilio/', 'node_modules/jest/', 'node_modules/typescript/', 'node_modules/osls/', 'node_modules/fauxqs/', 'node_modules/dynalite/', 'test/', 'bench/', 'fixtures/', 'src/']) {
+  for (const excluded of [
+    'node_modules/better-sqlite3/',
+    'node_modules/twilio/',
+    'node_modules/jest/',
+    'node_modules/typescript/',
+    'node_modules/osls/',
+    'node_modules/fauxqs/',
+    'node_modules/dynalite/',
+    'test/',
+    'bench/',
+    'fixtures/',
+    'src/',
+  ]) {
     expect({ excluded, present: has(excluded) }).toEqual({ excluded, present: false });
   }
 });

@@ -15,7 +15,12 @@ beforeAll(async () => {
   const doc = testConfigDocument({ creds: createTestCredentials() });
   (doc.server as Record<string, unknown>).headersTimeoutMs = 300;
   (doc.server as Record<string, unknown>).requestTimeoutMs = 600;
-  service = await startService(buildConfig(doc, {}), { logger: silentLogger(), forward: false, port: 0, host: '127.0.0.1' });
+  service = await startService(buildConfig(doc, {}), {
+    logger: silentLogger(),
+    forward: false,
+    port: 0,
+    host: '127.0.0.1',
+  });
 });
 
 afterAll(async () => {
@@ -23,7 +28,11 @@ afterAll(async () => {
 });
 
 /** Writes `head` then one byte of `trickle` every `everyMs` until the server closes; resolves what it answered and when. */
-function trickle(head: string, trickleText: string, everyMs: number): Promise<{ ms: number; answer: string; sent: number }> {
+function trickle(
+  head: string,
+  trickleText: string,
+  everyMs: number,
+): Promise<{ ms: number; answer: string; sent: number }> {
   const url = new URL(service.url);
   return new Promise((resolve) => {
     const started = performance.now();
@@ -47,7 +56,8 @@ function trickle(head: string, trickleText: string, everyMs: number): Promise<{ 
 }
 
 test('a body trickled at one byte per 100 ms is answered 408 and closed within the request bound', async () => {
-  const head = 'POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
+  const head =
+    'POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
   const { ms, answer, sent } = await trickle(head, '['.repeat(200), 100);
   expect(answer).toMatch(/^HTTP\/1\.1 408/);
   expect(sent).toBeLessThan(200);
@@ -69,7 +79,11 @@ test('a prompt request on the same server is unaffected', async () => {
 test('defaults: 10 s for headers, 30 s for the whole request, checked at least every second', () => {
   const config = buildConfig(testConfigDocument({ creds: createTestCredentials() }), {});
   expect(config.server).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
-  expect(serverOptions(config.server)).toEqual({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 });
+  expect(serverOptions(config.server)).toEqual({
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    connectionsCheckingInterval: 1000,
+  });
   // A header bound above the request bound is clamped (Node refuses it).
   expect(serverOptions({ headersTimeoutMs: 60_000, requestTimeoutMs: 20_000 }).headersTimeout).toBe(20_000);
 });

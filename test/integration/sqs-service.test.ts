@@ -36,7 +36,10 @@ afterEach(async () => {
   await sandbox.close();
 });
 
-async function start(): Promise<{ doc: Record<string, unknown>; settings: Awaited<ReturnType<typeof createQueuePair>> }> {
+async function start(): Promise<{
+  doc: Record<string, unknown>;
+  settings: Awaited<ReturnType<typeof createQueuePair>>;
+}> {
   sandbox = createSandbox({ apiKey: 'sqs-key' });
   const { url } = await sandbox.listen(0, '127.0.0.1');
   const settings = await createQueuePair(admin);
@@ -56,10 +59,16 @@ async function post(req: UnsignedRequest): Promise<number> {
 test('a webhook is acknowledged after SQS has it, forwarded through SQS, and retried through visibility after a 500', async () => {
   const { settings } = await start();
   sandbox.injectFaults([{ status: 500, message: 'Internal server error.', times: 1 }]);
-  expect(await post(signedSample('twilio', creds, `${service!.url}/webhooks/twilio`, { type: 'sms.delivered' }))).toBe(200);
+  expect(await post(signedSample('twilio', creds, `${service!.url}/webhooks/twilio`, { type: 'sms.delivered' }))).toBe(
+    200,
+  );
   await waitFor(() => sandbox.received().length === 1, 15_000);
   expect(sandbox.stats().requests).toBe(2);
-  expect(sandbox.received()[0]?.event).toMatchObject({ feature: 'registration_sms', action: 'delivered', phone: '+15017250604' });
+  expect(sandbox.received()[0]?.event).toMatchObject({
+    feature: 'registration_sms',
+    action: 'delivered',
+    phone: '+15017250604',
+  });
   await waitFor(async () => (await counts(admin, settings.queueUrl)).notVisible === 0);
   expect(await counts(admin, settings.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
 
@@ -69,24 +78,42 @@ test('a webhook is acknowledged after SQS has it, forwarded through SQS, and ret
   expect(ready.statusCode).toBe(200);
   const closing = service!.close();
   service = undefined;
-  expect(await within(closing.then(() => 'closed'), 10_000, 'still waiting')).toBe('closed');
+  expect(
+    await within(
+      closing.then(() => 'closed'),
+      10_000,
+      'still waiting',
+    ),
+  ).toBe('closed');
 });
 
 test('dlq list, replay and purge work on the SQS dead-letter queue through the CLI', async () => {
   const { doc } = await start();
   // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier at receipt.
-  expect(await post(signedSample('twilio', creds, `${service!.url}/webhooks/twilio`, { type: 'sms.sent', recipient: '12345' }))).toBe(200);
+  expect(
+    await post(
+      signedSample('twilio', creds, `${service!.url}/webhooks/twilio`, { type: 'sms.sent', recipient: '12345' }),
+    ),
+  ).toBe(200);
   await service!.close();
   service = undefined;
 
   const dir = tempDir();
   const config = join(dir, 'distinct.config.json');
   writeFileSync(config, JSON.stringify(doc));
-  const cli = async (args: string[]): Promise<string> => (await run(process.execPath, [CLI, ...args, '--config', config], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'silent' } })).stdout;
+  const cli = async (args: string[]): Promise<string> =>
+    (
+      await run(process.execPath, [CLI, ...args, '--config', config], {
+        cwd: dir,
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      })
+    ).stdout;
   const list = await cli(['dlq', 'list']);
   expect(list).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
   expect(list).toMatch(/1 dead letter\(s\)/);
-  expect(list).toContain(`queue: ${(doc.queue as { sqs: { deadLetterQueueUrl: string } }).sqs.deadLetterQueueUrl} (sqs)`);
+  expect(list).toContain(
+    `queue: ${(doc.queue as { sqs: { deadLetterQueueUrl: string } }).sqs.deadLetterQueueUrl} (sqs)`,
+  );
   expect(list).toContain('by reason (whole queue): no_identifier 1');
   expect(await cli(['dlq', 'list', '--reason', 'no_identifier', '--limit', '0'])).toContain('showing 0 of 1');
   expect(await cli(['dlq', 'replay', '--reason', 'no_identifier'])).toMatch(/replayed 1/);

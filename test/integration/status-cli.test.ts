@@ -15,12 +15,20 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 
-function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+function cli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...env };
   if (!('PORT' in env)) delete childEnv.PORT;
   return run(process.execPath, [CLI, ...args], { cwd, env: childEnv })
     .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
+    .catch((e: { stdout: string; stderr: string; code: number }) => ({
+      stdout: e.stdout,
+      stderr: e.stderr,
+      code: e.code,
+    }));
 }
 
 /** A port nothing listens on right now. */
@@ -54,16 +62,32 @@ test('status asks the running service (server.port, $PORT wins), then reads the 
   writeFileSync(config, JSON.stringify(doc));
   const env = { ...process.env };
   delete env.PORT;
-  child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok, () => false), 15_000, 100);
+  await waitFor(
+    () =>
+      fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    15_000,
+    100,
+  );
 
   const twilio = `${base}/webhooks/twilio`;
   const sent = signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250601' });
   for (const req of [
     sent,
     sent, // a provider re-delivery: duplicate
-    signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250602', overrides: { distinct_feature: 'not_registered' } }),
+    signedSample('twilio', creds, twilio, {
+      type: 'sms.sent',
+      recipient: '+15017250602',
+      overrides: { distinct_feature: 'not_registered' },
+    }),
   ]) {
     expect((await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })).status).toBe(200);
   }
@@ -95,7 +119,10 @@ test('status asks the running service (server.port, $PORT wins), then reads the 
   const viaPort = await cli(['status', '--config', config, '--json'], dir, { PORT: String(elsewhere) });
   expect(viaPort.code).toBe(0);
   expect(viaPort.stderr).toMatch(new RegExp(`no service answered at http://127\\.0\\.0\\.1:${elsewhere}/status`));
-  expect(JSON.parse(viaPort.stdout)).toMatchObject({ running: false, queue: { deadLetters: 1, deadLettersByReason: { invalid_pair: 1 } } });
+  expect(JSON.parse(viaPort.stdout)).toMatchObject({
+    running: false,
+    queue: { deadLetters: 1, deadLettersByReason: { invalid_pair: 1 } },
+  });
 
   child.kill('SIGTERM');
   await new Promise((r) => child!.once('exit', r));

@@ -35,31 +35,52 @@ async function post(req: UnsignedRequest): Promise<number> {
   return res.statusCode;
 }
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
+async function getJson(
+  url: string,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
   const res = await request(url);
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown>, headers: res.headers };
 }
 
-const status = async (base: string): Promise<StatusDocument> => (await getJson(`${base}/status`)).body as unknown as StatusDocument;
+const status = async (base: string): Promise<StatusDocument> =>
+  (await getJson(`${base}/status`)).body as unknown as StatusDocument;
 
 test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status and the gauge report the open circuit', async () => {
-  service = await startService(testConfig({ creds, baseUrl: distinctUrl, apiKey: 'wrong-key', circuit: { probeIntervalMs: 60_000 } }), {
-    logger: silentLogger(),
-    port: 0,
-    host: '127.0.0.1',
-  });
+  service = await startService(
+    testConfig({ creds, baseUrl: distinctUrl, apiKey: 'wrong-key', circuit: { probeIntervalMs: 60_000 } }),
+    {
+      logger: silentLogger(),
+      port: 0,
+      host: '127.0.0.1',
+    },
+  );
   const base = service.url;
   expect(await post(signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(200);
   await waitFor(() => service!.forwarder!.isCircuitOpen());
 
   const ready = await getJson(`${base}/readyz`);
   expect(ready.status).toBe(200);
-  expect(ready.body).toMatchObject({ status: 'ready', queueWritable: true, shuttingDown: false, distinctCredentials: false, circuit: 'open' });
+  expect(ready.body).toMatchObject({
+    status: 'ready',
+    queueWritable: true,
+    shuttingDown: false,
+    distinctCredentials: false,
+    circuit: 'open',
+  });
   // A load balancer following the advice keeps sending, and the receiver keeps queuing.
-  expect(await post(signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.delivered', recipient: '+15017250699' }))).toBe(200);
+  expect(
+    await post(
+      signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.delivered', recipient: '+15017250699' }),
+    ),
+  ).toBe(200);
 
   const doc = await status(base);
-  expect(doc.circuit).toMatchObject({ state: 'open', lastStatus: 401, lastMessage: 'Unauthorized.', reason: expect.stringMatching(/HTTP 401.*API key/) });
+  expect(doc.circuit).toMatchObject({
+    state: 'open',
+    lastStatus: 401,
+    lastMessage: 'Unauthorized.',
+    reason: expect.stringMatching(/HTTP 401.*API key/),
+  });
   expect(Date.parse(doc.circuit.since!)).toBeGreaterThan(0);
   expect(Date.parse(doc.circuit.nextProbeAt!)).toBeGreaterThan(Date.parse(doc.circuit.since!));
   expect(doc.queue.depth).toBe(2);
@@ -71,16 +92,28 @@ test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status
 });
 
 test('/status counts per source what came in and what became of it; no personal data', async () => {
-  service = await startService(testConfig({ creds, baseUrl: distinctUrl, apiKey: 'status-key' }), { logger: silentLogger(), port: 0, host: '127.0.0.1' });
+  service = await startService(testConfig({ creds, baseUrl: distinctUrl, apiKey: 'status-key' }), {
+    logger: silentLogger(),
+    port: 0,
+    host: '127.0.0.1',
+  });
   const base = service.url;
   const twilio = `${base}/webhooks/twilio`;
   const sent = signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250601' });
   expect(await post(sent)).toBe(200);
   expect(await post(sent)).toBe(200); // a provider re-delivery: duplicate
-  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250602' }))).toBe(200);
+  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250602' }))).toBe(
+    200,
+  );
   // A per-message override naming an unregistered pair: dead-lettered at ingest.
   expect(
-    await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250603', overrides: { distinct_feature: 'not_registered' } })),
+    await post(
+      signedSample('twilio', creds, twilio, {
+        type: 'sms.sent',
+        recipient: '+15017250603',
+        overrides: { distinct_feature: 'not_registered' },
+      }),
+    ),
   ).toBe(200);
   const bad = signedSample('twilio', creds, twilio, { type: 'sms.sent' });
   expect(await post({ ...bad, headers: { ...bad.headers, 'x-twilio-signature': 'AAAA' } })).toBe(401);
@@ -98,7 +131,14 @@ test('/status counts per source what came in and what became of it; no personal 
     ready: true,
     forwarding: true,
     forwarded: 2,
-    queue: { driver: 'sqlite', depth: 0, inFlight: 0, oldestAgeSeconds: 0, deadLetters: 1, deadLettersByReason: { invalid_pair: 1 } },
+    queue: {
+      driver: 'sqlite',
+      depth: 0,
+      inFlight: 0,
+      oldestAgeSeconds: 0,
+      deadLetters: 1,
+      deadLettersByReason: { invalid_pair: 1 },
+    },
     circuit: { state: 'closed', lastStatus: 200, lastMessage: 'User analytics added successfully.' },
   });
   expect(doc.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -126,9 +166,16 @@ test('`forward` serves /status with the circuit and the forwarded count', async 
   const config = testConfig({ creds, baseUrl: distinctUrl, apiKey: 'status-key' });
   const receiver = await startService(config, { logger: silentLogger(), port: 0, host: '127.0.0.1', forward: false });
   try {
-    expect(await post(signedSample('twilio', creds, `${receiver.url}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(200);
+    expect(await post(signedSample('twilio', creds, `${receiver.url}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(
+      200,
+    );
     const before = await status(receiver.url);
-    expect(before).toMatchObject({ role: 'serve --no-forward', forwarding: false, forwarded: 0, circuit: { state: 'closed', since: null } });
+    expect(before).toMatchObject({
+      role: 'serve --no-forward',
+      forwarding: false,
+      forwarded: 0,
+      circuit: { state: 'closed', since: null },
+    });
     expect(before.sources.twilio!.queued).toBe(1);
   } finally {
     await receiver.close();
@@ -138,7 +185,14 @@ test('`forward` serves /status with the circuit and the forwarded count', async 
     await waitFor(() => sandbox.received().length === 1);
     await waitFor(async () => (await status(forwarder.url)).forwarded === 1);
     const doc = await status(forwarder.url);
-    expect(doc).toMatchObject({ role: 'forward', forwarding: true, forwarded: 1, sources: {}, queue: { depth: 0 }, circuit: { state: 'closed', lastStatus: 200 } });
+    expect(doc).toMatchObject({
+      role: 'forward',
+      forwarding: true,
+      forwarded: 1,
+      sources: {},
+      queue: { depth: 0 },
+      circuit: { state: 'closed', lastStatus: 200 },
+    });
   } finally {
     await forwarder.close();
   }

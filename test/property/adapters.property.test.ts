@@ -41,14 +41,22 @@ queue.enqueue = (items) => {
 };
 const metrics = createMetrics({ defaultMetrics: false });
 // PROPERTY_LOG=1 shows the pipeline's error lines (the cause behind a 500).
-const pipeline = new Pipeline({ config, queue, logger: process.env.PROPERTY_LOG ? createLogger({ level: 'error' }) : silentLogger(), metrics });
+const pipeline = new Pipeline({
+  config,
+  queue,
+  logger: process.env.PROPERTY_LOG ? createLogger({ level: 'error' }) : silentLogger(),
+  metrics,
+});
 
 afterAll(async () => {
   await queue.close();
 });
 
 /** Runs a signed request through the pipeline; the items it queued. */
-async function handle(adapter: AnyAdapter, req: UnsignedRequest): Promise<{ response: WebhookResponse; items: EnqueueItem[] }> {
+async function handle(
+  adapter: AnyAdapter,
+  req: UnsignedRequest,
+): Promise<{ response: WebhookResponse; items: EnqueueItem[] }> {
   enqueued.length = 0;
   const response = await pipeline.handle(adapter.name, toWebhookRequest(req, new Date()));
   return { response, items: enqueued.splice(0) };
@@ -58,7 +66,9 @@ async function handle(adapter: AnyAdapter, req: UnsignedRequest): Promise<{ resp
 function expectDistinctValid(items: readonly EnqueueItem[]): void {
   for (const item of items) {
     if (item.deadLetter) continue;
-    const verdict = validateAnalyticsBody(JSON.parse(JSON.stringify(item.message.event)), { registry: config.registry });
+    const verdict = validateAnalyticsBody(JSON.parse(JSON.stringify(item.message.event)), {
+      registry: config.registry,
+    });
     expect({ event: item.message.event, verdict }).toEqual({ event: item.message.event, verdict: { ok: true } });
   }
 }
@@ -72,7 +82,9 @@ type Verdict = 'authentic' | 'unsigned' | 'malformed';
  */
 async function verdictOf(adapter: AnyAdapter, req: UnsignedRequest): Promise<Verdict> {
   try {
-    await adapter.verify(toWebhookRequest(req, new Date()), config.sources.get(adapter.name)!.settings, { replayCache: new ReplayCache(60_000) });
+    await adapter.verify(toWebhookRequest(req, new Date()), config.sources.get(adapter.name)!.settings, {
+      replayCache: new ReplayCache(60_000),
+    });
     return 'authentic';
   } catch (err) {
     if (err instanceof WebhookVerificationError) return 'unsigned';
@@ -93,14 +105,29 @@ const ANSWERS: Record<Verdict, readonly number[]> = {
 function expectAnswer(name: string, verdict: Verdict, response: WebhookResponse): void {
   const { status } = response;
   const ok = ANSWERS[verdict].includes(status);
-  expect({ name, verdict, status, body: ok ? undefined : response.body }).toEqual({ name, verdict, status: ok ? status : ANSWERS[verdict].join(' or '), body: undefined });
+  expect({ name, verdict, status, body: ok ? undefined : response.body }).toEqual({
+    name,
+    verdict,
+    status: ok ? status : ANSWERS[verdict].join(' or '),
+    body: undefined,
+  });
 }
 
-function sampleFor(adapter: AnyAdapter, type: string, recipient: string, overrides: Record<string, string>): UnsignedRequest {
+function sampleFor(
+  adapter: AnyAdapter,
+  type: string,
+  recipient: string,
+  overrides: Record<string, string>,
+): UnsignedRequest {
   const now = new Date();
   const sample = adapter.testing.sample({ type, recipient, now, overrides });
   const url = `${PUBLIC}/webhooks/${adapter.name}${sample.query ? `?${sample.query}` : ''}`;
-  return { method: adapter.methods.includes('POST') ? 'POST' : adapter.methods[0]!, url, headers: { ...sample.headers }, body: sample.body };
+  return {
+    method: adapter.methods.includes('POST') ? 'POST' : adapter.methods[0]!,
+    url,
+    headers: { ...sample.headers },
+    body: sample.body,
+  };
 }
 
 /** The request signed as the provider would; undefined when the provider could not have signed it (a form body that is not UTF-8). */
@@ -115,9 +142,12 @@ function sign(adapter: AnyAdapter, req: UnsignedRequest): UnsignedRequest | unde
 }
 
 const typesOf = (adapter: AnyAdapter): string[] =>
-  adapter.channel === 'app' ? ['app.event', 'app.unknown', 'user_collectible/downloaded'] : [...new Set([...Object.values(adapter.eventMap), `${adapter.channel}.delivered`])];
+  adapter.channel === 'app'
+    ? ['app.event', 'app.unknown', 'user_collectible/downloaded']
+    : [...new Set([...Object.values(adapter.eventMap), `${adapter.channel}.delivered`])];
 
-const defaultRecipient = (adapter: AnyAdapter): string => (adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com');
+const defaultRecipient = (adapter: AnyAdapter): string =>
+  adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com';
 
 // ---------------------------------------------------------------------------------------------
 // Hostile values
@@ -165,7 +195,9 @@ class Deep {
     return `Deep(${this.depth}, ${this.objects ? 'objects' : 'arrays'})`;
   }
 }
-const deep = fc.record({ depth: fc.integer({ min: 50, max: 20_000 }), objects: fc.boolean() }).map(({ depth, objects }) => new Deep(depth, objects));
+const deep = fc
+  .record({ depth: fc.integer({ min: 50, max: 20_000 }), objects: fc.boolean() })
+  .map(({ depth, objects }) => new Deep(depth, objects));
 const DEEP_PLACEHOLDER = /"@@deep:(\d+):([01])@@"/g;
 
 function deepText(depth: number, objects: boolean): string {
@@ -174,20 +206,42 @@ function deepText(depth: number, objects: boolean): string {
 
 /** JSON text of `value`, deep placeholders expanded. */
 function stringify(value: unknown): string {
-  return (JSON.stringify(value) ?? 'null').replace(DEEP_PLACEHOLDER, (_m, depth: string, objects: string) => deepText(Number(depth), objects === '1'));
+  return (JSON.stringify(value) ?? 'null').replace(DEEP_PLACEHOLDER, (_m, depth: string, objects: string) =>
+    deepText(Number(depth), objects === '1'),
+  );
 }
 
 const protoObject = fc.jsonValue({ maxDepth: 2 }).map((inner) => {
   const o: Record<string, unknown> = {};
   Object.defineProperty(o, '__proto__', { value: inner, enumerable: true, configurable: true, writable: true });
-  Object.defineProperty(o, 'constructor', { value: { prototype: { polluted: true } }, enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(o, 'constructor', {
+    value: { prototype: { polluted: true } },
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
   return o;
 });
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: hostileString },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  fc.constantFrom(null, true, false, 0, -1, 1.5, 1e21, -1e-7, Number.MAX_SAFE_INTEGER, 1_700_000_000, 1_700_000_000_000, 253_402_300_800, [], {}),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    1e21,
+    -1e-7,
+    Number.MAX_SAFE_INTEGER,
+    1_700_000_000,
+    1_700_000_000_000,
+    253_402_300_800,
+    [],
+    {},
+  ),
   deep,
   protoObject,
 );
@@ -237,11 +291,17 @@ function mutate(root: unknown, mutation: Mutation): unknown {
       else delete container[k];
       break;
     case 'proto':
-      Object.defineProperty(container, '__proto__', { value: m.value, enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(container, '__proto__', {
+        value: m.value,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       break;
     case 'multiply':
       // A huge batch: the element (or the whole body) repeated.
-      if (Array.isArray(container)) container.push(...Array.from({ length: m.times }, () => structuredClone(container[0])));
+      if (Array.isArray(container))
+        container.push(...Array.from({ length: m.times }, () => structuredClone(container[0])));
       else container[k] = Array.from({ length: m.times }, () => current);
       break;
   }
@@ -276,7 +336,11 @@ function serialize(parsed: unknown, form: boolean): string {
   let body: string;
   if (form) {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) params.append(k, stringify(v).replace(/^"(.*)"$/s, (_m, inner: string) => JSON.parse(`"${inner}"`) as string));
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>))
+      params.append(
+        k,
+        stringify(v).replace(/^"(.*)"$/s, (_m, inner: string) => JSON.parse(`"${inner}"`) as string),
+      );
     body = params.toString();
   } else {
     body = stringify(parsed);
@@ -288,30 +352,38 @@ function serialize(parsed: unknown, form: boolean): string {
 
 describe.each(ADAPTERS.map((a) => [a.name, a] as const))('%s', (_name, adapter) => {
   const types = typesOf(adapter);
-  const overridesArb = fc.dictionary(fc.constantFrom('userId', 'feature', 'experienceId'), hostileString, { maxKeys: 3 });
+  const overridesArb = fc.dictionary(fc.constantFrom('userId', 'feature', 'experienceId'), hostileString, {
+    maxKeys: 3,
+  });
   const recipientArb = fc.oneof(fc.constant(defaultRecipient(adapter)), hostileString);
 
   test('mutated signed samples: never 5xx/403, never 401 when authentic, nothing Distinct-invalid queued to send', async () => {
     let verified = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...types), recipientArb, overridesArb, fc.array(mutation, { minLength: 1, maxLength: 3 }), async (type, recipient, overrides, mutations) => {
-        let base: UnsignedRequest;
-        try {
-          base = sampleFor(adapter, type, recipient, overrides);
-        } catch {
-          return; // the sample builder refuses this input (e.g. a recipient its format cannot carry)
-        }
-        const mutated = mutateBody(base, mutations);
-        // Over server.bodyLimit the HTTP layer answers 413 before the pipeline: not this property's concern.
-        if (mutated === undefined || mutated.body.length > 1024 * 1024) return;
-        const signed = sign(adapter, mutated);
-        if (signed === undefined) return;
-        const verdict = await verdictOf(adapter, signed);
-        if (verdict === 'authentic') verified += 1;
-        const { response, items } = await handle(adapter, signed);
-        expectAnswer(adapter.name, verdict, response);
-        expectDistinctValid(items);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...types),
+        recipientArb,
+        overridesArb,
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (type, recipient, overrides, mutations) => {
+          let base: UnsignedRequest;
+          try {
+            base = sampleFor(adapter, type, recipient, overrides);
+          } catch {
+            return; // the sample builder refuses this input (e.g. a recipient its format cannot carry)
+          }
+          const mutated = mutateBody(base, mutations);
+          // Over server.bodyLimit the HTTP layer answers 413 before the pipeline: not this property's concern.
+          if (mutated === undefined || mutated.body.length > 1024 * 1024) return;
+          const signed = sign(adapter, mutated);
+          if (signed === undefined) return;
+          const verdict = await verdictOf(adapter, signed);
+          if (verdict === 'authentic') verified += 1;
+          const { response, items } = await handle(adapter, signed);
+          expectAnswer(adapter.name, verdict, response);
+          expectDistinctValid(items);
+        },
+      ),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     // Not vacuous: many mutated samples are still authentic and reach parsing (SES mutations often hit its signed envelope).
@@ -342,9 +414,12 @@ describe.each(ADAPTERS.map((a) => [a.name, a] as const))('%s', (_name, adapter) 
       .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
       .filter((s) => s.trim() === s && s !== '' && !/[\p{Cc}\p{Cf}\p{Z}&=+%#?]/u.test(s));
     const localArb = fc.stringMatching(/^[a-z0-9](?:[a-z0-9_+-]{0,15}[a-z0-9])?$/);
-    const domainArb = fc.array(fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/), { minLength: 1, maxLength: 3 }).map((labels) => `${labels.join('.')}.com`);
+    const domainArb = fc
+      .array(fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/), { minLength: 1, maxLength: 3 })
+      .map((labels) => `${labels.join('.')}.com`);
     const phoneArb = fc.integer({ min: 2_000_000, max: 9_999_999 }).map((n) => `+1415${n}`);
-    const recipientArb2 = adapter.channel === 'sms' ? phoneArb : fc.tuple(localArb, domainArb).map(([l, d]) => `${l}@${d}`);
+    const recipientArb2 =
+      adapter.channel === 'sms' ? phoneArb : fc.tuple(localArb, domainArb).map(([l, d]) => `${l}@${d}`);
     const forwardType = adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`;
     await fc.assert(
       fc.asyncProperty(userIdArb, recipientArb2, async (userId, recipient) => {

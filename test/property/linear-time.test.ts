@@ -48,14 +48,20 @@ function lengthen(value: unknown, long: string): unknown {
     return long;
   }
   if (Array.isArray(value)) return value.map((v) => lengthen(v, long));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lengthen(v, long)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lengthen(v, long)]));
   return value;
 }
 
 function longSample(adapter: AnyAdapter, long: string): UnsignedRequest {
   const now = new Date();
   const type = adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`;
-  const sample = adapter.testing.sample({ type, recipient: adapter.channel === 'sms' ? '+15017250604' : 'jane@example.com', now, overrides: { userId: 'u1' } });
+  const sample = adapter.testing.sample({
+    type,
+    recipient: adapter.channel === 'sms' ? '+15017250604' : 'jane@example.com',
+    now,
+    overrides: { userId: 'u1' },
+  });
   const text = sample.body.toString('utf8');
   let body: string;
   try {
@@ -67,19 +73,30 @@ function longSample(adapter: AnyAdapter, long: string): UnsignedRequest {
   }
   const url = `${PUBLIC}/webhooks/${adapter.name}${sample.query ? `?${sample.query}` : ''}`;
   const method = adapter.methods.includes('POST') ? 'POST' : adapter.methods[0]!;
-  return adapter.testing.sign({ method, url, headers: { ...sample.headers }, body: Buffer.from(body) }, creds[adapter.name]!.signer, now);
+  return adapter.testing.sign(
+    { method, url, headers: { ...sample.headers }, body: Buffer.from(body) },
+    creds[adapter.name]!.signer,
+    now,
+  );
 }
 
-test.each(ADAPTERS.map((a) => [a.name, a] as const))('%s: 40,000-character values in every string field are handled well under a second', async (_n, adapter) => {
-  const times: Record<string, number> = {};
-  for (const [shape, long] of Object.entries(SHAPES)) {
-    const req = longSample(adapter, long);
-    const started = performance.now();
-    const response = await pipeline.handle(adapter.name, toWebhookRequest(req, new Date()));
-    times[shape] = Math.round(performance.now() - started);
-    expect({ shape, status: response.status < 500 }).toEqual({ shape, status: true });
-  }
-  // Generous for a loaded 2-core CI machine; linear paths take a few ms.
-  if (process.env.LINEAR_N) console.log(adapter.name, JSON.stringify(times));
-  expect({ adapter: adapter.name, times, slow: Object.values(times).some((ms) => ms > 500) }).toEqual({ adapter: adapter.name, times, slow: false });
-});
+test.each(ADAPTERS.map((a) => [a.name, a] as const))(
+  '%s: 40,000-character values in every string field are handled well under a second',
+  async (_n, adapter) => {
+    const times: Record<string, number> = {};
+    for (const [shape, long] of Object.entries(SHAPES)) {
+      const req = longSample(adapter, long);
+      const started = performance.now();
+      const response = await pipeline.handle(adapter.name, toWebhookRequest(req, new Date()));
+      times[shape] = Math.round(performance.now() - started);
+      expect({ shape, status: response.status < 500 }).toEqual({ shape, status: true });
+    }
+    // Generous for a loaded 2-core CI machine; linear paths take a few ms.
+    if (process.env.LINEAR_N) console.log(adapter.name, JSON.stringify(times));
+    expect({ adapter: adapter.name, times, slow: Object.values(times).some((ms) => ms > 500) }).toEqual({
+      adapter: adapter.name,
+      times,
+      slow: false,
+    });
+  },
+);

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 const ADAPTERS_DIR = join(__dirname, '..', '..', 'adapters');
 const FORBIDDEN = /from '\.\.\/src\/(config|runtime|queue|forwarder|pipeline|cli|sandbox|console)\//;
 
-test.each(readdirSync(ADAPTERS_DIR).filter((f) => f.endsWith('.ts')))('adapters/%s imports no configuration, runtime or queue module', (file) => {
-  const imports = readFileSync(join(ADAPTERS_DIR, file), 'utf8')
-    .split('\n')
-    .filter((line) => FORBIDDEN.test(line));
-  expect(imports).toEqual([]);
-});
+test.each(readdirSync(ADAPTERS_DIR).filter((f) => f.endsWith('.ts')))(
+  'adapters/%s imports no configuration, runtime or queue module',
+  (file) => {
+    const imports = readFileSync(join(ADAPTERS_DIR, file), 'utf8')
+      .split('\n')
+      .filter((line) => FORBIDDEN.test(line));
+    expect(imports).toEqual([]);
+  },
+);
 
 test('the check itself catches a config import', () => {
   expect(FORBIDDEN.test("import { rotatableSecret } from '../src/config/schema';")).toBe(true);

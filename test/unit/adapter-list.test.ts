@@ -16,7 +16,11 @@ test('every adapter has a fixtures folder and a docs page', () => {
   const fixtureDirs = readdirSync(FIXTURES_DIR);
   const docs = readdirSync(join(__dirname, '..', '..', 'docs', 'providers')).map((f) => f.replace(/\.md$/, ''));
   for (const name of files) {
-    expect({ name, fixtures: fixtureDirs.includes(name), docs: docs.includes(name) }).toEqual({ name, fixtures: true, docs: true });
+    expect({ name, fixtures: fixtureDirs.includes(name), docs: docs.includes(name) }).toEqual({
+      name,
+      fixtures: true,
+      docs: true,
+    });
   }
 });
 

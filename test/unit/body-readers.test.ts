@@ -4,7 +4,13 @@ import { WebhookParseError } from '../../src/core/errors';
 
 test('readForm keeps order, repeated names and WHATWG decoding', () => {
   const f = readForm(Buffer.from('b=2&a=1&b=3&c=x+y%2Bz&d=%E2%9C%93'));
-  expect(f.pairs).toEqual([['b', '2'], ['a', '1'], ['b', '3'], ['c', 'x y+z'], ['d', '✓']]);
+  expect(f.pairs).toEqual([
+    ['b', '2'],
+    ['a', '1'],
+    ['b', '3'],
+    ['c', 'x y+z'],
+    ['d', '✓'],
+  ]);
   expect(f.fields).toMatchObject({ a: '1', b: '2' });
   expect(f.all.b).toEqual(['2', '3']);
 });
@@ -21,7 +27,35 @@ test('readJson turns syntax errors and empty bodies into WebhookParseError', () 
 });
 
 test('readForm decodes a body exactly as URLSearchParams does (20,000 generated bodies, odd escapes included)', () => {
-  const tokens = ['a', 'B', '=', '&', '&&', '+', '%', '%2', '%2B', '%2b', '%20', '%26', '%3D', '%25', '%E2%9C%93', '%C3', '%C3%A9', '%FF', '%ED%A0%80', '%zz', '?', 'é', '✓', '😀', '\uFEFF', ' ', '%EF%BB%BF'];
+  const tokens = [
+    'a',
+    'B',
+    '=',
+    '&',
+    '&&',
+    '+',
+    '%',
+    '%2',
+    '%2B',
+    '%2b',
+    '%20',
+    '%26',
+    '%3D',
+    '%25',
+    '%E2%9C%93',
+    '%C3',
+    '%C3%A9',
+    '%FF',
+    '%ED%A0%80',
+    '%zz',
+    '?',
+    'é',
+    '✓',
+    '😀',
+    '\uFEFF',
+    ' ',
+    '%EF%BB%BF',
+  ];
   let seed = 42;
   const next = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;

@@ -31,8 +31,14 @@ describe('the schema', () => {
 
   test.each(EXAMPLES)('%s names the schema and passes it', (file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=(\.\/|(\.\.\/)+)distinct\.config\.schema\.json$/);
-    expect({ file, ok: ok(parseYaml(text)), errors: validate.errors ?? null }).toEqual({ file, ok: true, errors: null });
+    expect(text.split('\n')[0]).toMatch(
+      /^# yaml-language-server: \$schema=(\.\/|(\.\.\/)+)distinct\.config\.schema\.json$/,
+    );
+    expect({ file, ok: ok(parseYaml(text)), errors: validate.errors ?? null }).toEqual({
+      file,
+      ok: true,
+      errors: null,
+    });
   });
 
   test('refuses what the loader refuses, accepts what it accepts', () => {
@@ -48,7 +54,9 @@ describe('the schema', () => {
     expect(ok(base({ twilio }, { $schema: './distinct.config.schema.json' }))).toBe(true);
     expect(ok({ sources: { twilio } })).toBe(false); // distinct.apiKey is required
     // Placeholders where the loader substitutes strings; not where it needs a number.
-    expect(ok(base({ twilio }, { log: { level: '${LOG_LEVEL:-info}' }, server: { publicUrl: '${PUBLIC_URL}' } }))).toBe(true);
+    expect(ok(base({ twilio }, { log: { level: '${LOG_LEVEL:-info}' }, server: { publicUrl: '${PUBLIC_URL}' } }))).toBe(
+      true,
+    );
     expect(ok(base({ twilio }, { log: { level: 'verbose' } }))).toBe(false);
     expect(ok(base({ twilio }, { server: { publicUrl: 'not a url' } }))).toBe(false);
     expect(ok(base({ twilio }, { server: { port: '${PORT}' } }))).toBe(false);

@@ -30,18 +30,34 @@ function problems(doc: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 
 test('a minimal configuration gets the documented defaults', () => {
   const config = buildConfig(base({ twilio: twilio() }), {});
-  expect(config.distinct).toMatchObject({ baseUrl: 'https://api.distinct.so', timeoutMs: 10000, concurrency: 16, ratePerSecond: 0 });
+  expect(config.distinct).toMatchObject({
+    baseUrl: 'https://api.distinct.so',
+    timeoutMs: 10000,
+    concurrency: 16,
+    ratePerSecond: 0,
+  });
   expect(config.server).toMatchObject({ port: 3000, bodyLimit: 5 * 1024 * 1024, trustProxy: false });
   expect(config.queue).toMatchObject({ driver: 'sqlite', path: './data/outbox.db' });
   expect(config.retry).toMatchObject({ maxAttempts: 15, baseDelayMs: 1000, maxDelayMs: 900000, maxAgeMs: 86400000 });
   expect(config.dedupe.windowMs).toBe(604800000);
-  expect(config.registry.toJSON()).toMatchObject({ registration_sms: ['sent', 'delivered', 'failed'], page_visit: ['viewed'] });
+  expect(config.registry.toJSON()).toMatchObject({
+    registration_sms: ['sent', 'delivered', 'failed'],
+    page_visit: ['viewed'],
+  });
   const source = config.sources.get('twilio')!;
-  expect(source.actions).toMatchObject({ 'sms.sent': 'sent', 'sms.delivered': 'delivered', 'sms.failed': 'failed', 'sms.undelivered': 'failed' });
+  expect(source.actions).toMatchObject({
+    'sms.sent': 'sent',
+    'sms.delivered': 'delivered',
+    'sms.failed': 'failed',
+    'sms.undelivered': 'failed',
+  });
 });
 
 test('${VAR} and ${VAR:-default} come from the environment; $PORT wins', () => {
-  const doc = base({ twilio: twilio({ authToken: '${TOKEN}', experienceId: '${EXP:-fallback}' }) }, { server: { port: 8080 } });
+  const doc = base(
+    { twilio: twilio({ authToken: '${TOKEN}', experienceId: '${EXP:-fallback}' }) },
+    { server: { port: 8080 } },
+  );
   const config = buildConfig(doc, { TOKEN: 'abc', PORT: '9090' });
   expect(config.sources.get('twilio')!.experienceId).toBe('fallback');
   expect(config.server.port).toBe(9090);
@@ -90,13 +106,17 @@ test('root and source problems in one report, each once, with "did you mean" for
       'sources.mailgun.experienceId: required',
     ]),
   );
-  expect(list.find((p) => p.startsWith('sources.sendgird.provider'))).toMatch(/unknown provider "sendgird"; did you mean "sendgrid"\?/);
+  expect(list.find((p) => p.startsWith('sources.sendgird.provider'))).toMatch(
+    /unknown provider "sendgird"; did you mean "sendgrid"\?/,
+  );
   // A variable that is not set is reported once, not again as a type error at the same path.
   expect(list.filter((p) => p.startsWith('distinct.apiKey'))).toHaveLength(1);
   expect(list.filter((p) => p.startsWith('sources.mailgun.signingKey'))).toHaveLength(1);
   expect(list.join('\n')).not.toMatch(/received undefined/);
   // Far-off keys get no guess.
-  expect(problems(base({ twilio: twilio() }, { server: { completelyDifferent: 1 } }))).toContain('server.completelyDifferent: unknown key');
+  expect(problems(base({ twilio: twilio() }, { server: { completelyDifferent: 1 } }))).toContain(
+    'server.completelyDifferent: unknown key',
+  );
 });
 
 test('a YAML syntax error gives the line and column but never quotes the file (a secret may be there)', () => {
@@ -115,7 +135,12 @@ test('a YAML syntax error gives the line and column but never quotes the file (a
 });
 
 test('provider-specific problems are reported with the source path, including unknown keys', () => {
-  const list = problems(base({ sendgrid: { feature: 'registration_email', experienceId: 'e', publicKy: 'x' }, nope: { feature: 'f', experienceId: 'e' } }));
+  const list = problems(
+    base({
+      sendgrid: { feature: 'registration_email', experienceId: 'e', publicKy: 'x' },
+      nope: { feature: 'f', experienceId: 'e' },
+    }),
+  );
   const text = list.join('\n');
   expect(text).toMatch(/sources\.sendgrid\.publicKey/);
   expect(text).toMatch(/sources\.sendgrid.*publicKy/);
@@ -133,7 +158,10 @@ test('a feature outside the registry is named too', () => {
 });
 
 test('actions can switch a default off, and must name real types of the channel', () => {
-  const config = buildConfig(base({ twilio: twilio({ actions: { 'sms.failed': null, 'sms.undelivered': null } }) }), {});
+  const config = buildConfig(
+    base({ twilio: twilio({ actions: { 'sms.failed': null, 'sms.undelivered': null } }) }),
+    {},
+  );
   expect(config.sources.get('twilio')!.actions['sms.failed']).toBeNull();
   const list = problems(base({ twilio: twilio({ actions: { 'sms.exploded': 'sent', 'email.opened': 'opened' } }) }));
   expect(list.join('\n')).toMatch(/actions\.sms\.exploded: not a normalized event type/);
@@ -142,7 +170,10 @@ test('actions can switch a default off, and must name real types of the channel'
 
 test('registry matching is case-insensitive and the registry spelling is what gets sent', () => {
   const config = buildConfig(
-    base({ twilio: twilio({ feature: 'registration_SMS' }) }, { registry: { Registration_Sms: ['Sent', 'DELIVERED', 'failed'] } }),
+    base(
+      { twilio: twilio({ feature: 'registration_SMS' }) },
+      { registry: { Registration_Sms: ['Sent', 'DELIVERED', 'failed'] } },
+    ),
     {},
   );
   const source = config.sources.get('twilio')!;
@@ -164,7 +195,10 @@ test('server.publicUrl gives each source its signed URL', () => {
 test('YAML files load from --config, $DISTINCT_ADAPTER_CONFIG or ./distinct.config.yml', () => {
   const dir = tempDir();
   const file = join(dir, 'c.yml');
-  writeFileSync(file, `distinct:\n  apiKey: \${KEY}\nsources:\n  twilio:\n    feature: registration_sms\n    experienceId: e\n    authToken: \${TOK}\n`);
+  writeFileSync(
+    file,
+    `distinct:\n  apiKey: \${KEY}\nsources:\n  twilio:\n    feature: registration_sms\n    experienceId: e\n    authToken: \${TOK}\n`,
+  );
   const config = loadConfigFile(file, { KEY: 'k', TOK: 't' });
   expect(config.distinct.apiKey).toBe('k');
   expect(config.path).toBe(file);
@@ -176,7 +210,7 @@ test('YAML files load from --config, $DISTINCT_ADAPTER_CONFIG or ./distinct.conf
   expect(() => loadConfigFile(file)).toThrow(/not valid YAML/);
 });
 
-test('a relative queue.path is resolved against the configuration file\'s folder, an absolute one kept', () => {
+test("a relative queue.path is resolved against the configuration file's folder, an absolute one kept", () => {
   const dir = tempDir();
   const file = join(dir, 'c.yml');
   const yaml = (path: string): string =>
@@ -218,11 +252,21 @@ test('validate: the source → provider event → Distinct pair table, and the r
 
 test('a provider that signs nothing needs credentials, or an explicit insecure: true', () => {
   const list = problems(base({ postmark: { feature: 'registration_email', experienceId: 'e' } }));
-  expect(list.join('\n')).toMatch(/postmark signs nothing: configure basicAuth and\/or headerToken, or mark the source insecure: true/);
-  const config = buildConfig(base({ postmark: { feature: 'registration_email', experienceId: 'e', insecure: true } }), {});
+  expect(list.join('\n')).toMatch(
+    /postmark signs nothing: configure basicAuth and\/or headerToken, or mark the source insecure: true/,
+  );
+  const config = buildConfig(
+    base({ postmark: { feature: 'registration_email', experienceId: 'e', insecure: true } }),
+    {},
+  );
   const source = config.sources.get('postmark')!;
   expect(source.insecure).toBe(true);
-  expect(configWarnings(config).join('\n')).toMatch(/sources\.postmark: insecure: true — requests to this source are not authenticated/);
-  const secured = buildConfig(base({ postmark: { feature: 'registration_email', experienceId: 'e', basicAuth: 'u:p' } }), {});
+  expect(configWarnings(config).join('\n')).toMatch(
+    /sources\.postmark: insecure: true — requests to this source are not authenticated/,
+  );
+  const secured = buildConfig(
+    base({ postmark: { feature: 'registration_email', experienceId: 'e', basicAuth: 'u:p' } }),
+    {},
+  );
   expect(configWarnings(secured).join('\n')).toMatch(/Postmark signs nothing/);
 });

@@ -62,13 +62,19 @@ describe('settings schema', () => {
     expect(problems({ basicAuth: ['old:one', 'new:two'] })).toEqual([]);
     expect(problems({ headerToken: { header: 'X-Webhook-Token', value: 'tok' } })).toEqual([]);
     expect(problems({ headerToken: { header: 'X-Webhook-Token', value: ['old', 'new'] } })).toEqual([]);
-    expect(problems({ basicAuth: 'hook:s3cret', headerToken: { header: 'X-Webhook-Token', value: 'tok' } })).toEqual([]);
+    expect(problems({ basicAuth: 'hook:s3cret', headerToken: { header: 'X-Webhook-Token', value: 'tok' } })).toEqual(
+      [],
+    );
     expect(settings({ basicAuth: ['a:1', 'b:2'] }).basicAuth).toHaveLength(2);
-    expect(settings({ headerToken: { header: 'X-Webhook-Token', value: 'tok' } }).headerToken?.header).toBe('x-webhook-token');
+    expect(settings({ headerToken: { header: 'X-Webhook-Token', value: 'tok' } }).headerToken?.header).toBe(
+      'x-webhook-token',
+    );
   });
 
   test('without either credential it fails with the "signs nothing" message', () => {
-    expect(problems({})).toEqual([': postmark signs nothing: configure basicAuth and/or headerToken, or mark the source insecure: true']);
+    expect(problems({})).toEqual([
+      ': postmark signs nothing: configure basicAuth and/or headerToken, or mark the source insecure: true',
+    ]);
   });
 
   test.each([
@@ -83,12 +89,16 @@ describe('settings schema', () => {
   });
 
   test('a bad entry in a rotation list is reported by index', () => {
-    expect(problems({ basicAuth: ['good:one', 'bad'] })).toEqual(['basicAuth.1: must be "user:password" with a non-empty user and password']);
+    expect(problems({ basicAuth: ['good:one', 'bad'] })).toEqual([
+      'basicAuth.1: must be "user:password" with a non-empty user and password',
+    ]);
   });
 
   test('refuses unknown keys, a bad header name, and a token in Authorization beside basicAuth', () => {
     expect(problems({ basicAuth: 'a:b', signingKey: 'x' }).join()).toMatch(/signingKey/);
-    expect(problems({ headerToken: { header: 'X Token', value: 't' } }).join()).toMatch(/headerToken.header: must be an HTTP header name/);
+    expect(problems({ headerToken: { header: 'X Token', value: 't' } }).join()).toMatch(
+      /headerToken.header: must be an HTTP header name/,
+    );
     expect(problems({ headerToken: { header: 'X-Token' } }).length).toBeGreaterThan(0);
     expect(problems({ basicAuth: 'a:b', headerToken: { header: 'Authorization', value: 'Bearer t' } })).toEqual([
       'headerToken.header: cannot be Authorization while basicAuth is set: both would travel in the same header',
@@ -149,7 +159,9 @@ describe('basic auth', () => {
   test('a password containing colons splits at the first colon only', () => {
     const withColons = settings({ basicAuth: 'hook:a:b:c' });
     expect(reason({ authorization: `Basic ${Buffer.from('hook:a:b:c').toString('base64')}` }, withColons)).toBe('ok');
-    expect(reason({ authorization: `Basic ${Buffer.from('hook:a:b').toString('base64')}` }, withColons)).toBe('bad_credentials');
+    expect(reason({ authorization: `Basic ${Buffer.from('hook:a:b').toString('base64')}` }, withColons)).toBe(
+      'bad_credentials',
+    );
   });
 
   test.each([
@@ -220,7 +232,9 @@ describe('both configured', () => {
     expect(reason({ authorization: auth }, s)).toBe('missing_signature');
     expect(reason({ 'x-webhook-token': 'tok' }, s)).toBe('missing_signature');
     expect(reason({ authorization: auth, 'x-webhook-token': 'nope' }, s)).toBe('bad_credentials');
-    expect(reason({ authorization: basicAuthorization('hook:nope'), 'x-webhook-token': 'tok' }, s)).toBe('bad_credentials');
+    expect(reason({ authorization: basicAuthorization('hook:nope'), 'x-webhook-token': 'tok' }, s)).toBe(
+      'bad_credentials',
+    );
   });
 
   test('settings with no credential at all fail closed', () => {
@@ -260,7 +274,9 @@ describe('testing helpers', () => {
 
   test('signerFromCredentialsOptions() derives the signer from a config (first of a rotation list)', () => {
     expect(signerFromCredentialsOptions({ basicAuth: ['a:1', 'b:2'] })).toEqual({ basicAuth: 'a:1' });
-    expect(signerFromCredentialsOptions({ headerToken: { header: 'X-T', value: ['v1', 'v2'] } })).toEqual({ headerToken: { header: 'X-T', value: 'v1' } });
+    expect(signerFromCredentialsOptions({ headerToken: { header: 'X-T', value: ['v1', 'v2'] } })).toEqual({
+      headerToken: { header: 'X-T', value: 'v1' },
+    });
     expect(signerFromCredentialsOptions({})).toBeUndefined();
     expect(signerFromCredentialsOptions({ headerToken: { header: 'X-T' } })).toBeUndefined();
     const options = { basicAuth: ['a:1', 'b:2'], headerToken: { header: 'X-T', value: 'v' } };

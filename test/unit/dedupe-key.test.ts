@@ -26,7 +26,7 @@ function draft(over: Partial<EventDraft> = {}): EventDraft {
 const SHAPE = /^sendgrid:[0-9a-f]{9}[A-Za-z0-9_-]{22}$/;
 
 describe('dedupeKey', () => {
-  test('is `<provider>:<9 hex digits of event seconds><22 base64url>`, printable ASCII within SQS\'s 128 characters', () => {
+  test("is `<provider>:<9 hex digits of event seconds><22 base64url>`, printable ASCII within SQS's 128 characters", () => {
     const key = dedupeKey('sendgrid', draft());
     expect(key).toMatch(SHAPE);
     expect(key).toMatch(/^[\x21-\x7e]{1,128}$/);
@@ -56,7 +56,9 @@ describe('dedupeKey', () => {
   });
 
   test('a different provider gives a different key', () => {
-    expect(dedupeKey('mailgun', draft()).slice('mailgun:'.length)).not.toBe(dedupeKey('sendgrid', draft()).slice('sendgrid:'.length));
+    expect(dedupeKey('mailgun', draft()).slice('mailgun:'.length)).not.toBe(
+      dedupeKey('sendgrid', draft()).slice('sendgrid:'.length),
+    );
   });
 
   test('parts cannot run into each other (the encoding is unambiguous)', () => {
@@ -68,7 +70,7 @@ describe('dedupeKey', () => {
     expect(c).not.toBe(d);
   });
 
-  test('the time part is the whole second, also for fractions down to Mailgun\'s microseconds', () => {
+  test("the time part is the whole second, also for fractions down to Mailgun's microseconds", () => {
     const timePart = (occurredAt: string) => dedupeKey('sendgrid', draft({ occurredAt })).slice(9, 18);
     expect(timePart('2026-04-27T13:35:00.123456Z')).toBe(timePart('2026-04-27T13:35:00Z'));
     expect(timePart('2026-04-27T13:35:00.999999999Z')).toBe(timePart('2026-04-27T13:35:00Z'));
@@ -77,7 +79,9 @@ describe('dedupeKey', () => {
 
   test('keys sort by the provider-stated time, whatever the hash', () => {
     const times = ['2026-04-27T13:35:00Z', '2026-04-27T13:35:01Z', '2026-04-27T14:00:00Z', '2027-01-01T00:00:00Z'];
-    const keys = times.map((occurredAt, i) => dedupeKey('sendgrid', draft({ occurredAt, providerEventId: `evt-${10 - i}` })));
+    const keys = times.map((occurredAt, i) =>
+      dedupeKey('sendgrid', draft({ occurredAt, providerEventId: `evt-${10 - i}` })),
+    );
     expect([...keys].sort()).toEqual(keys);
   });
 
@@ -99,10 +103,15 @@ describe('dedupeKey', () => {
 });
 
 describe('completeDraft', () => {
-  test('keeps every draft field, adds the pipeline\'s, and leaves absent optional fields absent', () => {
+  test("keeps every draft field, adds the pipeline's, and leaves absent optional fields absent", () => {
     const adapter = getAdapter('sendgrid')!;
     const receivedAt = new Date(Date.UTC(2026, 3, 27, 13, 36));
-    const d = draft({ email: undefined, overrides: { userId: 'u1' }, details: { reason: 'x' }, raw: { event: 'delivered' } });
+    const d = draft({
+      email: undefined,
+      overrides: { userId: 'u1' },
+      details: { reason: 'x' },
+      raw: { event: 'delivered' },
+    });
     delete d.email;
     const ev = completeDraft(d, adapter, 'sg-main', receivedAt);
     expect(ev).toStrictEqual({
@@ -115,6 +124,9 @@ describe('completeDraft', () => {
     });
     expect(Object.keys(ev)).not.toContain('email');
     expect(Object.keys(ev)).not.toContain('phone');
-    expect(completeDraft(draft({ phone: '+14155238886' }), adapter, 's', receivedAt)).toMatchObject({ email: 'a@example.com', phone: '+14155238886' });
+    expect(completeDraft(draft({ phone: '+14155238886' }), adapter, 's', receivedAt)).toMatchObject({
+      email: 'a@example.com',
+      phone: '+14155238886',
+    });
   });
 });

@@ -20,14 +20,21 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-async function serve(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[]; connections: () => number }> {
+async function serve(
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; seen: Seen[]; connections: () => number }> {
   const seen: Seen[] = [];
   let connections = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       answer(req, res);
     });
   });
@@ -86,7 +93,12 @@ describe('DistinctClient on the wire', () => {
       res.setHeader('RETRY-AFTER', '7');
       res.writeHead(503).end('busy');
     });
-    expect(await client(s.url).send(event, 'k')).toEqual({ kind: 'transient', status: 503, message: 'busy', retryAfterMs: 7_000 });
+    expect(await client(s.url).send(event, 'k')).toEqual({
+      kind: 'transient',
+      status: 503,
+      message: 'busy',
+      retryAfterMs: 7_000,
+    });
   });
 
   test('of two Retry-After headers the first one decides', async () => {
@@ -94,7 +106,12 @@ describe('DistinctClient on the wire', () => {
       res.setHeader('Retry-After', ['3', '9']);
       res.writeHead(429).end('slow down');
     });
-    expect(await client(s.url).send(event, 'k')).toEqual({ kind: 'transient', status: 429, message: 'slow down', retryAfterMs: 3_000 });
+    expect(await client(s.url).send(event, 'k')).toEqual({
+      kind: 'transient',
+      status: 429,
+      message: 'slow down',
+      retryAfterMs: 3_000,
+    });
   });
 
   test('dispatches with the current handler API only (undici 8 rejects the deprecated one)', async () => {
@@ -110,8 +127,10 @@ describe('DistinctClient on the wire', () => {
     expect(await c.send(event, 'k')).toEqual({ kind: 'ok', status: 200, message: 'ok' });
     expect(handlers).toHaveLength(1);
     const h = handlers[0] as Record<string, unknown>;
-    for (const legacy of ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade']) expect(typeof h[legacy]).toBe('undefined');
-    for (const current of ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError']) expect(typeof h[current]).toBe('function');
+    for (const legacy of ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade'])
+      expect(typeof h[legacy]).toBe('undefined');
+    for (const current of ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError'])
+      expect(typeof h[current]).toBe('function');
   });
 
   test('a body over 64 KB is read to its end (the connection is reused) and only its start is kept', async () => {
@@ -146,7 +165,11 @@ describe('DistinctClient on the wire', () => {
     const s = await serve(() => {
       // Never answers.
     });
-    expect(await client(s.url, 100).send(event, 'slow')).toEqual({ kind: 'transient', status: null, message: 'timeout after 100 ms' });
+    expect(await client(s.url, 100).send(event, 'slow')).toEqual({
+      kind: 'transient',
+      status: null,
+      message: 'timeout after 100 ms',
+    });
   });
 
   test('a refused connection is a transient network error naming the cause', async () => {

@@ -32,11 +32,20 @@ describe('classifyResponse() maps Distinct answers onto outcomes (DESIGN §6)', 
   });
 
   test('keeps the status and message of an unexpected answer', () => {
-    expect(classifyResponse(418, envelope(418, "I'm a teapot"), undefined, NOW)).toEqual({ kind: 'unexpected', status: 418, message: "I'm a teapot" });
+    expect(classifyResponse(418, envelope(418, "I'm a teapot"), undefined, NOW)).toEqual({
+      kind: 'unexpected',
+      status: 418,
+      message: "I'm a teapot",
+    });
   });
 
   test('attaches Retry-After to transient answers only', () => {
-    expect(classifyResponse(429, '', '3', NOW)).toEqual({ kind: 'transient', status: 429, message: '', retryAfterMs: 3000 });
+    expect(classifyResponse(429, '', '3', NOW)).toEqual({
+      kind: 'transient',
+      status: 429,
+      message: '',
+      retryAfterMs: 3000,
+    });
     expect(classifyResponse(503, '', 'Mon, 27 Apr 2026 12:01:00 GMT', NOW)).toMatchObject({ retryAfterMs: 60_000 });
     expect(classifyResponse(500, '', undefined, NOW)).not.toHaveProperty('retryAfterMs');
     expect(classifyResponse(400, envelope(400, 'User not found.'), '10', NOW)).not.toHaveProperty('retryAfterMs');

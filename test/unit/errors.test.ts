@@ -24,5 +24,9 @@ test('error bodies carry the code and a message, and verification errors their r
   });
   const v = new WebhookVerificationError('signature_mismatch', 'signature does not match');
   expect(v.statusCode).toBe(401);
-  expect(v.toResponseBody()).toEqual({ error: 'ERR_WEBHOOK_VERIFICATION', message: 'signature does not match', reason: 'signature_mismatch' });
+  expect(v.toResponseBody()).toEqual({
+    error: 'ERR_WEBHOOK_VERIFICATION',
+    message: 'signature does not match',
+    reason: 'signature_mismatch',
+  });
 });

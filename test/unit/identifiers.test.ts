@@ -74,7 +74,13 @@ describe('normalizeEmail accepts only what Distinct accepts (issue #9 item 8)', 
 
   test('linear: hostile 40,000-character inputs are answered at once', () => {
     const t = performance.now();
-    for (const s of [`a@${'.'.repeat(40_000)} x`, `${'a'.repeat(40_000)}@b.com`, `a@${'b.'.repeat(20_000)}com`, 'a@'.repeat(20_000), `a@${'ü'.repeat(40_000)}.com`]) {
+    for (const s of [
+      `a@${'.'.repeat(40_000)} x`,
+      `${'a'.repeat(40_000)}@b.com`,
+      `a@${'b.'.repeat(20_000)}com`,
+      'a@'.repeat(20_000),
+      `a@${'ü'.repeat(40_000)}.com`,
+    ]) {
       expect(normalizeEmail(s)).toBeUndefined();
     }
     expect(normalizePhone(`+1${' 2'.repeat(20_000)}`)).toBeUndefined();

@@ -1,7 +1,11 @@
 import { Writable } from 'node:stream';
 import { createLogger, redactPii } from '../../src/observability/logger';
 
-function capture(redact = true): { lines: () => Array<Record<string, unknown>>; text: () => string; logger: ReturnType<typeof createLogger> } {
+function capture(redact = true): {
+  lines: () => Array<Record<string, unknown>>;
+  text: () => string;
+  logger: ReturnType<typeof createLogger>;
+} {
   let buf = '';
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -10,12 +14,22 @@ function capture(redact = true): { lines: () => Array<Record<string, unknown>>; 
     },
   });
   const logger = createLogger({ level: 'info', redactPii: redact, destination });
-  return { logger, text: () => buf, lines: () => buf.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    text: () => buf,
+    lines: () =>
+      buf
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('redactPii masks e-mail addresses and phone numbers, leaving ids alone', () => {
   expect(redactPii('to John.Doe@example.com')).toBe('to J***@example.com');
-  expect(redactPii('phone +15017250604 and whatsapp:+14155238886')).toBe('phone +*******0604 and whatsapp:+*******8886');
+  expect(redactPii('phone +15017250604 and whatsapp:+14155238886')).toBe(
+    'phone +*******0604 and whatsapp:+*******8886',
+  );
   expect(redactPii('at 1513299569 on 2026-11-26')).toBe('at 1513299569 on 2026-11-26');
   expect(redactPii('SM1342fe1b2c904d1ab04f0fc7a58abca9')).toBe('SM1342fe1b2c904d1ab04f0fc7a58abca9');
   expect(redactPii('2026-11-26T08:59:32.689Z')).toBe('2026-11-26T08:59:32.689Z');
@@ -26,7 +40,11 @@ test('log lines never carry recipients, signature headers or the API key', () =>
   c.logger.info(
     {
       event: { email: 'jane.doe@example.com', phone: '+15017250604' },
-      headers: { 'x-twilio-signature': 'c2VjcmV0', authorization: 'Basic dXNlcjpwYXNz', 'x-distinct-api-key': 'live_key' },
+      headers: {
+        'x-twilio-signature': 'c2VjcmV0',
+        authorization: 'Basic dXNlcjpwYXNz',
+        'x-distinct-api-key': 'live_key',
+      },
       apiKey: 'live_key',
     },
     'sending to jane.doe@example.com',
@@ -42,7 +60,16 @@ test('log lines never carry recipients, signature headers or the API key', () =>
 
 test('Plivo V2 / Ma-V2 and Sinch signature headers are redacted (a V2 signature with its nonce authenticates any body)', () => {
   const c = capture();
-  c.logger.info({ headers: { 'x-plivo-signature-v2': 'djJzaWc=', 'x-plivo-signature-ma-v2': 'bWF2MnNpZw==', 'x-sinch-webhook-signature': 'c2luY2hzaWc=' } }, 'request');
+  c.logger.info(
+    {
+      headers: {
+        'x-plivo-signature-v2': 'djJzaWc=',
+        'x-plivo-signature-ma-v2': 'bWF2MnNpZw==',
+        'x-sinch-webhook-signature': 'c2luY2hzaWc=',
+      },
+    },
+    'request',
+  );
   const out = c.text();
   for (const sig of ['djJzaWc=', 'bWF2MnNpZw==', 'c2luY2hzaWc=']) expect(out).not.toContain(sig);
 });
@@ -93,10 +120,12 @@ describe('errors are redacted like every other field (issue #10 item 7)', () => 
     const [first, second] = c.lines();
     expect((first!.err as Record<string, string>).stack).toContain('j***@example.com');
     expect((second!.error as Record<string, string>).message).toContain('j***@example.com');
-    expect(((second!.nested as Record<string, unknown>).e as Record<string, string>).stack).toContain('j***@example.com');
+    expect(((second!.nested as Record<string, unknown>).e as Record<string, string>).stack).toContain(
+      'j***@example.com',
+    );
   });
 
-  test('with PII masking off errors keep pino\'s standard shape', () => {
+  test("with PII masking off errors keep pino's standard shape", () => {
     const c = capture(false);
     c.logger.error({ err: pii() }, 'x');
     expect((c.lines()[0]!.err as Record<string, string>).message).toContain('jane.doe@example.com');
@@ -105,7 +134,8 @@ describe('errors are redacted like every other field (issue #10 item 7)', () => 
 
 describe('redactPii is linear (issue #9 item 7)', () => {
   const EMAIL_REGEX = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-  const reference = (s: string): string => s.replace(EMAIL_REGEX, (_m, first: string, domain: string) => `${first}***@${domain}`);
+  const reference = (s: string): string =>
+    s.replace(EMAIL_REGEX, (_m, first: string, domain: string) => `${first}***@${domain}`);
 
   test.each([
     'a@b.co',

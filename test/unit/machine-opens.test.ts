@@ -26,12 +26,23 @@ import { serveOnLoopback } from '../helpers/serve';
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/x';
 
-function configFor(adapter: AnyAdapter, options: Record<string, unknown>, extra: Record<string, unknown> = {}): AppConfig {
+function configFor(
+  adapter: AnyAdapter,
+  options: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): AppConfig {
   const creds = adapter.testing.createCredentials();
   return buildConfig(
     {
       distinct: { apiKey: 'k' },
-      sources: { [adapter.name]: { feature: `registration_${adapter.channel}`, experienceId: 'exp', ...creds.options, ...options } },
+      sources: {
+        [adapter.name]: {
+          feature: `registration_${adapter.channel}`,
+          experienceId: 'exp',
+          ...creds.options,
+          ...options,
+        },
+      },
       ...extra,
     },
     {},
@@ -41,7 +52,12 @@ function configFor(adapter: AnyAdapter, options: Record<string, unknown>, extra:
 }
 
 /** The drafts of a body, completed and mapped for a source with the given `machineOpens`. */
-function outcomes(adapter: AnyAdapter, body: unknown, machineOpens?: 'forward' | 'ignore', headers: Record<string, string> = { 'content-type': 'application/json' }) {
+function outcomes(
+  adapter: AnyAdapter,
+  body: unknown,
+  machineOpens?: 'forward' | 'ignore',
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) {
   const config = configFor(adapter, machineOpens ? { machineOpens } : {});
   const source = config.sources.get(adapter.name)!;
   const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
@@ -60,7 +76,9 @@ describe('configuration', () => {
 
   test('another value, or the option on an SMS source, does not start and says why', () => {
     expect(() => configFor(sendgrid, { machineOpens: 'drop' })).toThrow(ConfigurationError);
-    expect(() => configFor(twilio, { machineOpens: 'ignore' })).toThrow(/sources\.twilio\.machineOpens: only e-mail sources have machine opens/);
+    expect(() => configFor(twilio, { machineOpens: 'ignore' })).toThrow(
+      /sources\.twilio\.machineOpens: only e-mail sources have machine opens/,
+    );
   });
 
   test('validate / registry: events that are always machine opens show as ignored under ignore, and no pair disappears that other events still produce', () => {
@@ -76,18 +94,35 @@ describe('configuration', () => {
 });
 
 describe('SendGrid: sg_machine_open (Apple Machine Open Indicator)', () => {
-  const open = (extra: Record<string, unknown>) => ({ event: 'open', email: 'a@example.com', timestamp: 1513299569, sg_event_id: `e${JSON.stringify(extra)}`, ...extra });
+  const open = (extra: Record<string, unknown>) => ({
+    event: 'open',
+    email: 'a@example.com',
+    timestamp: 1513299569,
+    sg_event_id: `e${JSON.stringify(extra)}`,
+    ...extra,
+  });
 
   test('true → metadata.machineOpen: true, forwarded by default; ignored with machineOpens: ignore', () => {
     const [fwd] = outcomes(sendgrid, [open({ sg_machine_open: true })]);
     expect(fwd!.outcome.kind).toBe('forward');
-    expect(fwd!.outcome.kind === 'forward' && fwd!.outcome.event.metadata).toMatchObject({ machineOpen: true, sg_machine_open: true });
+    expect(fwd!.outcome.kind === 'forward' && fwd!.outcome.event.metadata).toMatchObject({
+      machineOpen: true,
+      sg_machine_open: true,
+    });
     const [ign] = outcomes(sendgrid, [open({ sg_machine_open: true })], 'ignore');
     expect(ign!.outcome).toEqual({ kind: 'ignore', why: 'machine open (machineOpens: ignore)' });
   });
 
   test('false or absent → no machineOpen key, forwarded even under ignore; only open events are flagged', () => {
-    const results = outcomes(sendgrid, [open({ sg_machine_open: false }), open({}), { event: 'delivered', email: 'a@example.com', sg_machine_open: true }], 'ignore');
+    const results = outcomes(
+      sendgrid,
+      [
+        open({ sg_machine_open: false }),
+        open({}),
+        { event: 'delivered', email: 'a@example.com', sg_machine_open: true },
+      ],
+      'ignore',
+    );
     expect(results.map((r) => r.outcome.kind)).toEqual(['forward', 'forward', 'forward']);
     expect(results.map((r) => r.ev.details.machineOpen)).toEqual([undefined, undefined, undefined]);
   });
@@ -98,7 +133,12 @@ describe('SendGrid: sg_machine_open (Apple Machine Open Indicator)', () => {
 });
 
 describe('Brevo: proxy_open / unique_proxy_open', () => {
-  const event = (name: string) => ({ event: name, email: 'jane.doe@example.com', 'message-id': `<${name}@smtp-relay.mailin.fr>`, ts_epoch: 1604933654 });
+  const event = (name: string) => ({
+    event: name,
+    email: 'jane.doe@example.com',
+    'message-id': `<${name}@smtp-relay.mailin.fr>`,
+    ts_epoch: 1604933654,
+  });
 
   test('are email.opened machine opens (unique_proxy_open also firstOpen); opened stays a human open', () => {
     const [proxy, unique, opened] = outcomes(brevo, [event('proxy_open'), event('unique_proxy_open'), event('opened')]);
@@ -136,19 +176,32 @@ describe('Mailgun: client-info.bot (Open and Click Bot Detection)', () => {
   test('an empty or absent bot is a human open; a bot click is not an open', () => {
     expect(outcomes(mailgun, body('opened', ''))[0]!.ev.details.machineOpen).toBeUndefined();
     expect(outcomes(mailgun, body('opened', undefined), 'ignore')[0]!.outcome.kind).toBe('forward');
-    expect(outcomes(mailgun, body('clicked', 'apple'))[0]!.ev.details).toEqual(expect.not.objectContaining({ machineOpen: true }));
+    expect(outcomes(mailgun, body('clicked', 'apple'))[0]!.ev.details).toEqual(
+      expect.not.objectContaining({ machineOpen: true }),
+    );
   });
 });
 
 describe('Mandrill: user_agent_parsed.type "robot"', () => {
   const form = (type: string, event = 'open') =>
     `mandrill_events=${encodeURIComponent(
-      JSON.stringify([{ event, ts: 1365109999, _id: `x-${type}-${event}`, msg: { _id: 'm1', email: 'a@example.com', metadata: {} }, user_agent_parsed: { type } }]),
+      JSON.stringify([
+        {
+          event,
+          ts: 1365109999,
+          _id: `x-${type}-${event}`,
+          msg: { _id: 'm1', email: 'a@example.com', metadata: {} },
+          user_agent_parsed: { type },
+        },
+      ]),
     )}`;
   const headers = { 'content-type': 'application/x-www-form-urlencoded' };
 
   test('an open by a robot user agent is a machine open; a browser open is not; a robot click is not an open', () => {
-    expect(outcomes(mandrill, form('Robot'), undefined, headers)[0]!.ev.details).toMatchObject({ userAgentType: 'Robot', machineOpen: true });
+    expect(outcomes(mandrill, form('Robot'), undefined, headers)[0]!.ev.details).toMatchObject({
+      userAgentType: 'Robot',
+      machineOpen: true,
+    });
     expect(outcomes(mandrill, form('robot'), 'ignore', headers)[0]!.outcome.kind).toBe('ignore');
     expect(outcomes(mandrill, form('Browser'), 'ignore', headers)[0]!.ev.details.machineOpen).toBeUndefined();
     expect(outcomes(mandrill, form('Robot', 'click'), undefined, headers)[0]!.ev.details.machineOpen).toBeUndefined();
@@ -167,7 +220,14 @@ describe('through the real HTTP stack: an authentic request whose only event is 
         server: { port: 0, host: '127.0.0.1' },
         queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
         log: { level: 'silent' },
-        sources: { brevo: { feature: 'registration_email', experienceId: 'exp', basicAuth: 'brevo:s3cret', machineOpens: 'ignore' } },
+        sources: {
+          brevo: {
+            feature: 'registration_email',
+            experienceId: 'exp',
+            basicAuth: 'brevo:s3cret',
+            machineOpens: 'ignore',
+          },
+        },
       },
       {},
       null,
@@ -182,8 +242,17 @@ describe('through the real HTTP stack: an authentic request whose only event is 
   });
 
   test('is answered 200, counted ignored, and nothing is queued (never 401/403)', async () => {
-    const body = JSON.stringify({ event: 'proxy_open', email: 'jane.doe@example.com', 'message-id': '<p@x>', ts_epoch: 1604933654 });
-    const res = await fetch(`${origin}/webhooks/brevo`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basicAuthorization('brevo:s3cret') }, body });
+    const body = JSON.stringify({
+      event: 'proxy_open',
+      email: 'jane.doe@example.com',
+      'message-id': '<p@x>',
+      ts_epoch: 1604933654,
+    });
+    const res = await fetch(`${origin}/webhooks/brevo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuthorization('brevo:s3cret') },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
     expect(await queue.claim(10)).toEqual([]);

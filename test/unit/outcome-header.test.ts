@@ -14,7 +14,12 @@ import { createTestCredentials, signedSample, testConfig } from '../helpers/app'
 test('Twilio keeps its bare <Response/>; the header says queued, then duplicate, then dead-lettered with the reason', async () => {
   const creds = createTestCredentials();
   const config = testConfig({ creds, publicUrl: 'https://hooks.example.com' });
-  const queue = createQueue({ driver: 'sqlite', path: config.queue.path, synchronous: 'full', dedupeWindowMs: config.dedupe.windowMs });
+  const queue = createQueue({
+    driver: 'sqlite',
+    path: config.queue.path,
+    synchronous: 'full',
+    dedupeWindowMs: config.dedupe.windowMs,
+  });
   const metrics = createMetrics({ defaultMetrics: false });
   const logger = silentLogger();
   const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
@@ -35,9 +40,13 @@ test('Twilio keeps its bare <Response/>; the header says queued, then duplicate,
     expect(describeOutcome(again.headers[OUTCOME_HEADER], 'sms.delivered')).toMatch(/^outcome: 1 duplicate/);
     const shortCode = await post(signedSample('twilio', creds, url, { type: 'sms.sent', recipient: '12345' }));
     expect(shortCode.text).toBe('<Response/>');
-    expect(shortCode.headers[OUTCOME_HEADER]).toBe('received=1; queued=0; duplicates=0; ignored=0; dead_lettered=1; reasons=no_identifier');
+    expect(shortCode.headers[OUTCOME_HEADER]).toBe(
+      'received=1; queued=0; duplicates=0; ignored=0; dead_lettered=1; reasons=no_identifier',
+    );
     // JSON-answering providers carry the same counts in both.
-    const mailgun = await post(signedSample('mailgun', creds, 'https://hooks.example.com/webhooks/mailgun', { type: 'email.clicked' }));
+    const mailgun = await post(
+      signedSample('mailgun', creds, 'https://hooks.example.com/webhooks/mailgun', { type: 'email.clicked' }),
+    );
     expect(mailgun.body).toMatchObject({ ok: true, ignored: 1 });
     expect(parseOutcomeHeader(mailgun.headers[OUTCOME_HEADER])).toMatchObject({ received: 1, ignored: 1, reasons: [] });
   } finally {
@@ -46,8 +55,10 @@ test('Twilio keeps its bare <Response/>; the header says queued, then duplicate,
 });
 
 test('describeOutcome: every kind of outcome in one line; an answer without the header is "unknown"', () => {
-  expect(describeOutcome('received=3; queued=1; duplicates=1; ignored=0; dead_lettered=1; reasons=invalid_pair', 'x')).toBe(
-    'outcome: 1 queued for Distinct (see it on the sandbox page, or the forwarder\'s log); 1 duplicate (already received within dedupe.windowMs; not queued again); 1 dead-lettered: invalid_pair (see `distinct-adapter dlq list`)',
+  expect(
+    describeOutcome('received=3; queued=1; duplicates=1; ignored=0; dead_lettered=1; reasons=invalid_pair', 'x'),
+  ).toBe(
+    "outcome: 1 queued for Distinct (see it on the sandbox page, or the forwarder's log); 1 duplicate (already received within dedupe.windowMs; not queued again); 1 dead-lettered: invalid_pair (see `distinct-adapter dlq list`)",
   );
   expect(describeOutcome(undefined, 'x')).toMatch(/^outcome: unknown/);
   expect(describeOutcome('garbage', 'x')).toMatch(/^outcome: unknown/);

@@ -16,8 +16,19 @@ test('overridesFrom ignores non-scalar values and inherited keys, and gives {} f
 });
 
 test('toWireOverrides renames EventOverrides fields to their wire keys and passes other keys through', () => {
-  const wire = toWireOverrides({ userId: 'u_1', feature: 'page_visit', experienceId: 'x1', distinct_user_id: 'kept', constructor: 'c' });
-  expect(wire).toEqual({ distinct_user_id: 'kept', distinct_feature: 'page_visit', distinct_experience_id: 'x1', constructor: 'c' });
+  const wire = toWireOverrides({
+    userId: 'u_1',
+    feature: 'page_visit',
+    experienceId: 'x1',
+    distinct_user_id: 'kept',
+    constructor: 'c',
+  });
+  expect(wire).toEqual({
+    distinct_user_id: 'kept',
+    distinct_feature: 'page_visit',
+    distinct_experience_id: 'x1',
+    constructor: 'c',
+  });
   expect(overridesFrom(toWireOverrides({ userId: 'u_1' }))).toEqual({ userId: 'u_1' });
   expect(toWireOverrides(undefined)).toEqual({});
 });

@@ -3,14 +3,30 @@ import { detailFields, pickDetails, scalarOrListDetail, stringDetail, trimmedTex
 
 describe('pickDetails', () => {
   test('renames, follows dotted paths and keeps only detail values', () => {
-    const fields = detailFields({ Tag: 'tag', 'Client.Name': 'client', 'a.b.c': 'deep', Flag: 'flag', N: 'n', Blank: 'blank' });
-    const record = { Tag: 'welcome', Client: { Name: 'Chrome' }, a: { b: [1] }, Flag: false, N: Number.NaN, Blank: '  ' };
+    const fields = detailFields({
+      Tag: 'tag',
+      'Client.Name': 'client',
+      'a.b.c': 'deep',
+      Flag: 'flag',
+      N: 'n',
+      Blank: 'blank',
+    });
+    const record = {
+      Tag: 'welcome',
+      Client: { Name: 'Chrome' },
+      a: { b: [1] },
+      Flag: false,
+      N: Number.NaN,
+      Blank: '  ',
+    };
     expect(pickDetails(record, fields)).toEqual({ tag: 'welcome', client: 'Chrome', flag: false });
   });
 
   test('a list keeps each field under its own (last-segment) name; `into` is filled in place', () => {
     const into = { first: 1 };
-    expect(pickDetails({ reason: 'x', bounce: { type: 'hard' } }, detailFields(['reason', 'bounce.type']), into)).toBe(into);
+    expect(pickDetails({ reason: 'x', bounce: { type: 'hard' } }, detailFields(['reason', 'bounce.type']), into)).toBe(
+      into,
+    );
     expect(into).toEqual({ first: 1, reason: 'x', type: 'hard' });
   });
 

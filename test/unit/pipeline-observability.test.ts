@@ -13,7 +13,8 @@ import { loadFixtures, toWebhookRequest } from '../helpers/fixtures';
 
 async function series(counter: ReturnType<typeof createMetrics>['events']): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const v of (await counter.get()).values) out[`${v.labels.type}/${v.labels.outcome}/${v.labels.reason}`] = v.value;
+  for (const v of (await counter.get()).values)
+    out[`${v.labels.type}/${v.labels.outcome}/${v.labels.reason}`] = v.value;
   return out;
 }
 
@@ -25,7 +26,10 @@ test('a SendGrid batch counts each accepted type and each duplicate once per eve
   const pipeline = new Pipeline({ config, queue, logger: silentLogger(), metrics });
   const body = loadFixtures('sendgrid').find((f) => f.name === 'events-batch')!.request.body;
   const url = 'https://hooks.example.com/webhooks/sendgrid';
-  const first = await pipeline.handle('sendgrid', toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()));
+  const first = await pipeline.handle(
+    'sendgrid',
+    toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()),
+  );
   expect(first.status).toBe(200);
   const summary = first.body as { queued: number; deadLettered: number };
 
@@ -39,11 +43,16 @@ test('a SendGrid batch counts each accepted type and each duplicate once per eve
   const accepted = Object.fromEntries(Object.entries(counted).filter(([k]) => k.includes('/accepted/')));
   expect(Object.keys(expected).length).toBeGreaterThan(1);
   expect(accepted).toEqual(expected);
-  const deadLettered = Object.entries(counted).filter(([k]) => k.includes('/dead_lettered/')).reduce((n, [, v]) => n + v, 0);
+  const deadLettered = Object.entries(counted)
+    .filter(([k]) => k.includes('/dead_lettered/'))
+    .reduce((n, [, v]) => n + v, 0);
   expect(deadLettered).toBe(summary.deadLettered);
   expect(leases.length).toBe(summary.queued);
 
-  await pipeline.handle('sendgrid', toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()));
+  await pipeline.handle(
+    'sendgrid',
+    toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()),
+  );
   expect((await series(metrics.events))['any/duplicate/']).toBe(summary.queued + summary.deadLettered);
 });
 
@@ -58,11 +67,28 @@ test('at info, one "webhook request" line per request with status, duration, siz
   const creds = createTestCredentials();
   const config = testConfig({ creds, driver: 'memory', publicUrl: 'https://hooks.example.com' });
   const queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
-  const pipeline = new Pipeline({ config, queue, logger: pino({ level: 'info' }, destination), metrics: createMetrics({ defaultMetrics: false }) });
-  const req = toWebhookRequest(signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio', { type: 'sms.delivered' }), new Date());
+  const pipeline = new Pipeline({
+    config,
+    queue,
+    logger: pino({ level: 'info' }, destination),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  const req = toWebhookRequest(
+    signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio', { type: 'sms.delivered' }),
+    new Date(),
+  );
   expect((await pipeline.handle('twilio', req)).status).toBe(200);
   await new Promise((r) => setImmediate(r));
   const line = lines.find((l) => l.msg === 'webhook request');
-  expect(line).toMatchObject({ source: 'twilio', status: 200, bytes: req.rawBody.length, received: 1, queued: 1, duplicates: 0, ignored: 0, deadLettered: 0 });
+  expect(line).toMatchObject({
+    source: 'twilio',
+    status: 200,
+    bytes: req.rawBody.length,
+    received: 1,
+    queued: 1,
+    duplicates: 0,
+    ignored: 0,
+    deadLettered: 0,
+  });
   expect(typeof line!.ms).toBe('number');
 });

@@ -10,7 +10,9 @@ const config = testConfig({ creds: createTestCredentials(), queuePath: '/app/dat
 test('permission errors name the key, the file, the uid and the /data volume', () => {
   const err = Object.assign(new Error("EACCES: permission denied, mkdir '/app/data'"), { code: 'EACCES' });
   const message = queuePathError(err, config, 1000)!.message;
-  expect(message).toContain('queue.path: cannot create or write the SQLite outbox /app/data/outbox.db (EACCES); this process (uid 1000) needs write access');
+  expect(message).toContain(
+    'queue.path: cannot create or write the SQLite outbox /app/data/outbox.db (EACCES); this process (uid 1000) needs write access',
+  );
   expect(message).toContain('mount a volume at /data and set queue.path: /data/outbox.db');
   expect(queuePathError(Object.assign(new Error('x'), { code: 'SQLITE_CANTOPEN' }), config, 1000)).toBeDefined();
 });

@@ -59,11 +59,15 @@ const drivers: [string, (options: OpenOptions) => Queue, (() => Promise<void>)?]
 /** Cases a driver cannot keep, and why (the driver's own test file covers what it does instead). */
 const GATED: Record<string, Record<string, string>> = {
   sqs: {
-    'retry counts the attempt, stores nothing else and delays the message': 'visibility timeouts run on the SQS clock, not the injected one',
-    'release hands a message back without counting an attempt': 'a delayed release runs on the SQS clock, not the injected one',
+    'retry counts the attempt, stores nothing else and delays the message':
+      'visibility timeouts run on the SQS clock, not the injected one',
+    'release hands a message back without counting an attempt':
+      'a delayed release runs on the SQS clock, not the injected one',
     'claim hands out the earliest due first': 'due times run on the SQS clock, and SQS does not order by due time',
-    'nextDueInMs is null when nothing waits and ignores messages in flight': 'a long-poll driver always answers 0: the receive is the wait',
-    'stats counts waiting, in-flight and dead messages and the oldest age': 'SQS reports no message age outside CloudWatch (oldestAgeMs is 0)',
+    'nextDueInMs is null when nothing waits and ignores messages in flight':
+      'a long-poll driver always answers 0: the receive is the wait',
+    'stats counts waiting, in-flight and dead messages and the oldest age':
+      'SQS reports no message age outside CloudWatch (oldestAgeMs is 0)',
   },
 };
 
@@ -79,7 +83,13 @@ function message(key: string, overrides: Partial<QueueMessage> = {}): QueueMessa
       action: 'delivered',
       experienceId: 'exp_fixture',
       capturedAt: '2026-04-27T13:35:00Z',
-      metadata: { provider: 'sendgrid', providerEvent: 'delivered', messageId: `msg-${key}`, machineOpen: false, code: 250 },
+      metadata: {
+        provider: 'sendgrid',
+        providerEvent: 'delivered',
+        messageId: `msg-${key}`,
+        machineOpen: false,
+        code: 250,
+      },
     },
     receivedAt: T0,
     ...overrides,
@@ -90,7 +100,8 @@ const item = (key: string): EnqueueItem => ({ message: message(key) });
 const keysOf = (leases: readonly Lease[]): string[] => leases.map((lease) => lease.message.key);
 
 describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
-  const test = (name: string, fn: jest.ProvidesCallback): void => (GATED[driver]?.[name] ? global.test.skip : global.test)(name, fn);
+  const test = (name: string, fn: jest.ProvidesCallback): void =>
+    (GATED[driver]?.[name] ? global.test.skip : global.test)(name, fn);
   if (prepare) beforeEach(prepare);
   let clock: number;
   let queue: Queue;
@@ -117,7 +128,11 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
 
   test('enqueue → claim → complete hands the message over unchanged, then it is gone', async () => {
     const original = message('k1');
-    await expect(queue.enqueue([{ message: original }])).resolves.toEqual({ queued: 1, deadLettered: 0, duplicates: 0 });
+    await expect(queue.enqueue([{ message: original }])).resolves.toEqual({
+      queued: 1,
+      deadLettered: 0,
+      duplicates: 0,
+    });
 
     const [lease, ...rest] = await queue.claim(10);
     expect(rest).toEqual([]);
@@ -140,12 +155,20 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
   });
 
   test('the same key twice within one call counts once', async () => {
-    await expect(queue.enqueue([item('a'), item('a'), item('b')])).resolves.toEqual({ queued: 2, deadLettered: 0, duplicates: 1 });
+    await expect(queue.enqueue([item('a'), item('a'), item('b')])).resolves.toEqual({
+      queued: 2,
+      deadLettered: 0,
+      duplicates: 1,
+    });
     expect(keysOf(await queue.claim(10))).toEqual(['a', 'b']);
   });
 
   test('concurrent calls in one tick with the same key queue it once', async () => {
-    const results = await Promise.all([queue.enqueue([item('a')]), queue.enqueue([item('a')]), queue.enqueue([item('b')])]);
+    const results = await Promise.all([
+      queue.enqueue([item('a')]),
+      queue.enqueue([item('a')]),
+      queue.enqueue([item('b')]),
+    ]);
     expect(results).toEqual([
       { queued: 1, deadLettered: 0, duplicates: 0 },
       { queued: 0, deadLettered: 0, duplicates: 1 },
@@ -171,19 +194,36 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
     await queue.enqueue([item('a'), item('b')]);
     clock = T0 + 5 * 60_000; // several prune intervals later
     await queue.enqueue([item('c')]);
-    expect(await queue.enqueue([item('a'), item('b'), item('c')])).toEqual({ queued: 2, deadLettered: 0, duplicates: 1 });
+    expect(await queue.enqueue([item('a'), item('b'), item('c')])).toEqual({
+      queued: 2,
+      deadLettered: 0,
+      duplicates: 1,
+    });
   });
 
   test('an item marked deadLetter is stored as a dead letter, never claimable, and de-duplicated', async () => {
     const deadLetter = { reason: 'no_identifier' as const, detail: 'no userId, valid e-mail or E.164 phone' };
     const noId = message('x', { event: { ...message('x').event, email: undefined } });
-    await expect(queue.enqueue([{ message: noId, deadLetter }])).resolves.toEqual({ queued: 0, deadLettered: 1, duplicates: 0 });
-    await expect(queue.enqueue([{ message: noId, deadLetter }])).resolves.toEqual({ queued: 0, deadLettered: 0, duplicates: 1 });
+    await expect(queue.enqueue([{ message: noId, deadLetter }])).resolves.toEqual({
+      queued: 0,
+      deadLettered: 1,
+      duplicates: 0,
+    });
+    await expect(queue.enqueue([{ message: noId, deadLetter }])).resolves.toEqual({
+      queued: 0,
+      deadLettered: 0,
+      duplicates: 1,
+    });
 
     expect(await queue.claim(10)).toEqual([]);
     const letters = await queue.listDeadLetters();
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ reason: 'no_identifier', detail: deadLetter.detail, attempts: 0, deadLetteredAt: T0 });
+    expect(letters[0]).toMatchObject({
+      reason: 'no_identifier',
+      detail: deadLetter.detail,
+      attempts: 0,
+      deadLetteredAt: T0,
+    });
     expect(letters[0]?.message).toEqual(JSON.parse(JSON.stringify(noId)));
     expect(typeof letters[0]?.id).toBe('string');
   });
@@ -297,7 +337,12 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
   });
 
   test('a handle this queue never issued is rejected, not silently ignored', async () => {
-    const foreign: Lease = { handle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a', message: message('a'), attempts: 0, enqueuedAt: T0 };
+    const foreign: Lease = {
+      handle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
+      message: message('a'),
+      attempts: 0,
+      enqueuedAt: T0,
+    };
     await expect(queue.complete(foreign)).rejects.toThrow('not a lease');
     await expect(queue.retry(foreign, 0, 'x')).rejects.toThrow('not a lease');
   });
@@ -344,7 +389,10 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
       expect(all.map((d) => d.message.key)).toEqual(['d3', 'd2', 'd1']);
       expect(new Set(all.map((d) => d.id)).size).toBe(3);
 
-      expect((await queue.listDeadLetters({ reason: 'no_identifier' })).map((d) => d.message.key)).toEqual(['d3', 'd1']);
+      expect((await queue.listDeadLetters({ reason: 'no_identifier' })).map((d) => d.message.key)).toEqual([
+        'd3',
+        'd1',
+      ]);
       expect((await queue.listDeadLetters({ reason: 'max_age' })).length).toBe(0);
       expect((await queue.listDeadLetters({ limit: 2 })).map((d) => d.message.key)).toEqual(['d3', 'd2']);
       const d2 = all.find((d) => d.message.key === 'd2')!;

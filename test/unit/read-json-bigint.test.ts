@@ -19,7 +19,11 @@ describe('readJsonBigint', () => {
 
   test('the boundary: 2^53 - 1 stays a number; 2^53 and beyond, either sign, become strings', () => {
     expect(read('[9007199254740991, -9007199254740991]')).toEqual([9007199254740991, -9007199254740991]);
-    expect(read('[9007199254740992, 9007199254740993, -9007199254740993]')).toEqual(['9007199254740992', '9007199254740993', '-9007199254740993']);
+    expect(read('[9007199254740992, 9007199254740993, -9007199254740993]')).toEqual([
+      '9007199254740992',
+      '9007199254740993',
+      '-9007199254740993',
+    ]);
     expect(read('123456789012345678901234567890')).toBe('123456789012345678901234567890');
   });
 
@@ -30,8 +34,13 @@ describe('readJsonBigint', () => {
   });
 
   test('digits inside strings and keys are never touched, escaped quotes included', () => {
-    const text = '{"19421777835146491": "x\\"19421777835146491\\\\", "b": "\\u0022 19421777835146491", "c": 19421777835146491}';
-    expect(read(text)).toEqual({ '19421777835146491': 'x"19421777835146491\\', b: '" 19421777835146491', c: '19421777835146491' });
+    const text =
+      '{"19421777835146491": "x\\"19421777835146491\\\\", "b": "\\u0022 19421777835146491", "c": 19421777835146491}';
+    expect(read(text)).toEqual({
+      '19421777835146491': 'x"19421777835146491\\',
+      b: '" 19421777835146491',
+      c: '19421777835146491',
+    });
   });
 
   test('the fixture files of the credentials providers and the first three parse exactly as with JSON.parse', () => {
@@ -40,7 +49,10 @@ describe('readJsonBigint', () => {
     for (const provider of readdirSync(FIXTURES_DIR).filter((p) => providers.includes(p))) {
       for (const file of readdirSync(join(FIXTURES_DIR, provider)).filter((f) => f.endsWith('.json'))) {
         const text = readFileSync(join(FIXTURES_DIR, provider, file), 'utf8');
-        expect({ file: `${provider}/${file}`, value: read(text) }).toEqual({ file: `${provider}/${file}`, value: JSON.parse(text) });
+        expect({ file: `${provider}/${file}`, value: read(text) }).toEqual({
+          file: `${provider}/${file}`,
+          value: JSON.parse(text),
+        });
         files += 1;
       }
     }

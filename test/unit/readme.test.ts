@@ -12,7 +12,8 @@ test('the quick start names every source serve --dev serves, and only those', ()
   for (const a of ADAPTERS) creds[a.name] = { options: {}, signer: null };
   const served = Object.keys(devConfigDocument(creds, {}).sources as Record<string, unknown>).sort();
   expect(served).toEqual(ADAPTERS.map((a) => a.name).sort());
-  const sentence = /serves one source\s+per built-in provider[\s\S]*?— on 127\.0\.0\.1:3000/.exec(quickStart)?.[0] ?? '';
+  const sentence =
+    /serves one source\s+per built-in provider[\s\S]*?— on 127\.0\.0\.1:3000/.exec(quickStart)?.[0] ?? '';
   const named = [...sentence.matchAll(/`(?:\/webhooks\/)?([a-z]+)`/g)].map((m) => m[1]).sort();
   expect(named).toEqual(served);
 });

@@ -9,7 +9,12 @@ const MAP = { failed: 'email.bounced', delivered: 'email.delivered' } as const s
 const REFINEMENTS: Refinements = {
   failed: [
     { field: 'hard', table: { false: 'email.deferred' } },
-    { field: 'severity', table: { temporary: 'email.deferred', '10': 'email.rejected' }, ignoreCase: true, when: (r) => r.skip !== true },
+    {
+      field: 'severity',
+      table: { temporary: 'email.deferred', '10': 'email.rejected' },
+      ignoreCase: true,
+      when: (r) => r.skip !== true,
+    },
   ],
   '*': [{ field: 'name', table: { SUBSCRIBED: 'email.subscribed' } }],
 };
@@ -30,7 +35,9 @@ describe('refineType', () => {
 
   test('`when` gates a refinement; `ignoreCase` retries lower-cased', () => {
     expect(refineType(MAP, REFINEMENTS, 'failed', { severity: 'TEMPORARY' }, 'email')).toBe('email.deferred');
-    expect(refineType(MAP, REFINEMENTS, 'failed', { severity: 'temporary', skip: true }, 'email')).toBe('email.bounced');
+    expect(refineType(MAP, REFINEMENTS, 'failed', { severity: 'temporary', skip: true }, 'email')).toBe(
+      'email.bounced',
+    );
   });
 
   test("'*' applies to every name, after the name's own; prototype keys never match", () => {
@@ -46,9 +53,16 @@ describe('refineType', () => {
 });
 
 describe('defineAdapter derives the emitted types', () => {
-  test.each(adapters.map((a) => [a.name, a] as const))('%s: map values, refinement tables, other tables and unknown', (_name, adapter) => {
-    const expected = new Set<string>([...Object.values(adapter.eventMap), ...refinedTypes(adapter.refinements), `${adapter.channel}.unknown`]);
-    for (const map of adapter.otherEventMaps ?? []) for (const t of Object.values(map)) expected.add(t);
-    expect([...adapter.emittedTypes].sort()).toEqual([...expected].sort());
-  });
+  test.each(adapters.map((a) => [a.name, a] as const))(
+    '%s: map values, refinement tables, other tables and unknown',
+    (_name, adapter) => {
+      const expected = new Set<string>([
+        ...Object.values(adapter.eventMap),
+        ...refinedTypes(adapter.refinements),
+        `${adapter.channel}.unknown`,
+      ]);
+      for (const map of adapter.otherEventMaps ?? []) for (const t of Object.values(map)) expected.add(t);
+      expect([...adapter.emittedTypes].sort()).toEqual([...expected].sort());
+    },
+  );
 });

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { SqliteQueue } from '../../src/queue/sqlite-queue';
 import { T0, twilioDelivered } from '../helpers/queue-message';
 
-
 const message = twilioDelivered;
 
 let dir: string;
@@ -25,7 +24,8 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const keys = (n: number, prefix = 'k'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+const keys = (n: number, prefix = 'k'): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
 describe('SqliteQueue claim and complete in bulk', () => {
   test('a large claim hands out the earliest due first, each row once, with its payload intact', async () => {

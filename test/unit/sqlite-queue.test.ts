@@ -120,7 +120,11 @@ describe('durability and recovery', () => {
       })();
     `);
     expect(child.signal).toBe('SIGKILL');
-    expect(JSON.parse(child.stdout)).toEqual({ result: { queued: 2, deadLettered: 0, duplicates: 0 }, claimed: 2, owner: true });
+    expect(JSON.parse(child.stdout)).toEqual({
+      result: { queued: 2, deadLettered: 0, duplicates: 0 },
+      claimed: 2,
+      owner: true,
+    });
 
     clock = Date.now(); // the child used the real clock
     const queue = open();
@@ -130,7 +134,10 @@ describe('durability and recovery', () => {
 
   test('a second queue beside a live owner (e.g. the dlq CLI) does not take over its leases', async () => {
     const owner = open();
-    await owner.enqueue([item('a'), { message: message('d'), deadLetter: { reason: 'no_identifier', detail: 'none' } }]);
+    await owner.enqueue([
+      item('a'),
+      { message: message('d'), deadLetter: { reason: 'no_identifier', detail: 'none' } },
+    ]);
     const [lease] = await owner.claim(1);
 
     const cli = open();
@@ -148,7 +155,8 @@ describe('durability and recovery', () => {
 
 describe('memory', () => {
   test('100,000 queued events stay on disk: the process stays well under 200 MB RSS', () => {
-    const child = runInChild(`
+    const child = runInChild(
+      `
       const { SqliteQueue } = require(${JSON.stringify(path.join(REPO, 'src/queue/sqlite-queue.ts'))});
       const template = ${JSON.stringify(message('x'))};
       (async () => {
@@ -163,7 +171,9 @@ describe('memory', () => {
         process.stdout.write(JSON.stringify({ depth: stats.depth, rssMb: process.memoryUsage().rss / 1e6 }));
         await queue.close();
       })();
-    `, ['--expose-gc']);
+    `,
+      ['--expose-gc'],
+    );
     expect(child.stderr).toBe('');
     const { depth, rssMb } = JSON.parse(child.stdout) as { depth: number; rssMb: number };
     expect(depth).toBe(100_000);
@@ -205,7 +215,11 @@ describe('group commit', () => {
 
     blocker.exec('ROLLBACK');
     // The keys were rolled back with the messages, so the provider's retry is not a "duplicate".
-    expect(await queue.enqueue([item('a'), item('b'), item('c')])).toEqual({ queued: 3, deadLettered: 0, duplicates: 0 });
+    expect(await queue.enqueue([item('a'), item('b'), item('c')])).toEqual({
+      queued: 3,
+      deadLettered: 0,
+      duplicates: 0,
+    });
   });
 
   test('claims and settles ride in the same commit as the enqueues of that tick', async () => {
@@ -260,7 +274,11 @@ describe('group commit', () => {
     expect(broken).toMatchObject({ status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_NOTNULL' } });
     expect(last).toMatchObject({ status: 'fulfilled', value: { queued: 1, duplicates: 1 } });
     expect(await queue.stats()).toMatchObject({ depth: 5, inFlight: 2, deadLettered: 0 });
-    expect(await queue.enqueue([item('c'), item('d'), item('e')])).toEqual({ queued: 0, deadLettered: 0, duplicates: 3 });
+    expect(await queue.enqueue([item('c'), item('d'), item('e')])).toEqual({
+      queued: 0,
+      deadLettered: 0,
+      duplicates: 3,
+    });
     expect((await queue.claim(10)).map((lease) => lease.message.key)).toEqual(['c', 'd', 'e']);
   });
 
@@ -351,7 +369,10 @@ describe('schema', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     expect(tables).toEqual(expect.arrayContaining(['dead_letters', 'dedupe', 'outbox']));
-    const row = db.prepare('SELECT key, payload, enqueued_at, due_at, attempts FROM outbox').get() as Record<string, unknown>;
+    const row = db.prepare('SELECT key, payload, enqueued_at, due_at, attempts FROM outbox').get() as Record<
+      string,
+      unknown
+    >;
     expect(row).toEqual({ key: 'a', payload: JSON.stringify(message('a')), enqueued_at: T0, due_at: T0, attempts: 0 });
   });
 

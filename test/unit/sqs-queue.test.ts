@@ -15,7 +15,16 @@ import type { EnqueueItem, Lease, QueueMessage } from '../../src/queue/queue';
 import { SqsQueue, type SqsQueueOptions, type SqsSettings } from '../../src/queue/sqs-queue';
 import { SQS_MAX_BATCH_BYTES } from '../../src/queue/sqs-wire';
 import { createTestCredentials } from '../helpers/app';
-import { counts, createQueuePair, peek, sqsClient, sqsEndpoint, within, type QueuePairOptions, type RecordedCall } from '../helpers/sqs';
+import {
+  counts,
+  createQueuePair,
+  peek,
+  sqsClient,
+  sqsEndpoint,
+  within,
+  type QueuePairOptions,
+  type RecordedCall,
+} from '../helpers/sqs';
 
 const REPO = path.resolve(__dirname, '../..');
 const WEEK_MS = 7 * 24 * 3_600_000;
@@ -39,7 +48,8 @@ function message(key: string, metadata: Record<string, string | number | boolean
 }
 const item = (key: string): EnqueueItem => ({ message: message(key) });
 const keysOf = (leases: readonly Lease[]): string[] => leases.map((l) => l.message.key).sort();
-const sendBatchCalls = (calls: RecordedCall[]): RecordedCall[] => calls.filter((c) => c.command === 'SendMessageBatchCommand');
+const sendBatchCalls = (calls: RecordedCall[]): RecordedCall[] =>
+  calls.filter((c) => c.command === 'SendMessageBatchCommand');
 
 let admin: SQSClient;
 const toClose: { close(): Promise<void> }[] = [];
@@ -89,9 +99,15 @@ describe('producer', () => {
     const batches = sendBatchCalls(calls);
     expect(batches.map((c) => (c.input.Entries as unknown[]).length).sort()).toEqual([1, 2, 2]);
     for (const call of batches) {
-      const entries = call.input.Entries as { MessageBody: string; MessageAttributes: Record<string, { DataType: string; StringValue: string }> }[];
+      const entries = call.input.Entries as {
+        MessageBody: string;
+        MessageAttributes: Record<string, { DataType: string; StringValue: string }>;
+      }[];
       const bytes = entries.reduce((sum, e) => {
-        const attrs = Object.entries(e.MessageAttributes).reduce((s, [n, v]) => s + n.length + v.DataType.length + v.StringValue.length, 0);
+        const attrs = Object.entries(e.MessageAttributes).reduce(
+          (s, [n, v]) => s + n.length + v.DataType.length + v.StringValue.length,
+          0,
+        );
         return sum + Buffer.byteLength(e.MessageBody) + attrs;
       }, 0);
       expect(bytes).toBeLessThanOrEqual(SQS_MAX_BATCH_BYTES);
@@ -112,10 +128,16 @@ describe('producer', () => {
 
     const batches = sendBatchCalls(calls);
     expect(batches.map((c) => (c.input.Entries as unknown[]).length)).toEqual([3, 1]);
-    expect((await peek(admin, settings.queueUrl)).map((m) => (JSON.parse(m.Body!) as QueueMessage).key).sort()).toEqual(['s1', 's2']);
+    expect((await peek(admin, settings.queueUrl)).map((m) => (JSON.parse(m.Body!) as QueueMessage).key).sort()).toEqual(
+      ['s1', 's2'],
+    );
     // The provider re-sends the whole request: what was written is now a duplicate.
     await expect(queue.enqueue(items)).rejects.toThrow(/^1 of 1 message/);
-    await expect(queue.enqueue([item('s1'), item('s2')])).resolves.toEqual({ queued: 0, deadLettered: 0, duplicates: 2 });
+    await expect(queue.enqueue([item('s1'), item('s2')])).resolves.toEqual({
+      queued: 0,
+      deadLettered: 0,
+      duplicates: 2,
+    });
   });
 
   test('a single message over 256 KiB is refused without a call', async () => {
@@ -142,7 +164,9 @@ describe('consumer', () => {
     await queue.enqueue(Array.from({ length: 12 }, (_, i) => item(`k${i}`)));
     const leases = await queue.claim(50);
     expect(leases).toHaveLength(10);
-    expect(calls.filter((c) => c.command === 'ReceiveMessageCommand').map((c) => c.input.MaxNumberOfMessages)).toEqual([10]);
+    expect(calls.filter((c) => c.command === 'ReceiveMessageCommand').map((c) => c.input.MaxNumberOfMessages)).toEqual([
+      10,
+    ]);
   });
 
   test('stopClaiming ends a 20 s long poll at once; later claims return nothing and nextDueInMs is null', async () => {
@@ -175,7 +199,9 @@ describe('consumer', () => {
     const [lease] = await queue.claim(1);
     await queue.retry(lease!, 1_500, 'HTTP 503: Internal server error.');
 
-    expect(calls.find((c) => c.command === 'ChangeMessageVisibilityCommand')?.input).toMatchObject({ VisibilityTimeout: 2 });
+    expect(calls.find((c) => c.command === 'ChangeMessageVisibilityCommand')?.input).toMatchObject({
+      VisibilityTimeout: 2,
+    });
     expect(await counts(admin, settings.queueUrl)).toEqual({ visible: 0, notVisible: 1 });
     const [again] = await queue.claim(1); // long poll: returns once the visibility ran out
     expect(again).toMatchObject({ attempts: 1, enqueuedAt: lease!.enqueuedAt, message: message('a') });
@@ -198,7 +224,9 @@ describe('consumer', () => {
     await queue.enqueue([item('a')]);
     const [lease] = await queue.claim(1);
     await queue.release(lease!, 48 * 3_600_000);
-    expect(calls.find((c) => c.command === 'ChangeMessageVisibilityCommand')?.input).toMatchObject({ VisibilityTimeout: 43_200 });
+    expect(calls.find((c) => c.command === 'ChangeMessageVisibilityCommand')?.input).toMatchObject({
+      VisibilityTimeout: 43_200,
+    });
   });
 
   test('a body that is not a queue message is moved to the DLQ verbatim instead of being handed out', async () => {
@@ -216,7 +244,10 @@ describe('consumer', () => {
 
 describe('dead letters', () => {
   test('a message nobody settles is moved to the DLQ by the redrive policy (maxReceiveCount)', async () => {
-    const { queue, settings } = await setup({ maxReceiveCount: 1, visibilityTimeout: 1 }, { sqs: { waitTimeSeconds: 3 } });
+    const { queue, settings } = await setup(
+      { maxReceiveCount: 1, visibilityTimeout: 1 },
+      { sqs: { waitTimeSeconds: 3 } },
+    );
     await queue.enqueue([item('poison')]);
     expect(keysOf(await queue.claim(1))).toEqual(['poison']); // claimed, then "the process crashes"
     expect(await queue.claim(1)).toEqual([]); // the second receive moves it instead of handing it out
@@ -267,7 +298,11 @@ describe('dead letters', () => {
   test('list, replay and purge work on the DLQ; a scan leaves what it does not take visible', async () => {
     let clock = Date.UTC(2026, 3, 27, 14, 0, 0);
     const { queue, settings } = await setup({}, { now: () => clock });
-    for (const [key, reason] of [['d1', 'no_identifier'], ['d2', 'invalid_pair'], ['d3', 'no_identifier']] as const) {
+    for (const [key, reason] of [
+      ['d1', 'no_identifier'],
+      ['d2', 'invalid_pair'],
+      ['d3', 'no_identifier'],
+    ] as const) {
       await queue.enqueue([{ message: message(key), deadLetter: { reason, detail: `${reason} ${key}` } }]);
       clock += 1;
     }
@@ -275,7 +310,9 @@ describe('dead letters', () => {
     expect(all.map((d) => d.message.key)).toEqual(['d3', 'd2', 'd1']);
     // Listing twice gives the same answer: the scan made everything visible again.
     expect(await queue.listDeadLetters()).toEqual(all);
-    expect((await queue.listDeadLetters({ reason: 'no_identifier', limit: 1 })).map((d) => d.message.key)).toEqual(['d3']);
+    expect((await queue.listDeadLetters({ reason: 'no_identifier', limit: 1 })).map((d) => d.message.key)).toEqual([
+      'd3',
+    ]);
 
     await expect(queue.replayDeadLetters({ id: all[1]!.id })).resolves.toBe(1);
     const [replayed] = await queue.claim(10);
@@ -288,7 +325,12 @@ describe('dead letters', () => {
 
   test('stats: waiting + hidden messages, in flight, dead letters; oldestAgeMs is 0 (SQS does not report it)', async () => {
     const { queue } = await setup();
-    await queue.enqueue([item('a'), item('b'), item('c'), { message: message('d'), deadLetter: { reason: 'no_identifier', detail: 'none' } }]);
+    await queue.enqueue([
+      item('a'),
+      item('b'),
+      item('c'),
+      { message: message('d'), deadLetter: { reason: 'no_identifier', detail: 'none' } },
+    ]);
     await queue.claim(1);
     expect(await queue.stats()).toEqual({ depth: 3, inFlight: 1, deadLettered: 1, oldestAgeMs: 0 });
     expect(await queue.isWritable()).toBe(true);
@@ -312,7 +354,9 @@ describe('FIFO queues', () => {
     // SQS drops the repeat but answers success: it counts as queued here.
     await expect(second.enqueue([item('same')])).resolves.toEqual({ queued: 1, deadLettered: 0, duplicates: 0 });
 
-    const entry = (sendBatchCalls(calls)[0]!.input.Entries as { MessageDeduplicationId: string; MessageGroupId: string }[])[0]!;
+    const entry = (
+      sendBatchCalls(calls)[0]!.input.Entries as { MessageDeduplicationId: string; MessageGroupId: string }[]
+    )[0]!;
     expect(entry.MessageDeduplicationId).toBe('same');
     expect(entry.MessageGroupId).toMatch(/^[0-9a-f]{32}$/);
     expect(keysOf(await first.claim(10))).toEqual(['other', 'same']);
@@ -331,7 +375,11 @@ describe('FIFO queues', () => {
 
 describe('start-up', () => {
   test('under tests the driver refuses to start without an explicit endpoint', () => {
-    const sqs = { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q-dlq', waitTimeSeconds: 20 };
+    const sqs = {
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q-dlq',
+      waitTimeSeconds: 20,
+    };
     const refused = (env: NodeJS.ProcessEnv): unknown => {
       try {
         new SqsQueue({ sqs, dedupeWindowMs: WEEK_MS, env }).close();
@@ -341,7 +389,9 @@ describe('start-up', () => {
       }
     };
     expect(refused({ NODE_ENV: 'test' })).toBeInstanceOf(ConfigurationError);
-    expect(refused({ JEST_WORKER_ID: '1' })).toMatchObject({ problems: [expect.stringMatching(/^queue\.sqs\.endpoint: required under tests/)] });
+    expect(refused({ JEST_WORKER_ID: '1' })).toMatchObject({
+      problems: [expect.stringMatching(/^queue\.sqs\.endpoint: required under tests/)],
+    });
     expect(refused({})).toBeNull(); // production: the SDK's own endpoint resolution
   });
 
@@ -361,7 +411,11 @@ describe('start-up', () => {
         const sqlite = paths.some((p) => p.includes('better-sqlite3'));
         queue.close().then(() => process.stdout.write(JSON.stringify({ driver: queue.driver, sdk, sqlite })));
       `;
-      const child = spawnSync(process.execPath, ['-e', source], { cwd: REPO, encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+      const child = spawnSync(process.execPath, ['-e', source], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
       expect(child.stderr).toBe('');
       return JSON.parse(child.stdout);
     };
@@ -396,7 +450,10 @@ describe('queue.sqs configuration', () => {
     }
     throw new Error('expected a ConfigurationError');
   };
-  const urls = { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events', deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq' };
+  const urls = {
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events',
+    deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq',
+  };
 
   test('driver sqs without queue.sqs names the missing settings by path', () => {
     expect(problems(doc({ driver: 'sqs' }))).toEqual([
@@ -408,16 +465,43 @@ describe('queue.sqs configuration', () => {
   test('defaults, and the optional settings', () => {
     const config = buildConfig(doc({ driver: 'sqs', sqs: urls }), {});
     expect(config.queue.sqs).toEqual({ ...urls, waitTimeSeconds: 20 });
-    const full = buildConfig(doc({ driver: 'sqs', sqs: { ...urls, region: 'eu-west-1', endpoint: 'http://127.0.0.1:9324', waitTimeSeconds: 5, visibilityTimeoutSeconds: 60, maxReceiveCount: 50 } }), {});
-    expect(full.queue.sqs).toMatchObject({ region: 'eu-west-1', waitTimeSeconds: 5, visibilityTimeoutSeconds: 60, maxReceiveCount: 50 });
+    const full = buildConfig(
+      doc({
+        driver: 'sqs',
+        sqs: {
+          ...urls,
+          region: 'eu-west-1',
+          endpoint: 'http://127.0.0.1:9324',
+          waitTimeSeconds: 5,
+          visibilityTimeoutSeconds: 60,
+          maxReceiveCount: 50,
+        },
+      }),
+      {},
+    );
+    expect(full.queue.sqs).toMatchObject({
+      region: 'eu-west-1',
+      waitTimeSeconds: 5,
+      visibilityTimeoutSeconds: 60,
+      maxReceiveCount: 50,
+    });
   });
 
   test('bad values are reported by path; a visibility shorter than the POST timeout is refused', () => {
-    const list = problems(doc({ driver: 'sqs', sqs: { ...urls, queueUrl: 'not a url', waitTimeSeconds: 21, bogus: 1 } }));
+    const list = problems(
+      doc({ driver: 'sqs', sqs: { ...urls, queueUrl: 'not a url', waitTimeSeconds: 21, bogus: 1 } }),
+    );
     expect(list.join('\n')).toMatch(/queue\.sqs\.queueUrl/);
     expect(list.join('\n')).toMatch(/queue\.sqs\.waitTimeSeconds/);
     expect(list.join('\n')).toMatch(/queue\.sqs\.bogus: unknown key/);
-    expect(problems(doc({ driver: 'sqs', sqs: { ...urls, visibilityTimeoutSeconds: 10 } }, { distinct: { apiKey: 'k', timeoutMs: 10_000 } }))).toEqual([
+    expect(
+      problems(
+        doc(
+          { driver: 'sqs', sqs: { ...urls, visibilityTimeoutSeconds: 10 } },
+          { distinct: { apiKey: 'k', timeoutMs: 10_000 } },
+        ),
+      ),
+    ).toEqual([
       'queue.sqs.visibilityTimeoutSeconds: must be longer than distinct.timeoutMs (10000 ms), or a message is handed out again while its POST is in flight',
     ]);
   });

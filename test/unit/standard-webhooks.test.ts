@@ -29,7 +29,12 @@ const AT_VECTOR = new Date(VECTOR.timestamp * 1000);
 const KEY = decodeSigningSecret(VECTOR.secret)!;
 
 function vectorHeaders(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature, ...overrides };
+  return {
+    'webhook-id': VECTOR.id,
+    'webhook-timestamp': String(VECTOR.timestamp),
+    'webhook-signature': VECTOR.signature,
+    ...overrides,
+  };
 }
 
 function reason(
@@ -59,11 +64,15 @@ async function webCryptoSignature(secret: string, id: string, timestamp: number,
 describe('signing: known vectors', () => {
   test('the published vector gives v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=', () => {
     expect(signatureHeader([KEY], VECTOR.id, VECTOR.timestamp, VECTOR.payload)).toBe(VECTOR.signature);
-    expect(`v1,${computeSignature(KEY, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.payload))}`).toBe(VECTOR.signature);
+    expect(`v1,${computeSignature(KEY, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.payload))}`).toBe(
+      VECTOR.signature,
+    );
   });
 
   test('WebCrypto computes the same signature for the vector and for a random secret and body', async () => {
-    expect(`v1,${await webCryptoSignature(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.payload)}`).toBe(VECTOR.signature);
+    expect(`v1,${await webCryptoSignature(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.payload)}`).toBe(
+      VECTOR.signature,
+    );
     const secret = generateSigningSecret();
     const body = JSON.stringify({ type: 'email.sent', data: { to: ['ada@example.com'], note: 'ünïcödé ✓' } });
     const ours = computeSignature(decodeSigningSecret(secret)!, 'msg_abc', 1767225600, Buffer.from(body, 'utf8'));
@@ -77,25 +86,38 @@ describe('signing: known vectors', () => {
   });
 
   test('a secret that is not base64 decodes to null', () => {
-    for (const bad of ['', 'whsec_', 'whsec_not base64!', 'whsec_abc', 'whsec_****']) expect(decodeSigningSecret(bad)).toBeNull();
+    for (const bad of ['', 'whsec_', 'whsec_not base64!', 'whsec_abc', 'whsec_****'])
+      expect(decodeSigningSecret(bad)).toBeNull();
   });
 });
 
 describe('verifyStandardWebhook', () => {
   test('accepts the published vector at its own time, and returns the id and timestamp', () => {
-    const out = verifyStandardWebhook({ headers: vectorHeaders(), rawBody: Buffer.from(VECTOR.payload), receivedAt: AT_VECTOR }, [KEY], 300);
+    const out = verifyStandardWebhook(
+      { headers: vectorHeaders(), rawBody: Buffer.from(VECTOR.payload), receivedAt: AT_VECTOR },
+      [KEY],
+      300,
+    );
     expect(out).toEqual({ id: VECTOR.id, timestamp: VECTOR.timestamp });
   });
 
   test('accepts the svix-* header names', () => {
-    const headers = { 'svix-id': VECTOR.id, 'svix-timestamp': String(VECTOR.timestamp), 'svix-signature': VECTOR.signature };
+    const headers = {
+      'svix-id': VECTOR.id,
+      'svix-timestamp': String(VECTOR.timestamp),
+      'svix-signature': VECTOR.signature,
+    };
     expect(reason(headers)).toBe('ok');
   });
 
   test('never mixes the families: a webhook-signature with only svix-id is missing its webhook-id', () => {
-    expect(reason({ 'webhook-signature': VECTOR.signature, 'svix-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp) })).toBe(
-      'missing_signature',
-    );
+    expect(
+      reason({
+        'webhook-signature': VECTOR.signature,
+        'svix-id': VECTOR.id,
+        'webhook-timestamp': String(VECTOR.timestamp),
+      }),
+    ).toBe('missing_signature');
   });
 
   test('accepts a multi-signature header when any v1 entry matches (the reference test case)', () => {
@@ -115,7 +137,9 @@ describe('verifyStandardWebhook', () => {
   });
 
   test('a v1a (ed25519) entry is skipped, never compared as HMAC', () => {
-    expect(reason(vectorHeaders({ 'webhook-signature': `v1a,${VECTOR.signature.slice(3)}` }))).toBe('signature_mismatch');
+    expect(reason(vectorHeaders({ 'webhook-signature': `v1a,${VECTOR.signature.slice(3)}` }))).toBe(
+      'signature_mismatch',
+    );
   });
 
   test.each([
@@ -154,7 +178,11 @@ describe('verifyStandardWebhook', () => {
 
   test('error messages never contain the secret', () => {
     try {
-      verifyStandardWebhook({ headers: vectorHeaders({ 'webhook-id': 'msg_x' }), rawBody: Buffer.from('{}'), receivedAt: AT_VECTOR }, [KEY], 300);
+      verifyStandardWebhook(
+        { headers: vectorHeaders({ 'webhook-id': 'msg_x' }), rawBody: Buffer.from('{}'), receivedAt: AT_VECTOR },
+        [KEY],
+        300,
+      );
       throw new Error('expected a verification error');
     } catch (err) {
       expect(err).toBeInstanceOf(WebhookVerificationError);
@@ -168,14 +196,22 @@ describe('signStandardWebhook', () => {
     const secret = generateSigningSecret();
     const now = new Date('2026-04-27T13:35:00Z');
     const body = Buffer.from('[{"a":1}]');
-    const headers = signStandardWebhook({ 'Content-Type': 'application/json', 'Svix-Id': 'msg_kept', 'svix-signature': 'v1,old' }, body, secret, now, SVIX_HEADERS);
+    const headers = signStandardWebhook(
+      { 'Content-Type': 'application/json', 'Svix-Id': 'msg_kept', 'svix-signature': 'v1,old' },
+      body,
+      secret,
+      now,
+      SVIX_HEADERS,
+    );
     expect(headers).toEqual({
       'Content-Type': 'application/json',
       'svix-id': 'msg_kept',
       'svix-timestamp': String(now.getTime() / 1000),
       'svix-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]+=*$/),
     });
-    expect(verifyStandardWebhook({ headers, rawBody: body, receivedAt: now }, [decodeSigningSecret(secret)!], 300).id).toBe('msg_kept');
+    expect(
+      verifyStandardWebhook({ headers, rawBody: body, receivedAt: now }, [decodeSigningSecret(secret)!], 300).id,
+    ).toBe('msg_kept');
   });
 
   test('generates a msg_ id when none is given, under the webhook-* names', () => {
@@ -200,12 +236,16 @@ describe('signingSecretList (settings)', () => {
 
   test('in a list, the bad entry is named by its position; the message is the issue itself, not "Invalid input"', () => {
     const result = signingSecretList.safeParse([VECTOR.secret, 'oops!']);
-    expect(result.error?.issues).toEqual([expect.objectContaining({ path: [1], message: expect.stringMatching(/^must be a Standard Webhooks secret/) })]);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: [1], message: expect.stringMatching(/^must be a Standard Webhooks secret/) }),
+    ]);
     expect(signingSecretList.safeParse([]).success).toBe(false);
   });
 
-  test('a secret shorter than the spec\'s 24 bytes (a truncated paste) is refused', () => {
+  test("a secret shorter than the spec's 24 bytes (a truncated paste) is refused", () => {
     const result = signingSecretList.safeParse('whsec_MfKQ9r8GKYqrTwjU');
-    expect(result.error?.issues[0]?.message).toBe('decodes to 12 bytes; Standard Webhooks secrets have at least 24 (copy it again in full)');
+    expect(result.error?.issues[0]?.message).toBe(
+      'decodes to 12 bytes; Standard Webhooks secrets have at least 24 (copy it again in full)',
+    );
   });
 });

@@ -11,9 +11,12 @@ test.each([
   expect(isoFromEpochSeconds(input)).toBe(expected);
 });
 
-test.each([[null], [undefined], ['abc'], [-5], [NaN], ['1e9'], [{}], ['12345678901234']])('isoFromEpochSeconds(%p) is null, never an invented time', (input) => {
-  expect(isoFromEpochSeconds(input)).toBeNull();
-});
+test.each([[null], [undefined], ['abc'], [-5], [NaN], ['1e9'], [{}], ['12345678901234']])(
+  'isoFromEpochSeconds(%p) is null, never an invented time',
+  (input) => {
+    expect(isoFromEpochSeconds(input)).toBeNull();
+  },
+);
 
 test.each([
   ['2026-04-27T13:35:00Z', '2026-04-27T13:35:00Z'],
@@ -25,6 +28,9 @@ test.each([
   expect(isoFromString(input)).toBe(expected);
 });
 
-test.each([['yesterday'], ['2026-13-45T99:99:99Z'], [42], ['2026-02-30T10:00:00Z'], ['2026-04-27T24:00:00Z']])('isoFromString(%p) is null', (input) => {
-  expect(isoFromString(input)).toBeNull();
-});
+test.each([['yesterday'], ['2026-13-45T99:99:99Z'], [42], ['2026-02-30T10:00:00Z'], ['2026-04-27T24:00:00Z']])(
+  'isoFromString(%p) is null',
+  (input) => {
+    expect(isoFromString(input)).toBeNull();
+  },
+);

@@ -36,7 +36,9 @@ interface DlqFlags {
 const REASONS = Object.keys(DEAD_LETTER_REASONS);
 
 export function registerDlq(program: Command): void {
-  const dlq = program.command('dlq').description('inspect, replay and purge dead-lettered events (never creates a queue)');
+  const dlq = program
+    .command('dlq')
+    .description('inspect, replay and purge dead-lettered events (never creates a queue)');
   addHelp(
     dlq,
     [
@@ -74,16 +76,25 @@ export function registerDlq(program: Command): void {
           // SQS: every listing is a scan of the dead-letter queue, so scan as few times as possible.
           const everything = await queue.listDeadLetters();
           counts = countReasons(everything);
-          const matching = flags.id === undefined && flags.reason === undefined ? everything : await queue.listDeadLetters(filterOf(flags));
+          const matching =
+            flags.id === undefined && flags.reason === undefined
+              ? everything
+              : await queue.listDeadLetters(filterOf(flags));
           items = matching.slice(0, limit);
           total = matching.length;
         }
         const mask = (s: string): string => (flags.showPii ? s : redactPii(s));
         const summary = [
-          items.length < total ? `showing ${items.length} of ${total} dead letter(s) (newest first; --limit ${limit})` : `${total} dead letter(s)`,
+          items.length < total
+            ? `showing ${items.length} of ${total} dead letter(s) (newest first; --limit ${limit})`
+            : `${total} dead letter(s)`,
         ];
         if (Object.keys(counts).length > 0) {
-          summary.push(`by reason (whole queue): ${Object.entries(counts).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+          summary.push(
+            `by reason (whole queue): ${Object.entries(counts)
+              .map(([r, n]) => `${r} ${n}`)
+              .join(', ')}`,
+          );
         }
         if (flags.json) {
           for (const d of items) process.stdout.write(`${mask(JSON.stringify(d))}\n`);
@@ -100,7 +111,9 @@ export function registerDlq(program: Command): void {
             mask(d.message.event.email ?? d.message.event.phone ?? d.message.event.userId ?? '-'),
             mask(d.detail).slice(0, 80),
           ]);
-          process.stdout.write(`${formatTable(['id', 'dead-lettered at', 'reason', 'source', 'pair', 'recipient', 'detail'], rows)}\n`);
+          process.stdout.write(
+            `${formatTable(['id', 'dead-lettered at', 'reason', 'source', 'pair', 'recipient', 'detail'], rows)}\n`,
+          );
         }
         process.stdout.write(`${summary.join('\n')}\n`);
       });
@@ -117,7 +130,10 @@ export function registerDlq(program: Command): void {
 
   const replay = common(dlq.command('replay').description('move dead letters back to the queue (attempts reset)'))
     .option('--all', 'replay every dead letter (required when no filter is given)')
-    .option('--wait', 'then show progress until every replayed event is delivered or dead again (needs a running serve/forward)')
+    .option(
+      '--wait',
+      'then show progress until every replayed event is delivered or dead again (needs a running serve/forward)',
+    )
     .option('--timeout <seconds>', 'with --wait: give up after this long (exit 1)', '300')
     .option('--interval <ms>', 'with --wait: how often to look', '500')
     .action(async (flags: DlqFlags) => {
@@ -133,7 +149,9 @@ export function registerDlq(program: Command): void {
         file = path;
         if (flags.wait) {
           if (path === null) {
-            process.stderr.write(`--wait reads the SQLite outbox; queue.driver ${queue.driver} is not supported (watch /metrics instead)\n`);
+            process.stderr.write(
+              `--wait reads the SQLite outbox; queue.driver ${queue.driver} is not supported (watch /metrics instead)\n`,
+            );
             process.exit(2);
           }
           keys = [...new Set((await queue.listDeadLetters(filterOf(flags))).map((d: DeadLetter) => d.message.key))];
@@ -144,11 +162,15 @@ export function registerDlq(program: Command): void {
             probe.close();
           }
           if (isSoleOwner(queue)) {
-            process.stderr.write(`warning: no serve or forward process has ${path} open; the replayed events wait until one starts\n`);
+            process.stderr.write(
+              `warning: no serve or forward process has ${path} open; the replayed events wait until one starts\n`,
+            );
           }
         }
         replayed = await queue.replayDeadLetters(filterOf(flags));
-        process.stdout.write(`replayed ${replayed} dead letter(s)${flags.wait ? '' : '; a running forwarder delivers them'}\n`);
+        process.stdout.write(
+          `replayed ${replayed} dead letter(s)${flags.wait ? '' : '; a running forwarder delivers them'}\n`,
+        );
       });
       // The queue is closed again before waiting, so a serve started meanwhile owns the file.
       if (flags.wait && file !== null && replayed > 0) {
@@ -178,7 +200,11 @@ export function registerDlq(program: Command): void {
     });
   addHelp(
     purge,
-    ['distinct-adapter dlq purge --reason no_identifier', 'distinct-adapter dlq purge --id 42', 'distinct-adapter dlq purge --all'],
+    [
+      'distinct-adapter dlq purge --reason no_identifier',
+      'distinct-adapter dlq purge --id 42',
+      'distinct-adapter dlq purge --all',
+    ],
     { ...CONFIG_ENV, ...DEV_ENV },
   );
 }
@@ -240,7 +266,11 @@ function isSoleOwner(queue: Queue): boolean {
  * Opens the configured queue without ever creating it, names it, and runs `fn`. `file` is the
  * SQLite file, or null for the SQS driver. The name goes to stderr when stdout carries data.
  */
-async function withQueue(flags: DlqFlags, quiet: boolean, fn: (queue: Queue, file: string | null) => Promise<void>): Promise<void> {
+async function withQueue(
+  flags: DlqFlags,
+  quiet: boolean,
+  fn: (queue: Queue, file: string | null) => Promise<void>,
+): Promise<void> {
   let config: AppConfig;
   try {
     config = loadCliConfig(flags, { writeDevCredentials: false });
@@ -249,11 +279,16 @@ async function withQueue(flags: DlqFlags, quiet: boolean, fn: (queue: Queue, fil
   }
   const from = config.path === null ? 'the embedded development defaults' : config.path;
   if (config.queue.driver === 'memory') {
-    process.stderr.write(`queue.driver is memory (in ${from}): its dead letters live only inside the serving process; there is nothing to read\n`);
+    process.stderr.write(
+      `queue.driver is memory (in ${from}): its dead letters live only inside the serving process; there is nothing to read\n`,
+    );
     process.exit(1);
   }
   const file = config.queue.driver === 'sqlite' ? resolve(config.queue.path) : null;
-  const name = file !== null ? `queue: ${file} (sqlite, queue.path in ${from})` : `queue: ${config.queue.sqs?.deadLetterQueueUrl ?? '?'} (sqs)`;
+  const name =
+    file !== null
+      ? `queue: ${file} (sqlite, queue.path in ${from})`
+      : `queue: ${config.queue.sqs?.deadLetterQueueUrl ?? '?'} (sqs)`;
   (quiet ? process.stderr : process.stdout).write(`${name}\n`);
   let queue: Queue;
   try {
@@ -277,7 +312,13 @@ async function withQueue(flags: DlqFlags, quiet: boolean, fn: (queue: Queue, fil
 }
 
 /** Polls the outbox until every replayed key is delivered (gone) or dead again; true when all were delivered. */
-async function waitForReplay(file: string, keys: readonly string[], afterId: number, timeoutMs: number, intervalMs: number): Promise<boolean> {
+async function waitForReplay(
+  file: string,
+  keys: readonly string[],
+  afterId: number,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<boolean> {
   const started = Date.now();
   const total = keys.length;
   let last = '';
@@ -292,7 +333,9 @@ async function waitForReplay(file: string, keys: readonly string[], afterId: num
     }
     const dead = Object.values(progress.deadAgain).reduce((a, b) => a + b, 0);
     const delivered = Math.max(0, total - progress.pending - dead);
-    const reasons = Object.entries(progress.deadAgain).map(([r, n]) => `${r} ${n}`).join(', ');
+    const reasons = Object.entries(progress.deadAgain)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
     const line = `${delivered}/${total} delivered, ${dead} dead again${reasons ? ` (${reasons})` : ''}, ${progress.pending} pending`;
     const elapsed = Date.now() - started;
     if (progress.pending === 0) {
@@ -306,7 +349,9 @@ async function waitForReplay(file: string, keys: readonly string[], afterId: num
       lastPrintedAt = Date.now();
     }
     if (elapsed >= timeoutMs) {
-      process.stdout.write(`timed out after ${(timeoutMs / 1000).toFixed(0)}s with ${progress.pending} still pending (is serve or forward running on this queue?)\n`);
+      process.stdout.write(
+        `timed out after ${(timeoutMs / 1000).toFixed(0)}s with ${progress.pending} still pending (is serve or forward running on this queue?)\n`,
+      );
       return false;
     }
     await new Promise((r) => setTimeout(r, intervalMs));

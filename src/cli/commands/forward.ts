@@ -9,7 +9,9 @@ import { queuePathError } from '../queue-errors';
 export function registerForward(program: Command): void {
   const forward = program
     .command('forward')
-    .description('run only the forwarder (receivers run `serve --no-forward` on the same queue); serves /healthz, /readyz and /metrics')
+    .description(
+      'run only the forwarder (receivers run `serve --no-forward` on the same queue); serves /healthz, /readyz and /metrics',
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('-p, --port <port>', 'port of /healthz, /readyz and /metrics (default: server.port, $PORT)')
     .action(async (flags: { config?: string; port?: string }) => {
@@ -59,6 +61,11 @@ export function registerForward(program: Command): void {
       'distinct-adapter forward --config distinct.config.yml            # queue.driver: sqs',
       'distinct-adapter forward --config distinct.config.yml --port 9100',
     ],
-    { ...CONFIG_ENV, PORT: 'overrides server.port (the port of /healthz, /readyz, /metrics)', AWS_REGION: 'queue.sqs region when the file sets none', AWS_ENDPOINT_URL_SQS: 'SQS endpoint when queue.sqs.endpoint is not set (local emulators)' },
+    {
+      ...CONFIG_ENV,
+      PORT: 'overrides server.port (the port of /healthz, /readyz, /metrics)',
+      AWS_REGION: 'queue.sqs region when the file sets none',
+      AWS_ENDPOINT_URL_SQS: 'SQS endpoint when queue.sqs.endpoint is not set (local emulators)',
+    },
   );
 }

@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { request } from 'undici';
 import { DEV_SANDBOX_PORT } from '../dev-defaults';
-import { createSandbox, describeFault, groupFaults, type AppliedFault, type FaultResponse } from '../../sandbox/sandbox-server';
+import {
+  createSandbox,
+  describeFault,
+  groupFaults,
+  type AppliedFault,
+  type FaultResponse,
+} from '../../sandbox/sandbox-server';
 import { addHelp } from '../help';
 
 export function registerSandbox(program: Command): void {
@@ -16,7 +22,10 @@ export function registerSandbox(program: Command): void {
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
       const sandbox = createSandbox({ apiKey: flags.apiKey, logger });
       await sandbox.listen(Number(flags.port), flags.host);
-      logger.info({ url: `http://${flags.host}:${flags.port}/` }, 'Distinct sandbox listening: POST /api/v1/user/analytics; open / to see received events');
+      logger.info(
+        { url: `http://${flags.host}:${flags.port}/` },
+        'Distinct sandbox listening: POST /api/v1/user/analytics; open / to see received events',
+      );
       const stop = (): void => {
         void sandbox.close().then(() => process.exit(0));
       };
@@ -30,13 +39,22 @@ export function registerSandbox(program: Command): void {
       'distinct-adapter sandbox --port 4010 --api-key test-key',
       'distinct-adapter sandbox --host 0.0.0.0                # in a container',
     ],
-    { DISTINCT_API_KEY: 'the API key it accepts when --api-key is not given (default "sandbox")', LOG_LEVEL: 'log level (default info)' },
+    {
+      DISTINCT_API_KEY: 'the API key it accepts when --api-key is not given (default "sandbox")',
+      LOG_LEVEL: 'log level (default info)',
+    },
   );
 
   const fault = sandbox
     .command('fault')
-    .description("queue faults in a running sandbox: the next requests get an error, a delay or a dropped connection (docs/sandbox.md)")
-    .option('-u, --url <url>', 'the running sandbox', process.env.DISTINCT_SANDBOX_URL ?? `http://127.0.0.1:${DEV_SANDBOX_PORT}`)
+    .description(
+      'queue faults in a running sandbox: the next requests get an error, a delay or a dropped connection (docs/sandbox.md)',
+    )
+    .option(
+      '-u, --url <url>',
+      'the running sandbox',
+      process.env.DISTINCT_SANDBOX_URL ?? `http://127.0.0.1:${DEV_SANDBOX_PORT}`,
+    )
     .option('-s, --status <code>', 'answer with this HTTP status (e.g. 500, 429, 401, 400)')
     .option('-m, --message <text>', "the envelope's message (default: Distinct's text for the status)")
     .option('--retry-after <seconds>', 'send Retry-After with the answer')
@@ -58,10 +76,16 @@ export function registerSandbox(program: Command): void {
         if (flags.status !== undefined || flags.latency !== undefined || flags.drop) {
           const response = faultFrom(flags);
           // A delay alone or a drop has no status on the wire (the sandbox API's documented shape).
-          const wire = { ...response, status: response.latencyOnly || response.destroy ? undefined : response.status, latencyOnly: undefined };
+          const wire = {
+            ...response,
+            status: response.latencyOnly || response.destroy ? undefined : response.status,
+            latencyOnly: undefined,
+          };
           const answer = (await call('POST', endpoint, { responses: [wire] })) as { queued: number };
           const times = response.times ?? 1;
-          process.stdout.write(`queued: ${describeFault(response)}${times > 1 ? ` × ${times}` : ''} (pending now: ${answer.queued}) at ${base}\n`);
+          process.stdout.write(
+            `queued: ${describeFault(response)}${times > 1 ? ` × ${times}` : ''} (pending now: ${answer.queued}) at ${base}\n`,
+          );
           return;
         }
         if (!flags.list) {
@@ -91,7 +115,9 @@ export function registerSandbox(program: Command): void {
       'distinct-adapter sandbox fault --list',
       'distinct-adapter sandbox fault --clear',
     ],
-    { DISTINCT_SANDBOX_URL: `the sandbox when --url is not given (default http://127.0.0.1:${DEV_SANDBOX_PORT}); it is called over HTTP: POST/GET/DELETE /_sandbox/faults` },
+    {
+      DISTINCT_SANDBOX_URL: `the sandbox when --url is not given (default http://127.0.0.1:${DEV_SANDBOX_PORT}); it is called over HTTP: POST/GET/DELETE /_sandbox/faults`,
+    },
   );
 }
 
@@ -127,7 +153,8 @@ function faultFrom(flags: FaultFlags): FaultResponse {
   if (flags.latency !== undefined) response.delayMs = int(flags.latency, '--latency', 0, 600_000);
   if (flags.status === undefined && !flags.drop) response.latencyOnly = true;
   if (flags.message !== undefined) response.message = flags.message;
-  if (flags.retryAfter !== undefined) response.retryAfter = /^\d+$/.test(flags.retryAfter) ? Number(flags.retryAfter) : flags.retryAfter;
+  if (flags.retryAfter !== undefined)
+    response.retryAfter = /^\d+$/.test(flags.retryAfter) ? Number(flags.retryAfter) : flags.retryAfter;
   if (flags.rawBody !== undefined) response.rawBody = flags.rawBody;
   const times = int(flags.times, '--times', 1, 10_000);
   if (times > 1) response.times = times;
@@ -143,7 +170,10 @@ async function call(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unkno
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`, { cause: err });
+    throw new Error(
+      `no sandbox at ${new URL(url).origin} (${(err as Error).message}); start one with \`distinct-adapter sandbox\` or \`serve --dev\`, or pass --url`,
+      { cause: err },
+    );
   }
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 200)}`);

@@ -16,9 +16,15 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the webhook HTTP server and the forwarder')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
-    .option('--dev', 'development mode: embedded defaults when no config file exists, the local Distinct sandbox on port 4010, and the operator console (/console; loopback only unless console.basicAuth is set)')
+    .option(
+      '--dev',
+      'development mode: embedded defaults when no config file exists, the local Distinct sandbox on port 4010, and the operator console (/console; loopback only unless console.basicAuth is set)',
+    )
     .option('--no-forward', 'only receive and queue; another process forwards')
-    .option('--host <host>', 'interface to bind, e.g. 0.0.0.0 in a container (default: server.host; 127.0.0.1 with --dev defaults)')
+    .option(
+      '--host <host>',
+      'interface to bind, e.g. 0.0.0.0 in a container (default: server.host; 127.0.0.1 with --dev defaults)',
+    )
     .action(async (flags: { config?: string; dev?: boolean; forward: boolean; host?: string }) => {
       let config;
       try {
@@ -37,22 +43,38 @@ export function registerServe(program: Command): void {
         // Bound where the service is, so `--dev --host 0.0.0.0` in a container shows its page too.
         const sandboxHost = flags.host ?? '127.0.0.1';
         await sandbox.listen(DEV_SANDBOX_PORT, sandboxHost);
-        logger.info({ url: `http://${sandboxHost}:${DEV_SANDBOX_PORT}/` }, 'local Distinct sandbox: open this URL to see what Distinct receives');
+        logger.info(
+          { url: `http://${sandboxHost}:${DEV_SANDBOX_PORT}/` },
+          'local Distinct sandbox: open this URL to see what Distinct receives',
+        );
       }
       if (flags.dev && config.path === null) {
-        logger.warn('running on the embedded development defaults (throwaway credentials in ./data/dev-credentials.json); not for production');
+        logger.warn(
+          'running on the embedded development defaults (throwaway credentials in ./data/dev-credentials.json); not for production',
+        );
       }
       if (flags.dev && config.path === null && flags.host !== undefined && !isLoopback(flags.host)) {
-        logger.warn({ host: flags.host }, 'the development defaults listen beyond loopback: their throwaway credentials are in ./data/dev-credentials.json; keep this port private');
+        logger.warn(
+          { host: flags.host },
+          'the development defaults listen beyond loopback: their throwaway credentials are in ./data/dev-credentials.json; keep this port private',
+        );
       }
       let service;
       try {
-        service = await startService(config, { logger, forward: flags.forward, dev: flags.dev === true, host: flags.host });
+        service = await startService(config, {
+          logger,
+          forward: flags.forward,
+          dev: flags.dev === true,
+          host: flags.host,
+        });
       } catch (err) {
         exitOnConfigError(queuePathError(err, config) ?? err);
       }
       if (flags.dev && service.consoleUrl) {
-        logger.info({ url: service.consoleUrl }, 'operator console: open this URL to see what the adapter receives, queues and forwards');
+        logger.info(
+          { url: service.consoleUrl },
+          'operator console: open this URL to see what the adapter receives, queues and forwards',
+        );
       }
       let stopping = false;
       const stop = (signal: string): void => {

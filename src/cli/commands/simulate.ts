@@ -25,14 +25,19 @@ interface SimulateFlags {
 export function registerSimulate(program: Command): void {
   const simulate = program
     .command('simulate <source>')
-    .description("send a correctly signed sample webhook of the source's provider to a running adapter, and print what happened to the event (queued, duplicate, ignored, dead-lettered with its reason)")
+    .description(
+      "send a correctly signed sample webhook of the source's provider to a running adapter, and print what happened to the event (queued, duplicate, ignored, dead-lettered with its reason)",
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'use the embedded development defaults when no config file exists')
     .option('-e, --event <type>', 'normalized event type to simulate, e.g. email.delivered or sms.failed')
     .option('-u, --url <url>', 'adapter base URL or full webhook URL (default http://127.0.0.1:<server.port>)')
     .option('--recipient <address>', 'recipient e-mail or phone number')
     .option('--user-id <id>', 'attach distinct_user_id the way the provider echoes sender metadata')
-    .option('--signer-file <file>', 'private signing material for asymmetric providers (SendGrid: the PKCS#8 PEM private key)')
+    .option(
+      '--signer-file <file>',
+      'private signing material for asymmetric providers (SendGrid: the PKCS#8 PEM private key)',
+    )
     .action(async (sourceId: string, flags: SimulateFlags) => {
       let config;
       try {
@@ -43,7 +48,9 @@ export function registerSimulate(program: Command): void {
       const source = config.sources.get(sourceId);
       if (!source) {
         const ids = [...config.sources.keys()];
-        process.stderr.write(`no source "${sourceId}" in the configuration${didYouMean(sourceId, ids)} (have: ${ids.join(', ')})\n`);
+        process.stderr.write(
+          `no source "${sourceId}" in the configuration${didYouMean(sourceId, ids)} (have: ${ids.join(', ')})\n`,
+        );
         process.exit(2);
       }
       const signer = flags.signerFile ? readSignerFile(flags.signerFile) : findSigner(source);
@@ -67,7 +74,11 @@ export function registerSimulate(program: Command): void {
       const target = base.includes('/webhooks/') ? base : `${base}/webhooks/${sourceId}`;
       const targetWithQuery = sample.query ? `${target}?${sample.query}` : target;
       // URL-signed providers sign the public URL the service reconstructs, not necessarily the one we post to.
-      const signedUrl = source.publicUrl ? (sample.query ? `${source.publicUrl}?${sample.query}` : source.publicUrl) : targetWithQuery;
+      const signedUrl = source.publicUrl
+        ? sample.query
+          ? `${source.publicUrl}?${sample.query}`
+          : source.publicUrl
+        : targetWithQuery;
       const signed = adapter.testing.sign(
         { method: adapter.methods[0] ?? 'POST', url: signedUrl, headers: { ...sample.headers }, body: sample.body },
         signer,
@@ -106,10 +117,13 @@ export function describeOutcome(header: string | undefined, type: string): strin
   if (!o) return `outcome: unknown (no ${OUTCOME_HEADER} header in the answer; is --url a distinct-adapter?)`;
   const parts: string[] = [];
   if (o.queued > 0) parts.push(`${o.queued} queued for Distinct (see it on the sandbox page, or the forwarder's log)`);
-  if (o.duplicates > 0) parts.push(`${o.duplicates} duplicate (already received within dedupe.windowMs; not queued again)`);
+  if (o.duplicates > 0)
+    parts.push(`${o.duplicates} duplicate (already received within dedupe.windowMs; not queued again)`);
   if (o.ignored > 0) parts.push(`${o.ignored} ignored (no Distinct action mapped for ${type}; see \`validate\`)`);
   if (o.deadLettered > 0) {
-    parts.push(`${o.deadLettered} dead-lettered: ${o.reasons.join(', ') || 'unknown reason'} (see \`distinct-adapter dlq list\`)`);
+    parts.push(
+      `${o.deadLettered} dead-lettered: ${o.reasons.join(', ') || 'unknown reason'} (see \`distinct-adapter dlq list\`)`,
+    );
   }
   if (parts.length === 0) parts.push(`nothing (the request carried ${o.received} event(s))`);
   return `outcome: ${parts.join('; ')}`;
@@ -130,7 +144,8 @@ function findSigner(source: SourceConfig): unknown {
   const derived = source.adapter.testing.signerFromOptions(source.options as Record<string, unknown>);
   if (derived !== undefined) return derived;
   const dev = loadDevCredentials(undefined, false)[source.provider];
-  if (dev && JSON.stringify(dev.options) === JSON.stringify(pick(source.options, Object.keys(dev.options)))) return dev.signer;
+  if (dev && JSON.stringify(dev.options) === JSON.stringify(pick(source.options, Object.keys(dev.options))))
+    return dev.signer;
   return undefined;
 }
 

@@ -29,7 +29,9 @@ const ASK_TIMEOUT_MS = 3000;
 export function registerStatus(program: Command): void {
   const status = program
     .command('status')
-    .description('show queue depth and age, dead letters, circuit state, per-source totals (from the running service, else from the queue)')
+    .description(
+      'show queue depth and age, dead letters, circuit state, per-source totals (from the running service, else from the queue)',
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'use the embedded development defaults when no config file exists')
     .option('--json', 'print the /status JSON document')
@@ -71,13 +73,17 @@ export function registerStatus(program: Command): void {
 /** The service's document, or why none came. */
 async function ask(url: string): Promise<StatusDocument | string> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(ASK_TIMEOUT_MS), headers: { accept: 'application/json' } });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(ASK_TIMEOUT_MS),
+      headers: { accept: 'application/json' },
+    });
     if (res.status !== 200) {
       await res.body?.cancel();
       return `${url} answered HTTP ${res.status} (not a distinct-adapter serve or forward?)`;
     }
     const doc = (await res.json()) as StatusDocument;
-    if (typeof doc !== 'object' || doc === null || typeof doc.queue !== 'object') return `${url} answered something that is not a status document`;
+    if (typeof doc !== 'object' || doc === null || typeof doc.queue !== 'object')
+      return `${url} answered something that is not a status document`;
     return doc;
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
@@ -95,7 +101,10 @@ async function fromQueue(config: AppConfig, base: string, why: string): Promise<
     case 'sqlite': {
       const file = resolve(config.queue.path);
       // Never created: a status check must not leave an empty outbox behind.
-      if (!existsSync(file)) return fail(`queue file ${file} does not exist: nothing has run with this configuration (queue.path), or --config points elsewhere`);
+      if (!existsSync(file))
+        return fail(
+          `queue file ${file} does not exist: nothing has run with this configuration (queue.path), or --config points elsewhere`,
+        );
       try {
         const { stats, deadLettersByReason } = inspectSqliteQueue(file);
         return offlineStatus('sqlite', stats, deadLettersByReason);
@@ -116,7 +125,9 @@ async function fromQueue(config: AppConfig, base: string, why: string): Promise<
       }
     }
     default:
-      return fail(`queue.driver ${config.queue.driver} keeps nothing outside the process: start the service (expected at ${base})`);
+      return fail(
+        `queue.driver ${config.queue.driver} keeps nothing outside the process: start the service (expected at ${base})`,
+      );
   }
 }
 
@@ -126,7 +137,10 @@ function connectHost(host: string): string {
 }
 
 const when = (iso: string | null): string => (iso === null ? '–' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
-const kv = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
+const kv = (o: Record<string, number>): string =>
+  Object.entries(o)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 function age(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
@@ -145,11 +159,21 @@ export function human(doc: StatusDocument, url: string | null): string {
       ? `distinct-adapter ${doc.version}: ${doc.role} at ${url ?? '?'}, running since ${when(doc.startedAt)}`
       : `distinct-adapter ${doc.version}: no running service; read from the ${q.driver} queue`,
   );
-  if (doc.running) lines.push(`ready:       ${doc.ready ? 'yes (accepting and queuing webhooks)' : 'NO (queue not writable, or shutting down)'}`);
-  lines.push(`queue:       ${q.depth} waiting or in flight (${q.inFlight} in flight), oldest ${age(q.oldestAgeSeconds)} [${q.driver}]`);
-  lines.push(`dead:        ${q.deadLetters}${q.deadLetters > 0 && Object.keys(q.deadLettersByReason).length > 0 ? ` (${kv(q.deadLettersByReason)}); see: distinct-adapter dlq list` : ''}`);
+  if (doc.running)
+    lines.push(
+      `ready:       ${doc.ready ? 'yes (accepting and queuing webhooks)' : 'NO (queue not writable, or shutting down)'}`,
+    );
+  lines.push(
+    `queue:       ${q.depth} waiting or in flight (${q.inFlight} in flight), oldest ${age(q.oldestAgeSeconds)} [${q.driver}]`,
+  );
+  lines.push(
+    `dead:        ${q.deadLetters}${q.deadLetters > 0 && Object.keys(q.deadLettersByReason).length > 0 ? ` (${kv(q.deadLettersByReason)}); see: distinct-adapter dlq list` : ''}`,
+  );
   if (doc.forwarding) {
-    const last = c.lastAnswerAt === null ? 'none yet' : `${c.lastStatus === null ? 'no answer (timeout or network)' : `HTTP ${c.lastStatus}`}${c.lastMessage ? ` "${c.lastMessage}"` : ''} at ${when(c.lastAnswerAt)}`;
+    const last =
+      c.lastAnswerAt === null
+        ? 'none yet'
+        : `${c.lastStatus === null ? 'no answer (timeout or network)' : `HTTP ${c.lastStatus}`}${c.lastMessage ? ` "${c.lastMessage}"` : ''} at ${when(c.lastAnswerAt)}`;
     lines.push(
       c.state === 'open'
         ? `forwarding:  PAUSED since ${when(c.since)}: Distinct rejects the API key or this IP; events stay queued; next probe ${when(c.nextProbeAt)}`
@@ -174,12 +198,23 @@ export function human(doc: StatusDocument, url: string | null): string {
       const s = doc.sources[id]!;
       return [id, s.requests, s.rejected, s.queued, s.duplicates, s.ignored, s.deadLettered, s.forwarded].map(String);
     });
-    lines.push('', formatTable(['source', 'requests', 'rejected', 'queued', 'duplicates', 'ignored', 'dead-lettered', 'forwarded'], rows));
+    lines.push(
+      '',
+      formatTable(
+        ['source', 'requests', 'rejected', 'queued', 'duplicates', 'ignored', 'dead-lettered', 'forwarded'],
+        rows,
+      ),
+    );
     for (const id of ids) {
       const s = doc.sources[id]!;
       if (s.ignored > 0) lines.push(`  ${id} ignored: ${kv(s.ignoredEvents)}`);
       if (s.deadLettered > 0) lines.push(`  ${id} dead-lettered: ${kv(s.deadLetteredByReason)}`);
-      if (s.rejected > 0) lines.push(`  ${id} rejected: ${Object.entries(s.rejectedByStatus).map(([k, v]) => `HTTP ${k} ${v}`).join(', ')}`);
+      if (s.rejected > 0)
+        lines.push(
+          `  ${id} rejected: ${Object.entries(s.rejectedByStatus)
+            .map(([k, v]) => `HTTP ${k} ${v}`)
+            .join(', ')}`,
+        );
     }
     if (idle.length > 0) lines.push(`  no requests since start: ${idle.join(', ')}`);
   } else if (!doc.running) {

@@ -22,10 +22,12 @@ export function mappingTable(config: AppConfig): MappingRow[] {
   for (const source of config.sources.values()) {
     for (const [providerEvent, type] of Object.entries(source.adapter.eventMap)) {
       // Events that are always machine opens are not sent by a source that ignores machine opens.
-      const machineIgnored = source.machineOpens === 'ignore' && (source.adapter.machineOpenEvents ?? []).includes(providerEvent);
+      const machineIgnored =
+        source.machineOpens === 'ignore' && (source.adapter.machineOpenEvents ?? []).includes(providerEvent);
       const action = machineIgnored ? null : source.actions[type];
       // App events name their own pair (checked against the registry as they arrive).
-      const pair = source.adapter.channel === 'app' ? '(the event\'s own pair)' : action ? `${source.feature}/${action}` : null;
+      const pair =
+        source.adapter.channel === 'app' ? "(the event's own pair)" : action ? `${source.feature}/${action}` : null;
       rows.push({ source: source.id, provider: source.provider, providerEvent, type, pair });
     }
   }
@@ -41,7 +43,11 @@ export function producedPairs(config: AppConfig): string[] {
 
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -70,7 +76,9 @@ export function configWarnings(config: AppConfig): string[] {
 export function registerValidate(program: Command): void {
   const validate = program
     .command('validate')
-    .description('check the configuration (every problem at once) and print the source → provider event → Distinct pair table')
+    .description(
+      'check the configuration (every problem at once) and print the source → provider event → Distinct pair table',
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'validate the embedded development defaults when no config file exists')
     .option('--print-schema', `print the configuration's JSON Schema (the ${CONFIG_SCHEMA_FILE} editors use) and exit`)
@@ -85,9 +93,17 @@ export function registerValidate(program: Command): void {
       } catch (err) {
         exitOnConfigError(err);
       }
-      const rows = mappingTable(config).map((r) => [r.source, r.provider, r.providerEvent, r.type, r.pair ?? '(ignored)']);
+      const rows = mappingTable(config).map((r) => [
+        r.source,
+        r.provider,
+        r.providerEvent,
+        r.type,
+        r.pair ?? '(ignored)',
+      ]);
       process.stdout.write(`configuration OK: ${config.path ?? 'embedded development defaults'}\n\n`);
-      process.stdout.write(`${formatTable(['source', 'provider', 'provider event', 'normalized', 'distinct pair'], rows)}\n`);
+      process.stdout.write(
+        `${formatTable(['source', 'provider', 'provider event', 'normalized', 'distinct pair'], rows)}\n`,
+      );
       for (const w of configWarnings(config)) process.stdout.write(`\nwarning: ${w}`);
       process.stdout.write('\n');
     });
@@ -123,9 +139,8 @@ export function registerValidate(program: Command): void {
       process.stdout.write('# feature/action pairs this configuration can send (register each with Distinct)\n');
       for (const [feature, actions] of byFeature) process.stdout.write(`${feature}: [${actions.join(', ')}]\n`);
     });
-  addHelp(
-    registry,
-    ['distinct-adapter registry --config distinct.config.yml', 'distinct-adapter registry --dev'],
-    { ...CONFIG_ENV, ...DEV_ENV },
-  );
+  addHelp(registry, ['distinct-adapter registry --config distinct.config.yml', 'distinct-adapter registry --dev'], {
+    ...CONFIG_ENV,
+    ...DEV_ENV,
+  });
 }
