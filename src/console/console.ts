@@ -297,12 +297,10 @@ function authenticate(access: ConsoleAccess): (req: Request, res: Response, next
         next();
         return;
       }
-      res
-        .status(403)
-        .json({
-          error: 'ERR_CONSOLE_FORBIDDEN',
-          message: 'the console without credentials (serve --dev) answers loopback clients only',
-        });
+      res.status(403).json({
+        error: 'ERR_CONSOLE_FORBIDDEN',
+        message: 'the console without credentials (serve --dev) answers loopback clients only',
+      });
       return;
     }
     const header = req.headers.authorization ?? '';
