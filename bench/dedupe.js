@@ -26,15 +26,15 @@
  * shows medians, and the per-round ratios are printed below it.
  *   BENCH_DEDUPE_PROFILE=<dir>       writes a V8 CPU profile of every receiver/forwarder process there
  */
-const { fork, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { ensureBuilt, ROOT } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { Pool, fire } = require('./lib/load');
 const { startServer } = require('./lib/child');
+const { cpuSeconds, freePort, startChild, createQueuePair } = require('./lib/processes');
 const { machine, printTable, writeJson } = require('./lib/report');
 
 const CLI = path.join(ROOT, 'bin', 'distinct-adapter.js');
@@ -54,78 +54,6 @@ function median(values) {
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** An emulator in a child process: `{ pid, endpoint, stop }`. */
-function startChild(file, label) {
-  const child = fork(path.join(__dirname, 'lib', file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${label} exited with code ${code}`)));
-    child.on('message', (msg) => {
-      if (!msg || msg.type !== 'ready') return;
-      child.removeAllListeners('exit');
-      resolve({
-        pid: child.pid,
-        endpoint: msg.endpoint,
-        stop: async () => {
-          if (child.exitCode !== null) return;
-          const exited = new Promise((done) => child.once('exit', done));
-          child.send({ cmd: 'stop' });
-          await Promise.race([exited, sleep(5000)]);
-          if (child.exitCode === null) child.kill('SIGKILL');
-        },
-      });
-    });
-  });
-}
-
-async function createQueuePair(endpoint, name) {
-  const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
-  const client = new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
-  try {
-    const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-    const arn = await client.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const main = await client.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          VisibilityTimeout: '60',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes.QueueArn, maxReceiveCount: 10 }),
-        },
-      }),
-    );
-    return { queueUrl: main.QueueUrl, deadLetterQueueUrl: dlq.QueueUrl, endpoint, region: 'us-east-1' };
-  } finally {
-    client.destroy();
-  }
 }
 
 /** The key table as docs/scaling.md tells operators to create it. */

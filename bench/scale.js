@@ -17,15 +17,15 @@
  *
  *   npm run bench:scale                 BENCH_SCALE_RECEIVERS=1,2,4 BENCH_CONNECTIONS=32
  */
-const { fork, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { ensureBuilt, ROOT } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { Pool, fire } = require('./lib/load');
 const { startServer } = require('./lib/child');
+const { cpuSeconds, freePort, startChild, createQueuePair } = require('./lib/processes');
 const { machine } = require('./lib/report');
 
 const CLI = path.join(ROOT, 'bin', 'distinct-adapter.js');
@@ -37,17 +37,6 @@ const RECEIVER_COUNTS = (process.env.BENCH_SCALE_RECEIVERS || '1,2,4').split(','
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
-}
-
 /** CPU seconds of every role's processes (this process = the load generator). */
 function cpuByRole(roles) {
   const out = {};
@@ -56,70 +45,6 @@ function cpuByRole(roles) {
     out[role] = values.some((v) => v === null) ? null : values.reduce((a, b) => a + b, 0);
   }
   return out;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** fauxqs in a child process. */
-function startSqs() {
-  const child = fork(path.join(__dirname, 'lib', 'sqs-child.mjs'), [], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the SQS emulator exited with code ${code}`)));
-    child.on('message', (msg) => {
-      if (!msg || msg.type !== 'ready') return;
-      child.removeAllListeners('exit');
-      resolve({
-        pid: child.pid,
-        endpoint: msg.endpoint,
-        stop: async () => {
-          if (child.exitCode !== null) return;
-          const exited = new Promise((done) => child.once('exit', done));
-          child.send({ cmd: 'stop' });
-          await Promise.race([exited, sleep(5000)]);
-          if (child.exitCode === null) child.kill('SIGKILL');
-        },
-      });
-    });
-  });
-}
-
-/** A queue pair like serverless.yml's: the main queue redrives to its DLQ. */
-async function createQueuePair(endpoint, name) {
-  const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
-  const client = new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
-  try {
-    const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-    const arn = await client.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const main = await client.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          VisibilityTimeout: '60',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn.Attributes.QueueArn, maxReceiveCount: 10 }),
-        },
-      }),
-    );
-    return { queueUrl: main.QueueUrl, deadLetterQueueUrl: dlq.QueueUrl };
-  } finally {
-    client.destroy();
-  }
 }
 
 /** A CLI process (`serve --no-forward` or `forward`); resolves once /healthz answers. */
@@ -258,7 +183,7 @@ async function run({ log = console.log } = {}) {
   ensureBuilt();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const dir = fixtures.tempDir('dwa-scale-');
-  const sqs = await startSqs();
+  const sqs = await startChild('sqs-child.mjs', 'the SQS emulator');
   const sinkServer = await startServer('sink');
   const sink = { url: sinkServer.url, pid: sinkServer.pid, stats: () => sinkServer.stats() };
   const loadBefore = os.loadavg();
