@@ -12,13 +12,11 @@ import type { AppConfig } from '../config/load';
 import type { Forwarder } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
-import { prepareSharedStore, withSharedStore } from '../dedupe/deduped-queue';
-import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
 import { metricsText, readiness } from './health';
 import { liveStatus } from './status';
-import { distinctClientFor, forwarderFor } from './forwarding';
+import { distinctClientFor, forwarderFor, openQueue } from './forwarding';
 
 export interface ForwardService {
   readonly server: Server;
@@ -42,18 +40,7 @@ export interface ForwardServiceOptions {
 export async function startForwardService(config: AppConfig, options: ForwardServiceOptions): Promise<ForwardService> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
-    store: config.dedupe.store,
-    windowMs: config.dedupe.windowMs,
-    logger,
-    metrics,
-  });
-  try {
-    await prepareSharedStore(queue, config, logger);
-  } catch (err) {
-    await queue.close();
-    throw err;
-  }
+  const queue = await openQueue(config, logger, metrics);
   const client = distinctClientFor(config);
   const activity = new Activity([]);
   const forwarder = forwarderFor(config, queue, client, logger, metrics, activity.delivery);

@@ -12,13 +12,11 @@ import type { Forwarder } from '../forwarder/forwarder';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Pipeline } from '../pipeline/pipeline';
-import { prepareSharedStore, withSharedStore } from '../dedupe/deduped-queue';
-import { createQueue } from '../queue/create-queue';
 import type { Queue } from '../queue/queue';
 import { Activity } from '../observability/activity';
 import { createConsole, type ConsoleAccess, type OperatorConsole } from '../console/console';
 import { createApp } from './express-app';
-import { distinctClientFor, forwarderFor } from './forwarding';
+import { distinctClientFor, forwarderFor, openQueue } from './forwarding';
 import { liveStatus } from './status';
 
 export interface Service {
@@ -61,18 +59,7 @@ export function consoleAccess(config: AppConfig, dev: boolean): ConsoleAccess | 
 export async function startService(config: AppConfig, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const metrics = createMetrics();
-  const queue = withSharedStore(createQueue({ ...config.queue, dedupeWindowMs: config.dedupe.windowMs }), {
-    store: config.dedupe.store,
-    windowMs: config.dedupe.windowMs,
-    logger,
-    metrics,
-  });
-  try {
-    await prepareSharedStore(queue, config, logger);
-  } catch (err) {
-    await queue.close();
-    throw err;
-  }
+  const queue = await openQueue(config, logger, metrics);
   for (const source of config.sources.values()) {
     if (source.insecure) {
       logger.warn(
