@@ -179,6 +179,95 @@ test('simulate prints the outcome for every provider', async () => {
   }
 });
 
+test('simulate --fixture sends a stored fixture signed (ECDSA, URL-signed form, HMAC, SNS); refuses misuse', async () => {
+  const dir = tempDir();
+  const creds = createTestCredentials();
+  const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
+  (doc.log as Record<string, unknown>).level = 'info';
+  const config = writeConfig(dir, doc);
+  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /listening/.test(out), 15_000);
+  const target = `http://127.0.0.1:${/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!}`;
+  const fixture = (provider: string, name: string): string => join(ROOT, 'fixtures', provider, `${name}.json`);
+  const signerArgs = (provider: string): string[] => {
+    const signer = creds[provider]!.signer;
+    const file = join(dir, `${provider}.signer`);
+    writeFileSync(file, typeof signer === 'string' ? signer : JSON.stringify(signer));
+    return ['--signer-file', file];
+  };
+  const results: Array<{ fixture: string; code: number; status: string | undefined; outcome: string }> = [];
+  for (const [provider, name] of [
+    ['sendgrid', 'delivered'], // ECDSA over timestamp + raw body
+    ['twilio', 'status-delivered'], // HMAC-SHA1 over the URL and the form parameters
+    ['mailgun', 'delivered'], // HMAC-SHA256 signature block in the JSON body
+    ['ses', 'delivery'], // SNS-signed envelope
+    ['mailgun', 'clicked'], // mapped to no action: ignored
+  ] as const) {
+    const r = await cli(
+      [
+        'simulate',
+        provider,
+        '--fixture',
+        fixture(provider, name),
+        '--url',
+        target,
+        '--config',
+        config,
+        ...signerArgs(provider),
+      ],
+      dir,
+    );
+    results.push({
+      fixture: `${provider}/${name}`,
+      code: r.code,
+      status: /\n(\d{3}) /.exec(r.stdout)?.[1],
+      outcome: /^outcome: .*$/m.exec(r.stdout)?.[0] ?? `${r.stdout} ${r.stderr}`,
+    });
+  }
+  const queued = expect.stringMatching(/^outcome: 1 queued for Distinct/);
+  expect(results).toEqual([
+    { fixture: 'sendgrid/delivered', code: 0, status: '200', outcome: queued },
+    { fixture: 'twilio/status-delivered', code: 0, status: '200', outcome: queued },
+    { fixture: 'mailgun/delivered', code: 0, status: '200', outcome: queued },
+    { fixture: 'ses/delivery', code: 0, status: '200', outcome: queued },
+    {
+      fixture: 'mailgun/clicked',
+      code: 0,
+      status: '200',
+      outcome: expect.stringMatching(/^outcome: 1 ignored \(no Distinct action mapped for email\.clicked/),
+    },
+  ]);
+
+  const both = await cli(
+    [
+      'simulate',
+      'twilio',
+      '--fixture',
+      fixture('twilio', 'status-sent'),
+      '--event',
+      'sms.sent',
+      '--url',
+      target,
+      '--config',
+      config,
+    ],
+    dir,
+  );
+  expect(both.code).toBe(2);
+  expect(both.stderr).toMatch(/--fixture and --event cannot be used together/);
+  const other = await cli(
+    ['simulate', 'twilio', '--fixture', fixture('mailgun', 'delivered'), '--url', target, '--config', config],
+    dir,
+  );
+  expect(other.code).toBe(2);
+  expect(other.stderr).toMatch(/is a mailgun request, but the source's provider is twilio/);
+});
+
 test("every command's --help shows examples and the environment variables it reads", async () => {
   const { buildProgram } = await import('../../src/cli/main');
   const paths: string[][] = [];

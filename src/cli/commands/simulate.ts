@@ -3,7 +3,9 @@
  * provider to a running adapter, exactly as the provider would.
  */
 import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ADAPTERS } from '../../../adapters';
 import { request } from 'undici';
 import { loadDevCredentials } from '../dev-defaults';
 import type { SourceConfig } from '../../config/load';
@@ -16,6 +18,7 @@ interface SimulateFlags {
   config?: string;
   dev?: boolean;
   event?: string;
+  fixture?: string;
   url?: string;
   recipient?: string;
   userId?: string;
@@ -31,6 +34,10 @@ export function registerSimulate(program: Command): void {
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--dev', 'use the embedded development defaults when no config file exists')
     .option('-e, --event <type>', 'normalized event type to simulate, e.g. email.delivered or sms.failed')
+    .option(
+      '-f, --fixture <file>',
+      'send the request of a fixture file (fixtures/<provider>/*.json), signed; not with --event',
+    )
     .option('-u, --url <url>', 'adapter base URL or full webhook URL (default http://127.0.0.1:<server.port>)')
     .option('--recipient <address>', 'recipient e-mail or phone number')
     .option('--user-id <id>', 'attach distinct_user_id the way the provider echoes sender metadata')
@@ -45,6 +52,10 @@ export function registerSimulate(program: Command): void {
       } catch (err) {
         exitOnConfigError(err);
       }
+      if (flags.fixture !== undefined && flags.event !== undefined) {
+        process.stderr.write('--fixture and --event cannot be used together: a fixture states its own events\n');
+        process.exit(2);
+      }
       const source = config.sources.get(sourceId);
       if (!source) {
         const ids = [...config.sources.keys()];
@@ -53,6 +64,8 @@ export function registerSimulate(program: Command): void {
         );
         process.exit(2);
       }
+      // Read before the signer: a fixture of another provider is the first thing to say.
+      const fixture = flags.fixture !== undefined ? readFixture(flags.fixture, source.provider) : undefined;
       const signer = flags.signerFile ? readSignerFile(flags.signerFile) : findSigner(source);
       if (signer === undefined) {
         process.stderr.write(
@@ -62,25 +75,38 @@ export function registerSimulate(program: Command): void {
         process.exit(2);
       }
       const adapter = source.adapter;
-      // The vendor's own app events have no delivery type; providers default to a delivery.
-      const type = flags.event ?? (adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`);
       const now = new Date();
-      const overrides: Record<string, string> = {};
-      if (flags.userId) overrides.distinct_user_id = flags.userId;
-      const recipient = flags.recipient ?? (adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com');
-      const sample = adapter.testing.sample({ type, recipient, now, overrides });
-
       const base = (flags.url ?? `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');
       const target = base.includes('/webhooks/') ? base : `${base}/webhooks/${sourceId}`;
-      const targetWithQuery = sample.query ? `${target}?${sample.query}` : target;
+      let type: string;
+      let unsigned: { method: string; query: string; headers: Record<string, string>; body: Buffer };
+      if (fixture) {
+        type = fixture.label;
+        unsigned = fixture.request;
+      } else {
+        // The vendor's own app events have no delivery type; providers default to a delivery.
+        type = flags.event ?? (adapter.channel === 'app' ? 'app.event' : `${adapter.channel}.delivered`);
+        const overrides: Record<string, string> = {};
+        if (flags.userId) overrides.distinct_user_id = flags.userId;
+        const recipient = flags.recipient ?? (adapter.channel === 'sms' ? '+15017250604' : 'jane.doe@example.com');
+        const sample = adapter.testing.sample({ type, recipient, now, overrides });
+        unsigned = {
+          method: adapter.methods[0] ?? 'POST',
+          query: sample.query ?? '',
+          headers: { ...sample.headers },
+          body: sample.body,
+        };
+      }
+
+      const targetWithQuery = unsigned.query ? `${target}?${unsigned.query}` : target;
       // URL-signed providers sign the public URL the service reconstructs, not necessarily the one we post to.
       const signedUrl = source.publicUrl
-        ? sample.query
-          ? `${source.publicUrl}?${sample.query}`
+        ? unsigned.query
+          ? `${source.publicUrl}?${unsigned.query}`
           : source.publicUrl
         : targetWithQuery;
       const signed = adapter.testing.sign(
-        { method: adapter.methods[0] ?? 'POST', url: signedUrl, headers: { ...sample.headers }, body: sample.body },
+        { method: unsigned.method, url: signedUrl, headers: unsigned.headers, body: unsigned.body },
         signer,
         now,
       );
@@ -103,6 +129,7 @@ export function registerSimulate(program: Command): void {
     [
       'distinct-adapter simulate twilio                         # with `serve --dev` running: signed with the dev credentials',
       'distinct-adapter simulate sendgrid --event email.opened',
+      'distinct-adapter simulate mailgun --fixture fixtures/mailgun/delivered.json   # a stored fixture, signed',
       'distinct-adapter simulate twilio --event sms.sent --recipient 12345   # a short code: dead-lettered no_identifier',
       'distinct-adapter simulate twilio-eu --config distinct.config.yml --url https://hooks.example.com',
       'distinct-adapter simulate sendgrid --config distinct.config.yml --signer-file sendgrid-private.pem',
@@ -127,6 +154,50 @@ export function describeOutcome(header: string | undefined, type: string): strin
   }
   if (parts.length === 0) parts.push(`nothing (the request carried ${o.received} event(s))`);
   return `outcome: ${parts.join('; ')}`;
+}
+
+/**
+ * A fixture file as the conformance suite reads it (test/helpers/fixtures.ts): header names
+ * lower-cased, a string body verbatim, a JSON body compact. Its provider is its folder's name
+ * (`fixtures/<provider>/x.json`), or a top-level `provider` key.
+ */
+function readFixture(
+  path: string,
+  provider: string,
+): { label: string; request: { method: string; query: string; headers: Record<string, string>; body: Buffer } } {
+  let data: {
+    provider?: unknown;
+    request?: { method?: string; query?: string; headers?: Record<string, string>; body?: unknown };
+    expect?: { events?: Array<{ type?: unknown }> };
+  };
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8')) as typeof data;
+  } catch (err) {
+    process.stderr.write(`cannot read fixture ${path}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const folder = basename(dirname(resolve(path)));
+  const stated =
+    typeof data.provider === 'string' ? data.provider : ADAPTERS.some((a) => a.name === folder) ? folder : undefined;
+  if (stated !== undefined && stated !== provider) {
+    process.stderr.write(
+      `fixture ${path} is a ${stated} request, but the source's provider is ${provider}: pick a fixture from fixtures/${provider}/\n`,
+    );
+    process.exit(2);
+  }
+  const req = data.request;
+  if (!req || typeof req !== 'object' || req.body === undefined) {
+    process.stderr.write(`fixture ${path} has no request.body\n`);
+    process.exit(2);
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  const body = Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body), 'utf8');
+  const types = (data.expect?.events ?? []).map((e) => e.type).filter((t): t is string => typeof t === 'string');
+  return {
+    label: types.length > 0 ? [...new Set(types)].join(', ') : basename(path, '.json'),
+    request: { method: (req.method ?? 'POST').toUpperCase(), query: req.query ?? '', headers, body },
+  };
 }
 
 /** A signer file: JSON when it parses as JSON, else the text itself (a PEM key). */
