@@ -26,18 +26,16 @@
  * shows medians, and the per-round ratios are printed below it.
  *   BENCH_DEDUPE_PROFILE=<dir>       writes a V8 CPU profile of every receiver/forwarder process there
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ensureBuilt, ROOT } = require('./lib/dist');
+const { ensureBuilt } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { Pool, fire } = require('./lib/load');
 const { startServer } = require('./lib/child');
-const { cpuSeconds, freePort, startChild, createQueuePair } = require('./lib/processes');
+const { cpuSeconds, startChild, startCli, createQueuePair } = require('./lib/processes');
 const { machine, printTable, writeJson } = require('./lib/report');
 
-const CLI = path.join(ROOT, 'bin', 'distinct-adapter.js');
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const SECONDS = Math.min(30, num('BENCH_DEDUPE_SECONDS', 5));
 const EVENTS = num('BENCH_DEDUPE_EVENTS', 3000);
@@ -45,9 +43,18 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 16);
 const ROUNDS = Math.max(1, num('BENCH_DEDUPE_ROUNDS', 3));
 const SINK_DELAY_MS = num('BENCH_DEDUPE_SINK_DELAY_MS', 50);
 const SLOW_EVENTS = num('BENCH_DEDUPE_SLOW_EVENTS', 1500);
-const CREDS = { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** BENCH_DEDUPE_PROFILE: node flags writing a V8 CPU profile of the process named `label`. */
+function profileArgs(label) {
+  if (!process.env.BENCH_DEDUPE_PROFILE) return [];
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${path.resolve(process.env.BENCH_DEDUPE_PROFILE)}`,
+    `--cpu-prof-name=${label.replace(/\W+/g, '-')}.cpuprofile`,
+  ];
+}
 
 function median(values) {
   const v = values.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
@@ -107,48 +114,6 @@ async function fillQueue(sqs, count) {
   }
 }
 
-async function startCli(args, { configFile, label }) {
-  const port = await freePort();
-  const profile = process.env.BENCH_DEDUPE_PROFILE
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${path.resolve(process.env.BENCH_DEDUPE_PROFILE)}`,
-        `--cpu-prof-name=${label.replace(/\W+/g, '-')}.cpuprofile`,
-      ]
-    : [];
-  const child = spawn(process.execPath, [...profile, CLI, ...args, '--config', configFile], {
-    env: { ...process.env, ...CREDS, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode}: ${stderr}`);
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error(`${label} did not become healthy: ${stderr}`);
-    await sleep(50);
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
 function configDoc({ creds, sqs, sink, store }) {
   return {
     distinct: { baseUrl: sink, apiKey: 'bench-key', timeoutMs: 10_000, concurrency: 16 },
@@ -167,7 +132,11 @@ function configDoc({ creds, sqs, sink, store }) {
 async function measureReceiver({ label, doc, dir, pool, seconds, connections, dyn }) {
   const configFile = path.join(dir, `receiver-${label}.json`);
   fs.writeFileSync(configFile, JSON.stringify(doc));
-  const proc = await startCli(['serve', '--no-forward'], { configFile, label: `receiver (${label})` });
+  const proc = await startCli(['serve', '--no-forward'], {
+    configFile,
+    label: `receiver (${label})`,
+    nodeArgs: profileArgs(`receiver (${label})`),
+  });
   try {
     await fire({ url: proc.url, pool, connections, seconds: 1, distinct: true }); // warm-up
     const cpu0 = cpuSeconds(proc.pid);
@@ -195,7 +164,11 @@ async function measureForwarder({ label, doc, dir, sink, events, dyn, sqsPid }) 
   const configFile = path.join(dir, `forwarder-${label}.json`);
   fs.writeFileSync(configFile, JSON.stringify(doc));
   const base = (await sink.stats()).requests;
-  const proc = await startCli(['forward'], { configFile, label: `forwarder (${label})` });
+  const proc = await startCli(['forward'], {
+    configFile,
+    label: `forwarder (${label})`,
+    nodeArgs: profileArgs(`forwarder (${label})`),
+  });
   try {
     let count = 0;
     while ((count = (await sink.stats()).requests - base) === 0) await sleep(5);

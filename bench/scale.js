@@ -17,18 +17,16 @@
  *
  *   npm run bench:scale                 BENCH_SCALE_RECEIVERS=1,2,4 BENCH_CONNECTIONS=32
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ensureBuilt, ROOT } = require('./lib/dist');
+const { ensureBuilt } = require('./lib/dist');
 const fixtures = require('./lib/fixtures');
 const { Pool, fire } = require('./lib/load');
 const { startServer } = require('./lib/child');
-const { cpuSeconds, freePort, startChild, createQueuePair } = require('./lib/processes');
+const { cpuSeconds, freePort, startChild, startCli, createQueuePair } = require('./lib/processes');
 const { machine } = require('./lib/report');
 
-const CLI = path.join(ROOT, 'bin', 'distinct-adapter.js');
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const SECONDS = Math.min(30, num('BENCH_SCALE_SECONDS', 5));
 const DRAIN_SECONDS = Math.min(120, num('BENCH_SCALE_DRAIN', 30));
@@ -47,45 +45,6 @@ function cpuByRole(roles) {
   return out;
 }
 
-/** A CLI process (`serve --no-forward` or `forward`); resolves once /healthz answers. */
-async function startCli(args, { configFile, port, label }) {
-  const child = spawn(process.execPath, [CLI, ...args, '--config', configFile], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_REGION: 'us-east-1',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`${label} did not become healthy: ${stderr}`);
-    await sleep(50);
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
 /** One configuration: `receivers` receiver processes + one forwarder, on a fresh queue pair. */
 async function measure({ receivers, sqs, sink, creds, requests, dir, log }) {
   const queue = await createQueuePair(sqs.endpoint, `scale-${receivers}-${Date.now()}`);
@@ -102,10 +61,20 @@ async function measure({ receivers, sqs, sink, creds, requests, dir, log }) {
   try {
     for (let i = 0; i < receivers; i += 1) {
       procs.push(
-        await startCli(['serve', '--no-forward'], { configFile, port: await freePort(), label: `receiver ${i + 1}` }),
+        await startCli(['serve', '--no-forward'], {
+          configFile,
+          port: await freePort(),
+          label: `receiver ${i + 1}`,
+          healthTimeoutMs: 15_000,
+        }),
       );
     }
-    const forwarder = await startCli(['forward'], { configFile, port: await freePort(), label: 'forwarder' });
+    const forwarder = await startCli(['forward'], {
+      configFile,
+      port: await freePort(),
+      label: 'forwarder',
+      healthTimeoutMs: 15_000,
+    });
     procs.push(forwarder);
     const receiverUrls = procs.slice(0, receivers).map((p) => p.url);
     const perReceiver = Math.max(1, Math.floor(CONNECTIONS / receivers));

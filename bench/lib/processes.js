@@ -4,12 +4,15 @@
  * bench/dedupe.js): CPU time of a process, a free port, a forked server child (lib/*-child),
  * and an SQS queue pair on the emulator.
  */
-const { fork } = require('node:child_process');
+const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const CLI = path.join(__dirname, '..', '..', 'bin', 'distinct-adapter.js');
+/** Static credentials and region for the local AWS emulators (never real AWS). */
+const LOCAL_AWS_ENV = { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' };
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
 function cpuSeconds(pid) {
@@ -83,4 +86,42 @@ async function createQueuePair(endpoint, name) {
   }
 }
 
-module.exports = { cpuSeconds, freePort, startChild, createQueuePair };
+/**
+ * `distinct-adapter <args> --config <configFile>` in a child process on `port` (default: a free
+ * one), once its /healthz answers: `{ url, pid, stop }`. `nodeArgs` go to node itself (e.g. a CPU
+ * profile); stderr is kept for the error when it exits or stays unhealthy past `healthTimeoutMs`.
+ */
+async function startCli(args, { configFile, label, port, nodeArgs = [], healthTimeoutMs = 20_000 }) {
+  const listenPort = port ?? (await freePort());
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args, '--config', configFile], {
+    env: { ...process.env, ...LOCAL_AWS_ENV, PORT: String(listenPort) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${listenPort}`;
+  const deadline = Date.now() + healthTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${label} did not become healthy: ${stderr}`);
+    await sleep(50);
+  }
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+module.exports = { cpuSeconds, freePort, startChild, startCli, createQueuePair };
