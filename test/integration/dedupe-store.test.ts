@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConfig } from '../helpers/config';
 import { retrySchema } from '../../src/config/schema';
 import {
@@ -37,38 +36,15 @@ import { createQueue, type CreateQueueOptions } from '../../src/queue/create-que
 import type { Lease, Queue } from '../../src/queue/queue';
 import { SqsQueue, type SqsSettings } from '../../src/queue/sqs-queue';
 import { startService } from '../../src/runtime/service';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, signedSample, testConfigDocument, waitFor } from '../helpers/app';
-import { createKeysTable, deadEndpoint, startDynalite, type LocalDynamo } from '../helpers/dynamo';
+import { createKeysTable, deadEndpoint, startDynalite, useStoreHarness } from '../helpers/dynamo';
 import { twilioDelivered } from '../helpers/queue-message';
-import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
+import { counts, createQueuePair } from '../helpers/sqs';
 
 const WEEK_MS = 7 * 86_400_000;
 const LEASE_MS = 30_000;
 
-let dyn: LocalDynamo;
-let admin: SQSClient;
-let sandbox: Sandbox;
-let distinctUrl: string;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-beforeAll(async () => {
-  dyn = await startDynalite();
-  admin = sqsClient();
-  sandbox = createSandbox();
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-});
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  sandbox.clear();
-});
-
-afterAll(async () => {
-  admin.destroy();
-  await sandbox.close();
-  await dyn.close();
-});
+const h = useStoreHarness();
 
 /** createQueue behind the shared store, as the runtimes compose them (withSharedStore). */
 function createStoredQueue(o: CreateQueueOptions & { store?: DedupeStoreSettings; logger?: pino.Logger }): Queue {
@@ -76,7 +52,7 @@ function createStoredQueue(o: CreateQueueOptions & { store?: DedupeStoreSettings
   return withSharedStore(createQueue(queue), { store, windowMs: queue.dedupeWindowMs, now: queue.now, logger });
 }
 
-function storeSettings(table: string, endpoint = dyn.endpoint): DedupeStoreSettings {
+function storeSettings(table: string, endpoint = h.dyn.endpoint): DedupeStoreSettings {
   return { driver: 'dynamodb', table, endpoint, region: 'us-east-1', leaseMs: LEASE_MS };
 }
 
@@ -95,7 +71,7 @@ function storeQueue(
     store: storeSettings(table, extra.endpoint),
     now: extra.now,
   });
-  cleanups.push(() => queue.close());
+  h.cleanups.push(() => queue.close());
   return queue as DedupedQueue;
 }
 
@@ -104,7 +80,7 @@ function message(key: string) {
 }
 
 function forwarder(queue: Queue): Forwarder {
-  const client = new DistinctClient({ baseUrl: distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 4 });
+  const client = new DistinctClient({ baseUrl: h.distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 4 });
   const f = new Forwarder({
     queue,
     client,
@@ -117,7 +93,7 @@ function forwarder(queue: Queue): Forwarder {
     maxIdleMs: 100,
     claimAhead: 0,
   });
-  cleanups.push(async () => {
+  h.cleanups.push(async () => {
     await f.stop();
     await client.close();
   });
@@ -125,13 +101,13 @@ function forwarder(queue: Queue): Forwarder {
 }
 
 async function drained(sqs: SqsSettings): Promise<boolean> {
-  const c = await counts(admin, sqs.queueUrl);
+  const c = await counts(h.admin, sqs.queueUrl);
   return c.visible === 0 && c.notVisible === 0;
 }
 
 test('two receivers claim the same event at once: exactly one queues it, the other answers 503 and queues nothing', async () => {
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   const a = storeQueue(sqs, table);
   const b = storeQueue(sqs, table);
   const item = { message: message('evt-race') };
@@ -143,11 +119,11 @@ test('two receivers claim the same event at once: exactly one queues it, the oth
   expect(lost).toHaveLength(1);
   expect(lost[0]!.reason).toBeInstanceOf(DedupeInProgressError);
   expect(lost[0]!.reason.statusCode).toBe(503);
-  expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 1, notVisible: 0 });
+  expect(await counts(h.admin, sqs.queueUrl)).toEqual({ visible: 1, notVisible: 0 });
 
   // A batch of 20 sent to both at once: whatever the interleaving, at most one acknowledges, and
   // the queue holds exactly the events of the acknowledged requests (nothing half-queued).
-  const sqs2 = await createQueuePair(admin);
+  const sqs2 = await createQueuePair(h.admin);
   const c = storeQueue(sqs2, table);
   const d = storeQueue(sqs2, table);
   const batch = Array.from({ length: 20 }, (_, i) => ({ message: message(`batch-${i}`) }));
@@ -155,23 +131,23 @@ test('two receivers claim the same event at once: exactly one queues it, the oth
   const acked = both.filter((r) => r.status === 'fulfilled').length;
   expect(acked).toBeLessThanOrEqual(1);
   for (const r of both) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DedupeInProgressError);
-  expect((await counts(admin, sqs2.queueUrl)).visible).toBe(20 * acked);
+  expect((await counts(h.admin, sqs2.queueUrl)).visible).toBe(20 * acked);
 });
 
 test('a receiver that died between claim and enqueue blocks the key only until its lease ends; the retry is queued', async () => {
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   let t = Date.now();
   const now = (): number => t;
   const store = new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS, now });
-  cleanups.push(() => store.close());
+  h.cleanups.push(() => store.close());
   // The crashed receiver: its claim is recorded, its SendMessageBatch never happened.
   expect(await store.claim('evt-crash', 'crashed-receiver')).toEqual({ kind: 'claimed' });
 
   const receiver = storeQueue(sqs, table, { now });
   // The provider's quick retry meets the live claim: 503, not a 200 for an event nobody queued.
   await expect(receiver.enqueue([{ message: message('evt-crash') }])).rejects.toBeInstanceOf(DedupeInProgressError);
-  expect((await counts(admin, sqs.queueUrl)).visible).toBe(0);
+  expect((await counts(h.admin, sqs.queueUrl)).visible).toBe(0);
 
   t += LEASE_MS + 1;
   await expect(receiver.enqueue([{ message: message('evt-crash') }])).resolves.toEqual({
@@ -179,13 +155,13 @@ test('a receiver that died between claim and enqueue blocks the key only until i
     deadLettered: 0,
     duplicates: 0,
   });
-  expect((await counts(admin, sqs.queueUrl)).visible).toBe(1);
+  expect((await counts(h.admin, sqs.queueUrl)).visible).toBe(1);
   expect(await store.get('evt-crash')).toMatchObject({ state: 'claimed' });
 });
 
 test('the queue refusing the events deletes the request\'s own claims (503), so the retry is not a "duplicate"', async () => {
-  const good = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const good = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   const broken = { ...good, queueUrl: `${good.queueUrl}-missing` };
   const receiver = storeQueue(broken, table);
   await expect(receiver.enqueue([{ message: message('evt-qfail') }])).rejects.toBeInstanceOf(QueueWriteError);
@@ -195,49 +171,49 @@ test('the queue refusing the events deletes the request\'s own claims (503), so 
 });
 
 test('provider re-deliveries to other receivers are dropped once the event is delivered; Distinct gets it once', async () => {
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   const r1 = storeQueue(sqs, table);
   const r2 = storeQueue(sqs, table);
   const items = ['a', 'b', 'c'].map((k) => ({ message: message(`evt-${k}`) }));
   expect(await r1.enqueue(items)).toEqual({ queued: 3, deadLettered: 0, duplicates: 0 });
   forwarder(storeQueue(sqs, table)).start();
-  await waitFor(() => sandbox.received().length >= 3 && drained(sqs), 10_000);
+  await waitFor(() => h.sandbox.received().length >= 3 && drained(sqs), 10_000);
   expect(await r2.enqueue(items)).toEqual({ queued: 0, deadLettered: 0, duplicates: 3 });
   expect(await r1.enqueue(items)).toEqual({ queued: 0, deadLettered: 0, duplicates: 3 });
   await new Promise((r) => setTimeout(r, 300));
-  expect(sandbox.received()).toHaveLength(3);
-  expect(sandbox.stats().duplicates).toBe(0);
+  expect(h.sandbox.received()).toHaveLength(3);
+  expect(h.sandbox.stats().duplicates).toBe(0);
   expect(await r1.store.get('evt-a')).toMatchObject({ state: 'delivered' });
 });
 
 test('two copies of one event in SQS and two forwarders racing: Distinct gets it once, both copies are settled', async () => {
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   // Two copies, as two receivers whose claims lapsed would leave (two plain drivers: no local de-dup between them).
   for (let i = 0; i < 2; i += 1) {
     const plain = new SqsQueue({ sqs, dedupeWindowMs: WEEK_MS });
     await plain.enqueue([{ message: message('evt-twice') }, { message: message(`evt-single-${i}`) }]);
     await plain.close();
   }
-  expect((await counts(admin, sqs.queueUrl)).visible).toBe(4);
+  expect((await counts(h.admin, sqs.queueUrl)).visible).toBe(4);
   forwarder(storeQueue(sqs, table)).start();
   forwarder(storeQueue(sqs, table)).start();
   await waitFor(() => drained(sqs), 15_000);
   await new Promise((r) => setTimeout(r, 200));
-  const keys = sandbox
+  const keys = h.sandbox
     .received()
     .map((e) => e.idempotencyKey)
     .sort();
   expect(keys).toEqual(['evt-single-0', 'evt-single-1', 'evt-twice']);
-  expect(sandbox.stats().duplicates).toBe(0);
+  expect(h.sandbox.stats().duplicates).toBe(0);
 });
 
 test('one message seen by two forwarders at once (an SQS re-delivery while the first POSTs): one goes, the other waits, then drops it', async () => {
-  const table = await dyn.createTable();
+  const table = await h.dyn.createTable();
   const a = new DeliveryGuard(new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS }));
   const b = new DeliveryGuard(new DynamoKeyStore({ settings: storeSettings(table), windowMs: WEEK_MS }));
-  cleanups.push(
+  h.cleanups.push(
     () => a.store.close(),
     () => b.store.close(),
   );
@@ -260,10 +236,10 @@ test('one message seen by two forwarders at once (an SQS re-delivery while the f
 });
 
 test('expired keys count as absent (dynalite, like DynamoDB until its TTL sweep, still holds them)', async () => {
-  const table = await dyn.createTable();
+  const table = await h.dyn.createTable();
   let t = Date.now();
   const store = new DynamoKeyStore({ settings: storeSettings(table), windowMs: 60_000, now: () => t });
-  cleanups.push(() => store.close());
+  h.cleanups.push(() => store.close());
   expect(await store.beginDelivery('evt-old', 'f1')).toEqual({ kind: 'claimed' });
   await store.delivered('evt-old', 'f1');
   expect(await store.claim('evt-old', 'r1')).toEqual({ kind: 'duplicate', state: 'delivered' });
@@ -277,8 +253,8 @@ test('expired keys count as absent (dynalite, like DynamoDB until its TTL sweep,
 
 test('an unreachable store: the webhook is answered 503 ERR_STORE_UNAVAILABLE and nothing is queued', async () => {
   const creds = createTestCredentials();
-  const sqs = await createQueuePair(admin);
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, publicUrl: 'https://hooks.example.com' });
+  const sqs = await createQueuePair(h.admin);
+  const doc = testConfigDocument({ creds, baseUrl: h.distinctUrl, publicUrl: 'https://hooks.example.com' });
   const config = buildConfig(
     {
       ...doc,
@@ -288,7 +264,7 @@ test('an unreachable store: the webhook is answered 503 ERR_STORE_UNAVAILABLE an
     {},
   );
   const service = await startService(config, { logger: silentLogger(), forward: false, port: 0, host: '127.0.0.1' });
-  cleanups.push(() => service.close());
+  h.cleanups.push(() => service.close());
   const req = signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio');
   const res = await fetch(`${service.url}/webhooks/twilio`, {
     method: 'POST',
@@ -297,20 +273,20 @@ test('an unreachable store: the webhook is answered 503 ERR_STORE_UNAVAILABLE an
   });
   expect(res.status).toBe(503);
   expect(await res.json()).toMatchObject({ error: 'ERR_STORE_UNAVAILABLE' });
-  expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
+  expect(await counts(h.admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
   const ready = await fetch(`${service.url}/readyz`);
   expect(ready.status).toBe(503);
 });
 
 test('forwarders with an unreachable store send nothing and keep every message queued', async () => {
-  const sqs = await createQueuePair(admin);
+  const sqs = await createQueuePair(h.admin);
   const plain = new SqsQueue({ sqs, dedupeWindowMs: WEEK_MS });
   await plain.enqueue([{ message: message('evt-kept') }]);
   await plain.close();
   // Down from the start: nothing is even received.
   const down = storeQueue(sqs, 'distinct-adapter-keys', { endpoint: await deadEndpoint() });
   await expect(down.claim(10)).rejects.toBeInstanceOf(StoreUnavailableError);
-  expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 1, notVisible: 0 });
+  expect(await counts(h.admin, sqs.queueUrl)).toEqual({ visible: 1, notVisible: 0 });
 
   // Down after start: the received message goes back (visible again after the backoff), unsent.
   const local = await startDynalite();
@@ -323,16 +299,16 @@ test('forwarders with an unreachable store send nothing and keep every message q
     sqs,
     store: storeSettings(table, local.endpoint),
   }) as DedupedQueue;
-  cleanups.push(() => q.close());
+  h.cleanups.push(() => q.close());
   await q.start();
   await local.close();
   await expect(q.claim(10)).rejects.toBeInstanceOf(StoreUnavailableError);
-  expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 1 });
-  expect(sandbox.received()).toHaveLength(0);
+  expect(await counts(h.admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 1 });
+  expect(h.sandbox.received()).toHaveLength(0);
 });
 
 test('a forwarder keeps the message while the store is down and delivers it once the store is back', async () => {
-  const sqs = await createQueuePair(admin);
+  const sqs = await createQueuePair(h.admin);
   const plain = new SqsQueue({ sqs, dedupeWindowMs: WEEK_MS });
   await plain.enqueue([{ message: message('evt-outage') }]);
   await plain.close();
@@ -346,26 +322,26 @@ test('a forwarder keeps the message while the store is down and delivers it once
     sqs,
     store: storeSettings(table, local.endpoint),
   }) as DedupedQueue;
-  cleanups.push(() => q.close());
+  h.cleanups.push(() => q.close());
   await q.start();
   await local.close();
   forwarder(q).start();
   await new Promise((r) => setTimeout(r, 1_500));
-  expect(sandbox.received()).toHaveLength(0);
-  const c = await counts(admin, sqs.queueUrl);
+  expect(h.sandbox.received()).toHaveLength(0);
+  const c = await counts(h.admin, sqs.queueUrl);
   expect(c.visible + c.notVisible).toBe(1);
 
   // The same store comes back (same port, the table re-created: dynalite keeps nothing in memory).
   const again = await startDynalite(Number(new URL(local.endpoint).port));
-  cleanups.push(() => again.close());
+  h.cleanups.push(() => again.close());
   await createKeysTable(again.client, table);
-  await waitFor(async () => sandbox.received().length === 1 && (await drained(sqs)), 15_000);
-  expect(sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-outage']);
+  await waitFor(async () => h.sandbox.received().length === 1 && (await drained(sqs)), 15_000);
+  expect(h.sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-outage']);
 });
 
 test('dlq replay delivers a dead-lettered event again; a provider re-send of it stays a duplicate', async () => {
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
   const q = storeQueue(sqs, table);
   await q.enqueue([{ message: message('evt-dead') }]);
   const [lease] = await q.claim(1);
@@ -374,15 +350,15 @@ test('dlq replay delivers a dead-lettered event again; a provider re-send of it 
   expect(await q.enqueue([{ message: message('evt-dead') }])).toMatchObject({ queued: 0, duplicates: 1 });
   expect(await q.replayDeadLetters({})).toBe(1);
   forwarder(storeQueue(sqs, table)).start();
-  await waitFor(() => sandbox.received().length >= 1 && drained(sqs), 10_000);
-  expect(sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-dead']);
+  await waitFor(() => h.sandbox.received().length >= 1 && drained(sqs), 10_000);
+  expect(h.sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-dead']);
   expect(await q.store.get('evt-dead')).toMatchObject({ state: 'delivered' });
 });
 
 test('with a store in front of SQLite, /status still counts dead letters by reason (the driver counts them)', async () => {
-  const table = await dyn.createTable();
+  const table = await h.dyn.createTable();
   const dir = mkdtempSync(join(tmpdir(), 'dedupe-dl-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const queue = createStoredQueue({
     driver: 'sqlite',
     path: `${dir}/outbox.db`,
@@ -390,7 +366,7 @@ test('with a store in front of SQLite, /status still counts dead letters by reas
     dedupeWindowMs: WEEK_MS,
     store: storeSettings(table),
   });
-  cleanups.push(() => queue.close());
+  h.cleanups.push(() => queue.close());
   await queue.enqueue([
     { message: message('evt-dl-1'), deadLetter: { reason: 'no_identifier', detail: 'test' } },
     { message: message('evt-dl-2'), deadLetter: { reason: 'no_identifier', detail: 'test' } },
@@ -402,8 +378,8 @@ test('with a store in front of SQLite, /status still counts dead letters by reas
 
 test('start-up names a missing table and its region; a wrong key schema is refused', async () => {
   const creds = createTestCredentials();
-  const sqs = await createQueuePair(admin);
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl });
+  const sqs = await createQueuePair(h.admin);
+  const doc = testConfigDocument({ creds, baseUrl: h.distinctUrl });
   const config = buildConfig(
     { ...doc, queue: { driver: 'sqs', sqs }, dedupe: { store: storeSettings('no-such-table') } },
     {},
@@ -413,7 +389,7 @@ test('start-up names a missing table and its region; a wrong key schema is refus
   await expect(started).rejects.toThrow(/table "no-such-table" in region us-east-1 does not exist/);
 
   const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  await dyn.client.send(
+  await h.dyn.client.send(
     new CreateTableCommand({
       TableName: 'keys-wrong-schema',
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -422,10 +398,10 @@ test('start-up names a missing table and its region; a wrong key schema is refus
     }),
   );
   const store = new DynamoKeyStore({ settings: storeSettings('keys-wrong-schema'), windowMs: WEEK_MS });
-  cleanups.push(() => store.close());
+  h.cleanups.push(() => store.close());
   await expect(store.check()).rejects.toThrow(/must be partition key "pk" \(String\) and nothing else/);
-  const ok = new DynamoKeyStore({ settings: storeSettings(await dyn.createTable()), windowMs: WEEK_MS });
-  cleanups.push(() => ok.close());
+  const ok = new DynamoKeyStore({ settings: storeSettings(await h.dyn.createTable()), windowMs: WEEK_MS });
+  h.cleanups.push(() => ok.close());
   // dynalite has no TTL: reported off, which the services log as a warning rather than failing.
   expect(await ok.check()).toMatchObject({ ttlEnabled: false });
 });
@@ -448,24 +424,24 @@ test('configuration: the lease must outlast a POST', () => {
 test('start-up warnings: TTL off on the table; sqs without a store (also in `validate`)', async () => {
   const lines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
-  const sqs = await createQueuePair(admin);
+  const sqs = await createQueuePair(h.admin);
   const withStore = createStoredQueue({
     driver: 'sqs',
     path: '',
     synchronous: 'full',
     dedupeWindowMs: WEEK_MS,
     sqs,
-    store: storeSettings(await dyn.createTable()),
+    store: storeSettings(await h.dyn.createTable()),
     logger,
   });
-  cleanups.push(() => withStore.close());
+  h.cleanups.push(() => withStore.close());
   await prepareSharedStore(withStore, { queue: { driver: 'sqs' } }, logger);
   expect(lines.join('')).toContain('no TTL on \\"expiresAt\\"');
   expect(lines.join('')).not.toContain(NO_SHARED_STORE_WARNING);
 
   lines.length = 0;
   const plain = createQueue({ driver: 'sqs', path: '', synchronous: 'full', dedupeWindowMs: WEEK_MS, sqs });
-  cleanups.push(() => plain.close());
+  h.cleanups.push(() => plain.close());
   await prepareSharedStore(plain, { queue: { driver: 'sqs' } }, logger);
   expect(lines.join('')).toContain(NO_SHARED_STORE_WARNING);
 
@@ -480,20 +456,20 @@ test('start-up warnings: TTL off on the table; sqs without a store (also in `val
 });
 
 test('without keys in its environment the store takes credentials and region from the AWS SDK chain', async () => {
-  const table = await dyn.createTable();
+  const table = await h.dyn.createTable();
   // An IPv4-mapped address is not recognised as loopback (no dummy keys), yet reaches dynalite; the SDK's
   // chain then finds this process's credentials and AWS_REGION (set by the jest setup).
-  const endpoint = dyn.endpoint.replace('127.0.0.1', '[::ffff:127.0.0.1]');
+  const endpoint = h.dyn.endpoint.replace('127.0.0.1', '[::ffff:127.0.0.1]');
   const store = new DynamoKeyStore({
     settings: { driver: 'dynamodb', table, endpoint, leaseMs: LEASE_MS },
     windowMs: WEEK_MS,
     env: { JEST_WORKER_ID: '1' },
   });
-  cleanups.push(() => store.close());
+  h.cleanups.push(() => store.close());
   expect(store.region).toBeUndefined();
   // A host without IPv6 cannot reach an IPv4-mapped address: nothing more to check there.
   const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '::ffff:127.0.0.1', port: Number(new URL(dyn.endpoint).port) }, () => {
+    const socket = connect({ host: '::ffff:127.0.0.1', port: Number(new URL(h.dyn.endpoint).port) }, () => {
       socket.destroy();
       resolve(true);
     });
@@ -506,14 +482,14 @@ test('without keys in its environment the store takes credentials and region fro
 });
 
 test('deliveries finishing in the same turn are recorded together: 30 keys, 2 BatchWriteItem calls', async () => {
-  const table = await dyn.createTable();
+  const table = await h.dyn.createTable();
   const calls: string[] = [];
   const store = new DynamoKeyStore({
     settings: storeSettings(table),
     windowMs: WEEK_MS,
     observer: { call: (op) => calls.push(op) },
   });
-  cleanups.push(() => store.close());
+  h.cleanups.push(() => store.close());
   const guard = new DeliveryGuard(store);
   const leases: Lease[] = Array.from({ length: 30 }, (_, i) => ({
     handle: `h${i}`,

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
 import { buildConfig } from '../helpers/config';
@@ -19,53 +19,32 @@ import { silentLogger } from '../../src/observability/logger';
 import { SqsQueue, type SqsSettings } from '../../src/queue/sqs-queue';
 import { loadLambdaConfig } from '../../src/runtime/lambda-config';
 import { createSqsForwarderHandler, type SqsForwarderHandler } from '../../src/runtime/lambda-sqs';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { deadEndpoint, startDynalite, type LocalDynamo } from '../helpers/dynamo';
+import { deadEndpoint, useStoreHarness } from '../helpers/dynamo';
 import { twilioDelivered } from '../helpers/queue-message';
-import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
+import { counts, createQueuePair } from '../helpers/sqs';
 
 const WEEK_MS = 7 * 86_400_000;
 const twilio = getAdapter('twilio')!.testing.createCredentials();
 
-let dyn: LocalDynamo;
-let admin: SQSClient;
-let sandbox: Sandbox;
-let distinctUrl: string;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-beforeAll(async () => {
-  dyn = await startDynalite();
-  admin = sqsClient();
-  sandbox = createSandbox();
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-});
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  sandbox.clear();
-});
-afterAll(async () => {
-  admin.destroy();
-  await sandbox.close();
-  await dyn.close();
-});
+const fx = useStoreHarness();
 
 interface Harness {
   settings: SqsSettings;
   handle: SqsForwarderHandler;
 }
 
-async function setup(endpoint = dyn.endpoint, table?: string): Promise<Harness> {
-  const settings = await createQueuePair(admin);
+async function setup(endpoint = fx.dyn.endpoint, table?: string): Promise<Harness> {
+  const settings = await createQueuePair(fx.admin);
   const store = {
     driver: 'dynamodb' as const,
-    table: table ?? (await dyn.createTable()),
+    table: table ?? (await fx.dyn.createTable()),
     endpoint,
     region: 'us-east-1',
     leaseMs: 30_000,
   };
   const config = buildConfig(
     {
-      distinct: { baseUrl: distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 2 },
+      distinct: { baseUrl: fx.distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 2 },
       queue: { driver: 'sqs', sqs: settings },
       dedupe: { store },
       log: { level: 'silent' },
@@ -74,9 +53,9 @@ async function setup(endpoint = dyn.endpoint, table?: string): Promise<Harness> 
     {},
   );
   const queue = new SqsQueue({ sqs: settings, dedupeWindowMs: WEEK_MS });
-  const client = new DistinctClient({ baseUrl: distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 2 });
+  const client = new DistinctClient({ baseUrl: fx.distinctUrl, apiKey: 'sandbox', timeoutMs: 2000, concurrency: 2 });
   const guard = new DeliveryGuard(new DynamoKeyStore({ settings: store, windowMs: WEEK_MS }));
-  cleanups.push(async () => {
+  fx.cleanups.push(async () => {
     await queue.close();
     await client.close();
     guard.store.close();
@@ -96,7 +75,7 @@ async function twoCopies(settings: SqsSettings, key: string): Promise<void> {
 async function receiveEvent(settings: SqsSettings, n: number): Promise<SQSEvent> {
   const messages: Message[] = [];
   while (messages.length < n) {
-    const out = await admin.send(
+    const out = await fx.admin.send(
       new ReceiveMessageCommand({
         QueueUrl: settings.queueUrl,
         MaxNumberOfMessages: n - messages.length,
@@ -144,7 +123,7 @@ async function settleLikeLambda(settings: SqsSettings, event: SQSEvent, response
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = event.Records.filter((r) => !failed.has(r.messageId));
   if (done.length === 0) return;
-  await admin.send(
+  await fx.admin.send(
     new DeleteMessageBatchCommand({
       QueueUrl: settings.queueUrl,
       Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })),
@@ -167,16 +146,16 @@ test('two copies of one event in one batch and in a later batch: one POST, every
     expect(again).toEqual({ batchItemFailures: [] });
     await settleLikeLambda(h.settings, retry, again);
   }
-  expect(sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-lambda']);
-  expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
+  expect(fx.sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-lambda']);
+  expect(await counts(fx.admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
 
   // An SQS re-delivery after the event was delivered: dropped without a POST, reported done.
   await twoCopies(h.settings, 'evt-lambda');
   const later = await receiveEvent(h.settings, 2);
   expect(await h.handle(later)).toEqual({ batchItemFailures: [] });
   await settleLikeLambda(h.settings, later, { batchItemFailures: [] });
-  expect(sandbox.received()).toHaveLength(1);
-  expect(sandbox.stats().duplicates).toBe(0);
+  expect(fx.sandbox.received()).toHaveLength(1);
+  expect(fx.sandbox.stats().duplicates).toBe(0);
 });
 
 test('an unreachable store: nothing is POSTed and the batch fails, so every record comes back', async () => {
@@ -184,13 +163,13 @@ test('an unreachable store: nothing is POSTed and the batch fails, so every reco
   await twoCopies(h.settings, 'evt-store-down');
   const event = await receiveEvent(h.settings, 2);
   await expect(h.handle(event)).rejects.toBeInstanceOf(StoreUnavailableError);
-  expect(sandbox.received()).toHaveLength(0);
-  expect(await counts(admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });
+  expect(fx.sandbox.received()).toHaveLength(0);
+  expect(await counts(fx.admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });
 });
 
 test("loadLambdaConfig takes the key table from the stack (DISTINCT_DEDUPE_TABLE), keeping the file's other store settings", () => {
   const dir = mkdtempSync(join(tmpdir(), 'dwa-lambda-store-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  fx.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const doc = {
     distinct: { apiKey: 'sandbox' },
     dedupe: { store: { driver: 'dynamodb', table: 'from-the-file', leaseMs: 20_000 } },
