@@ -26,7 +26,13 @@ function timeUs(fn) {
 async function stagesFor(provider, wire, config, log) {
   const { completeDraft } = dist('src/mapping/normalize');
   const { toDistinct } = dist('src/mapping/to-distinct');
-  const { ReplayCache } = dist('src/verify/primitives');
+  // src/core/replay-cache since issue #11; src/verify/primitives in older builds.
+  let ReplayCache;
+  try {
+    ({ ReplayCache } = dist('src/core/replay-cache'));
+  } catch {
+    ({ ReplayCache } = dist('src/verify/primitives'));
+  }
   const { createQueue } = dist('src/queue/create-queue');
   const source = config.sources.get(provider);
   const { adapter } = source;

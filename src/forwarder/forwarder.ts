@@ -69,11 +69,6 @@ export interface ForwarderOptions {
   observer?: DeliveryObserver;
 }
 
-/** Delivery outcomes are defined in src/observability/observers.ts; re-exported for existing importers. */
-export type { DeliveryObserver, DeliveryRecord } from '../observability/observers';
-
-export type { CircuitState } from './circuit';
-
 /** The forwarder's own readiness (circuit closed); `/readyz` reports it but does not fail on it. */
 export interface ForwarderReadiness {
   /** False while Distinct rejects our credentials (circuit open). */

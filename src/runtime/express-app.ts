@@ -14,7 +14,7 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { Queue } from '../queue/queue';
 import { metricsText, readiness } from './health';
 import { rawBody } from './raw-body';
-import type { StatusDocument } from './status';
+import type { StatusDocument } from '../observability/status-document';
 
 export interface AppDeps {
   config: AppConfig;

@@ -6,7 +6,8 @@
 import type { AppConfig } from '../config/load';
 import { prepareSharedStore, withSharedStore } from '../dedupe/deduped-queue';
 import { DistinctClient, type DistinctSender } from '../forwarder/distinct-client';
-import { type DeliveryObserver, Forwarder } from '../forwarder/forwarder';
+import { Forwarder } from '../forwarder/forwarder';
+import type { DeliveryObserver } from '../observability/observers';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { createQueue } from '../queue/create-queue';

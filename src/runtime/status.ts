@@ -13,9 +13,6 @@ import { redactPii } from '../observability/logger';
 import type { StatusDocument } from '../observability/status-document';
 import type { Queue, QueueStats } from '../queue/queue';
 
-/** Defined in src/observability/status-document.ts (the console shows it); re-exported here. */
-export type { StatusDocument } from '../observability/status-document';
-
 export interface StatusInputs {
   queue: Queue;
   activity: Activity;

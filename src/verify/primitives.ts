@@ -71,9 +71,6 @@ export function requireHeader(value: string | undefined, headerName: string): st
   return value;
 }
 
-/** Moved to src/core/replay-cache.ts (the adapter contract needs it); re-exported for existing importers. */
-export { ReplayCache } from '../core/replay-cache';
-
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**

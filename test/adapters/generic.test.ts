@@ -12,7 +12,7 @@ import { WebhookParseError, WebhookVerificationError, type VerificationReason } 
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, SVIX_HEADERS } from '../../src/verify/standard-webhooks';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';

@@ -10,7 +10,7 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { loadFixtures, toWebhookRequest, unsignedRequest } from '../helpers/fixtures';
 
 const KEY = 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0';

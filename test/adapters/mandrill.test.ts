@@ -13,7 +13,7 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 import { serveOnLoopback } from '../helpers/serve';

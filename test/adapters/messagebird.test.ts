@@ -13,7 +13,7 @@ import { dedupeKey } from '../../src/mapping/dedupe-key';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import {
   sha256Hex,
   signMessageBirdJwt,

@@ -14,7 +14,7 @@ import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computePlivoV2Signature,
   computePlivoV3Signature,

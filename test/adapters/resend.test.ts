@@ -8,7 +8,7 @@ import { adapter } from '../../adapters/resend';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, WEBHOOK_HEADERS } from '../../src/verify/standard-webhooks';
 import { toWebhookRequest } from '../helpers/fixtures';
 

@@ -17,7 +17,7 @@ import {
   type VerificationReason,
 } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { loadFixtures, toWebhookRequest, unsignedRequest } from '../helpers/fixtures';
 
 const SIG = 'x-twilio-email-event-webhook-signature';

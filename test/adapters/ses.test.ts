@@ -31,7 +31,7 @@ import { createMetrics } from '../../src/observability/metrics';
 import { Pipeline } from '../../src/pipeline/pipeline';
 import { createQueue } from '../../src/queue/create-queue';
 import { createApp } from '../../src/runtime/express-app';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { httpsGet, type SnsFetcher } from '../../src/verify/sns-certificates';
 import type { SnsSettings, SnsSigner } from '../../src/verify/sns-endpoint';
 import {

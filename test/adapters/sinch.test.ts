@@ -16,7 +16,7 @@ import {
 } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { computeSinchSignature, validateSinchSignature } from '../../src/verify/sinch-signature';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';

@@ -10,7 +10,7 @@ import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, verifiesEd25519 } from '../../src/verify/telnyx-signature';
 import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';

@@ -12,7 +12,7 @@ import {
 import { adapter } from '../../adapters/twilio';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeTwilioSignature,
   twilioBodyHash,

@@ -11,7 +11,7 @@ import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { Queue } from '../../src/queue/queue';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeVonageSmsSignature,
   decodeJwt,

@@ -10,7 +10,7 @@ import { WebhookAdapterError, WebhookVerificationError, type VerificationReason 
 import { isEventType } from '../../src/core/event-types';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { loadFixtures, toWebhookRequest, unsignedRequest, type Fixture } from '../helpers/fixtures';
 import type { WebhookRequest } from '../../src/core/request';
 

@@ -8,7 +8,7 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startForwardService } from '../../src/runtime/forward-service';
 import { startService, type Service } from '../../src/runtime/service';
-import type { StatusDocument } from '../../src/runtime/status';
+import type { StatusDocument } from '../../src/observability/status-document';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, signedSample, testConfig, waitFor, type TestCredentials } from '../helpers/app';
 

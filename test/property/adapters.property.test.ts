@@ -22,7 +22,7 @@ import { Pipeline } from '../../src/pipeline/pipeline';
 import { MemoryQueue } from '../../src/queue/memory-queue';
 import type { EnqueueItem } from '../../src/queue/queue';
 import { validateAnalyticsBody } from '../../src/sandbox/validation';
-import { ReplayCache } from '../../src/verify/primitives';
+import { ReplayCache } from '../../src/core/replay-cache';
 import { createTestCredentials, testConfig } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
 

@@ -1,5 +1,5 @@
 /** Per-source totals, recent deliveries and replay progress stay bounded and masked. */
-import type { DeliveryRecord } from '../../src/forwarder/forwarder';
+import type { DeliveryRecord } from '../../src/observability/observers';
 import {
   Activity,
   MAX_IGNORED_NAMES,
