@@ -33,7 +33,6 @@ import { htmlHeaders, PAGE_EVENTS, PAGE_SCRIPT, renderPage } from './page';
 import { validateAnalyticsBody, type ValidationContext } from './validation';
 
 // Part of this module's API: Sandbox.injectFaults takes them, and `sandbox fault` (src/cli) describes them.
-export { describeFault, groupFaults, type AppliedFault, type FaultResponse } from './faults';
 
 export interface SandboxOptions {
   /** The accepted `x-distinct-api-key` (default `sandbox`). */

@@ -2,13 +2,8 @@ import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger';
 import { request } from 'undici';
 import { DEV_SANDBOX_PORT } from '../dev-defaults';
-import {
-  createSandbox,
-  describeFault,
-  groupFaults,
-  type AppliedFault,
-  type FaultResponse,
-} from '../../sandbox/sandbox-server';
+import { describeFault, groupFaults, type AppliedFault, type FaultResponse } from '../../sandbox/faults';
+import { createSandbox } from '../../sandbox/sandbox-server';
 import { addHelp } from '../help';
 
 export function registerSandbox(program: Command): void {
