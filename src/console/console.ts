@@ -19,7 +19,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { DEAD_LETTER_REASONS } from '../core/distinct-event';
-import { type Activity, maskedEvent, maskedRecipient } from '../observability/activity';
+import { type Activity, maskedEvent, maskedProviderEvent, maskedRecipient } from '../observability/activity';
 import { type Logger, redactPii } from '../observability/logger';
 import type { StatusDocument } from '../observability/status-document';
 import type { DeadLetter, Queue } from '../queue/queue';
@@ -119,6 +119,8 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
       receivedAt: new Date(letter.message.receivedAt).toISOString(),
       reasonMeaning: (DEAD_LETTER_REASONS as Record<string, string>)[letter.reason] ?? null,
       event: maskedEvent(letter.message.event),
+      // Ingest-time dead letters keep what the provider sent (src/queue/provider-event.ts).
+      ...(letter.message.raw !== undefined ? { providerEvent: maskedProviderEvent(letter.message.raw) } : {}),
     });
   });
 

@@ -231,6 +231,7 @@ async function showDetail(id) {
     el('div', { 'data-testid': 'detail-why' }, 'why: ' + d.detail),
     el('div', { class: 'small muted' }, 'source ' + d.source + ' (' + d.provider + '), ' + d.type + ', received ' + new Date(d.receivedAt).toLocaleString() + ', ' + d.attempts + ' earlier failed attempt(s), key ' + d.key),
     el('div', { class: 'small' }, 'The Distinct event (identifiers masked):'), el('pre', { 'data-testid': 'detail-event' }, JSON.stringify(d.event, null, 2)),
+    ...(d.providerEvent === undefined ? [] : [el('div', { class: 'small' }, 'What ' + d.provider + ' sent (personal data masked):'), el('pre', { 'data-testid': 'detail-provider-event' }, JSON.stringify(d.providerEvent, null, 2))]),
     el('div', { class: 'toolbar' }, el('button', { class: 'primary', 'data-testid': 'replay-one', onclick: () => ask('replay', { ids: [d.id] }, 'Replay dead letter ' + d.id + '?') }, 'replay this…'),
       el('button', { class: 'danger', 'data-testid': 'purge-one', onclick: () => ask('purge', { ids: [d.id] }, 'Purge dead letter ' + d.id + ' for good?') }, 'purge this…'),
       el('button', { onclick: () => box.replaceChildren() }, 'close')));

@@ -342,3 +342,26 @@ function redactDeep(value: unknown, depth: number): unknown {
   }
   return out;
 }
+
+/** Keys of a provider's event whose values are personal data beyond recipients: IP addresses, user agents. */
+const PERSONAL_KEYS = /^(ip|ip_?address|client_?ip|user_?agent)$/i;
+
+/**
+ * A copy of a provider's event (kept with an ingest-time dead letter) safe to show an operator:
+ * recipient fields masked as {@link maskValue} does, IP addresses and user agents replaced by
+ * `[masked]`, e-mail addresses and phone numbers masked in every other string. Below a depth of
+ * 8 it is copied; deeper parts become their masked JSON text, so nothing escapes the masking.
+ */
+export function maskedProviderEvent(raw: unknown, depth = 0): unknown {
+  if (typeof raw === 'string') return redactPii(raw);
+  if (raw === null || typeof raw !== 'object') return raw;
+  if (depth > 8) return redactPii(JSON.stringify(raw) ?? '');
+  if (Array.isArray(raw)) return raw.map((v) => maskedProviderEvent(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (PERSONAL_KEYS.test(k) && v !== null && v !== '') out[k] = '[masked]';
+    else if (typeof v === 'string' && /^(phone|to|from|msisdn|recipient|email)$/i.test(k)) out[k] = maskValue(v);
+    else out[k] = maskedProviderEvent(v, depth + 1);
+  }
+  return out;
+}

@@ -25,7 +25,8 @@ import { toDistinct } from '../mapping/to-distinct';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { IngestObserver, IngestSummary } from '../observability/observers';
-import type { EnqueueItem, Queue } from '../queue/queue';
+import type { EnqueueItem, Queue, QueueMessage } from '../queue/queue';
+import { providerEventForDeadLetter } from '../queue/provider-event';
 import { ReplayCache } from '../core/replay-cache';
 
 /** Replay tokens are remembered at least this long (beyond any sane signed-timestamp window). */
@@ -223,7 +224,7 @@ export class Pipeline {
         this.deps.activity?.ignored(sourceId, ev.providerEvent, ev.type);
         continue;
       }
-      const message = {
+      const message: QueueMessage = {
         key: ev.dedupeKey,
         source: sourceId,
         provider: adapter.name,
@@ -231,11 +232,14 @@ export class Pipeline {
         event: outcome.event,
         receivedAt: req.receivedAt.getTime(),
       };
-      items.push(
-        outcome.kind === 'forward'
-          ? { message }
-          : { message, deadLetter: { reason: outcome.reason, detail: outcome.detail } },
-      );
+      if (outcome.kind === 'forward') {
+        items.push({ message });
+        continue;
+      }
+      // The provider's event is the cause: kept so the operator sees what was sent (bounded).
+      const raw = providerEventForDeadLetter(ev.raw);
+      if (raw !== undefined) message.raw = raw;
+      items.push({ message, deadLetter: { reason: outcome.reason, detail: outcome.detail } });
     }
     if (ignoredTypes !== undefined)
       this.deps.logger.debug({ source: sourceId, types: ignoredTypes }, 'events ignored (no action mapped)');

@@ -22,6 +22,13 @@ export interface QueueMessage {
   event: DistinctEvent;
   /** Receipt time, ms since epoch. */
   receivedAt: number;
+  /**
+   * What the provider sent for this event (the adapter's parsed record), kept only on messages
+   * dead-lettered at ingest (`no_identifier`, `invalid_pair`), where the provider's event is the
+   * cause, so `dlq list --json` and the console show it. Bounded in size
+   * (src/queue/provider-event.ts). Absent on forwarded messages.
+   */
+  raw?: unknown;
 }
 
 export interface EnqueueItem {

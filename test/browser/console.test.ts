@@ -155,6 +155,8 @@ browserTest(
       unknown
     >;
     expect(event).toMatchObject({ feature: 'registration_sms', action: 'delivered', phone: '+*******0603' });
+    // Distinct refused it: the dead letter holds what was sent to Distinct, not the provider's event.
+    expect(await detail.getByTestId('detail-provider-event').count()).toBe(0);
     await detail.getByTestId('replay-one').click();
     await page.getByTestId('confirm').waitFor({ state: 'visible' });
     await page.getByTestId('confirm-yes').click();
@@ -162,6 +164,14 @@ browserTest(
     expect(await page.getByTestId('replay-delivered').first().textContent()).toBe('1');
     expect(sandbox.received().map((r) => r.event.phone)).toContain('+15017250603');
     await page.locator('[data-testid=dead-letter-total]', { hasText: /^1$/ }).waitFor();
+
+    // What is left was dead-lettered at ingest: it keeps what Twilio sent, recipients masked.
+    await page.getByTestId('dead-letters').locator('tr[data-id]').getByTestId('view').click();
+    await detail.getByTestId('detail-provider-event').waitFor();
+    const sentByTwilio = JSON.parse(
+      (await detail.getByTestId('detail-provider-event').textContent()) ?? '{}',
+    ) as Record<string, unknown>;
+    expect(sentByTwilio).toMatchObject({ MessageStatus: 'sent', To: '+*******0602' });
 
     // Purge what is left (the unregistered pair), with the confirmation.
     await page.getByTestId('purge-matching').click();

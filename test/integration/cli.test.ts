@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import type { DeadLetter } from '../../src/queue/queue';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -145,6 +146,13 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   const list = await cli(['dlq', 'list', '--config', config], dir);
   expect(list.stdout).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
   expect(list.stdout).toMatch(/1 dead letter\(s\)/);
+  // The dead letter keeps what Twilio sent (its recipient masked unless --show-pii).
+  const json = JSON.parse((await cli(['dlq', 'list', '--json', '--config', config], dir)).stdout) as DeadLetter;
+  expect(json.message.raw).toMatchObject({ MessageStatus: 'sent', To: '*2345' });
+  const clear = JSON.parse(
+    (await cli(['dlq', 'list', '--json', '--show-pii', '--config', config], dir)).stdout,
+  ) as DeadLetter;
+  expect(clear.message.raw).toMatchObject({ MessageStatus: 'sent', To: '12345' });
   expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
   expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(
     /replayed 1/,

@@ -48,12 +48,55 @@ test('a SendGrid batch counts each accepted type and each duplicate once per eve
     .reduce((n, [, v]) => n + v, 0);
   expect(deadLettered).toBe(summary.deadLettered);
   expect(leases.length).toBe(summary.queued);
+  // Queued messages carry only what Distinct gets (the provider's event is kept with dead letters only).
+  expect(leases.filter((l) => l.message.raw !== undefined)).toEqual([]);
 
   await pipeline.handle(
     'sendgrid',
     toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()),
   );
   expect((await series(metrics.events))['any/duplicate/']).toBe(summary.queued + summary.deadLettered);
+});
+
+test("an event dead-lettered at ingest keeps SendGrid's event as sent; a queued one does not", async () => {
+  const creds = createTestCredentials();
+  const config = testConfig({ creds, driver: 'memory' });
+  const queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
+  const pipeline = new Pipeline({
+    config,
+    queue,
+    logger: silentLogger(),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  const events = [
+    {
+      email: 'not an address',
+      timestamp: 1_765_000_000,
+      event: 'delivered',
+      sg_event_id: 'ev-1',
+      sg_message_id: 'm-1',
+    },
+    {
+      email: 'ann@example.com',
+      timestamp: 1_765_000_001,
+      event: 'delivered',
+      sg_event_id: 'ev-2',
+      sg_message_id: 'm-2',
+    },
+  ];
+  const url = 'https://hooks.example.com/webhooks/sendgrid';
+  const body = Buffer.from(JSON.stringify(events));
+  const res = await pipeline.handle(
+    'sendgrid',
+    toWebhookRequest(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body), new Date()),
+  );
+  expect(res.body).toMatchObject({ queued: 1, deadLettered: 1 });
+  const [letter] = await queue.listDeadLetters();
+  expect(letter?.reason).toBe('no_identifier');
+  expect(letter?.message.raw).toEqual(events[0]);
+  const [lease] = await queue.claim(10);
+  expect(lease?.message.event.email).toBe('ann@example.com');
+  expect(lease?.message.raw).toBeUndefined();
 });
 
 test('at info, one "webhook request" line per request with status, duration, size and counts', async () => {

@@ -228,6 +228,17 @@ describe.each(drivers)('%s queue', (driver, openDriver, prepare) => {
     expect(typeof letters[0]?.id).toBe('string');
   });
 
+  test("a dead letter keeps the provider's event it was stored with, and replay carries it", async () => {
+    const raw = { event: 'delivered', email: 'Ann@Example.com', nested: { ids: [1, 2], note: 'ü ✓' } };
+    const letter = message('r', { raw });
+    await queue.enqueue([{ message: letter, deadLetter: { reason: 'no_identifier', detail: 'none' } }]);
+    const [stored] = await queue.listDeadLetters();
+    expect(stored?.message.raw).toEqual(raw);
+    expect(await queue.replayDeadLetters({ id: stored!.id })).toBe(1);
+    const [lease] = await queue.claim(1);
+    expect(lease?.message.raw).toEqual(raw);
+  });
+
   test('onEnqueued fires only after a write that queued forwardable messages', async () => {
     let calls = 0;
     const unsubscribe = queue.onEnqueued(() => {

@@ -14,6 +14,7 @@ import { didYouMean } from '../../config/suggest';
 import type { DeadLetter, DeadLetterFilter, Queue } from '../../queue/queue';
 import { createQueue } from '../../queue/create-queue';
 import { redactPii } from '../../observability/logger';
+import { maskedProviderEvent } from '../../observability/activity';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 import { OutboxInspector } from '../../queue/sqlite-inspector';
@@ -97,7 +98,9 @@ export function registerDlq(program: Command): void {
           );
         }
         if (flags.json) {
-          for (const d of items) process.stdout.write(`${mask(JSON.stringify(d))}\n`);
+          // The provider's event (ingest-time dead letters) is masked field by field first: a
+          // recipient field need not look like an address (Vonage's msisdn has no '+').
+          for (const d of items) process.stdout.write(`${mask(JSON.stringify(flags.showPii ? d : maskedLetter(d)))}\n`);
           process.stderr.write(`${summary.join('\n')}\n`);
           return;
         }
@@ -356,4 +359,10 @@ async function waitForReplay(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The dead letter with the provider's event (when kept) masked field by field. */
+function maskedLetter(d: DeadLetter): DeadLetter {
+  if (d.message.raw === undefined) return d;
+  return { ...d, message: { ...d.message, raw: maskedProviderEvent(d.message.raw) } };
 }
