@@ -119,6 +119,13 @@ export default defineConfig(
   },
   { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
   {
+    // Type-aware, for the shipped code: a promise nobody awaits or catches is a crash waiting for
+    // its first rejection (unhandled rejections end the process).
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     files: ['src/**/*.ts', 'adapters/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },

@@ -65,27 +65,32 @@ export async function startForwardService(config: AppConfig, options: ForwardSer
       json(200, await liveStatus({ queue, activity, forwarder, role: 'forward', shuttingDown: () => shuttingDown })),
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  /** Answers one health-server request; never rejects (a failure is a 500, or a closed socket). */
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = req.method === 'GET' || req.method === 'HEAD' ? routes[path] : undefined;
-    const answer = route
-      ? route()
-      : Promise.resolve(
-          json(404, {
+    let r: { status: number; type: string; body: string };
+    try {
+      r = route
+        ? await route()
+        : json(404, {
             error: 'ERR_NOT_FOUND',
             message: 'a forwarder serves only /healthz, /readyz, /metrics and /status',
-          }),
-        );
-    answer
-      .catch((err: unknown) => {
-        logger.error({ err }, 'unexpected error in the health server');
-        return json(500, { error: 'ERR_INTERNAL', message: 'internal error' });
-      })
-      .then((r) => {
-        res.writeHead(r.status, { 'content-type': r.type, 'cache-control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : r.body);
-      });
-  });
+          });
+    } catch (err) {
+      logger.error({ err }, 'unexpected error in the health server');
+      r = json(500, { error: 'ERR_INTERNAL', message: 'internal error' });
+    }
+    try {
+      res.writeHead(r.status, { 'content-type': r.type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : r.body);
+    } catch (err) {
+      logger.error({ err }, 'could not write a health-server answer');
+      res.destroy();
+    }
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => void answer(req, res));
   const port = options.port ?? config.server.port;
   const host = options.host ?? config.server.host;
   await new Promise<void>((resolveListen, reject) => {
