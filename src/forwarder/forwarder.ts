@@ -27,17 +27,16 @@
  *   the queue takes writes again, without a restart and without sending them twice.
  */
 import type { Logger } from 'pino';
-import type { DeadLetterReason } from '../core/distinct-event';
 import type { Metrics } from '../observability/metrics';
 import type { DeliveryObserver } from '../observability/observers';
 import type { Lease, Queue } from '../queue/queue';
 import type { ForwardOutcome } from '../core/distinct-api';
 import type { DistinctSender } from './distinct-client';
 import { Circuit, type CircuitState } from './circuit';
-import { logDeadLettered, logForwarded, logRetry } from './delivery-log';
 import { RateLimiter } from './rate-limiter';
 import type { RetryPolicy, RetryPolicyConfig } from './retry-policy';
-import { settlementFor, unsendable } from './settle-policy';
+import { unsendable } from './settle-policy';
+import { Settler } from './settler';
 import { SettleWrites } from './settle-writes';
 import { Semaphore } from './semaphore';
 
@@ -120,7 +119,8 @@ export class Forwarder {
   private stopping: Promise<void> | null = null;
   /** Aborted when sending must stop (shutdown, circuit opening): rate-limit waits end and their messages go back. */
   private gate = new AbortController();
-  private readonly observer: DeliveryObserver | undefined;
+  /** What each answer means, and its queue write (settler.ts). */
+  private readonly settler: Settler;
   private probeInFlight = false;
 
   constructor(options: ForwarderOptions) {
@@ -151,7 +151,18 @@ export class Forwarder {
     this.leasedMax = (1 + HOLD_FACTOR + ahead) * options.concurrency;
     this.limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond });
     this.metrics.circuitOpen.set(0);
-    this.observer = options.observer;
+    this.settler = new Settler({
+      queue: this.queue,
+      writes: this.writes,
+      circuit: this.circuit,
+      policy: this.policy,
+      logger: this.logger,
+      metrics: this.metrics,
+      now: this.now,
+      observer: options.observer,
+      openCircuit: (outcome) => this.openCircuit(outcome),
+      running: () => this.running,
+    });
   }
 
   /** Starts delivering; idempotent. */
@@ -275,7 +286,7 @@ export class Forwarder {
         }
         this.leased += 1;
         if (!this.running) {
-          await this.releaseQuietly(lease);
+          await this.settler.release(lease);
           this.leased -= 1;
           this.slots.release();
           return;
@@ -321,7 +332,7 @@ export class Forwarder {
   private releaseAhead(): void {
     for (const lease of this.ahead.splice(0)) {
       this.active += 1;
-      void this.releaseQuietly(lease).finally(() => {
+      void this.settler.release(lease).finally(() => {
         this.leased -= 1;
         this.finished();
       });
@@ -378,13 +389,13 @@ export class Forwarder {
       const { event } = lease.message;
       const refused = unsendable(lease);
       if (refused) {
-        await this.deadLetter(lease, refused.reason, refused.detail);
+        await this.settler.deadLetter(lease, refused.reason, refused.detail);
         return;
       }
       // Without a rate limit there is no token to wait for: skip the promise.
       const allowed = this.limiter.unlimited ? !gate.aborted : await this.limiter.acquire(gate);
       if (!allowed || !this.running || (this.isCircuitOpen() && !probe)) {
-        await this.releaseQuietly(lease);
+        await this.settler.release(lease);
         return;
       }
       const started = performance.now();
@@ -398,11 +409,11 @@ export class Forwarder {
         // Settling first holds the complete before dispatch() may claim, so both share a write.
         slotFreed = true;
         this.slots.release();
-        const settled = this.settle(lease, outcome, probe, seconds);
+        const settled = this.settler.settle(lease, outcome, probe, seconds);
         this.dispatch();
         await settled;
       } else {
-        await this.settle(lease, outcome, probe, seconds);
+        await this.settler.settle(lease, outcome, probe, seconds);
       }
     } catch (err) {
       this.logger.error(
@@ -419,86 +430,6 @@ export class Forwarder {
     }
   }
 
-  private async settle(lease: Lease, outcome: ForwardOutcome, probe: boolean, seconds: number): Promise<void> {
-    const settlement = settlementFor(outcome, lease, this.now(), this.policy);
-    this.circuit.answered(outcome);
-    if (settlement.kind === 'circuit_open') {
-      if (probe) this.circuit.probeRejected(outcome);
-      else this.openCircuit(outcome);
-      await this.writes.persist(lease, 'release', () => this.queue.release(lease));
-      return;
-    }
-    if (probe && this.circuit.close(outcome)) this.metrics.circuitOpen.set(0);
-    const { message } = lease;
-    const { attempts } = settlement;
-    switch (settlement.kind) {
-      case 'complete':
-        await this.writes.persist(
-          lease,
-          'complete',
-          () => this.queue.complete(lease),
-          () => {
-            this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'forwarded' });
-            // The hot path: at a quieter level, do not even build the log line's fields.
-            if (this.logger.isLevelEnabled('info'))
-              logForwarded(this.logger, message, attempts, Math.round(seconds * 1000));
-            this.observer?.({
-              message,
-              outcome: 'forwarded',
-              status: outcome.status,
-              attempts,
-              at: this.circuit.lastAnswerAt!,
-            });
-          },
-          probe ? undefined : this.writes.completeSoon(lease, !this.running),
-        );
-        return;
-      case 'retry': {
-        const { delayMs, error } = settlement;
-        await this.writes.persist(
-          lease,
-          'retry',
-          () => this.queue.retry(lease, delayMs, error),
-          () => {
-            logRetry(this.logger, message, outcome, attempts, delayMs);
-            this.observer?.({
-              message,
-              outcome: 'retry',
-              status: outcome.status,
-              detail: outcome.message,
-              attempts,
-              at: this.circuit.lastAnswerAt!,
-            });
-          },
-        );
-        return;
-      }
-      case 'dead_letter':
-        await this.deadLetter(lease, settlement.reason, settlement.detail, outcome.status);
-        return;
-    }
-  }
-
-  private async deadLetter(
-    lease: Lease,
-    reason: DeadLetterReason,
-    detail: string,
-    status: number | null = null,
-  ): Promise<void> {
-    const { message } = lease;
-    await this.writes.persist(
-      lease,
-      'dead_letter',
-      () => this.queue.deadLetter(lease, reason, detail),
-      () => {
-        this.metrics.events.inc({ source: message.source, type: message.type, outcome: 'dead_lettered', reason });
-        logDeadLettered(this.logger, lease, reason, detail);
-        const attempts = lease.attempts + (reason === 'no_identifier' ? 0 : 1);
-        this.observer?.({ message, outcome: 'dead_lettered', status, reason, detail, attempts, at: this.now() });
-      },
-    );
-  }
-
   private openCircuit(outcome: ForwardOutcome): void {
     if (!this.circuit.open(outcome)) return;
     this.metrics.circuitOpen.set(1);
@@ -507,9 +438,5 @@ export class Forwarder {
     this.releaseAhead();
     this.gate.abort();
     this.gate = new AbortController();
-  }
-
-  private async releaseQuietly(lease: Lease): Promise<void> {
-    await this.writes.persist(lease, 'release', () => this.queue.release(lease));
   }
 }
