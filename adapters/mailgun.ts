@@ -40,14 +40,7 @@ import { z } from 'zod';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
-import {
-  defineAdapter,
-  type UnsignedRequest,
-  type VerifyContext,
-  type VerifyResult,
-  type SampleOptions,
-  type SampleRequest,
-} from '../src/core/adapter';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -57,7 +50,8 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
-import { own, overridesFrom } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/mailgun';
 
 /** Signed-timestamp window when the source does not set `toleranceSeconds`. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -417,79 +411,6 @@ function stripSignature(req: UnsignedRequest): UnsignedRequest {
   if (!body) return req;
   const { signature: _old, ...rest } = body;
   return withBody(req, Buffer.from(JSON.stringify(rest), 'utf8'));
-}
-
-/** Normalized type → the raw event (and refinement fields) that produces it, for `simulate`. */
-const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
-  'email.sent': { event: 'accepted' },
-  'email.rejected': {
-    event: 'rejected',
-    reject: { reason: 'Sandbox subdomains are for test purposes only.', description: '' },
-  },
-  'email.delivered': {
-    event: 'delivered',
-    'delivery-status': { code: 250, message: 'OK', description: '', 'attempt-no': 1 },
-  },
-  'email.bounced': {
-    event: 'failed',
-    severity: 'permanent',
-    reason: 'bounce',
-    'delivery-status': {
-      code: 550,
-      message: '5.1.1 The email account that you tried to reach does not exist.',
-      description: '',
-    },
-  },
-  'email.deferred': {
-    event: 'failed',
-    severity: 'temporary',
-    reason: 'generic',
-    'delivery-status': { code: 451, message: '4.7.1 Try again later', description: '', 'retry-seconds': 600 },
-  },
-  'email.opened': { event: 'opened', 'client-info': { 'client-type': 'browser', 'device-type': 'desktop', bot: '' } },
-  'email.clicked': {
-    event: 'clicked',
-    url: 'https://example.com/welcome',
-    'client-info': { 'client-type': 'browser', bot: '' },
-  },
-  'email.unsubscribed': { event: 'unsubscribed' },
-  'email.complained': { event: 'complained' },
-};
-
-function sample(options: SampleOptions): SampleRequest {
-  const fields = own(SAMPLES, options.type);
-  if (!fields) {
-    throw new Error(`Mailgun has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  }
-  const compact = options.now.toISOString().replace(/\D/g, '').slice(0, 14);
-  const domain = 'mg.example.org';
-  const body = {
-    'event-data': {
-      ...fields,
-      id: randomBytes(16).toString('base64url'),
-      timestamp: options.now.getTime() / 1000,
-      'log-level': 'info',
-      recipient: options.recipient,
-      'recipient-domain': options.recipient.split('@')[1] ?? '',
-      message: {
-        headers: {
-          to: options.recipient,
-          'message-id': `${compact}.1.${randomBytes(8).toString('hex').toUpperCase()}@${domain}`,
-          from: `noreply@${domain}`,
-          subject: 'Welcome',
-        },
-      },
-      tags: [],
-      campaigns: [],
-      // Sent as `v:distinct_user_id=…` (or X-Mailgun-Variables); Mailgun echoes them here.
-      'user-variables': { ...(options.overrides ?? {}) },
-    },
-  };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The Mailgun adapter. */
