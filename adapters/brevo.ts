@@ -31,13 +31,13 @@
  *   object, or `key:value|key:value` pairs (Brevo's documented header format); both are read.
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
-import { isObject, optionalString, describeValue } from '../src/body/read-json';
+import { describeValue, fieldPath, isObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
-import { detailFields, pickDetails, stringOrNumberDetail } from '../src/core/details';
+import { detailFields, pickDetails, stringOrNumberDetail, tagsDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
@@ -109,17 +109,10 @@ function customHeaderValues(value: unknown): Record<string, unknown> {
   return pairs;
 }
 
-function readOverrides(item: Record<string, unknown>): EventOverrides {
-  const custom = customHeaderValues(item['X-Mailin-custom']);
-  return overridesFrom(custom);
-}
-
 function readDetails(event: string, item: Record<string, unknown>): EventDetails {
   const details = pickDetails(item, DETAIL_FIELDS);
-  const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
-  const tag = optionalString(item, 'tag');
-  if (tags.length > 0) details.tags = tags.join(',');
-  else if (tag !== undefined) details.tags = tag;
+  const tags = tagsDetail(item.tags) ?? optionalString(item, 'tag'); // a list, or a single `tag`
+  if (tags !== undefined) details.tags = tags;
   if (event === 'unique_opened' || event === 'unique_proxy_open') details.firstOpen = true;
   if (own(MACHINE_OPEN_EVENTS_SET, event)) details.machineOpen = true;
   return details;
@@ -127,13 +120,11 @@ function readDetails(event: string, item: Record<string, unknown>): EventDetails
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
-  const event = optionalString(item, 'event');
-  if (event === undefined)
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  const event = requiredString(item, 'event', path);
   if (item.email === undefined && SMS_ONLY_FIELDS.some((f) => item[f] !== undefined)) {
     throw new WebhookParseError(
       'this is a Brevo SMS webhook; this source takes transactional e-mail webhooks only (create the webhook with channel "email")',
-      path ? `${path}.event` : 'event',
+      fieldPath(path, 'event'),
     );
   }
   // ts_epoch first (see header); a garbage value is not a time, and no time is ever invented.
@@ -146,7 +137,7 @@ function toDraft(item: unknown, path: string): EventDraft {
     messageId: optionalString(item, 'message-id') ?? null,
     providerEventId: null, // `id` is the webhook's id, not the event's
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(item),
+    overrides: overridesFrom(customHeaderValues(item['X-Mailin-custom'])),
     details: readDetails(event, item),
     raw: item,
   };

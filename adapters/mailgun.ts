@@ -42,7 +42,7 @@ import { parseJsonExact } from '../src/body/read-json-bigint';
 import { type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
-import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
+import { detailFields, pickDetails, tagsDetail, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft } from '../src/core/normalized-event';
@@ -243,12 +243,6 @@ const LEGACY_DETAIL_FIELDS = detailFields(
   keepDetail,
 );
 
-function joinTags(tags: unknown): string | undefined {
-  if (!Array.isArray(tags)) return undefined;
-  const list = tags.filter((t): t is string => typeof t === 'string' && t !== '');
-  return list.length > 0 ? list.join(',') : undefined;
-}
-
 /** A single address from a `To` header (`Name <a@b>` or `a@b`); undefined for lists or garbage. */
 function addressFromHeader(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -278,7 +272,7 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
   if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
   pickDetails(data, LINK_FIELDS, details);
-  const tags = joinTags(data.tags);
+  const tags = tagsDetail(data.tags);
   if (tags !== undefined) details.tags = tags;
 
   const variables = userVariables(data['user-variables']);
@@ -323,7 +317,7 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
   const message = keepDetail(first('error') ?? first('notification'));
   if (message !== undefined) details.deliveryStatusMessage = message;
   pickDetails(form.fields, LEGACY_DETAIL_FIELDS, details);
-  const tags = joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']);
+  const tags = tagsDetail(form.all.tag ?? form.all['X-Mailgun-Tag']);
   if (tags !== undefined) details.tags = tags;
 
   const raw: Record<string, string | string[]> = {};

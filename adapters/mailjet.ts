@@ -29,7 +29,7 @@
  * - Non-200 answers are retried every 30 s for 24 h, then the URL may be suspended: the adapter
  *   answers 200 once events are queued, and 400 only for bodies that can never parse.
  */
-import { isObject, optionalString, describeValue } from '../src/body/read-json';
+import { describeValue, isObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
@@ -119,9 +119,7 @@ function readDetails(event: Record<string, unknown>): EventDetails {
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
-  const name = optionalString(item, 'event');
-  if (name === undefined)
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  const name = requiredString(item, 'event', path);
   const email = optionalString(item, 'email');
   return {
     type: refineType(EVENT_MAP, REFINEMENTS, name, item, 'email'),

@@ -40,7 +40,8 @@ import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
+import { tagsDetail } from '../src/core/details';
 import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/verify/settings';
@@ -155,10 +156,6 @@ function put(details: EventDetails, key: string, value: unknown): void {
   else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
 }
 
-function readOverrides(metadata: Record<string, unknown> | undefined): EventOverrides {
-  return metadata ? overridesFrom(metadata) : {};
-}
-
 function readDetails(item: Record<string, unknown>, msg: Record<string, unknown> | undefined): EventDetails {
   const details: EventDetails = {};
   put(details, 'url', item.url); // clicks
@@ -170,10 +167,8 @@ function readDetails(item: Record<string, unknown>, msg: Record<string, unknown>
   const smtp = Array.isArray(msg.smtp_events) ? msg.smtp_events : [];
   const last: unknown = smtp[smtp.length - 1];
   if (details.diag === undefined && isObject(last)) put(details, 'diag', last.diag); // deferrals carry it here
-  if (Array.isArray(msg.tags)) {
-    const tags = msg.tags.filter((t): t is string => typeof t === 'string' && t !== '');
-    if (tags.length > 0) details.tags = tags.join(',');
-  }
+  const tags = tagsDetail(msg.tags);
+  if (tags !== undefined) details.tags = tags;
   return details;
 }
 
@@ -202,7 +197,7 @@ function toDraft(item: unknown, path: string): EventDraft {
     messageId: (msg && optionalString(msg, '_id')) ?? optionalString(item, '_id') ?? null,
     providerEventId: null,
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(msg && optionalObject(msg, 'metadata')),
+    overrides: overridesFrom((msg && optionalObject(msg, 'metadata')) ?? {}),
     details,
     raw: item,
   };

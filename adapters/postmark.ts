@@ -29,12 +29,12 @@
  * - No "sent" webhook exists: `registration_email/sent` cannot come from Postmark.
  * - `UserAgent` and `Geo` (IP, city) stay in `raw` only; they are personal data.
  */
-import { isObject, optionalObject, optionalString } from '../src/body/read-json';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type EventMap, type Refinements } from '../src/core/event-types';
-import { type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
@@ -146,11 +146,6 @@ const DETAIL_FIELDS = detailFields({
   'Client.Name': 'client', // open, click
 });
 
-function readOverrides(record: Record<string, unknown>): EventOverrides {
-  const metadata = optionalObject(record, 'Metadata') ?? {};
-  return overridesFrom(metadata);
-}
-
 /** Refuses an inbound-message payload with a message that names the misconfiguration. */
 function refuseInbound(record: Record<string, unknown>): void {
   if (record.RecordType === 'Inbound' || (record.RecordType === undefined && 'FromFull' in record)) {
@@ -170,9 +165,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   const record = req.json();
   if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
   refuseInbound(record);
-  const recordType = optionalString(record, 'RecordType');
-  if (recordType === undefined)
-    throw new WebhookParseError('"RecordType" is required and must be a non-empty string', 'RecordType');
+  const recordType = requiredString(record, 'RecordType', '');
   const timeField =
     own(TIME_FIELD_OF, recordType) ?? TIME_FIELDS.find((f) => record[f] !== undefined && record[f] !== null);
   // Bounce and SpamComplaint carry the recipient as `Email`, the others as `Recipient`.
@@ -185,7 +178,7 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId: optionalString(record, 'MessageID') ?? null,
       providerEventId: optionalString(record, 'ID') ?? null, // the bounce id (Bounce, SpamComplaint only)
       ...(email !== undefined ? { email } : {}),
-      overrides: readOverrides(record),
+      overrides: overridesFrom(optionalObject(record, 'Metadata') ?? {}), // the message's Metadata, echoed
       details: pickDetails(record, DETAIL_FIELDS),
       raw: record,
     },

@@ -29,12 +29,12 @@
  * - Svix re-sends everything that is not a 2xx within ~15 s; replays of one request are absorbed
  *   by de-duplication on the `svix-id`, so no replay cache is kept (it would refuse real retries).
  */
-import { isObject, optionalString } from '../src/body/read-json';
+import { isObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails, stringDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
-import type { EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDraft } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { headerFamily, standardWebhooks, SVIX_HEADERS } from '../src/verify/standard-webhooks';
@@ -86,10 +86,6 @@ function readTags(value: unknown): Record<string, string> {
   return tags;
 }
 
-function readOverrides(tags: Record<string, string>): EventOverrides {
-  return overridesFrom(tags);
-}
-
 /** `a@b`, or the address inside `Name <a@b>`. */
 function address(value: string): string {
   return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
@@ -110,8 +106,7 @@ function recipients(data: Record<string, unknown>): string[] {
 function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Resend webhook body must be a JSON object');
-  const type = optionalString(body, 'type');
-  if (type === undefined) throw new WebhookParseError('"type" is required and must be a non-empty string', 'type');
+  const type = requiredString(body, 'type', '');
   const data = body.data;
   if (!isObject(data)) throw new WebhookParseError('"data" must be an object', 'data');
   let occurredAt: string | null = null;
@@ -126,7 +121,7 @@ function parse(req: WebhookRequest): EventDraft[] {
     occurredAt,
     messageId: optionalString(data, 'email_id') ?? null,
     providerEventId: header(req, names.id)?.trim() || null,
-    overrides: readOverrides(readTags(data.tags)),
+    overrides: overridesFrom(readTags(data.tags)),
     details: pickDetails(data, DETAIL_FIELDS),
     raw: body,
   };

@@ -48,7 +48,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
+import { describeValue, fieldPath, isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { detailFields, pickDetails, scalarOrListDetail, type DetailFields } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
@@ -232,9 +232,10 @@ function readOverrides(item: Record<string, unknown>): EventOverrides {
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
+  // Stricter than requiredString(): a number or blank text is no SendGrid event name (a 400, not email.unknown).
   const name = item.event;
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+    throw new WebhookParseError('"event" is required and must be a non-empty string', fieldPath(path, 'event'));
   }
   const key = eventKey(name);
   const draft: EventDraft = {

@@ -31,10 +31,10 @@
  */
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
-import { detailFields, pickDetails } from '../src/core/details';
+import { detailFields, pickDetails, tagsDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
-import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { type EventDetails, type EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
@@ -96,17 +96,10 @@ const DETAIL_FIELDS = detailFields({
   message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
 });
 
-function readOverrides(event: Record<string, unknown>): EventOverrides {
-  const meta = optionalObject(event, 'rcpt_meta') ?? {};
-  return overridesFrom(meta);
-}
-
 function readDetails(event: Record<string, unknown>): EventDetails {
   const details = pickDetails(event, DETAIL_FIELDS);
-  const tags = Array.isArray(event.rcpt_tags)
-    ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '')
-    : [];
-  if (tags.length > 0) details.tags = tags.join(',');
+  const tags = tagsDetail(event.rcpt_tags);
+  if (tags !== undefined) details.tags = tags;
   return details;
 }
 
@@ -145,7 +138,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
     messageId: optionalString(event, 'transmission_id') ?? optionalString(event, 'message_id') ?? null,
     providerEventId: optionalString(event, 'event_id') ?? null,
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(event),
+    overrides: overridesFrom(optionalObject(event, 'rcpt_meta') ?? {}), // sender metadata, merged
     details: readDetails(event),
     raw: event,
   };

@@ -25,11 +25,19 @@ export function optionalString(obj: Record<string, unknown>, key: string): strin
   return undefined;
 }
 
-/** Like {@link optionalString} but throws a parse error naming `path` when absent. */
+/** The path of `key` inside the value at `path` (`[2]` + `event` → `[2].event`; `key` alone at the top). */
+export function fieldPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/**
+ * Like {@link optionalString} but throws a parse error naming the field when absent; `path` is
+ * where `obj` sits in the body (`''` at the top, `[2]`, `event-data`).
+ */
 export function requiredString(obj: Record<string, unknown>, key: string, path: string): string {
   const v = optionalString(obj, key);
   if (v === undefined)
-    throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, path ? `${path}.${key}` : key);
+    throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, fieldPath(path, key));
   return v;
 }
 

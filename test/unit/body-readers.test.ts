@@ -1,5 +1,5 @@
 import { readForm } from '../../src/body/read-form';
-import { readJson } from '../../src/body/read-json';
+import { fieldPath, readJson, requiredString } from '../../src/body/read-json';
 import { WebhookParseError } from '../../src/core/errors';
 
 test('readForm keeps order, repeated names and WHATWG decoding', () => {
@@ -68,5 +68,26 @@ test('readForm decodes a body exactly as URLSearchParams does (20,000 generated 
     // Decoded as before: the body's UTF-8 text (a leading BOM dropped), then URLSearchParams.
     const expected = [...new URLSearchParams(new TextDecoder('utf-8', { fatal: true }).decode(body))];
     expect(readForm(body).pairs).toEqual(expected);
+  }
+});
+
+test('requiredString names the missing field at its path: the key alone at the top, joined below', () => {
+  expect(requiredString({ event: 'open' }, 'event', '[0]')).toBe('open');
+  expect(fieldPath('', 'event')).toBe('event');
+  expect(fieldPath('[2]', 'event')).toBe('[2].event');
+  for (const [path, where] of [
+    ['', 'event'],
+    ['[2]', '[2].event'],
+    ['event-data', 'event-data.event'],
+  ]) {
+    let err: unknown;
+    try {
+      requiredString({ event: '' }, 'event', path!);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WebhookParseError);
+    expect((err as WebhookParseError).path).toBe(where);
+    expect((err as Error).message).toBe(`${where}: "event" is required and must be a non-empty string`);
   }
 });
