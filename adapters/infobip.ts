@@ -31,7 +31,7 @@
  * - Infobip's HMAC security setting is not implemented: its signing format is not documented in
  *   what we could read. Configure BASIC security instead.
  */
-import { readForm } from '../src/body/read-form';
+import { overridesFromForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
@@ -40,7 +40,6 @@ import type { EventDetails, EventDraft, EventOverrides } from '../src/core/norma
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { overridesFrom } from '../src/core/overrides';
 import { sample } from './samples/infobip';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
@@ -59,12 +58,6 @@ const STATUS_NAME_MAP = {
 
 /** Whatever the group, the status `name` is looked up first. */
 const STATUS_REFINEMENTS: Refinements = { '*': [{ field: 'name', table: STATUS_NAME_MAP }] };
-
-/** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
-function readOverrides(callbackData: string | undefined): EventOverrides {
-  if (callbackData === undefined || !callbackData.includes('=')) return {};
-  return overridesFrom(readForm(callbackData).fields);
-}
 
 /** Status name, error (when there is one), and the routing fields worth keeping. */
 function readDetails(
@@ -100,7 +93,7 @@ function readResult(entry: unknown, path: string): EventDraft {
   const status = optionalObject(entry, 'status');
   if (status === undefined) throw new WebhookParseError('"status" is required and must be an object', `${path}.status`);
   const group = requiredString(status, 'groupName', `${path}.status`);
-  const overrides = readOverrides(optionalString(entry, 'callbackData'));
+  const overrides = overridesFromForm(optionalString(entry, 'callbackData')); // a URL-encoded form, or none
   const phone = optionalString(entry, 'to');
   return {
     type: refineType(EVENT_MAP, STATUS_REFINEMENTS, group, status, 'sms'),

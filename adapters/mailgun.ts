@@ -39,7 +39,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
-import { type FormBody } from '../src/body/read-form';
+import { formRecord, type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, tagsDetail, type DetailReader } from '../src/core/details';
@@ -320,8 +320,6 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
   const tags = tagsDetail(form.all.tag ?? form.all['X-Mailgun-Tag']);
   if (tags !== undefined) details.tags = tags;
 
-  const raw: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(form.all)) raw[name] = values.length === 1 ? values[0]! : values;
   const recipient = first('recipient');
   return {
     type: mapEventType(LEGACY_EVENT_MAP, event, 'email'),
@@ -333,7 +331,7 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
     // User variables arrive as extra form fields (`distinct_user_id=…`).
     overrides: overridesFrom(form.fields),
     details,
-    raw,
+    raw: formRecord(form),
   };
 }
 

@@ -29,7 +29,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
@@ -113,7 +113,7 @@ function readOverrides(
   query: Readonly<Record<string, string>>,
   reference: string | undefined,
 ): { overrides: EventOverrides; fromReference: boolean } {
-  const fromRef = reference !== undefined && reference.includes('=') ? overridesFrom(readForm(reference).fields) : {};
+  const fromRef = overridesFromForm(reference);
   return { overrides: { ...fromRef, ...overridesFrom(query) }, fromReference: Object.keys(fromRef).length > 0 };
 }
 
@@ -135,10 +135,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   // A plain reference is the sender's own id: worth keeping. One carrying overrides is already read.
   if (reference !== undefined && !fromReference) details.reference = reference;
   const phone = optionalString(params, 'recipient');
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(
-    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
-  );
   return [
     {
       type: mapEventType(EVENT_MAP, status, 'sms'),
@@ -149,7 +145,7 @@ function parse(req: WebhookRequest): EventDraft[] {
       ...(phone !== undefined ? { phone } : {}),
       overrides,
       details,
-      raw,
+      raw: formRecord(form),
     },
   ];
 }

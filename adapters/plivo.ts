@@ -44,14 +44,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/verify/settings';
@@ -61,7 +61,7 @@ import {
   validatePlivoV3Signature,
   type PlivoParams,
 } from '../src/verify/plivo-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
 import { sample } from './samples/plivo';
 
 const V2_HEADER = 'X-Plivo-Signature-V2';
@@ -179,11 +179,6 @@ function isoIfZoned(value: string | undefined): string | null {
   return value !== undefined && /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim()) ? isoFromString(value) : null;
 }
 
-function readOverrides(query: string): EventOverrides {
-  const params = readForm(query).fields;
-  return overridesFrom(params);
-}
-
 function readDetails(fields: Record<string, string>, timeField: string | undefined): EventDetails {
   const details = pickDetails(fields, DETAIL_FIELDS);
   const time = timeField === undefined ? undefined : optionalString(fields, timeField)?.trim();
@@ -204,10 +199,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   const type = mapEventType(EVENT_MAP, status, 'sms');
   const phone = optionalString(fields, type === 'sms.received' ? 'From' : 'To');
   const timeField = own(STATUS_TIME_FIELD, status);
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(
-    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
-  );
   return [
     {
       type,
@@ -216,9 +207,9 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId,
       providerEventId: null,
       ...(phone !== undefined ? { phone } : {}),
-      overrides: readOverrides(req.query),
+      overrides: overridesFromForm(req.query), // the callback URL's query
       details: readDetails(fields, timeField),
-      raw,
+      raw: formRecord(form),
     },
   ];
 }

@@ -42,7 +42,7 @@
  * - An unknown `type` is one `sms.unknown` draft, never an error (Sinch adds report types).
  */
 import { randomBytes } from 'node:crypto';
-import { readForm } from '../src/body/read-form';
+import { overridesFromForm } from '../src/body/read-form';
 import { isObject, optionalString, requiredString } from '../src/body/read-json';
 import { z } from 'zod';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
@@ -71,7 +71,7 @@ import {
   SINCH_TIMESTAMP_HEADER,
   validateSinchSignature,
 } from '../src/verify/sinch-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
 import { sample } from './samples/sinch';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
@@ -189,12 +189,6 @@ function statusType(status: string): EventType {
   return mapEventType(EVENT_MAP, STATUS_BY_LOWER.get(status.toLowerCase()), 'sms');
 }
 
-/** Overrides from a `client_reference` written as a URL-encoded form; any other reference gives none. */
-function readOverrides(reference: string | undefined): EventOverrides {
-  if (reference === undefined || !reference.includes('=')) return {};
-  return overridesFrom(readForm(reference).fields);
-}
-
 /** Details common to every draft of a report: a plain (non-override) client_reference is kept. */
 function baseDetails(body: Record<string, unknown>, overrides: EventOverrides): EventDetails {
   const details: EventDetails = {};
@@ -211,7 +205,7 @@ function codeOf(obj: Record<string, unknown>): number | undefined {
 function recipientReport(body: Record<string, unknown>): EventDraft[] {
   const batchId = requiredString(body, 'batch_id', '');
   const status = requiredString(body, 'status', '');
-  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const overrides = overridesFromForm(optionalString(body, 'client_reference'));
   const details = baseDetails(body, overrides);
   const code = codeOf(body);
   if (code !== undefined) details.code = code;
@@ -241,7 +235,7 @@ function batchReport(body: Record<string, unknown>): EventDraft[] {
   const batchId = requiredString(body, 'batch_id', '');
   const statuses = body.statuses;
   if (!Array.isArray(statuses)) throw new WebhookParseError('"statuses" must be an array', 'statuses');
-  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const overrides = overridesFromForm(optionalString(body, 'client_reference'));
   const drafts: EventDraft[] = [];
   statuses.forEach((entry: unknown, i) => {
     const path = `statuses[${i}]`;

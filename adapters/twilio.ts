@@ -38,14 +38,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { rotatableSecret } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
@@ -57,7 +57,7 @@ import {
   type TwilioHmacAlgorithm,
   type TwilioParams,
 } from '../src/verify/twilio-signature';
-import { own, overridesFrom } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
 import { sample } from './samples/twilio';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
@@ -213,24 +213,8 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     return { fields: body, raw: body };
   }
   const form = req.form();
-  const all = form.all;
-  const raw: Record<string, unknown> = {};
-  for (const name in all) {
-    const values = all[name]!;
-    const value = values.length === 1 ? values[0]! : [...values];
-    // Defined, not assigned: a parameter named __proto__ stays data.
-    if (name === '__proto__')
-      Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
-    else raw[name] = value;
-  }
   // The fields object has no prototype, so a parameter can never shadow an inherited name.
-  return { fields: form.fields, raw };
-}
-
-function readOverrides(query: string): EventOverrides {
-  if (query === '') return {};
-  const params = readForm(query).fields;
-  return overridesFrom(params);
+  return { fields: form.fields, raw: formRecord(form) };
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
@@ -259,7 +243,7 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId,
       providerEventId: null,
       ...(phone !== undefined ? { phone } : {}),
-      overrides: readOverrides(req.query),
+      overrides: overridesFromForm(req.query), // the callback URL's query
       details: readDetails(req, fields),
       raw,
     },

@@ -1,4 +1,4 @@
-import { readForm } from '../../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../../src/body/read-form';
 import { fieldPath, readJson, requiredString } from '../../src/body/read-json';
 import { WebhookParseError } from '../../src/core/errors';
 
@@ -90,4 +90,19 @@ test('requiredString names the missing field at its path: the key alone at the t
     expect((err as WebhookParseError).path).toBe(where);
     expect((err as Error).message).toBe(`${where}: "event" is required and must be a non-empty string`);
   }
+});
+
+test('formRecord: a value per name, a list for a repeated name, own properties only', () => {
+  const raw = formRecord(readForm('b=2&a=1&b=3&__proto__=x'));
+  expect(raw).toEqual({ b: ['2', '3'], a: '1', ['__proto__']: 'x' });
+  expect(Object.keys(raw)).toEqual(['b', 'a', '__proto__']);
+  expect(Object.getPrototypeOf(raw)).toBe(Object.prototype);
+});
+
+test('overridesFromForm reads URL-encoded overrides; text without "=" carries none', () => {
+  expect(overridesFromForm('distinct_user_id=u_1&distinct_feature=+signup+&x=1')).toEqual({
+    userId: 'u_1',
+    feature: 'signup',
+  });
+  for (const text of [undefined, '', 'order-4711', 'distinct_user_id']) expect(overridesFromForm(text)).toEqual({});
 });
