@@ -31,8 +31,14 @@
  *   object, or `key:value|key:value` pairs (Brevo's documented header format); both are read.
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
-import { describeValue, fieldPath, isObject, optionalString, requiredString } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
+import {
+  describeValue,
+  fieldPath,
+  isObject,
+  optionalString,
+  parseJsonObject,
+  requiredString,
+} from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails, stringOrNumberDetail, tagsDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
@@ -92,15 +98,8 @@ const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
 function customHeaderValues(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.trim() === '') return {};
   const text = value.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(text);
-      if (isObject(parsed)) return parsed;
-    } catch {
-      // Not JSON after all: fall through to the pipe-separated form. The sender's header is not
-      // the provider's error, so it never fails the request.
-    }
-  }
+  const json = parseJsonObject(text); // unreadable JSON falls through: the sender's header never fails a request
+  if (json) return json;
   const pairs: Record<string, unknown> = {};
   for (const part of text.split('|')) {
     const i = part.indexOf(':');

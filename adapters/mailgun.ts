@@ -37,8 +37,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
+import { isObject, optionalObject, optionalString, parseJsonObject, requiredString } from '../src/body/read-json';
 import { formRecord, type FormBody } from '../src/body/read-form';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
@@ -202,18 +201,10 @@ function verify(req: WebhookRequest, settings: MailgunSettings, ctx: VerifyConte
   return { replayKey };
 }
 
-/** Reads `user-variables`: an object, or a JSON string holding one. */
+/** Reads `user-variables`: an object, or a JSON string holding one (unreadable: none). */
 function userVariables(value: unknown): Record<string, unknown> {
   if (isObject(value)) return value;
-  if (typeof value === 'string' && value.trim().startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(value);
-      if (isObject(parsed)) return parsed;
-    } catch {
-      // Not JSON after all: the sender's variables are unreadable, which is not the provider's error.
-    }
-  }
-  return {};
+  return (typeof value === 'string' ? parseJsonObject(value) : undefined) ?? {};
 }
 
 /** Details values: non-blank strings, finite numbers and `true` (a `false` flag says nothing). */
@@ -355,16 +346,6 @@ function withBody(req: UnsignedRequest, body: Buffer): UnsignedRequest {
   return { ...req, headers: { ...req.headers }, body };
 }
 
-/** The JSON body as an object, or undefined when it is not one (junk bodies are left untouched). */
-function tryJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = parseJsonExact(body.toString('utf8'));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function formatOf(req: UnsignedRequest): BodyFormat | undefined {
   try {
     return bodyFormat(req.headers);
@@ -386,7 +367,7 @@ function sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest 
     params.append('signature', signature);
     return withBody(req, Buffer.from(params.toString(), 'utf8'));
   }
-  const body = format === 'json' ? tryJsonObject(req.body) : undefined;
+  const body = format === 'json' ? parseJsonObject(req.body.toString('utf8')) : undefined;
   if (!body) return req;
   const { signature: _old, ...rest } = body;
   return withBody(req, Buffer.from(JSON.stringify({ signature: { timestamp, token, signature }, ...rest }), 'utf8'));
@@ -399,7 +380,7 @@ function stripSignature(req: UnsignedRequest): UnsignedRequest {
     for (const name of ['timestamp', 'token', 'signature']) params.delete(name);
     return withBody(req, Buffer.from(params.toString(), 'utf8'));
   }
-  const body = format === 'json' ? tryJsonObject(req.body) : undefined;
+  const body = format === 'json' ? parseJsonObject(req.body.toString('utf8')) : undefined;
   if (!body) return req;
   const { signature: _old, ...rest } = body;
   return withBody(req, Buffer.from(JSON.stringify(rest), 'utf8'));

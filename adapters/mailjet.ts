@@ -29,8 +29,7 @@
  * - Non-200 answers are retried every 30 s for 24 h, then the URL may be suspended: the adapter
  *   answers 200 once events are queued, and 400 only for bodies that can never parse.
  */
-import { describeValue, isObject, optionalString, requiredString } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
+import { describeValue, isObject, optionalString, parseJsonObject, requiredString } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
@@ -86,14 +85,7 @@ const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
 function metadataValues(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.trim() === '') return {};
   const text = value.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(text);
-      return isObject(parsed) ? parsed : {};
-    } catch {
-      return {}; // the sender's string is not the provider's error: never fail the request for it
-    }
-  }
+  if (text.startsWith('{')) return parseJsonObject(text) ?? {}; // unreadable: none, never a failed request
   return text.includes('=') ? Object.fromEntries(new URLSearchParams(text)) : {};
 }
 

@@ -1,5 +1,5 @@
 import { WebhookParseError } from '../core/errors';
-import { readJsonBigint } from './read-json-bigint';
+import { parseJsonExact, readJsonBigint } from './read-json-bigint';
 
 /**
  * Parses the raw body as JSON; a syntax error becomes a {@link WebhookParseError}, never a bare
@@ -8,6 +8,21 @@ import { readJsonBigint } from './read-json-bigint';
  */
 export function readJson(rawBody: Buffer): unknown {
   return readJsonBigint(rawBody);
+}
+
+/**
+ * The JSON object written in `text` (sender metadata a provider echoes as a string: Brevo's
+ * `X-Mailin-custom`, Mailjet's `Payload`, Mailgun's `user-variables`), integers beyond 2^53 kept
+ * exact; undefined for any other text. Never throws: the sender's string is not the provider's error.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    const value: unknown = parseJsonExact(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True for a plain JSON object (not null, not an array). */

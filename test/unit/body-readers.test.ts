@@ -1,5 +1,5 @@
 import { formRecord, overridesFromForm, readForm } from '../../src/body/read-form';
-import { fieldPath, readJson, requiredString } from '../../src/body/read-json';
+import { fieldPath, parseJsonObject, readJson, requiredString } from '../../src/body/read-json';
 import { WebhookParseError } from '../../src/core/errors';
 
 test('readForm keeps order, repeated names and WHATWG decoding', () => {
@@ -105,4 +105,13 @@ test('overridesFromForm reads URL-encoded overrides; text without "=" carries no
     feature: 'signup',
   });
   for (const text of [undefined, '', 'order-4711', 'distinct_user_id']) expect(overridesFromForm(text)).toEqual({});
+});
+
+test('parseJsonObject: the object in a metadata string, exact big integers, undefined otherwise (never throws)', () => {
+  expect(parseJsonObject(' {"distinct_user_id": 9007199254740993, "a": [1]}')).toEqual({
+    distinct_user_id: '9007199254740993',
+    a: [1],
+  });
+  for (const text of ['', 'a:b|c:d', '{"a":', '[{"a":1}]', 'null', '"{}"'])
+    expect(parseJsonObject(text)).toBeUndefined();
 });
