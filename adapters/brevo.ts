@@ -31,18 +31,24 @@
  *   object, or `key:value|key:value` pairs (Brevo's documented header format); both are read.
  * - SMS and inbound-parse webhooks have other shapes; pointing them here is refused with a 400.
  */
-import { randomBytes } from 'node:crypto';
-import { isObject, optionalString, describeValue } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
-import { detailFields, pickDetails, stringOrNumberDetail } from '../src/core/details';
+import {
+  describeValue,
+  fieldPath,
+  isObject,
+  optionalString,
+  parseJsonObject,
+  requiredString,
+} from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, stringOrNumberDetail, tagsDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/brevo';
 
 /** Brevo transactional `event` → normalized type. */
 const EVENT_MAP = {
@@ -64,6 +70,9 @@ const EVENT_MAP = {
   unsubscribed: 'email.unsubscribed',
   unsubscribe: 'email.unsubscribed', // spelling anymail received; kept so either arrives mapped
 } as const satisfies EventMap;
+
+/** A Brevo transactional `event` this adapter knows. */
+export type BrevoEvent = keyof typeof EVENT_MAP;
 
 /** Brevo events that are machine opens by definition (see header). */
 const MACHINE_OPEN_EVENTS = ['proxy_open', 'unique_proxy_open'] as const;
@@ -89,15 +98,8 @@ const SMS_ONLY_FIELDS = ['msg_status', 'sms_count', 'credits_used'] as const;
 function customHeaderValues(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.trim() === '') return {};
   const text = value.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(text);
-      if (isObject(parsed)) return parsed;
-    } catch {
-      // Not JSON after all: fall through to the pipe-separated form. The sender's header is not
-      // the provider's error, so it never fails the request.
-    }
-  }
+  const json = parseJsonObject(text); // unreadable JSON falls through: the sender's header never fails a request
+  if (json) return json;
   const pairs: Record<string, unknown> = {};
   for (const part of text.split('|')) {
     const i = part.indexOf(':');
@@ -106,17 +108,10 @@ function customHeaderValues(value: unknown): Record<string, unknown> {
   return pairs;
 }
 
-function readOverrides(item: Record<string, unknown>): EventOverrides {
-  const custom = customHeaderValues(item['X-Mailin-custom']);
-  return overridesFrom(custom);
-}
-
 function readDetails(event: string, item: Record<string, unknown>): EventDetails {
   const details = pickDetails(item, DETAIL_FIELDS);
-  const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string' && t !== '') : [];
-  const tag = optionalString(item, 'tag');
-  if (tags.length > 0) details.tags = tags.join(',');
-  else if (tag !== undefined) details.tags = tag;
+  const tags = tagsDetail(item.tags) ?? optionalString(item, 'tag'); // a list, or a single `tag`
+  if (tags !== undefined) details.tags = tags;
   if (event === 'unique_opened' || event === 'unique_proxy_open') details.firstOpen = true;
   if (own(MACHINE_OPEN_EVENTS_SET, event)) details.machineOpen = true;
   return details;
@@ -124,13 +119,11 @@ function readDetails(event: string, item: Record<string, unknown>): EventDetails
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
-  const event = optionalString(item, 'event');
-  if (event === undefined)
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  const event = requiredString(item, 'event', path);
   if (item.email === undefined && SMS_ONLY_FIELDS.some((f) => item[f] !== undefined)) {
     throw new WebhookParseError(
       'this is a Brevo SMS webhook; this source takes transactional e-mail webhooks only (create the webhook with channel "email")',
-      path ? `${path}.event` : 'event',
+      fieldPath(path, 'event'),
     );
   }
   // ts_epoch first (see header); a garbage value is not a time, and no time is ever invented.
@@ -143,7 +136,7 @@ function toDraft(item: unknown, path: string): EventDraft {
     messageId: optionalString(item, 'message-id') ?? null,
     providerEventId: null, // `id` is the webhook's id, not the event's
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(item),
+    overrides: overridesFrom(customHeaderValues(item['X-Mailin-custom'])),
     details: readDetails(event, item),
     raw: item,
   };
@@ -167,54 +160,6 @@ function parse(req: WebhookRequest): EventDraft[] {
       `Brevo posts a JSON event object (or an array when batched), got ${describeValue(body)}`,
     );
   return [toDraft(body, '')];
-}
-
-/** One event per normalized type `simulate` can send. */
-const SAMPLES = {
-  'email.sent': { event: 'request' },
-  'email.delivered': { event: 'delivered' },
-  'email.deferred': { event: 'deferred', reason: '451 4.7.1 Please try again later' },
-  'email.bounced': {
-    event: 'hard_bounce',
-    reason: '550 5.1.1 The email account that you tried to reach does not exist',
-  },
-  'email.rejected': { event: 'blocked', reason: 'blocked: the contact is blocklisted' },
-  'email.failed': { event: 'error', reason: 'internal error' },
-  'email.complained': { event: 'spam' },
-  'email.opened': { event: 'unique_opened' },
-  'email.clicked': { event: 'click', link: 'https://example.com/welcome' },
-  'email.unsubscribed': { event: 'unsubscribed' },
-} as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
-
-function sample(options: SampleOptions): SampleRequest {
-  const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
-  if (!template)
-    throw new Error(
-      `Brevo has no transactional event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`,
-    );
-  const custom: Record<string, string> = {};
-  Object.assign(custom, toWireOverrides(options.overrides));
-  const ms = options.now.getTime();
-  const body = {
-    ...template,
-    email: options.recipient,
-    id: 1234567,
-    date: options.now.toISOString().slice(0, 19).replace('T', ' '), // Brevo writes CET here; never read
-    ts: Math.floor(ms / 1000),
-    'message-id': `<${options.now.toISOString().replace(/\D/g, '').slice(0, 12)}.${randomBytes(6).toString('hex')}@smtp-relay.mailin.fr>`,
-    ts_event: Math.floor(ms / 1000),
-    subject: 'Confirm your e-mail',
-    // Sent as the `X-Mailin-custom` header (or `headers` in the send API); echoed verbatim here.
-    ...(Object.keys(custom).length > 0 ? { 'X-Mailin-custom': JSON.stringify(custom) } : {}),
-    ts_epoch: ms,
-    template_id: 22,
-    tags: ['registration'],
-  };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The Brevo adapter. */

@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isObject } from '../src/body/read-json';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
@@ -38,6 +38,7 @@ import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { normalizeEmail, normalizePhone } from '../src/mapping/identifiers';
 import { standardWebhooks, WEBHOOK_HEADERS } from '../src/verify/standard-webhooks';
+import { sample } from './samples/generic';
 
 /** `feature/action` (lower-cased) → normalized type: the pairs this source exists for. */
 const EVENT_MAP = {
@@ -182,41 +183,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (!isObject(body))
     throw new WebhookParseError('the body must be one event (a JSON object) or a JSON array of events');
   return [toDraft(body, '')];
-}
-
-// ---- testing helpers -------------------------------------------------------------------------
-
-/** The pair `simulate` sends for a type: `app.event`, `app.unknown`, or a literal `feature/action`. */
-function samplePair(type: string): string {
-  if (type === 'app.event') return 'page_visit/viewed';
-  if (type === 'app.unknown') return 'onboarding/completed';
-  if (/^[^/\s]+\/[^/\s]+$/.test(type)) return type;
-  throw new Error(
-    `the generic source has no sample for "${type}"; use app.event, app.unknown or a feature/action pair such as user_collectible/downloaded`,
-  );
-}
-
-function sample(options: SampleOptions): SampleRequest {
-  const [feature, action] = samplePair(options.type).split('/') as [string, string];
-  const o = options.overrides ?? {};
-  const event: Record<string, unknown> = {
-    feature: o.distinct_feature ?? o.feature ?? feature,
-    action,
-    capturedAt: options.now.toISOString(),
-  };
-  const userId = o.distinct_user_id ?? o.userId;
-  if (userId) event.userId = userId;
-  const experienceId = o.distinct_experience_id ?? o.experienceId;
-  if (experienceId) event.experienceId = experienceId;
-  if (options.recipient.includes('@')) event.email = options.recipient;
-  else if (/^\+?\d[\d\s().-]{6,}$/.test(options.recipient)) event.phone = options.recipient;
-  else if (!userId) event.userId = options.recipient;
-  if (feature === 'user_collectible') event.metadata = { collectibleId: 'col_sample_1' };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(event), 'utf8'),
-    query: '',
-  };
 }
 
 /** The generic (vendor's own systems) adapter. */

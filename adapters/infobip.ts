@@ -31,17 +31,16 @@
  * - Infobip's HMAC security setting is not implemented: its signing format is not documented in
  *   what we could read. Configure BASIC security instead.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readForm } from '../src/body/read-form';
+import { overridesFromForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
-import { refineType, type Refinements, type EventMap, type SmsEventType } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { sample } from './samples/infobip';
 
 /** `status.groupName` → normalized type (the five status groups of Infobip's response codes). */
 const EVENT_MAP = {
@@ -59,12 +58,6 @@ const STATUS_NAME_MAP = {
 
 /** Whatever the group, the status `name` is looked up first. */
 const STATUS_REFINEMENTS: Refinements = { '*': [{ field: 'name', table: STATUS_NAME_MAP }] };
-
-/** Overrides from `callbackData` written as a URL-encoded form; any other callbackData gives none. */
-function readOverrides(callbackData: string | undefined): EventOverrides {
-  if (callbackData === undefined || !callbackData.includes('=')) return {};
-  return overridesFrom(readForm(callbackData).fields);
-}
 
 /** Status name, error (when there is one), and the routing fields worth keeping. */
 function readDetails(
@@ -100,7 +93,7 @@ function readResult(entry: unknown, path: string): EventDraft {
   const status = optionalObject(entry, 'status');
   if (status === undefined) throw new WebhookParseError('"status" is required and must be an object', `${path}.status`);
   const group = requiredString(status, 'groupName', `${path}.status`);
-  const overrides = readOverrides(optionalString(entry, 'callbackData'));
+  const overrides = overridesFromForm(optionalString(entry, 'callbackData')); // a URL-encoded form, or none
   const phone = optionalString(entry, 'to');
   return {
     type: refineType(EVENT_MAP, STATUS_REFINEMENTS, group, status, 'sms'),
@@ -124,85 +117,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   return results.map((entry: unknown, i) => readResult(entry, `results[${i}]`));
 }
 
-/** Group, status id and name `simulate` sends for each normalized type (Infobip's response codes). */
-const SAMPLE_STATUS = {
-  'sms.queued': {
-    groupId: 1,
-    groupName: 'PENDING',
-    id: 7,
-    name: 'PENDING_ENROUTE',
-    description: 'Message sent to next instance',
-  },
-  'sms.sent': {
-    groupId: 3,
-    groupName: 'DELIVERED',
-    id: 2,
-    name: 'DELIVERED_TO_OPERATOR',
-    description: 'Message delivered to operator',
-  },
-  'sms.delivered': {
-    groupId: 3,
-    groupName: 'DELIVERED',
-    id: 5,
-    name: 'DELIVERED_TO_HANDSET',
-    description: 'Message delivered to handset',
-  },
-  'sms.undelivered': {
-    groupId: 2,
-    groupName: 'UNDELIVERABLE',
-    id: 9,
-    name: 'UNDELIVERABLE_NOT_DELIVERED',
-    description: 'Message sent not delivered',
-  },
-  'sms.failed': {
-    groupId: 5,
-    groupName: 'REJECTED',
-    id: 6,
-    name: 'REJECTED_NETWORK',
-    description: 'Network is forbidden',
-  },
-  'sms.unknown': {
-    groupId: 9,
-    groupName: 'TELEPORTED',
-    id: 99,
-    name: 'TELEPORTED',
-    description: 'Not an Infobip status',
-  },
-} as const satisfies Partial<Record<SmsEventType, Record<string, string | number>>>;
-
-const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false };
-
-/** `yyyy-MM-dd'T'HH:mm:ss.SSS+0000`, as Infobip writes times. */
-function infobipTime(date: Date): string {
-  return date.toISOString().replace('Z', '+0000');
-}
-
-/** A delivery report as Infobip posts it, for `simulate`. */
-function sample({ type, recipient, now, overrides }: SampleOptions): SampleRequest {
-  const status = own<Record<string, string | number>>(SAMPLE_STATUS, type);
-  if (!status)
-    throw new Error(`Infobip has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-  const callbackData = new URLSearchParams();
-  for (const [name, value] of Object.entries(toWireOverrides(overrides))) callbackData.set(name, value);
-  const result = {
-    bulkId: `BULK-${randomBytes(6).toString('hex')}`,
-    messageId: randomUUID(),
-    to: recipient.replace(/^\+/, ''),
-    sentAt: infobipTime(new Date(now.getTime() - 2000)),
-    doneAt: infobipTime(now),
-    smsCount: 1,
-    ...(callbackData.size > 0 ? { callbackData: callbackData.toString() } : {}),
-    price: { pricePerMessage: 0.01, currency: 'EUR' },
-    status,
-    error: NO_ERROR,
-  };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify({ results: [result] }), 'utf8'),
-    query: '',
-  };
-}
-
+/** The Infobip adapter. */
 export const adapter = defineAdapter({
   name: 'infobip',
   displayName: 'Infobip',

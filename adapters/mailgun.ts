@@ -37,19 +37,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
-import { type FormBody } from '../src/body/read-form';
-import {
-  defineAdapter,
-  type UnsignedRequest,
-  type VerifyContext,
-  type VerifyResult,
-  type SampleOptions,
-  type SampleRequest,
-} from '../src/core/adapter';
+import { isObject, optionalObject, optionalString, parseJsonObject, requiredString } from '../src/body/read-json';
+import { formRecord, type FormBody } from '../src/body/read-form';
+import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { sharedSecretHmac } from '../src/verify/shared-secret';
-import { detailFields, pickDetails, type DetailReader } from '../src/core/details';
+import { detailFields, pickDetails, tagsDetail, type DetailReader } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, refineType, type Refinements, type EventMap, type EventType } from '../src/core/event-types';
 import { detailValue, type EventDetails, type EventDraft } from '../src/core/normalized-event';
@@ -57,7 +49,8 @@ import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { assertWithinTolerance, hmac, safeEqual } from '../src/verify/primitives';
-import { own, overridesFrom } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/mailgun';
 
 /** Signed-timestamp window when the source does not set `toleranceSeconds`. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -208,18 +201,10 @@ function verify(req: WebhookRequest, settings: MailgunSettings, ctx: VerifyConte
   return { replayKey };
 }
 
-/** Reads `user-variables`: an object, or a JSON string holding one. */
+/** Reads `user-variables`: an object, or a JSON string holding one (unreadable: none). */
 function userVariables(value: unknown): Record<string, unknown> {
   if (isObject(value)) return value;
-  if (typeof value === 'string' && value.trim().startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(value);
-      if (isObject(parsed)) return parsed;
-    } catch {
-      // Not JSON after all: the sender's variables are unreadable, which is not the provider's error.
-    }
-  }
-  return {};
+  return (typeof value === 'string' ? parseJsonObject(value) : undefined) ?? {};
 }
 
 /** Details values: non-blank strings, finite numbers and `true` (a `false` flag says nothing). */
@@ -248,12 +233,6 @@ const LEGACY_DETAIL_FIELDS = detailFields(
   { description: 'deliveryStatusDescription', reason: 'reason', url: 'url' },
   keepDetail,
 );
-
-function joinTags(tags: unknown): string | undefined {
-  if (!Array.isArray(tags)) return undefined;
-  const list = tags.filter((t): t is string => typeof t === 'string' && t !== '');
-  return list.length > 0 ? list.join(',') : undefined;
-}
 
 /** A single address from a `To` header (`Name <a@b>` or `a@b`); undefined for lists or garbage. */
 function addressFromHeader(value: unknown): string | undefined {
@@ -284,7 +263,7 @@ function parseJsonEvent(body: Record<string, unknown>): EventDraft {
   // Mailgun's bot detection: a non-empty `client-info.bot` on an open is a machine open (its "Open and Click Bot Detection").
   if (type === 'email.opened' && typeof details.bot === 'string') details.machineOpen = true;
   pickDetails(data, LINK_FIELDS, details);
-  const tags = joinTags(data.tags);
+  const tags = tagsDetail(data.tags);
   if (tags !== undefined) details.tags = tags;
 
   const variables = userVariables(data['user-variables']);
@@ -329,11 +308,9 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
   const message = keepDetail(first('error') ?? first('notification'));
   if (message !== undefined) details.deliveryStatusMessage = message;
   pickDetails(form.fields, LEGACY_DETAIL_FIELDS, details);
-  const tags = joinTags(form.all.tag ?? form.all['X-Mailgun-Tag']);
+  const tags = tagsDetail(form.all.tag ?? form.all['X-Mailgun-Tag']);
   if (tags !== undefined) details.tags = tags;
 
-  const raw: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(form.all)) raw[name] = values.length === 1 ? values[0]! : values;
   const recipient = first('recipient');
   return {
     type: mapEventType(LEGACY_EVENT_MAP, event, 'email'),
@@ -345,7 +322,7 @@ function parseLegacyEvent(req: WebhookRequest): EventDraft {
     // User variables arrive as extra form fields (`distinct_user_id=…`).
     overrides: overridesFrom(form.fields),
     details,
-    raw,
+    raw: formRecord(form),
   };
 }
 
@@ -369,16 +346,6 @@ function withBody(req: UnsignedRequest, body: Buffer): UnsignedRequest {
   return { ...req, headers: { ...req.headers }, body };
 }
 
-/** The JSON body as an object, or undefined when it is not one (junk bodies are left untouched). */
-function tryJsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = parseJsonExact(body.toString('utf8'));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function formatOf(req: UnsignedRequest): BodyFormat | undefined {
   try {
     return bodyFormat(req.headers);
@@ -400,7 +367,7 @@ function sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest 
     params.append('signature', signature);
     return withBody(req, Buffer.from(params.toString(), 'utf8'));
   }
-  const body = format === 'json' ? tryJsonObject(req.body) : undefined;
+  const body = format === 'json' ? parseJsonObject(req.body.toString('utf8')) : undefined;
   if (!body) return req;
   const { signature: _old, ...rest } = body;
   return withBody(req, Buffer.from(JSON.stringify({ signature: { timestamp, token, signature }, ...rest }), 'utf8'));
@@ -413,83 +380,10 @@ function stripSignature(req: UnsignedRequest): UnsignedRequest {
     for (const name of ['timestamp', 'token', 'signature']) params.delete(name);
     return withBody(req, Buffer.from(params.toString(), 'utf8'));
   }
-  const body = format === 'json' ? tryJsonObject(req.body) : undefined;
+  const body = format === 'json' ? parseJsonObject(req.body.toString('utf8')) : undefined;
   if (!body) return req;
   const { signature: _old, ...rest } = body;
   return withBody(req, Buffer.from(JSON.stringify(rest), 'utf8'));
-}
-
-/** Normalized type → the raw event (and refinement fields) that produces it, for `simulate`. */
-const SAMPLES: Readonly<Partial<Record<EventType, Record<string, unknown>>>> = {
-  'email.sent': { event: 'accepted' },
-  'email.rejected': {
-    event: 'rejected',
-    reject: { reason: 'Sandbox subdomains are for test purposes only.', description: '' },
-  },
-  'email.delivered': {
-    event: 'delivered',
-    'delivery-status': { code: 250, message: 'OK', description: '', 'attempt-no': 1 },
-  },
-  'email.bounced': {
-    event: 'failed',
-    severity: 'permanent',
-    reason: 'bounce',
-    'delivery-status': {
-      code: 550,
-      message: '5.1.1 The email account that you tried to reach does not exist.',
-      description: '',
-    },
-  },
-  'email.deferred': {
-    event: 'failed',
-    severity: 'temporary',
-    reason: 'generic',
-    'delivery-status': { code: 451, message: '4.7.1 Try again later', description: '', 'retry-seconds': 600 },
-  },
-  'email.opened': { event: 'opened', 'client-info': { 'client-type': 'browser', 'device-type': 'desktop', bot: '' } },
-  'email.clicked': {
-    event: 'clicked',
-    url: 'https://example.com/welcome',
-    'client-info': { 'client-type': 'browser', bot: '' },
-  },
-  'email.unsubscribed': { event: 'unsubscribed' },
-  'email.complained': { event: 'complained' },
-};
-
-function sample(options: SampleOptions): SampleRequest {
-  const fields = own(SAMPLES, options.type);
-  if (!fields) {
-    throw new Error(`Mailgun has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  }
-  const compact = options.now.toISOString().replace(/\D/g, '').slice(0, 14);
-  const domain = 'mg.example.org';
-  const body = {
-    'event-data': {
-      ...fields,
-      id: randomBytes(16).toString('base64url'),
-      timestamp: options.now.getTime() / 1000,
-      'log-level': 'info',
-      recipient: options.recipient,
-      'recipient-domain': options.recipient.split('@')[1] ?? '',
-      message: {
-        headers: {
-          to: options.recipient,
-          'message-id': `${compact}.1.${randomBytes(8).toString('hex').toUpperCase()}@${domain}`,
-          from: `noreply@${domain}`,
-          subject: 'Welcome',
-        },
-      },
-      tags: [],
-      campaigns: [],
-      // Sent as `v:distinct_user_id=…` (or X-Mailgun-Variables); Mailgun echoes them here.
-      'user-variables': { ...(options.overrides ?? {}) },
-    },
-  };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The Mailgun adapter. */

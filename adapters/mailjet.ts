@@ -29,18 +29,17 @@
  * - Non-200 answers are retried every 30 s for 24 h, then the URL may be suspended: the adapter
  *   answers 200 once events are queued, and 400 only for bodies that can never parse.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalString, describeValue } from '../src/body/read-json';
-import { parseJsonExact } from '../src/body/read-json-bigint';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { describeValue, isObject, optionalString, parseJsonObject, requiredString } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/mailjet';
 
 /** Mailjet `event` → normalized type (anymail `mailjet.py`). */
 const EVENT_MAP = {
@@ -52,6 +51,9 @@ const EVENT_MAP = {
   spam: 'email.complained',
   unsub: 'email.unsubscribed',
 } as const satisfies EventMap;
+
+/** A Mailjet `event` this adapter knows. */
+export type MailjetEvent = keyof typeof EVENT_MAP;
 
 /** `bounce` without `hard_bounce: true`, by `error`: temporary errors Mailjet retries (anymail). */
 const SOFT_BOUNCE_BY_ERROR = {
@@ -83,14 +85,7 @@ const METADATA_FIELDS = ['Payload', 'EventPayload', 'CustomID'] as const;
 function metadataValues(value: unknown): Record<string, unknown> {
   if (typeof value !== 'string' || value.trim() === '') return {};
   const text = value.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed: unknown = parseJsonExact(text);
-      return isObject(parsed) ? parsed : {};
-    } catch {
-      return {}; // the sender's string is not the provider's error: never fail the request for it
-    }
-  }
+  if (text.startsWith('{')) return parseJsonObject(text) ?? {}; // unreadable: none, never a failed request
   return text.includes('=') ? Object.fromEntries(new URLSearchParams(text)) : {};
 }
 
@@ -116,9 +111,7 @@ function readDetails(event: Record<string, unknown>): EventDetails {
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
-  const name = optionalString(item, 'event');
-  if (name === undefined)
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+  const name = requiredString(item, 'event', path);
   const email = optionalString(item, 'email');
   return {
     type: refineType(EVENT_MAP, REFINEMENTS, name, item, 'email'),
@@ -147,61 +140,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   if (!isObject(body))
     throw new WebhookParseError(`Mailjet posts a JSON event object (or an array of them), got ${describeValue(body)}`);
   return [toDraft(body, '')];
-}
-
-/** One event per normalized type `simulate` can send (Mailjet has no "sent" before delivery). */
-const SAMPLES = {
-  'email.delivered': { event: 'sent', smtp_reply: 'sent (250 2.0.0 OK)' },
-  'email.opened': { event: 'open', ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
-  'email.clicked': {
-    event: 'click',
-    url: 'https://example.com/welcome',
-    ip: '192.0.2.10',
-    geo: 'FR',
-    agent: 'Mozilla/5.0',
-  },
-  'email.bounced': {
-    event: 'bounce',
-    blocked: false,
-    hard_bounce: true,
-    error_related_to: 'recipient',
-    error: 'user unknown',
-  },
-  'email.deferred': {
-    event: 'bounce',
-    blocked: false,
-    hard_bounce: false,
-    error_related_to: 'domain',
-    error: 'greylisted',
-  },
-  'email.rejected': { event: 'blocked', error_related_to: 'mailjet', error: 'preblocked' },
-  'email.complained': { event: 'spam', source: 'JMRPP' },
-  'email.unsubscribed': { event: 'unsub', mj_list_id: 1, ip: '192.0.2.10', geo: 'FR', agent: 'Mozilla/5.0' },
-} as const satisfies Partial<Record<EmailEventType, { event: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
-
-function sample(options: SampleOptions): SampleRequest {
-  const template = own<Readonly<Record<string, unknown>>>(SAMPLES, options.type);
-  if (!template)
-    throw new Error(`Mailjet has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  const payload: Record<string, string> = {};
-  Object.assign(payload, toWireOverrides(options.overrides));
-  // A 17-digit MessageID beyond 2^53, written as a bare JSON number exactly as Mailjet does.
-  const messageId = `1${[...randomBytes(16)].map((b) => b % 10).join('')}`;
-  const event = {
-    ...template,
-    time: Math.floor(options.now.getTime() / 1000),
-    MessageID: '__MESSAGE_ID__',
-    Message_GUID: randomUUID(),
-    email: options.recipient,
-    mj_campaign_id: 0,
-    mj_contact_id: 0,
-    customcampaign: '',
-    ...(template.event === 'sent' ? { mj_message_id: messageId } : {}),
-    CustomID: '',
-    Payload: Object.keys(payload).length > 0 ? JSON.stringify(payload) : '', // the message's EventPayload
-  };
-  const text = JSON.stringify(event).replace('"__MESSAGE_ID__"', messageId);
-  return { headers: { 'content-type': 'application/json' }, body: Buffer.from(text, 'utf8'), query: '' };
 }
 
 /** The Mailjet adapter. */

@@ -39,16 +39,19 @@ import { isObject, optionalObject, optionalString, readJson } from '../src/body/
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
+import { tagsDetail } from '../src/core/details';
 import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/verify/settings';
 import { hmac, requireHeader, safeEqual } from '../src/verify/primitives';
-import { overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/mandrill';
 
 const SIGNATURE_HEADER = 'X-Mandrill-Signature';
-const EVENTS_FIELD = 'mandrill_events';
+/** The form field holding a batch of events (JSON). */
+export const EVENTS_FIELD = 'mandrill_events';
 /** The documented key that signs the URL-check POST sent when a webhook is added. */
 const URL_CHECK_KEY = 'test-webhook';
 /** Mandrill's documented batch limit; a larger batch is not from Mandrill. */
@@ -67,6 +70,9 @@ const EVENT_MAP = {
   unsub: 'email.unsubscribed',
   reject: 'email.rejected', // refused before sending (rejection list, policy)
 } as const satisfies EventMap;
+
+/** A Mandrill message `event` this adapter knows. */
+export type MandrillEvent = keyof typeof EVENT_MAP;
 
 /** Settings for a Mandrill source (secrets inside: never log). */
 const settingsSchema = z
@@ -150,10 +156,6 @@ function put(details: EventDetails, key: string, value: unknown): void {
   else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
 }
 
-function readOverrides(metadata: Record<string, unknown> | undefined): EventOverrides {
-  return metadata ? overridesFrom(metadata) : {};
-}
-
 function readDetails(item: Record<string, unknown>, msg: Record<string, unknown> | undefined): EventDetails {
   const details: EventDetails = {};
   put(details, 'url', item.url); // clicks
@@ -165,10 +167,8 @@ function readDetails(item: Record<string, unknown>, msg: Record<string, unknown>
   const smtp = Array.isArray(msg.smtp_events) ? msg.smtp_events : [];
   const last: unknown = smtp[smtp.length - 1];
   if (details.diag === undefined && isObject(last)) put(details, 'diag', last.diag); // deferrals carry it here
-  if (Array.isArray(msg.tags)) {
-    const tags = msg.tags.filter((t): t is string => typeof t === 'string' && t !== '');
-    if (tags.length > 0) details.tags = tags.join(',');
-  }
+  const tags = tagsDetail(msg.tags);
+  if (tags !== undefined) details.tags = tags;
   return details;
 }
 
@@ -197,7 +197,7 @@ function toDraft(item: unknown, path: string): EventDraft {
     messageId: (msg && optionalString(msg, '_id')) ?? optionalString(item, '_id') ?? null,
     providerEventId: null,
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(msg && optionalObject(msg, 'metadata')),
+    overrides: overridesFrom((msg && optionalObject(msg, 'metadata')) ?? {}),
     details,
     raw: item,
   };
@@ -218,60 +218,6 @@ function parse(req: WebhookRequest): EventDraft[] {
 }
 
 // ---- testing helpers -------------------------------------------------------------------------
-
-/** The event `simulate` sends for each normalized type. */
-const SAMPLE_EVENT: Readonly<Partial<Record<EmailEventType, keyof typeof EVENT_MAP>>> = {
-  'email.sent': 'send',
-  'email.delivered': 'delivered',
-  'email.deferred': 'deferral',
-  'email.bounced': 'hard_bounce',
-  'email.opened': 'open',
-  'email.clicked': 'click',
-  'email.complained': 'spam',
-  'email.unsubscribed': 'unsub',
-  'email.rejected': 'reject',
-};
-
-/** A form body holding `events` as Mandrill posts it. */
-export function mandrillForm(events: readonly unknown[]): Buffer {
-  return Buffer.from(new URLSearchParams([[EVENTS_FIELD, JSON.stringify(events)]]).toString(), 'utf8');
-}
-
-function sample(options: { type: string; recipient: string; now: Date; overrides?: Record<string, string> }): {
-  headers: Record<string, string>;
-  body: Buffer;
-  query: string;
-} {
-  const event = Object.prototype.hasOwnProperty.call(SAMPLE_EVENT, options.type)
-    ? SAMPLE_EVENT[options.type as EmailEventType]
-    : undefined;
-  if (!event)
-    throw new Error(
-      `Mandrill has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLE_EVENT).join(', ')}`,
-    );
-  const metadata: Record<string, string> = {};
-  Object.assign(metadata, toWireOverrides(options.overrides));
-  const ts = Math.floor(options.now.getTime() / 1000);
-  const id = randomBytes(16).toString('hex');
-  const msg: Record<string, unknown> = {
-    ts,
-    subject: 'Confirm your e-mail',
-    email: options.recipient,
-    sender: 'noreply@example.com',
-    tags: ['registration'],
-    opens: [],
-    clicks: [],
-    state: event === 'hard_bounce' ? 'bounced' : event === 'reject' ? 'rejected' : 'sent',
-    metadata,
-    _id: id,
-    _version: randomBytes(11).toString('hex'),
-  };
-  if (event === 'hard_bounce')
-    Object.assign(msg, { bounce_description: 'bad_mailbox', diag: 'smtp;550 5.1.1 no such user' });
-  const item: Record<string, unknown> = { event, msg, _id: id, ts };
-  if (event === 'click') item.url = 'https://example.com/welcome';
-  return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: mandrillForm([item]), query: '' };
-}
 
 /** Signs as Mandrill does; a body that is not UTF-8 form data is signed as the URL alone. */
 function sign(req: UnsignedRequest, signer: string): UnsignedRequest {

@@ -29,19 +29,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
+import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret, toleranceSeconds } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
 import { signMessageBirdJwt, verifyMessageBirdJwt } from '../src/verify/messagebird-jwt';
-import { overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/messagebird';
 
 const SIGNATURE_HEADER = 'MessageBird-Signature-JWT';
 
@@ -58,7 +59,8 @@ const EVENT_MAP = {
   delivery_failed: 'sms.undelivered', // the carrier reported failure; statusReason/statusErrorCode say why
 } as const satisfies EventMap;
 
-type MessageBirdStatus = keyof typeof EVENT_MAP;
+/** A MessageBird `status` this adapter knows. */
+export type MessageBirdStatus = keyof typeof EVENT_MAP;
 
 /** Query parameters copied to `details` (→ Distinct metadata). Price and `ported` are left out. */
 const DETAIL_PARAMS = {
@@ -111,7 +113,7 @@ function readOverrides(
   query: Readonly<Record<string, string>>,
   reference: string | undefined,
 ): { overrides: EventOverrides; fromReference: boolean } {
-  const fromRef = reference !== undefined && reference.includes('=') ? overridesFrom(readForm(reference).fields) : {};
+  const fromRef = overridesFromForm(reference);
   return { overrides: { ...fromRef, ...overridesFrom(query) }, fromReference: Object.keys(fromRef).length > 0 };
 }
 
@@ -133,10 +135,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   // A plain reference is the sender's own id: worth keeping. One carrying overrides is already read.
   if (reference !== undefined && !fromReference) details.reference = reference;
   const phone = optionalString(params, 'recipient');
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(
-    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
-  );
   return [
     {
       type: mapEventType(EVENT_MAP, status, 'sms'),
@@ -147,35 +145,12 @@ function parse(req: WebhookRequest): EventDraft[] {
       ...(phone !== undefined ? { phone } : {}),
       overrides,
       details,
-      raw,
+      raw: formRecord(form),
     },
   ];
 }
 
-/** The status `simulate` sends for each normalized type. */
-const SAMPLE_STATUS = {
-  'sms.queued': 'buffered',
-  'sms.sent': 'sent',
-  'sms.delivered': 'delivered',
-  'sms.undelivered': 'delivery_failed',
-  'sms.failed': 'delivery_failed',
-  'sms.unknown': 'teleported',
-} as const satisfies Partial<Record<SmsEventType, string>>;
-
-/** statusReason / statusErrorCode per sample status (MessageBird's documented reasons). */
-const SAMPLE_REASON: Readonly<Partial<Record<MessageBirdStatus, { statusReason: string; statusErrorCode?: string }>>> =
-  {
-    sent: { statusReason: 'successfully sent' },
-    delivered: { statusReason: 'successfully delivered' },
-    buffered: { statusReason: 'pending DLR' },
-    delivery_failed: { statusReason: 'unknown subscriber', statusErrorCode: '1' },
-  };
-
-/** RFC 3339 with an explicit +00:00 offset, as MessageBird writes statusDatetime. */
-function rfc3339(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}+00:00`;
-}
-
+/** The MessageBird adapter. */
 export const adapter = defineAdapter({
   name: 'messagebird',
   displayName: 'MessageBird',
@@ -198,32 +173,7 @@ export const adapter = defineAdapter({
         headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: token },
       };
     },
-    sample({ type, recipient, now, overrides }) {
-      const status = Object.prototype.hasOwnProperty.call(SAMPLE_STATUS, type)
-        ? SAMPLE_STATUS[type as keyof typeof SAMPLE_STATUS]
-        : undefined;
-      if (!status)
-        throw new Error(
-          `MessageBird has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`,
-        );
-      const reference = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
-      // Parameter order as in MessageBird's documented example; status reports need a reference at all.
-      const query = new URLSearchParams();
-      query.set('id', randomBytes(16).toString('hex'));
-      query.set('reference', reference.toString() || `ref_${randomBytes(4).toString('hex')}`);
-      query.set('recipient', recipient.replace(/^\+/, ''));
-      query.set('status', status);
-      const reason = Object.prototype.hasOwnProperty.call(SAMPLE_REASON, status)
-        ? SAMPLE_REASON[status as MessageBirdStatus]
-        : undefined;
-      if (reason) {
-        query.set('statusReason', reason.statusReason);
-        if (reason.statusErrorCode) query.set('statusErrorCode', reason.statusErrorCode);
-      }
-      query.set('statusDatetime', rfc3339(now));
-      return { headers: {}, body: Buffer.alloc(0), query: query.toString() };
-    },
+    sample,
   }),
   eventMap: EVENT_MAP,
   parse,

@@ -42,16 +42,16 @@
  * - WhatsApp `read` follows `delivered`: it is `sms.unknown` so a message is not counted twice.
  * - Plivo retries non-2xx (or no answer within 8 s) 3 times: after 60 s, 120 s and 240 s.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest, type VerifyContext, type VerifyResult } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, type EventMap } from '../src/core/event-types';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { rotatableSecret } from '../src/verify/settings';
@@ -61,7 +61,8 @@ import {
   validatePlivoV3Signature,
   type PlivoParams,
 } from '../src/verify/plivo-signature';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
+import { sample } from './samples/plivo';
 
 const V2_HEADER = 'X-Plivo-Signature-V2';
 const MA_V2_HEADER = 'X-Plivo-Signature-Ma-V2';
@@ -69,7 +70,6 @@ const V2_NONCE_HEADER = 'X-Plivo-Signature-V2-Nonce';
 const V3_HEADER = 'X-Plivo-Signature-V3';
 const V3_NONCE_HEADER = 'X-Plivo-Signature-V3-Nonce';
 const SIGNATURE_HEADERS = [V2_HEADER, MA_V2_HEADER, V2_NONCE_HEADER, V3_HEADER, V3_NONCE_HEADER] as const;
-const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** Plivo `Status` → normalized type. */
 const EVENT_MAP = {
@@ -83,10 +83,11 @@ const EVENT_MAP = {
   received: 'sms.received', // an inbound message posted to a status URL (no Status, see parse)
 } as const satisfies EventMap;
 
-type PlivoStatus = keyof typeof EVENT_MAP;
+/** A Plivo `Status` this adapter knows. */
+export type PlivoStatus = keyof typeof EVENT_MAP;
 
 /** Statuses whose time parameter says when that status was reached. */
-const STATUS_TIME_FIELD: Readonly<Partial<Record<PlivoStatus, string>>> = {
+export const STATUS_TIME_FIELD: Readonly<Partial<Record<PlivoStatus, string>>> = {
   queued: 'QueuedTime',
   sent: 'SentTime',
   delivered: 'DeliveryReportTime',
@@ -178,11 +179,6 @@ function isoIfZoned(value: string | undefined): string | null {
   return value !== undefined && /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim()) ? isoFromString(value) : null;
 }
 
-function readOverrides(query: string): EventOverrides {
-  const params = readForm(query).fields;
-  return overridesFrom(params);
-}
-
 function readDetails(fields: Record<string, string>, timeField: string | undefined): EventDetails {
   const details = pickDetails(fields, DETAIL_FIELDS);
   const time = timeField === undefined ? undefined : optionalString(fields, timeField)?.trim();
@@ -203,10 +199,6 @@ function parse(req: WebhookRequest): EventDraft[] {
   const type = mapEventType(EVENT_MAP, status, 'sms');
   const phone = optionalString(fields, type === 'sms.received' ? 'From' : 'To');
   const timeField = own(STATUS_TIME_FIELD, status);
-  // Object.fromEntries defines own properties, so a parameter named __proto__ stays data.
-  const raw = Object.fromEntries(
-    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
-  );
   return [
     {
       type,
@@ -215,32 +207,14 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId,
       providerEventId: null,
       ...(phone !== undefined ? { phone } : {}),
-      overrides: readOverrides(req.query),
+      overrides: overridesFromForm(req.query), // the callback URL's query
       details: readDetails(fields, timeField),
-      raw,
+      raw: formRecord(form),
     },
   ];
 }
 
-/** The status `simulate` sends for each normalized type. */
-const SAMPLE_STATUS = {
-  'sms.queued': 'queued',
-  'sms.sent': 'sent',
-  'sms.delivered': 'delivered',
-  'sms.undelivered': 'undelivered',
-  'sms.failed': 'failed',
-  'sms.unknown': 'read',
-} as const satisfies Partial<Record<SmsEventType, PlivoStatus>>;
-
-/** Plivo SMS error codes on sample failures: 80 destination temporarily unavailable, 300 failed to dispatch. */
-const SAMPLE_ERROR_CODE: Readonly<Partial<Record<PlivoStatus, string>>> = { undelivered: '80', failed: '300' };
-const SAMPLE_SENDER = '14155550100';
-
-/** Plivo's time format: `YYYY-mm-dd HH:MM:SS.SSSSSS` (microseconds). */
-function plivoTime(now: Date): string {
-  return `${now.toISOString().slice(0, 10)} ${now.toISOString().slice(11, 23)}000`;
-}
-
+/** The Plivo adapter. */
 export const adapter = defineAdapter({
   name: 'plivo',
   displayName: 'Plivo',
@@ -272,35 +246,7 @@ export const adapter = defineAdapter({
         },
       };
     },
-    sample({ type, recipient, now, overrides }) {
-      const status = own<PlivoStatus>(SAMPLE_STATUS, type);
-      if (!status)
-        throw new Error(`Plivo has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-      const body = new URLSearchParams();
-      body.set('From', SAMPLE_SENDER);
-      body.set('To', recipient.replace(/^\+/, '')); // Plivo writes numbers without '+'
-      body.set('Type', 'sms');
-      body.set('MessageUUID', randomUUID());
-      body.set('Status', status);
-      body.set('Units', '1');
-      body.set('TotalRate', '0.00500');
-      body.set('TotalAmount', '0.00500');
-      body.set('MCC', '310');
-      body.set('MNC', '260');
-      const errorCode = own(SAMPLE_ERROR_CODE, status);
-      if (errorCode) body.set('ErrorCode', errorCode);
-      body.set('Sequence', '1');
-      body.set('MessageTime', plivoTime(now));
-      const timeField = own(STATUS_TIME_FIELD, status);
-      if (timeField) body.set(timeField, plivoTime(now));
-      const query = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) query.set(name, value);
-      return {
-        headers: { 'content-type': FORM_CONTENT_TYPE },
-        body: Buffer.from(body.toString(), 'utf8'),
-        query: query.toString(),
-      };
-    },
+    sample,
   }),
   eventMap: EVENT_MAP,
   parse,

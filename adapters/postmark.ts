@@ -29,17 +29,17 @@
  * - No "sent" webhook exists: `registration_email/sent` cannot come from Postmark.
  * - `UserAgent` and `Geo` (IP, city) stay in `raw` only; they are personal data.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { isObject, optionalObject, optionalString } from '../src/body/read-json';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { refineType, type EmailEventType, type EventMap, type Refinements } from '../src/core/event-types';
-import { type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type EventMap, type Refinements } from '../src/core/event-types';
+import { type EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { own, overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/postmark';
 
 /** `RecordType` → normalized type. */
 const EVENT_MAP = {
@@ -50,6 +50,9 @@ const EVENT_MAP = {
   Click: 'email.clicked',
   SubscriptionChange: 'email.unsubscribed', // refined by SuppressSending, then SuppressionReason
 } as const satisfies EventMap;
+
+/** A Postmark `RecordType` this adapter knows. */
+export type PostmarkRecordType = keyof typeof EVENT_MAP;
 
 /**
  * Bounce `Type` → normalized type, after anymail's `event_types`. Differences from anymail:
@@ -114,7 +117,7 @@ const REFINEMENTS: Refinements = {
 const TIME_FIELDS = ['DeliveredAt', 'BouncedAt', 'ReceivedAt', 'ChangedAt'] as const;
 
 /** The time field of each known RecordType. */
-const TIME_FIELD_OF: Readonly<Record<keyof typeof EVENT_MAP, (typeof TIME_FIELDS)[number]>> = {
+export const TIME_FIELD_OF: Readonly<Record<PostmarkRecordType, (typeof TIME_FIELDS)[number]>> = {
   Delivery: 'DeliveredAt',
   Bounce: 'BouncedAt',
   SpamComplaint: 'BouncedAt',
@@ -143,11 +146,6 @@ const DETAIL_FIELDS = detailFields({
   'Client.Name': 'client', // open, click
 });
 
-function readOverrides(record: Record<string, unknown>): EventOverrides {
-  const metadata = optionalObject(record, 'Metadata') ?? {};
-  return overridesFrom(metadata);
-}
-
 /** Refuses an inbound-message payload with a message that names the misconfiguration. */
 function refuseInbound(record: Record<string, unknown>): void {
   if (record.RecordType === 'Inbound' || (record.RecordType === undefined && 'FromFull' in record)) {
@@ -167,9 +165,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   const record = req.json();
   if (!isObject(record)) throw new WebhookParseError('Postmark posts one JSON object per event');
   refuseInbound(record);
-  const recordType = optionalString(record, 'RecordType');
-  if (recordType === undefined)
-    throw new WebhookParseError('"RecordType" is required and must be a non-empty string', 'RecordType');
+  const recordType = requiredString(record, 'RecordType', '');
   const timeField =
     own(TIME_FIELD_OF, recordType) ?? TIME_FIELDS.find((f) => record[f] !== undefined && record[f] !== null);
   // Bounce and SpamComplaint carry the recipient as `Email`, the others as `Recipient`.
@@ -182,105 +178,11 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId: optionalString(record, 'MessageID') ?? null,
       providerEventId: optionalString(record, 'ID') ?? null, // the bounce id (Bounce, SpamComplaint only)
       ...(email !== undefined ? { email } : {}),
-      overrides: readOverrides(record),
+      overrides: overridesFrom(optionalObject(record, 'Metadata') ?? {}), // the message's Metadata, echoed
       details: pickDetails(record, DETAIL_FIELDS),
       raw: record,
     },
   ];
-}
-
-/** One record per normalized type `simulate` can send (no "sent": Postmark has no such webhook). */
-const SAMPLES = {
-  'email.delivered': { RecordType: 'Delivery', Details: 'smtp;250 2.0.0 OK' },
-  'email.bounced': {
-    RecordType: 'Bounce',
-    Type: 'HardBounce',
-    TypeCode: 1,
-    Name: 'Hard bounce',
-    Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.',
-    Inactive: true,
-    CanActivate: true,
-  },
-  'email.deferred': {
-    RecordType: 'Bounce',
-    Type: 'SoftBounce',
-    TypeCode: 4096,
-    Name: 'Soft bounce',
-    Details: 'smtp;452 4.2.2 Mailbox full',
-    Inactive: false,
-    CanActivate: true,
-  },
-  'email.rejected': {
-    RecordType: 'Bounce',
-    Type: 'ManuallyDeactivated',
-    TypeCode: 8192,
-    Name: 'Manually deactivated',
-    Inactive: true,
-    CanActivate: true,
-  },
-  'email.complained': {
-    RecordType: 'SpamComplaint',
-    Type: 'SpamComplaint',
-    TypeCode: 512,
-    Inactive: true,
-    CanActivate: false,
-  },
-  'email.opened': {
-    RecordType: 'Open',
-    FirstOpen: true,
-    Platform: 'Desktop',
-    ReadSeconds: 5,
-    Client: { Name: 'Chrome', Company: 'Google', Family: 'Chrome' },
-  },
-  'email.clicked': {
-    RecordType: 'Click',
-    ClickLocation: 'HTML',
-    OriginalLink: 'https://example.com/welcome',
-    Platform: 'Desktop',
-  },
-  'email.unsubscribed': {
-    RecordType: 'SubscriptionChange',
-    Origin: 'Recipient',
-    SuppressSending: true,
-    SuppressionReason: 'ManualSuppression',
-  },
-  'email.subscribed': {
-    RecordType: 'SubscriptionChange',
-    Origin: 'Customer',
-    SuppressSending: false,
-    SuppressionReason: null,
-  },
-} as const satisfies Partial<Record<EmailEventType, { RecordType: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
-
-function sample(options: SampleOptions): SampleRequest {
-  const template = own<Readonly<Record<string, unknown>> & { RecordType: keyof typeof EVENT_MAP }>(
-    SAMPLES,
-    options.type,
-  );
-  if (!template)
-    throw new Error(`Postmark has no webhook for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  const metadata: Record<string, string> = {};
-  Object.assign(metadata, toWireOverrides(options.overrides));
-  const recipientField =
-    template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint' ? 'Email' : 'Recipient';
-  const body = {
-    ...template,
-    ...(template.RecordType === 'Bounce' || template.RecordType === 'SpamComplaint'
-      ? { ID: randomBytes(4).readUInt32BE() }
-      : {}),
-    ServerID: 23,
-    MessageStream: 'outbound',
-    MessageID: randomUUID(),
-    [recipientField]: options.recipient,
-    Tag: 'registration',
-    [TIME_FIELD_OF[template.RecordType]]: options.now.toISOString(),
-    Metadata: metadata, // sent as `Metadata` on the message; echoed on every webhook
-  };
-  return {
-    headers: { 'content-type': 'application/json', 'user-agent': 'Postmark' },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The Postmark adapter. */

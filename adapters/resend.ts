@@ -29,17 +29,17 @@
  * - Svix re-sends everything that is not a 2xx within ~15 s; replays of one request are absorbed
  *   by de-duplication on the `svix-id`, so no replay cache is kept (it would refuse real retries).
  */
-import { randomUUID } from 'node:crypto';
-import { isObject, optionalString } from '../src/body/read-json';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
+import { isObject, optionalString, requiredString } from '../src/body/read-json';
+import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails, stringDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { mapEventType, type EmailEventType, type EventMap } from '../src/core/event-types';
-import type { EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, type EventMap } from '../src/core/event-types';
+import type { EventDraft } from '../src/core/normalized-event';
 import { header, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
 import { headerFamily, standardWebhooks, SVIX_HEADERS } from '../src/verify/standard-webhooks';
-import { overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/resend';
 
 /** Resend `type` → normalized type. */
 const EVENT_MAP = {
@@ -55,6 +55,9 @@ const EVENT_MAP = {
   'email.failed': 'email.failed', // never sent: invalid recipient, quota, domain not verified (data.failed.reason)
   'email.suppressed': 'email.rejected', // not sent: the address is on the suppression list
 } as const satisfies EventMap;
+
+/** A Resend event `type` this adapter knows. */
+export type ResendEvent = keyof typeof EVENT_MAP;
 
 /** `data.<object>.<field>` → details key, for the objects some events carry. */
 const DETAIL_FIELDS = detailFields(
@@ -83,10 +86,6 @@ function readTags(value: unknown): Record<string, string> {
   return tags;
 }
 
-function readOverrides(tags: Record<string, string>): EventOverrides {
-  return overridesFrom(tags);
-}
-
 /** `a@b`, or the address inside `Name <a@b>`. */
 function address(value: string): string {
   return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
@@ -107,8 +106,7 @@ function recipients(data: Record<string, unknown>): string[] {
 function parse(req: WebhookRequest): EventDraft[] {
   const body = req.json();
   if (!isObject(body)) throw new WebhookParseError('a Resend webhook body must be a JSON object');
-  const type = optionalString(body, 'type');
-  if (type === undefined) throw new WebhookParseError('"type" is required and must be a non-empty string', 'type');
+  const type = requiredString(body, 'type', '');
   const data = body.data;
   if (!isObject(data)) throw new WebhookParseError('"data" must be an object', 'data');
   let occurredAt: string | null = null;
@@ -123,70 +121,13 @@ function parse(req: WebhookRequest): EventDraft[] {
     occurredAt,
     messageId: optionalString(data, 'email_id') ?? null,
     providerEventId: header(req, names.id)?.trim() || null,
-    overrides: readOverrides(readTags(data.tags)),
+    overrides: overridesFrom(readTags(data.tags)),
     details: pickDetails(data, DETAIL_FIELDS),
     raw: body,
   };
   const to = recipients(data);
   if (to.length === 0) return [{ ...base }];
   return to.map((email) => ({ ...base, email, overrides: { ...base.overrides }, details: { ...base.details } }));
-}
-
-// ---- testing helpers -------------------------------------------------------------------------
-
-/** The event `simulate` sends for each normalized type, with the extra data it carries. */
-const SAMPLES: Readonly<
-  Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP; data?: Record<string, unknown> }>>
-> = {
-  'email.sent': { type: 'email.sent' },
-  'email.queued': { type: 'email.scheduled' },
-  'email.delivered': { type: 'email.delivered' },
-  'email.deferred': { type: 'email.delivery_delayed' },
-  'email.bounced': {
-    type: 'email.bounced',
-    data: {
-      bounce: {
-        message: "The recipient's email provider sent a hard bounce message.",
-        subType: 'Suppressed',
-        type: 'Permanent',
-      },
-    },
-  },
-  'email.complained': { type: 'email.complained' },
-  'email.opened': { type: 'email.opened' },
-  'email.clicked': {
-    type: 'email.clicked',
-    data: { click: { ipAddress: '192.0.2.10', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' } },
-  },
-  'email.failed': { type: 'email.failed', data: { failed: { reason: 'reached_daily_quota' } } },
-  'email.rejected': { type: 'email.suppressed' },
-};
-
-function sample(options: SampleOptions): SampleRequest {
-  const chosen = Object.prototype.hasOwnProperty.call(SAMPLES, options.type)
-    ? SAMPLES[options.type as EmailEventType]
-    : undefined;
-  if (!chosen)
-    throw new Error(`Resend has no sample for "${options.type}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  const tags: Record<string, string> = {};
-  Object.assign(tags, toWireOverrides(options.overrides));
-  const at = options.now.toISOString();
-  const data: Record<string, unknown> = {
-    created_at: at.replace('Z', '+00:00'),
-    email_id: randomUUID(),
-    from: 'Acme <onboarding@resend.dev>',
-    to: [options.recipient],
-    subject: 'Confirm your e-mail',
-    tags,
-    ...chosen.data,
-  };
-  if (isObject(data.click)) data.click = { ...data.click, timestamp: at };
-  const body = { type: chosen.type, created_at: at, data };
-  return {
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The Resend adapter. */

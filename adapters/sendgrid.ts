@@ -43,17 +43,16 @@
 import {
   createPrivateKey,
   generateKeyPairSync,
-  randomBytes,
   sign as cryptoSign,
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
+import { describeValue, fieldPath, isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { detailFields, pickDetails, scalarOrListDetail, type DetailFields } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
@@ -64,7 +63,8 @@ import {
   requireHeader,
   requireTimestampHeader,
 } from '../src/verify/primitives';
-import { OVERRIDE_FIELDS, own, toWireOverrides } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { sample } from './samples/sendgrid';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
@@ -88,7 +88,8 @@ const EVENT_MAP = {
   // account_status_change: deliberately absent → email.unknown (account-level, no recipient).
 } as const satisfies EventMap;
 
-type SendGridEvent = keyof typeof EVENT_MAP;
+/** A SendGrid `event` this adapter knows. */
+export type SendGridEvent = keyof typeof EVENT_MAP;
 
 /** `bounce` events refined by their `type`. Both stay bounces (anymail semantics, see header). */
 const BOUNCE_TYPE_MAP = {
@@ -231,9 +232,10 @@ function readOverrides(item: Record<string, unknown>): EventOverrides {
 
 function toDraft(item: unknown, path: string): EventDraft {
   if (!isObject(item)) throw new WebhookParseError(`expected an event object, got ${describeValue(item)}`, path);
+  // Stricter than requiredString(): a number or blank text is no SendGrid event name (a 400, not email.unknown).
   const name = item.event;
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new WebhookParseError('"event" is required and must be a non-empty string', path ? `${path}.event` : 'event');
+    throw new WebhookParseError('"event" is required and must be a non-empty string', fieldPath(path, 'event'));
   }
   const key = eventKey(name);
   const draft: EventDraft = {
@@ -263,42 +265,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   );
 }
 
-/** SendGrid's byte format: compact events joined by CRLF, and a CRLF after the closing bracket. */
-function wireBody(events: readonly unknown[]): Buffer {
-  return Buffer.from(`[${events.map((e) => JSON.stringify(e)).join(',\r\n')}]\r\n`, 'utf8');
-}
-
-/** One realistic event per normalized type `simulate` can send; `satisfies` keeps `event` a real map key. */
-const SAMPLES = {
-  'email.sent': { event: 'processed' },
-  'email.delivered': { event: 'delivered', response: '250 2.0.0 OK', tls: 1 },
-  'email.deferred': { event: 'deferred', response: '451 4.7.1 Please try again later', attempt: '1' },
-  'email.bounced': {
-    event: 'bounce',
-    reason: '550 5.1.1 The email account that you tried to reach does not exist',
-    status: '5.1.1',
-    type: 'bounce',
-    bounce_classification: 'Invalid Address',
-  },
-  'email.rejected': { event: 'dropped', reason: 'Bounced Address', status: '5.0.0' },
-  'email.opened': {
-    event: 'open',
-    sg_machine_open: false,
-    useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
-    ip: '192.0.2.10',
-  },
-  'email.clicked': {
-    event: 'click',
-    url: 'https://example.com/welcome',
-    url_offset: { index: 0, type: 'html' },
-    useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
-    ip: '192.0.2.10',
-  },
-  'email.complained': { event: 'spamreport' },
-  'email.unsubscribed': { event: 'unsubscribe' },
-  'email.subscribed': { event: 'group_resubscribe', asm_group_id: 1, url: 'https://example.com/preferences' },
-} as const satisfies Partial<Record<EmailEventType, { event: SendGridEvent } & Record<string, unknown>>>;
-
+/** The SendGrid adapter. */
 export const adapter = defineAdapter<SendGridSettings, string>({
   name: 'sendgrid',
   displayName: 'SendGrid',
@@ -334,32 +301,7 @@ export const adapter = defineAdapter<SendGridSettings, string>({
         },
       };
     },
-    sample({ type, recipient, now, overrides }) {
-      const template = own<Readonly<Record<string, unknown>>>(SAMPLES, type);
-      if (!template) {
-        throw new Error(`SendGrid has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-      }
-      const messageId = randomBytes(16).toString('base64url');
-      const customArgs: Record<string, string> = {};
-      Object.assign(customArgs, toWireOverrides(overrides));
-      const { event, ...extra } = template;
-      const item = {
-        email: recipient,
-        timestamp: Math.floor(now.getTime() / 1000),
-        'smtp-id': `<${messageId}@ismtpd0001p1iad2.sendgrid.net>`,
-        event,
-        category: 'registration',
-        sg_event_id: randomBytes(36).toString('base64url'),
-        sg_message_id: `${messageId}.filterdrecv-sample-0.0`,
-        ...extra,
-        ...customArgs, // custom_args come back as top-level keys
-      };
-      return {
-        headers: { 'content-type': 'application/json', 'user-agent': 'SendGrid Event API' },
-        body: wireBody([item]),
-        query: '',
-      };
-    },
+    sample,
     stripSignature(req: UnsignedRequest): UnsignedRequest {
       return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
     },

@@ -36,13 +36,12 @@
  * - Overrides come from SES message tags, `mail.tags.distinct_user_id[0]` (tag values are arrays).
  * - Open/click `ipAddress` and `userAgent` are personal data: left in `raw`, not in details.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { isObject, optionalObject, optionalString } from '../src/body/read-json';
 import { parseJsonExact } from '../src/body/read-json-bigint';
 import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails, type DetailFields } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
+import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -57,9 +56,8 @@ import {
   type SnsSigner,
 } from '../src/verify/sns-endpoint';
 import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
+import { EXAMPLE_TOPIC_ARN, sample } from './samples/ses';
 
-/** The AWS documentation's example topic: fixtures and `simulate` samples are published to it. */
-const EXAMPLE_TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
 /** Where throwaway test keys claim to live; only ever resolved through the `certificates` option. */
 const TEST_CERT_URL = 'https://sns.us-west-2.amazonaws.com/SimpleNotificationService-distinct-adapter-test.pem';
 /** Notifications SES publishes to a new topic that are not events (anymail ignores the same string). */
@@ -225,72 +223,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   });
 }
 
-/** SES event-publishing bodies per normalized type, for `simulate` (recipient and time filled in). */
-const SAMPLES: Readonly<Partial<Record<EmailEventType, (to: string, ts: string) => Record<string, unknown>>>> = {
-  'email.sent': () => ({ eventType: 'Send', send: {} }),
-  'email.delivered': (to, ts) => ({
-    eventType: 'Delivery',
-    delivery: {
-      timestamp: ts,
-      processingTimeMillis: 1204,
-      recipients: [to],
-      smtpResponse: '250 2.6.0 Message received',
-      reportingMTA: 'a8-70.smtp-out.amazonses.com',
-    },
-  }),
-  'email.opened': (_to, ts) => ({
-    eventType: 'Open',
-    open: { timestamp: ts, ipAddress: '192.0.2.1', userAgent: 'Mozilla/5.0' },
-  }),
-  'email.clicked': (_to, ts) => ({
-    eventType: 'Click',
-    click: { timestamp: ts, ipAddress: '192.0.2.1', link: 'https://example.com/welcome', userAgent: 'Mozilla/5.0' },
-  }),
-  'email.bounced': (to, ts) => ({
-    eventType: 'Bounce',
-    bounce: {
-      bounceType: 'Permanent',
-      bounceSubType: 'General',
-      bouncedRecipients: [
-        { emailAddress: to, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' },
-      ],
-      timestamp: ts,
-      feedbackId: `0100018f${randomBytes(8).toString('hex')}-000000`,
-    },
-  }),
-  'email.deferred': (to, ts) => ({
-    eventType: 'DeliveryDelay',
-    deliveryDelay: {
-      timestamp: ts,
-      delayType: 'MailboxFull',
-      delayedRecipients: [{ emailAddress: to, status: '4.2.2', diagnosticCode: 'smtp; 452 4.2.2 Mailbox full' }],
-    },
-  }),
-  'email.complained': (to, ts) => ({
-    eventType: 'Complaint',
-    complaint: { complainedRecipients: [{ emailAddress: to }], timestamp: ts, complaintFeedbackType: 'abuse' },
-  }),
-  'email.rejected': () => ({ eventType: 'Reject', reject: { reason: 'Bad content' } }),
-  'email.failed': () => ({
-    eventType: 'Rendering Failure',
-    failure: { errorMessage: "Attribute 'name' is not present in the rendering data.", templateName: 'Welcome' },
-  }),
-  'email.unsubscribed': (_to, ts) => ({
-    eventType: 'Subscription',
-    subscription: {
-      contactList: 'Newsletter',
-      timestamp: ts,
-      source: 'UnsubscribeHeader',
-      newTopicPreferences: { unsubscribeAll: true },
-    },
-  }),
-};
-
-/** `sample` takes overrides by their tag names (`distinct_user_id`) or by EventOverrides names (`userId`). */
-const OVERRIDE_TAG_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(OVERRIDE_FIELDS).map(([tag, key]) => [key, tag]),
-);
-
+/** The Amazon SES adapter. */
 export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   name: 'ses',
   displayName: 'Amazon SES',
@@ -310,46 +243,7 @@ export const adapter = defineAdapter<SnsSettings, SnsSigner>({
   testing: {
     createCredentials: () => createSnsCredentials(EXAMPLE_TOPIC_ARN, TEST_CERT_URL),
     sign: signSnsRequest,
-    sample({ type, recipient, now, overrides }) {
-      const build = own(SAMPLES, type);
-      if (!build)
-        throw new Error(`Amazon SES has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-      const ts = now.toISOString();
-      const tags: Record<string, string[]> = { 'ses:configuration-set': ['distinct-events'] };
-      for (const [key, value] of Object.entries(overrides ?? {})) tags[OVERRIDE_TAG_NAMES[key] ?? key] = [value];
-      const mail = {
-        timestamp: ts,
-        source: 'noreply@example.com',
-        sourceArn: 'arn:aws:ses:us-west-2:123456789012:identity/example.com',
-        sendingAccountId: '123456789012',
-        messageId: `0100018f${randomBytes(8).toString('hex')}-${randomUUID()}-000000`,
-        destination: [recipient],
-        headersTruncated: false,
-        tags,
-      };
-      const { eventType: name, ...rest } = build(recipient, ts);
-      const messageId = randomUUID();
-      const envelope = {
-        Type: 'Notification',
-        MessageId: messageId,
-        TopicArn: EXAMPLE_TOPIC_ARN,
-        Message: JSON.stringify({ eventType: name, mail, ...rest }),
-        Timestamp: ts,
-        SignatureVersion: '1',
-        UnsubscribeURL: `https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${EXAMPLE_TOPIC_ARN}:${randomUUID()}`,
-      };
-      return {
-        headers: {
-          'content-type': 'text/plain; charset=UTF-8',
-          'x-amz-sns-message-type': 'Notification',
-          'x-amz-sns-message-id': messageId,
-          'x-amz-sns-topic-arn': EXAMPLE_TOPIC_ARN,
-          'user-agent': 'Amazon Simple Notification Service Agent',
-        },
-        body: Buffer.from(JSON.stringify(envelope), 'utf8'),
-        query: '',
-      };
-    },
+    sample,
     stripSignature: stripSnsSignature,
     // No shared secret: the verification material is the certificates map (rotation is by URL).
     secretKey: 'certificates',

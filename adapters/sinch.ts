@@ -42,12 +42,12 @@
  * - An unknown `type` is one `sms.unknown` draft, never an error (Sinch adds report types).
  */
 import { randomBytes } from 'node:crypto';
-import { readForm } from '../src/body/read-form';
+import { overridesFromForm } from '../src/body/read-form';
 import { isObject, optionalString, requiredString } from '../src/body/read-json';
 import { z } from 'zod';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
+import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -71,7 +71,8 @@ import {
   SINCH_TIMESTAMP_HEADER,
   validateSinchSignature,
 } from '../src/verify/sinch-signature';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
+import { sample } from './samples/sinch';
 
 /** Delivery report `status` → normalized type (every status the Delivery reports page lists). */
 const EVENT_MAP = {
@@ -87,7 +88,8 @@ const EVENT_MAP = {
   Unknown: 'sms.unknown', // final: the operator never said
 } as const satisfies EventMap;
 
-type SinchStatus = keyof typeof EVENT_MAP;
+/** A Sinch delivery report `status` this adapter knows. */
+export type SinchStatus = keyof typeof EVENT_MAP;
 
 /** Case-insensitive lookup of a received status. */
 const STATUS_BY_LOWER: ReadonlyMap<string, SinchStatus> = new Map(
@@ -187,12 +189,6 @@ function statusType(status: string): EventType {
   return mapEventType(EVENT_MAP, STATUS_BY_LOWER.get(status.toLowerCase()), 'sms');
 }
 
-/** Overrides from a `client_reference` written as a URL-encoded form; any other reference gives none. */
-function readOverrides(reference: string | undefined): EventOverrides {
-  if (reference === undefined || !reference.includes('=')) return {};
-  return overridesFrom(readForm(reference).fields);
-}
-
 /** Details common to every draft of a report: a plain (non-override) client_reference is kept. */
 function baseDetails(body: Record<string, unknown>, overrides: EventOverrides): EventDetails {
   const details: EventDetails = {};
@@ -209,7 +205,7 @@ function codeOf(obj: Record<string, unknown>): number | undefined {
 function recipientReport(body: Record<string, unknown>): EventDraft[] {
   const batchId = requiredString(body, 'batch_id', '');
   const status = requiredString(body, 'status', '');
-  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const overrides = overridesFromForm(optionalString(body, 'client_reference'));
   const details = baseDetails(body, overrides);
   const code = codeOf(body);
   if (code !== undefined) details.code = code;
@@ -239,7 +235,7 @@ function batchReport(body: Record<string, unknown>): EventDraft[] {
   const batchId = requiredString(body, 'batch_id', '');
   const statuses = body.statuses;
   if (!Array.isArray(statuses)) throw new WebhookParseError('"statuses" must be an array', 'statuses');
-  const overrides = readOverrides(optionalString(body, 'client_reference'));
+  const overrides = overridesFromForm(optionalString(body, 'client_reference'));
   const drafts: EventDraft[] = [];
   statuses.forEach((entry: unknown, i) => {
     const path = `statuses[${i}]`;
@@ -316,19 +312,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   ];
 }
 
-/** The status `simulate` sends for each normalized type (a per-recipient report). */
-const SAMPLE_STATUS = {
-  'sms.queued': 'Queued',
-  'sms.sent': 'Dispatched',
-  'sms.delivered': 'Delivered',
-  'sms.undelivered': 'Failed',
-  'sms.failed': 'Rejected',
-  'sms.unknown': 'Unknown',
-} as const satisfies Partial<Record<SmsEventType, SinchStatus>>;
-
-/** Detailed codes of the samples, as in Sinch's examples (0 delivered, 400 queued, 401 dispatched, 11 in its SDKs' Failed report). */
-const SAMPLE_CODE: Readonly<Record<string, number>> = { Queued: 400, Dispatched: 401, Delivered: 0, Failed: 11 };
-
+/** The Sinch adapter. */
 export const adapter = defineAdapter<SinchSettings, SinchSigner>({
   name: 'sinch',
   displayName: 'Sinch',
@@ -386,28 +370,6 @@ export const adapter = defineAdapter<SinchSettings, SinchSigner>({
       if (secret !== undefined) signer.signingSecret = secret;
       return Object.keys(signer).length > 0 ? signer : undefined;
     },
-    sample({ type, recipient, now, overrides }) {
-      const status = own<SinchStatus>(SAMPLE_STATUS, type);
-      if (!status)
-        throw new Error(`Sinch has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-      const reference = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) reference.set(name, value);
-      const at = now.toISOString();
-      const body = {
-        type: 'recipient_delivery_report_sms',
-        batch_id: randomBytes(13).toString('hex').toUpperCase().slice(0, 26),
-        recipient: recipient.replace(/^\+/, ''),
-        code: SAMPLE_CODE[status] ?? 0,
-        status,
-        at,
-        ...(status === 'Delivered' || status === 'Failed' ? { operator_status_at: `${at.slice(0, 17)}00Z` } : {}),
-        ...(reference.size > 0 ? { client_reference: reference.toString() } : {}),
-      };
-      return {
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(JSON.stringify(body), 'utf8'),
-        query: '',
-      };
-    },
+    sample,
   },
 });

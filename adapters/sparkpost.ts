@@ -29,17 +29,17 @@
  * - Sender metadata (transmission + recipient `metadata`) arrives merged as `rcpt_meta`.
  * - `user_agent`, `ip_address` and `geo_ip` stay in `raw` only (personal data).
  */
-import { randomBytes } from 'node:crypto';
 import { isObject, optionalObject, optionalString, describeValue } from '../src/body/read-json';
-import { defineAdapter, type SampleOptions, type SampleRequest } from '../src/core/adapter';
-import { detailFields, pickDetails } from '../src/core/details';
+import { defineAdapter } from '../src/core/adapter';
+import { detailFields, pickDetails, tagsDetail } from '../src/core/details';
 import { WebhookParseError } from '../src/core/errors';
-import { refineType, type Refinements, type EmailEventType, type EventMap } from '../src/core/event-types';
-import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
+import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
+import { type EventDetails, type EventDraft } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds, isoFromString } from '../src/core/time';
 import { credentialsOnly } from '../src/verify/credentials';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/sparkpost';
 
 /** Inner event `type` → normalized type (anymail `sparkpost.py` `event_types`, `injection` → sent per PROVIDERS.md §9). */
 const EVENT_MAP = {
@@ -59,6 +59,9 @@ const EVENT_MAP = {
   list_unsubscribe: 'email.unsubscribed', // List-Unsubscribe header
   link_unsubscribe: 'email.unsubscribed', // unsubscribe link in the body
 } as const satisfies EventMap;
+
+/** A SparkPost event `type` this adapter knows. */
+export type SparkPostEvent = keyof typeof EVENT_MAP;
 
 /**
  * `bounce_class` refinements (https://support.sparkpost.com/docs/deliverability/bounce-classification-codes),
@@ -93,36 +96,10 @@ const DETAIL_FIELDS = detailFields({
   message_id: 'sparkpostMessageId', // per-recipient message id (messageId is the transmission id)
 });
 
-/** The `msys` class each event type arrives in (for `sample`). */
-const EVENT_CLASS: Readonly<Record<keyof typeof EVENT_MAP, string>> = {
-  injection: 'message_event',
-  delivery: 'message_event',
-  bounce: 'message_event',
-  out_of_band: 'message_event',
-  delay: 'message_event',
-  policy_rejection: 'message_event',
-  spam_complaint: 'message_event',
-  generation_rejection: 'gen_event',
-  generation_failure: 'gen_event',
-  open: 'track_event',
-  amp_open: 'track_event',
-  click: 'track_event',
-  amp_click: 'track_event',
-  list_unsubscribe: 'unsubscribe_event',
-  link_unsubscribe: 'unsubscribe_event',
-};
-
-function readOverrides(event: Record<string, unknown>): EventOverrides {
-  const meta = optionalObject(event, 'rcpt_meta') ?? {};
-  return overridesFrom(meta);
-}
-
 function readDetails(event: Record<string, unknown>): EventDetails {
   const details = pickDetails(event, DETAIL_FIELDS);
-  const tags = Array.isArray(event.rcpt_tags)
-    ? event.rcpt_tags.filter((t): t is string => typeof t === 'string' && t !== '')
-    : [];
-  if (tags.length > 0) details.tags = tags.join(',');
+  const tags = tagsDetail(event.rcpt_tags);
+  if (tags !== undefined) details.tags = tags;
   return details;
 }
 
@@ -161,7 +138,7 @@ function toDraft(eventClass: string, event: Record<string, unknown>): EventDraft
     messageId: optionalString(event, 'transmission_id') ?? optionalString(event, 'message_id') ?? null,
     providerEventId: optionalString(event, 'event_id') ?? null,
     ...(email !== undefined ? { email } : {}),
-    overrides: readOverrides(event),
+    overrides: overridesFrom(optionalObject(event, 'rcpt_meta') ?? {}), // sender metadata, merged
     details: readDetails(event),
     raw: event,
   };
@@ -181,55 +158,6 @@ function parse(req: WebhookRequest): EventDraft[] {
     if (unwrapped) drafts.push(toDraft(unwrapped.eventClass, unwrapped.event));
   });
   return drafts;
-}
-
-/** One event per normalized type `simulate` can send. */
-const SAMPLES = {
-  'email.sent': { type: 'injection' },
-  'email.delivered': { type: 'delivery', queue_time: '1200', num_retries: '0' },
-  'email.deferred': { type: 'delay', bounce_class: '21', reason: '454 4.7.1 Please try again later', num_retries: '1' },
-  'email.bounced': { type: 'bounce', bounce_class: '10', reason: '550 5.1.1 ...@... User unknown', error_code: '550' },
-  'email.rejected': { type: 'policy_rejection', reason: '550 5.0.0 Message generation rejected', error_code: '554' },
-  'email.failed': { type: 'generation_failure', reason: 'Substitution error', error_code: '901' },
-  'email.complained': { type: 'spam_complaint', fbtype: 'abuse', report_by: 'isp.example.net' },
-  'email.opened': { type: 'open' },
-  'email.clicked': { type: 'click', target_link_url: 'https://example.com/welcome', target_link_name: 'Confirm' },
-  'email.unsubscribed': { type: 'link_unsubscribe' },
-} as const satisfies Partial<Record<EmailEventType, { type: keyof typeof EVENT_MAP } & Record<string, unknown>>>;
-
-/** A decimal id of `digits` digits, like SparkPost's event and transmission ids. */
-function decimalId(digits: number): string {
-  return [...randomBytes(digits)].map((b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
-}
-
-function sample(options: SampleOptions): SampleRequest {
-  const template = own<Readonly<Record<string, unknown>> & { type: keyof typeof EVENT_MAP }>(SAMPLES, options.type);
-  if (!template)
-    throw new Error(`SparkPost has no event for ${options.type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-  const meta: Record<string, string> = {};
-  Object.assign(meta, toWireOverrides(options.overrides));
-  const event = {
-    ...template,
-    event_id: decimalId(17),
-    transmission_id: decimalId(17),
-    message_id: randomBytes(10).toString('hex'),
-    timestamp: String(Math.floor(options.now.getTime() / 1000)),
-    rcpt_to: options.recipient.toLowerCase(),
-    raw_rcpt_to: options.recipient,
-    rcpt_meta: meta, // transmission/recipient `metadata`, merged and echoed here
-    rcpt_tags: ['registration'],
-    campaign_id: 'registration',
-    template_id: 'welcome',
-    msg_from: 'noreply@example.org',
-    friendly_from: 'noreply@example.org',
-    sending_ip: '192.0.2.10',
-  };
-  const body = [{ msys: { [EVENT_CLASS[template.type]]: event } }];
-  return {
-    headers: { 'content-type': 'application/json', 'x-messagesystems-batch-id': randomBytes(16).toString('hex') },
-    body: Buffer.from(JSON.stringify(body), 'utf8'),
-    query: '',
-  };
 }
 
 /** The SparkPost adapter. */

@@ -30,13 +30,13 @@
  * - No replay cache: a retry of an acknowledged request is the same events, which the core's
  *   de-duplication absorbs (a 401 there would only push Telnyx to the failover URL).
  */
-import { createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
+import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
@@ -48,7 +48,8 @@ import {
   telnyxSignedBytes,
   verifiesEd25519,
 } from '../src/verify/telnyx-signature';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/telnyx';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -65,6 +66,9 @@ const STATUS_MAP = {
   delivery_failed: 'sms.undelivered', // the carrier reported non-delivery
   delivery_unconfirmed: 'sms.unknown', // no delivery receipt: neither delivered nor failed
 } as const satisfies EventMap;
+
+/** A Telnyx recipient status this adapter knows. */
+export type TelnyxStatus = keyof typeof STATUS_MAP;
 
 /** Event types that are not per-recipient status reports → normalized type. */
 const EVENT_TYPE_MAP = {
@@ -198,20 +202,7 @@ function parse(req: WebhookRequest): EventDraft[] {
   });
 }
 
-/** What `simulate` sends for each normalized type: the event type and recipient status. */
-const SAMPLES = {
-  'sms.queued': { event: 'message.sent', status: 'queued' },
-  'sms.sent': { event: 'message.sent', status: 'sent' },
-  'sms.delivered': { event: 'message.finalized', status: 'delivered' },
-  'sms.failed': { event: 'message.finalized', status: 'sending_failed' },
-  'sms.undelivered': { event: 'message.finalized', status: 'delivery_failed' },
-  'sms.unknown': { event: 'message.finalized', status: 'delivery_unconfirmed' },
-  'sms.received': { event: 'message.received', status: 'delivered' },
-} as const satisfies Partial<Record<SmsEventType, { event: string; status: keyof typeof STATUS_MAP }>>;
-
-/** Telnyx's documentation numbers (API reference examples). */
-const SAMPLE_OUR_NUMBER = '+18445550001';
-
+/** The Telnyx adapter. */
 export const adapter = defineAdapter<TelnyxSettings, string>({
   name: 'telnyx',
   displayName: 'Telnyx',
@@ -246,47 +237,7 @@ export const adapter = defineAdapter<TelnyxSettings, string>({
         },
       };
     },
-    sample({ type, recipient, now, overrides }) {
-      const sample = own<{ event: string; status: string }>(SAMPLES, type);
-      if (!sample) throw new Error(`Telnyx has no event for ${type}; choose one of ${Object.keys(SAMPLES).join(', ')}`);
-      const inbound = sample.event === 'message.received';
-      const tags = Object.entries(toWireOverrides(overrides)).map(([k, v]) => `${k}=${v}`);
-      const failed = sample.status === 'sending_failed' || sample.status === 'delivery_failed';
-      const body = {
-        data: {
-          record_type: 'event',
-          id: randomUUID(),
-          event_type: sample.event,
-          occurred_at: now.toISOString(),
-          payload: {
-            record_type: 'message',
-            direction: inbound ? 'inbound' : 'outbound',
-            id: randomUUID(),
-            type: 'SMS',
-            from: { phone_number: inbound ? recipient : SAMPLE_OUR_NUMBER, carrier: 'TELNYX LLC', line_type: 'VoIP' },
-            to: [
-              {
-                phone_number: inbound ? SAMPLE_OUR_NUMBER : recipient,
-                status: sample.status,
-                carrier: 'T-MOBILE USA, INC.',
-                line_type: 'Wireless',
-              },
-            ],
-            text: 'Your code is 123456',
-            tags,
-            errors: failed
-              ? [{ code: '40008', title: 'Undeliverable', detail: 'The message could not be delivered.' }]
-              : [],
-          },
-        },
-        meta: { attempt: 1, delivered_to: 'https://hooks.example.com/webhooks/telnyx' },
-      };
-      return {
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(JSON.stringify(body), 'utf8'),
-        query: '',
-      };
-    },
+    sample,
     stripSignature(req: UnsignedRequest): UnsignedRequest {
       return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
     },

@@ -38,14 +38,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readForm } from '../src/body/read-form';
+import { formRecord, overridesFromForm, readForm } from '../src/body/read-form';
 import { isObject, optionalString } from '../src/body/read-json';
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { urlSigned } from '../src/verify/shared-secret';
 import { detailFields, pickDetails, trimmedTextDetail } from '../src/core/details';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type EventType, type SmsEventType } from '../src/core/event-types';
-import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
+import { mapEventType, type EventMap, type EventType } from '../src/core/event-types';
+import type { EventDetails, EventDraft } from '../src/core/normalized-event';
 import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
 import { rotatableSecret } from '../src/verify/settings';
 import { requireHeader } from '../src/verify/primitives';
@@ -57,16 +57,16 @@ import {
   type TwilioHmacAlgorithm,
   type TwilioParams,
 } from '../src/verify/twilio-signature';
-import { own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { own } from '../src/core/overrides';
+import { sample } from './samples/twilio';
 
 const SIGNATURE_HEADER = 'X-Twilio-Signature';
 const SETTINGS_HEADER = 'X-Twilio-Webhooks-Signature-Settings';
 const IDEMPOTENCY_HEADER = 'I-Twilio-Idempotency-Token';
 const BODY_HASH_PARAM = 'bodySHA256';
-const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** Twilio `MessageStatus` (or `SmsStatus`) → normalized type. Every value of the Message resource's `status`. */
-const EVENT_MAP = {
+export const EVENT_MAP = {
   queued: 'sms.queued',
   accepted: 'sms.queued', // Messaging Service took it; no sender chosen yet
   scheduled: 'sms.queued', // Messaging Service will send it at the scheduled time
@@ -82,7 +82,8 @@ const EVENT_MAP = {
   received: 'sms.received', // inbound message: acknowledged and ignored on a status route
 } as const satisfies EventMap;
 
-type TwilioStatus = keyof typeof EVENT_MAP;
+/** A Twilio message status this adapter knows. */
+export type TwilioStatus = keyof typeof EVENT_MAP;
 
 /** Which parameter holds the customer's number, when it is not `To`: inbound messages come from them. */
 const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
@@ -90,7 +91,7 @@ const PHONE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
 };
 
 /** Statuses whose `RawDlrDoneDate` is the carrier's delivery-report time (Twilio passes the DLR field through). */
-const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
+export const DONE_DATE_STATUSES: ReadonlySet<string> = new Set<TwilioStatus>(['delivered', 'undelivered']);
 
 /** Twilio parameters copied to `details` (→ Distinct metadata). AccountSid is left out on purpose. */
 const DETAIL_FIELDS = detailFields(
@@ -212,24 +213,8 @@ function readParams(req: WebhookRequest): { fields: Record<string, unknown>; raw
     return { fields: body, raw: body };
   }
   const form = req.form();
-  const all = form.all;
-  const raw: Record<string, unknown> = {};
-  for (const name in all) {
-    const values = all[name]!;
-    const value = values.length === 1 ? values[0]! : [...values];
-    // Defined, not assigned: a parameter named __proto__ stays data.
-    if (name === '__proto__')
-      Object.defineProperty(raw, name, { value, enumerable: true, writable: true, configurable: true });
-    else raw[name] = value;
-  }
   // The fields object has no prototype, so a parameter can never shadow an inherited name.
-  return { fields: form.fields, raw };
-}
-
-function readOverrides(query: string): EventOverrides {
-  if (query === '') return {};
-  const params = readForm(query).fields;
-  return overridesFrom(params);
+  return { fields: form.fields, raw: formRecord(form) };
 }
 
 function readDetails(req: WebhookRequest, fields: Record<string, unknown>): EventDetails {
@@ -258,39 +243,18 @@ function parse(req: WebhookRequest): EventDraft[] {
       messageId,
       providerEventId: null,
       ...(phone !== undefined ? { phone } : {}),
-      overrides: readOverrides(req.query),
+      overrides: overridesFromForm(req.query), // the callback URL's query
       details: readDetails(req, fields),
       raw,
     },
   ];
 }
 
-/** The status `simulate` sends for each normalized type. */
-const SAMPLE_STATUS = {
-  'sms.queued': 'queued',
-  'sms.sent': 'sent',
-  'sms.delivered': 'delivered',
-  'sms.undelivered': 'undelivered',
-  'sms.failed': 'failed',
-  'sms.received': 'received',
-  'sms.unknown': 'canceled',
-} as const satisfies Partial<Record<SmsEventType, TwilioStatus>>;
-
-/** Error codes carried by sample failures: 30003 unreachable handset, 30008 unknown error. */
-const SAMPLE_ERROR_CODE: Readonly<Partial<Record<TwilioStatus, string>>> = { undelivered: '30003', failed: '30008' };
-
-/** The sample sender: Twilio's documentation number (and WhatsApp sandbox number for whatsapp:). */
-const SAMPLE_SENDER = '+15017122661';
-const SAMPLE_WHATSAPP_SENDER = '+14155238886';
-
-function doneDate(now: Date): string {
-  return now.toISOString().replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5');
-}
-
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
   return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
+/** The Twilio adapter. */
 export const adapter = defineAdapter({
   name: 'twilio',
   displayName: 'Twilio',
@@ -321,36 +285,7 @@ export const adapter = defineAdapter({
         headers: { ...withoutHeaders(req.headers, [SIGNATURE_HEADER]), [SIGNATURE_HEADER.toLowerCase()]: signature },
       };
     },
-    sample({ type, recipient, now, overrides }) {
-      const status = own<TwilioStatus>(SAMPLE_STATUS, type);
-      if (!status)
-        throw new Error(`Twilio has no status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`);
-      const sid = `SM${randomBytes(16).toString('hex')}`;
-      const channel = /^([a-z]+):/i.exec(recipient)?.[1];
-      const sender = channel ? `${channel}:${SAMPLE_WHATSAPP_SENDER}` : SAMPLE_SENDER;
-      const inbound = EVENT_MAP[status] === 'sms.received';
-      // Parameter order as Twilio posts status callbacks.
-      const body = new URLSearchParams();
-      if (channel) body.set('ChannelPrefix', channel);
-      body.set('SmsSid', sid);
-      body.set('SmsStatus', status);
-      if (!inbound) body.set('MessageStatus', status); // inbound webhooks carry SmsStatus only
-      body.set('To', inbound ? sender : recipient);
-      body.set('MessageSid', sid);
-      body.set('AccountSid', `AC${randomBytes(16).toString('hex')}`);
-      body.set('From', inbound ? recipient : sender);
-      body.set('ApiVersion', '2010-04-01');
-      const errorCode = own(SAMPLE_ERROR_CODE, status);
-      if (errorCode) body.set('ErrorCode', errorCode);
-      if (DONE_DATE_STATUSES.has(status)) body.set('RawDlrDoneDate', doneDate(now));
-      const query = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) query.set(name, value);
-      return {
-        headers: { 'content-type': FORM_CONTENT_TYPE, 'user-agent': 'TwilioProxy/1.1' },
-        body: Buffer.from(body.toString(), 'utf8'),
-        query: query.toString(),
-      };
-    },
+    sample,
   }),
   eventMap: EVENT_MAP,
   parse,

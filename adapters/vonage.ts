@@ -44,7 +44,7 @@ import { isObject, optionalObject, optionalString, readJson } from '../src/body/
 import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
 import { detailFields, pickDetails, textDetail } from '../src/core/details';
 import { WebhookAdapterError, WebhookParseError, WebhookVerificationError } from '../src/core/errors';
-import { mapEventType, type EventMap, type SmsEventType } from '../src/core/event-types';
+import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import { createWebhookRequest } from '../src/body/webhook-request';
 import { header, type WebhookRequest } from '../src/core/request';
@@ -60,7 +60,8 @@ import {
   VONAGE_SIGNATURE_METHODS,
   type VonageSignatureMethod,
 } from '../src/verify/vonage-signature';
-import { OVERRIDE_FIELDS, own, overridesFrom, toWireOverrides } from '../src/core/overrides';
+import { OVERRIDE_FIELDS, overridesFrom } from '../src/core/overrides';
+import { sample } from './samples/vonage';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -78,7 +79,8 @@ const EVENT_MAP = {
   read: 'sms.unknown', // Messages API (WhatsApp, Viber…): after delivered; as sms.delivered it would count twice
 } as const satisfies EventMap;
 
-type VonageStatus = keyof typeof EVENT_MAP;
+/** A Vonage DLR `status` this adapter knows. */
+export type VonageStatus = keyof typeof EVENT_MAP;
 
 /** SMS API DLR parameters copied to `details` (→ Distinct metadata). */
 const DLR_DETAIL_FIELDS = detailFields({ 'network-code': 'networkCode', scts: 'scts' }, textDetail);
@@ -341,16 +343,7 @@ function stripSignature(req: UnsignedRequest): UnsignedRequest {
   return { ...req, url, headers, body: Buffer.from(body, 'utf8') };
 }
 
-/** The DLR status and err-code `simulate` sends for each normalized type. */
-const SAMPLE_STATUS = {
-  'sms.queued': ['buffered', '0'],
-  'sms.sent': ['accepted', '0'],
-  'sms.delivered': ['delivered', '0'],
-  'sms.undelivered': ['expired', '2'], // absent subscriber, temporary
-  'sms.failed': ['failed', '6'], // anti-spam rejection
-  'sms.unknown': ['unknown', '1'],
-} as const satisfies Partial<Record<SmsEventType, readonly [VonageStatus, string]>>;
-
+/** The Vonage adapter. */
 export const adapter = defineAdapter<VonageSettings, VonageSigner>({
   name: 'vonage',
   displayName: 'Vonage',
@@ -379,34 +372,7 @@ export const adapter = defineAdapter<VonageSettings, VonageSigner>({
         throw err;
       }
     },
-    sample({ type, recipient, now, overrides }) {
-      const sample = own<readonly [VonageStatus, string]>(SAMPLE_STATUS, type);
-      if (!sample)
-        throw new Error(
-          `Vonage has no delivery receipt status for ${type}; choose one of ${Object.keys(SAMPLE_STATUS).join(', ')}`,
-        );
-      const iso = now.toISOString();
-      const clientRef = new URLSearchParams();
-      for (const [name, value] of Object.entries(toWireOverrides(overrides))) clientRef.set(name, value);
-      const body = new URLSearchParams({
-        msisdn: recipient.replace(/^\+/, ''), // Vonage writes numbers without '+'
-        to: 'Vonage',
-        'network-code': '23410',
-        messageId: randomBytes(8).toString('hex').toUpperCase(),
-        price: '0.03330000',
-        status: sample[0],
-        scts: iso.replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5'),
-        'err-code': sample[1],
-        'api-key': 'a1b2c3d',
-        'message-timestamp': `${iso.slice(0, 10)} ${iso.slice(11, 19)}`,
-      });
-      if (clientRef.size > 0) body.set('client-ref', clientRef.toString());
-      return {
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: Buffer.from(body.toString(), 'utf8'),
-        query: '',
-      };
-    },
+    sample,
     stripSignature,
     secretKey: 'signatureSecret',
     signerFromOptions(options: Record<string, unknown>): VonageSigner | undefined {

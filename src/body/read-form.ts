@@ -1,4 +1,6 @@
 import { WebhookParseError } from '../core/errors';
+import type { EventOverrides } from '../core/normalized-event';
+import { overridesFrom } from '../core/overrides';
 import type { FormBody } from '../core/request';
 
 export type { FormBody } from '../core/request';
@@ -19,6 +21,25 @@ export function readForm(raw: Buffer | string): FormBody {
     (all[name] ??= []).push(value);
   }
   return { pairs, fields, all };
+}
+
+/**
+ * A form as an event's `raw`: each name with its value, or the list of its values when repeated.
+ * Own properties only (`Object.fromEntries`), so a parameter named `__proto__` stays data.
+ */
+export function formRecord(form: FormBody): Record<string, string | string[]> {
+  return Object.fromEntries(
+    Object.entries(form.all).map(([name, values]) => [name, values.length === 1 ? values[0]! : [...values]]),
+  );
+}
+
+/**
+ * The sender's overrides in URL-encoded text (`distinct_user_id=…&distinct_feature=…`): a
+ * callback URL's query, or a per-message reference the provider echoes (Infobip `callbackData`,
+ * Sinch `client_reference`, MessageBird `reference`). Text without `=` (a plain reference) has none.
+ */
+export function overridesFromForm(text: string | undefined): EventOverrides {
+  return text !== undefined && text.includes('=') ? overridesFrom(readForm(text).fields) : {};
 }
 
 /**

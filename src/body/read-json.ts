@@ -1,5 +1,5 @@
 import { WebhookParseError } from '../core/errors';
-import { readJsonBigint } from './read-json-bigint';
+import { parseJsonExact, readJsonBigint } from './read-json-bigint';
 
 /**
  * Parses the raw body as JSON; a syntax error becomes a {@link WebhookParseError}, never a bare
@@ -8,6 +8,21 @@ import { readJsonBigint } from './read-json-bigint';
  */
 export function readJson(rawBody: Buffer): unknown {
   return readJsonBigint(rawBody);
+}
+
+/**
+ * The JSON object written in `text` (sender metadata a provider echoes as a string: Brevo's
+ * `X-Mailin-custom`, Mailjet's `Payload`, Mailgun's `user-variables`), integers beyond 2^53 kept
+ * exact; undefined for any other text. Never throws: the sender's string is not the provider's error.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    const value: unknown = parseJsonExact(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -25,11 +40,19 @@ export function optionalString(obj: Record<string, unknown>, key: string): strin
   return undefined;
 }
 
-/** Like {@link optionalString} but throws a parse error naming `path` when absent. */
+/** The path of `key` inside the value at `path` (`[2]` + `event` → `[2].event`; `key` alone at the top). */
+export function fieldPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/**
+ * Like {@link optionalString} but throws a parse error naming the field when absent; `path` is
+ * where `obj` sits in the body (`''` at the top, `[2]`, `event-data`).
+ */
 export function requiredString(obj: Record<string, unknown>, key: string, path: string): string {
   const v = optionalString(obj, key);
   if (v === undefined)
-    throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, path ? `${path}.${key}` : key);
+    throw new WebhookParseError(`"${key}" is required and must be a non-empty string`, fieldPath(path, key));
   return v;
 }
 

@@ -77,6 +77,17 @@ export const stringDetail: DetailReader = (value) =>
 export const stringOrNumberDetail: DetailReader = (value) =>
   typeof value === 'boolean' ? undefined : detailValue(value);
 
+/**
+ * Reader: a provider's list of tags as one details value, its non-empty strings joined with ','
+ * (Brevo `tags`, Mailgun `tags`, Mandrill `msg.tags`, SparkPost `rcpt_tags`); none for an empty
+ * list or anything that is not a list.
+ */
+export const tagsDetail = (value: unknown): string | undefined => {
+  if (!Array.isArray(value)) return undefined;
+  const tags = value.filter((t): t is string => typeof t === 'string' && t !== '');
+  return tags.length > 0 ? tags.join(',') : undefined;
+};
+
 /** Reader: {@link detailValue}, and one level of array joined with ', ' (strings and numbers only). */
 export const scalarOrListDetail: DetailReader = (value) => {
   if (Array.isArray(value)) {

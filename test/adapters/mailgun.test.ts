@@ -280,6 +280,18 @@ describe('legacy form-encoded webhooks', () => {
     expect(await reasonOf(stripped, settings(), now)).toBe('missing_signature');
   });
 
+  test('raw keeps every form field as data, a repeated one as its list, one named __proto__ too', () => {
+    const req: UnsignedRequest = {
+      ...fixture('legacy-form-delivered'),
+      body: Buffer.from('event=delivered&recipient=x%40example.com&tag=a&tag=b&__proto__=p&__proto__=q'),
+    };
+    const raw = parseOne(req, now).raw as Record<string, unknown>;
+    expect(Object.getPrototypeOf(raw)).toBe(Object.prototype);
+    expect(Object.keys(raw)).toEqual(['event', 'recipient', 'tag', '__proto__']);
+    expect(Object.getOwnPropertyDescriptor(raw, '__proto__')?.value).toEqual(['p', 'q']);
+    expect(raw.tag).toEqual(['a', 'b']);
+  });
+
   test('an inbound-route form (no event, has sender) is a parse error that says so', () => {
     const req: UnsignedRequest = {
       ...fixture('legacy-form-delivered'),

@@ -12,6 +12,14 @@ test('every file in adapters/ is in the adapter list, under its file name', () =
   expect(ADAPTERS.map((a) => a.name).sort()).toEqual(files.sort());
 });
 
+test('adapters/samples/ holds the simulation samples of listed adapters only', () => {
+  const samples = readdirSync(join(ADAPTERS_DIR, 'samples'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.replace(/\.ts$/, ''));
+  expect(samples.length).toBeGreaterThan(0);
+  for (const name of samples) expect({ name, listed: files.includes(name) }).toEqual({ name, listed: true });
+});
+
 test('every adapter has a fixtures folder and a docs page', () => {
   const fixtureDirs = readdirSync(FIXTURES_DIR);
   const docs = readdirSync(join(__dirname, '..', '..', 'docs', 'providers')).map((f) => f.replace(/\.md$/, ''));

@@ -1,5 +1,12 @@
 /** pickDetails(): details tables written as data, with dotted paths and a value reader. */
-import { detailFields, pickDetails, scalarOrListDetail, stringDetail, trimmedTextDetail } from '../../src/core/details';
+import {
+  detailFields,
+  pickDetails,
+  scalarOrListDetail,
+  stringDetail,
+  tagsDetail,
+  trimmedTextDetail,
+} from '../../src/core/details';
 
 describe('pickDetails', () => {
   test('renames, follows dotted paths and keeps only detail values', () => {
@@ -39,5 +46,16 @@ describe('pickDetails', () => {
 
   test('never reads through a prototype step', () => {
     expect(pickDetails({ a: 'text' }, detailFields({ 'a.length': 'len', 'constructor.name': 'c' }))).toEqual({});
+  });
+});
+
+describe('tagsDetail', () => {
+  test('joins the non-empty strings of a list with a comma', () => {
+    expect(tagsDetail(['registration', '', 7, null, 'welcome', ['x']])).toBe('registration,welcome');
+  });
+
+  test('gives nothing for an empty list, a list of no strings, or anything that is not a list', () => {
+    for (const value of [[], ['', 1], 'registration', { 0: 'a' }, undefined, null])
+      expect(tagsDetail(value)).toBeUndefined();
   });
 });
