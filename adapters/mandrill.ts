@@ -41,7 +41,7 @@ import { urlSigned } from '../src/verify/shared-secret';
 import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft } from '../src/core/normalized-event';
-import { tagsDetail } from '../src/core/details';
+import { detailFields, pickDetails, stringOrNumberDetail, tagsDetail } from '../src/core/details';
 import { header, withoutHeaders, type WebhookRequest, type WebhookResponse } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
 import { rotatableSecret } from '../src/verify/settings';
@@ -150,23 +150,28 @@ function handshake(req: WebhookRequest): WebhookResponse | undefined {
     : undefined;
 }
 
-/** Adds `value` under `key` when it is a non-empty string or a finite number. */
-function put(details: EventDetails, key: string, value: unknown): void {
-  if (typeof value === 'string' && value.trim() !== '') details[key] = value;
-  else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
-}
+/** Event fields copied to `details` (→ Distinct metadata): Mandrill path → our name. */
+const EVENT_DETAILS = detailFields(
+  {
+    url: 'url', // clicks
+    'user_agent_parsed.type': 'userAgentType', // "robot" marks machine opens/clicks
+  },
+  stringOrNumberDetail,
+);
+/** `msg` fields copied to `details`. */
+const MESSAGE_DETAILS = detailFields({ bounce_description: 'bounceDescription', diag: 'diag' }, stringOrNumberDetail);
+/** Sync events (no `event` field): what happened to the allow/deny-list entry. */
+const SYNC_DETAILS = detailFields({ action: 'syncAction' }, stringOrNumberDetail); // add, change, remove
+/** The last SMTP event's diagnostic, for deferrals (which carry it there only). */
+const SMTP_DETAILS = detailFields({ diag: 'diag' }, stringOrNumberDetail);
 
 function readDetails(item: Record<string, unknown>, msg: Record<string, unknown> | undefined): EventDetails {
-  const details: EventDetails = {};
-  put(details, 'url', item.url); // clicks
-  const agent = optionalObject(item, 'user_agent_parsed');
-  if (agent) put(details, 'userAgentType', agent.type); // "robot" marks machine opens/clicks
+  const details = pickDetails(item, EVENT_DETAILS);
   if (!msg) return details;
-  put(details, 'bounceDescription', msg.bounce_description);
-  put(details, 'diag', msg.diag);
+  pickDetails(msg, MESSAGE_DETAILS, details);
   const smtp = Array.isArray(msg.smtp_events) ? msg.smtp_events : [];
   const last: unknown = smtp[smtp.length - 1];
-  if (details.diag === undefined && isObject(last)) put(details, 'diag', last.diag); // deferrals carry it here
+  if (details.diag === undefined && isObject(last)) pickDetails(last, SMTP_DETAILS, details);
   const tags = tagsDetail(msg.tags);
   if (tags !== undefined) details.tags = tags;
   return details;
@@ -186,7 +191,7 @@ function toDraft(item: unknown, path: string): EventDraft {
   const msg = optionalObject(item, 'msg');
   const email = (msg && optionalString(msg, 'email')) ?? optionalString(optionalObject(item, 'reject') ?? {}, 'email');
   const details = readDetails(item, msg);
-  if (optionalString(item, 'event') === undefined) put(details, 'syncAction', item.action); // add, change, remove
+  if (optionalString(item, 'event') === undefined) pickDetails(item, SYNC_DETAILS, details);
   // Mandrill's own user-agent classification says a robot loaded the pixel: a machine open.
   if (name === 'open' && typeof details.userAgentType === 'string' && details.userAgentType.toLowerCase() === 'robot')
     details.machineOpen = true;
