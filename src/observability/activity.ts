@@ -10,7 +10,7 @@
  * watched replays.
  */
 import type { DistinctEvent } from '../core/distinct-event';
-import { redactPii } from './logger';
+import { RECIPIENT_KEYS, redactPii } from './logger';
 import type { DeliveryRecord, IngestObserver, IngestSummary } from './observers';
 
 /** Recent delivery outcomes kept for the console. */
@@ -335,10 +335,7 @@ function redactDeep(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] =
-      typeof v === 'string' && /^(phone|to|from|msisdn|recipient|email)$/i.test(k)
-        ? maskValue(v)
-        : redactDeep(v, depth + 1);
+    out[k] = typeof v === 'string' && RECIPIENT_KEYS.test(k) ? maskValue(v) : redactDeep(v, depth + 1);
   }
   return out;
 }
@@ -360,7 +357,7 @@ export function maskedProviderEvent(raw: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (PERSONAL_KEYS.test(k) && v !== null && v !== '') out[k] = '[masked]';
-    else if (typeof v === 'string' && /^(phone|to|from|msisdn|recipient|email)$/i.test(k)) out[k] = maskValue(v);
+    else if (typeof v === 'string' && RECIPIENT_KEYS.test(k)) out[k] = maskValue(v);
     else out[k] = maskedProviderEvent(v, depth + 1);
   }
   return out;

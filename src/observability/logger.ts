@@ -9,8 +9,8 @@ export type { Logger };
 
 /** International numbers (`+…`, optionally behind a channel prefix); bare digit runs are left alone (ids, unix times). */
 const PHONE = /(?<![\w+])((?:whatsapp|tel|sms):)?\+\d[\d\s().-]{5,}\d(?![\w])/g;
-/** Fields whose string values are recipients whatever their format (Vonage msisdn has no '+'). */
-const RECIPIENT_KEYS = /^(phone|to|from|msisdn|recipient|email)$/i;
+/** Fields whose string values are recipients whatever their format (Vonage msisdn has no '+'); operator views use it too. */
+export const RECIPIENT_KEYS = /^(phone|to|from|msisdn|recipient|email)$/i;
 
 /**
  * Masks e-mail addresses (`j***@example.com`) and phone numbers (`+*******0604`).
