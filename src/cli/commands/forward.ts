@@ -5,6 +5,7 @@ import { startForwardService } from '../../runtime/forward-service';
 import { addHelp, CONFIG_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 import { queuePathError } from '../queue-errors';
+import { exitOnSignals } from '../signals';
 
 export function registerForward(program: Command): void {
   const forward = program
@@ -39,21 +40,7 @@ export function registerForward(program: Command): void {
       } catch (err) {
         exitOnConfigError(queuePathError(err, config) ?? err);
       }
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'signal received');
-        service
-          .close()
-          .then(() => process.exit(0))
-          .catch((err: unknown) => {
-            logger.error({ err }, 'error during shutdown');
-            process.exit(1);
-          });
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      exitOnSignals(logger, () => service.close());
     });
   addHelp(
     forward,

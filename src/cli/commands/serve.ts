@@ -6,6 +6,7 @@ import { createSandbox } from '../../sandbox/sandbox-server';
 import { addHelp, CONFIG_ENV, DEV_ENV } from '../help';
 import { exitOnConfigError, loadCliConfig } from '../load';
 import { queuePathError } from '../queue-errors';
+import { exitOnSignals } from '../signals';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -76,22 +77,10 @@ export function registerServe(program: Command): void {
           'operator console: open this URL to see what the adapter receives, queues and forwards',
         );
       }
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'signal received');
-        service
-          .close()
-          .then(() => sandbox?.close())
-          .then(() => process.exit(0))
-          .catch((err: unknown) => {
-            logger.error({ err }, 'error during shutdown');
-            process.exit(1);
-          });
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      exitOnSignals(logger, async () => {
+        await service.close();
+        await sandbox?.close();
+      });
     });
   addHelp(
     serve,
