@@ -12,7 +12,8 @@
  *   whose API mapping has a path, set the source's `publicUrl`: rawPath leaves the mapping out.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { PayloadTooLargeError } from '../core/errors';
+import { PayloadTooLargeError, WebhookAdapterError } from '../core/errors';
+import { decodeContent } from './content-encoding';
 import type { WebhookRequest, WebhookResponse } from '../core/request';
 import type { Logger } from '../observability/logger';
 import type { Pipeline } from '../pipeline/pipeline';
@@ -53,16 +54,29 @@ export function createHttpHandler(deps: HttpHandlerDeps): (event: HttpEvent) => 
       });
     }
     const sourceId = match[1]!;
-    const rawBody = decodeBody(event);
+    const received = decodeBody(event);
     const limit = pipeline.config.server.bodyLimit;
-    if (rawBody.length > limit) {
-      const error = new PayloadTooLargeError(`${limit} bytes`);
-      logger.warn({ source: sourceId, status: 413, bytes: rawBody.length }, error.message);
-      return toResult({ status: 413, body: error.toResponseBody() });
+    let rawBody: Buffer;
+    try {
+      if (received.length > limit) throw new PayloadTooLargeError(`${limit} bytes`);
+      // As `serve` reads it: gzip, deflate and br inflated (bounded), other codings refused.
+      rawBody = decodeContent(received, contentEncoding(event), limit);
+    } catch (err) {
+      if (!(err instanceof WebhookAdapterError)) throw err;
+      logger.warn({ source: sourceId, status: err.statusCode, bytes: received.length }, err.message);
+      return toResult({ status: err.statusCode, body: err.toResponseBody() });
     }
     const request = requestFromEvent(event, sourceId, rawBody, pipeline);
     return toResult(await pipeline.handle(sourceId, request));
   };
+}
+
+/** The request's Content-Encoding (header names arrive in any case). */
+function contentEncoding(event: Pick<HttpEvent, 'headers'>): string | undefined {
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined && name.toLowerCase() === 'content-encoding') return value;
+  }
+  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { adapter as ses } from '../../adapters/ses';
 import { buildConfig } from '../helpers/config';
@@ -249,6 +250,51 @@ test('unknown source 404, other paths 404, /healthz 200, over the body limit 413
   const tooLarge = await h.handle(toEvent(API_GATEWAY, big, { base64: true }));
   expect(tooLarge.statusCode).toBe(413);
   expect(json(tooLarge)).toMatchObject({ error: 'ERR_PAYLOAD_TOO_LARGE' });
+  expect(await queued(h.queue)).toEqual([]);
+});
+
+test.each([
+  ['gzip', gzipSync],
+  ['deflate', deflateSync],
+  ['br', brotliCompressSync],
+] as const)('a %s-encoded signed body is inflated as serve inflates it: 200 and queued', async (coding, compress) => {
+  const h = harness();
+  const signed = signedSample('sendgrid', creds, `https://${API_HOST}/webhooks/sendgrid`);
+  const compressed = {
+    ...signed,
+    headers: { ...signed.headers, 'Content-Encoding': coding },
+    body: compress(signed.body),
+  };
+  const result = await h.handle(toEvent(API_GATEWAY, compressed, { base64: true }));
+  expect(result.statusCode).toBe(200);
+  expect(json(result)).toMatchObject({ ok: true, queued: 1 });
+  expect(await queued(h.queue)).toEqual([expect.objectContaining({ source: 'sendgrid', type: 'email.delivered' })]);
+});
+
+test('Content-Encoding as serve answers it: 415 unsupported or stacked, 400 corrupt, 413 inflating past the limit', async () => {
+  const h = harness({ bodyLimit: '1kb' });
+  const url = `https://${API_HOST}/webhooks/sendgrid`;
+  const post = (coding: string, body: Buffer) =>
+    h.handle(
+      toEvent(
+        API_GATEWAY,
+        { method: 'POST', url, headers: { ...JSON_HEADERS, 'content-encoding': coding }, body },
+        { base64: true },
+      ),
+    );
+  for (const coding of ['x-unknown', 'zstd', 'gzip, gzip', 'identity, gzip']) {
+    const refused = await post(coding, gzipSync('[]'));
+    expect({ coding, status: refused.statusCode }).toEqual({ coding, status: 415 });
+    expect(json(refused)).toEqual({ error: 'ERR_UNSUPPORTED_ENCODING', message: expect.stringContaining(coding) });
+  }
+  for (const coding of ['gzip', 'deflate', 'br']) {
+    const corrupt = await post(coding, Buffer.from('not compressed at all'));
+    expect({ coding, status: corrupt.statusCode }).toEqual({ coding, status: 400 });
+    expect(json(corrupt)).toMatchObject({ error: 'ERR_WEBHOOK_PARSE' });
+  }
+  const bomb = await post('gzip', gzipSync(Buffer.alloc(6 * 1024 * 1024, 0x20)));
+  expect(bomb.statusCode).toBe(413);
+  expect(json(bomb)).toMatchObject({ error: 'ERR_PAYLOAD_TOO_LARGE' });
   expect(await queued(h.queue)).toEqual([]);
 });
 
