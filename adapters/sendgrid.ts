@@ -40,37 +40,22 @@
  * - No replay window is documented, nor whether retries are re-signed with a fresh timestamp:
  *   `toleranceSeconds` (default 300, 0 = no window) is explained in docs/providers/sendgrid.md.
  */
-import {
-  createPrivateKey,
-  generateKeyPairSync,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  type KeyObject,
-} from 'node:crypto';
-import { z } from 'zod';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describeValue, fieldPath, isObject, optionalObject, optionalString } from '../src/body/read-json';
-import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
+import { defineAdapter } from '../src/core/adapter';
 import { detailFields, pickDetails, scalarOrListDetail, type DetailFields } from '../src/core/details';
-import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { WebhookParseError } from '../src/core/errors';
 import { refineType, type Refinements, type EventMap } from '../src/core/event-types';
 import { type EventDetails, type EventDraft, type EventOverrides } from '../src/core/normalized-event';
-import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
+import type { WebhookRequest } from '../src/core/request';
 import { isoFromEpochSeconds } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
-import {
-  assertWithinTolerance,
-  publicKeyFromText,
-  requireHeader,
-  requireTimestampHeader,
-} from '../src/verify/primitives';
+import { timestampedKeySignature, type KeySignatureSettings } from '../src/verify/key-signature';
+import { publicKeyFromText } from '../src/verify/primitives';
 import { OVERRIDE_FIELDS, own } from '../src/core/overrides';
 import { sample } from './samples/sendgrid';
 
 const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
-const DEFAULT_TOLERANCE_SECONDS = 300;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const NOT_A_KEY = 'not a P-256 public key in base64 DER or PEM';
 
 /** SendGrid `event` → normalized type. Every documented event of the Event Webhook Reference. */
 const EVENT_MAP = {
@@ -123,75 +108,37 @@ const EVENT_DETAIL_RENAMES: Readonly<Partial<Record<SendGridEvent, DetailFields>
   bounce: detailFields({ type: 'bounce_type' }, scalarOrListDetail), // "bounce" | "blocked"; `type` alone would read like the event type
 };
 
-/** Parsed settings: keys are parsed once at start-up so each request only verifies. */
-export interface SendGridSettings {
-  /** Every accepted verification key (rotation: old and new). */
-  publicKey: readonly KeyObject[];
-  /** Signed-timestamp window in seconds; 0 disables it. */
-  toleranceSeconds: number;
-}
-
 /** The verification key as SendGrid shows it (base64 DER SPKI), or PEM; null when it is not a P-256 public key. */
 function parsePublicKey(text: string): KeyObject | null {
   const key = publicKeyFromText(text);
   return key?.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : null;
 }
 
-const publicKeySetting = rotatableParsed(parsePublicKey, {
-  required: 'required: the verification key SendGrid shows (base64 DER) or PEM, or a list of them for rotation',
-  type: 'must be a key string or a list of key strings',
-  invalid: NOT_A_KEY,
+/** SendGrid's scheme: ECDSA P-256 / SHA-256 over the timestamp header's text then the raw body. */
+const verification = timestampedKeySignature({
+  signatureHeader: SIGNATURE_HEADER,
+  timestampHeader: TIMESTAMP_HEADER,
+  digest: 'sha256',
+  parseKey: parsePublicKey,
+  keyMessages: {
+    required: 'required: the verification key SendGrid shows (base64 DER) or PEM, or a list of them for rotation',
+    invalid: 'not a P-256 public key in base64 DER or PEM',
+  },
+  // A DER P-256 signature is a SEQUENCE (0x30) of 8 to 72 bytes.
+  signatureShape: (bytes) => bytes.length >= 8 && bytes.length <= 72 && bytes[0] === 0x30,
+  malformedSignature: `${SIGNATURE_HEADER} is not a base64 DER ECDSA signature`,
+  signedBytes: (timestamp, rawBody) => Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]),
+  // SendGrid sends seconds; a 13-digit value is read as milliseconds rather than as the far future.
+  timestampSeconds: (text, value) => (text.trim().length === 13 ? value / 1000 : value),
+  testKeyPair() {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    return { publicKeyText: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), privateKey };
+  },
+  sample,
 });
 
-const settingsSchema = z
-  .object({
-    publicKey: publicKeySetting,
-    toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS),
-  })
-  .strict();
-
-/** Decodes the signature header; anything that cannot be a base64 DER ECDSA signature is malformed. */
-function decodeSignature(text: string): Buffer {
-  const bytes = BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
-  // A DER P-256 signature is a SEQUENCE (0x30) of 8 to 72 bytes.
-  if (bytes.length < 8 || bytes.length > 72 || bytes[0] !== 0x30) {
-    throw new WebhookVerificationError(
-      'malformed_signature',
-      `${SIGNATURE_HEADER} is not a base64 DER ECDSA signature`,
-    );
-  }
-  return bytes;
-}
-
-function verifiesWith(key: KeyObject, signed: Buffer, signature: Buffer): boolean {
-  try {
-    return cryptoVerify('sha256', signed, key, signature);
-  } catch {
-    // OpenSSL may throw on a DER structure it cannot read: that is a mismatch, never a crash.
-    return false;
-  }
-}
-
-/** @throws WebhookVerificationError */
-function verify(req: WebhookRequest, settings: SendGridSettings): void {
-  const signatureText = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER).trim();
-  const timestampText = requireHeader(header(req, TIMESTAMP_HEADER), TIMESTAMP_HEADER);
-  const timestamp = requireTimestampHeader(timestampText, TIMESTAMP_HEADER);
-  // SendGrid sends seconds; a 13-digit value is read as milliseconds rather than as the far future.
-  const seconds = timestampText.trim().length === 13 ? timestamp / 1000 : timestamp;
-  assertWithinTolerance(seconds, req.receivedAt, settings.toleranceSeconds);
-  const signature = decodeSignature(signatureText);
-  // Security: the timestamp text exactly as received, then the exact received bytes (CRLFs
-  // included); never re-serialized JSON.
-  const signed = Buffer.concat([Buffer.from(timestampText, 'utf8'), req.rawBody]);
-  for (const key of settings.publicKey) {
-    if (verifiesWith(key, signed, signature)) return;
-  }
-  throw new WebhookVerificationError(
-    'signature_mismatch',
-    `${SIGNATURE_HEADER} does not verify with the configured public key(s)`,
-  );
-}
+/** Parsed settings: the keys (parsed once at start-up) and the timestamp window. */
+export type SendGridSettings = KeySignatureSettings;
 
 /**
  * The map key for a received event name: itself when it is one (the common, allocation-free
@@ -266,48 +213,13 @@ function parse(req: WebhookRequest): EventDraft[] {
 }
 
 /** The SendGrid adapter. */
-export const adapter = defineAdapter<SendGridSettings, string>({
+export const adapter = defineAdapter({
   name: 'sendgrid',
   displayName: 'SendGrid',
   channel: 'email',
   docsUrl: 'https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event',
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
-  settingsSchema,
+  ...verification,
   eventMap: EVENT_MAP,
-  verify,
   parse,
-  testing: {
-    createCredentials() {
-      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-      return {
-        options: { publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') },
-        signer: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      };
-    },
-    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
-      const timestamp = String(Math.floor(now.getTime() / 1000));
-      const signature = cryptoSign(
-        'sha256',
-        Buffer.concat([Buffer.from(timestamp, 'utf8'), req.body]),
-        createPrivateKey(signer),
-      );
-      return {
-        ...req,
-        headers: {
-          ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]),
-          [SIGNATURE_HEADER.toLowerCase()]: signature.toString('base64'),
-          [TIMESTAMP_HEADER.toLowerCase()]: timestamp,
-        },
-      };
-    },
-    sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
-    },
-    secretKey: 'publicKey',
-    signerFromOptions(): undefined {
-      return undefined; // asymmetric: the private key never appears in the configuration
-    },
-  },
 });

@@ -30,31 +30,22 @@
  * - No replay cache: a retry of an acknowledged request is the same events, which the core's
  *   de-duplication absorbs (a 401 there would only push Telnyx to the failover URL).
  */
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import { generateKeyPairSync } from 'node:crypto';
 import { readForm } from '../src/body/read-form';
 import { isObject, optionalObject, optionalString, requiredString } from '../src/body/read-json';
-import { defineAdapter, type UnsignedRequest } from '../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError } from '../src/core/errors';
+import { defineAdapter } from '../src/core/adapter';
+import { WebhookParseError } from '../src/core/errors';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
-import { header, withoutHeaders, type WebhookRequest } from '../src/core/request';
+import type { WebhookRequest } from '../src/core/request';
 import { isoFromString } from '../src/core/time';
-import { rotatableParsed, toleranceSeconds } from '../src/verify/settings';
-import { assertWithinTolerance, requireHeader, requireTimestampHeader } from '../src/verify/primitives';
-import {
-  parseTelnyxPublicKey,
-  rawEd25519PublicKey,
-  telnyxSignedBytes,
-  verifiesEd25519,
-} from '../src/verify/telnyx-signature';
+import { timestampedKeySignature, type KeySignatureSettings } from '../src/verify/key-signature';
+import { parseTelnyxPublicKey, rawEd25519PublicKey, telnyxSignedBytes } from '../src/verify/telnyx-signature';
 import { overridesFrom } from '../src/core/overrides';
 import { sample } from './samples/telnyx';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
-const DEFAULT_TOLERANCE_SECONDS = 300;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Per-recipient `to[].status` → normalized type (`message.sent` / `message.finalized`). */
 const STATUS_MAP = {
@@ -81,42 +72,28 @@ const EVENT_MAP = { ...STATUS_MAP, ...EVENT_TYPE_MAP } as const satisfies EventM
 /** Event types whose `payload.to[]` holds one delivery status per recipient. */
 const RECIPIENT_STATUS_EVENTS: ReadonlySet<string> = new Set(['message.sent', 'message.finalized']);
 
-/** Parsed settings: keys parsed once at start-up. */
-export interface TelnyxSettings {
-  publicKey: readonly KeyObject[];
-  toleranceSeconds: number;
-}
-
-const publicKeySetting = rotatableParsed(parseTelnyxPublicKey, {
-  required: 'required: the public key Telnyx shows (base64), or a list of keys while rotating',
-  type: 'must be a key string or a list of key strings',
-  invalid: 'not an Ed25519 public key (base64 of 32 bytes, base64 DER or PEM)',
+/** Telnyx's scheme: Ed25519 over `${telnyx-timestamp}|${rawBody}` (src/verify/telnyx-signature.ts). */
+const verification = timestampedKeySignature({
+  signatureHeader: SIGNATURE_HEADER,
+  timestampHeader: TIMESTAMP_HEADER,
+  digest: null, // Ed25519 fixes its own
+  parseKey: parseTelnyxPublicKey,
+  keyMessages: {
+    required: 'required: the public key Telnyx shows (base64), or a list of keys while rotating',
+    invalid: 'not an Ed25519 public key (base64 of 32 bytes, base64 DER or PEM)',
+  },
+  signatureShape: (bytes) => bytes.length === 64,
+  malformedSignature: `${SIGNATURE_HEADER} is not a base64 Ed25519 signature`,
+  signedBytes: telnyxSignedBytes,
+  testKeyPair() {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    return { publicKeyText: rawEd25519PublicKey(publicKey), privateKey };
+  },
+  sample,
 });
 
-const settingsSchema = z
-  .object({ publicKey: publicKeySetting, toleranceSeconds: toleranceSeconds.default(DEFAULT_TOLERANCE_SECONDS) })
-  .strict();
-
-/** @throws WebhookVerificationError */
-function verify(req: WebhookRequest, settings: TelnyxSettings): void {
-  const signatureText = requireHeader(header(req, SIGNATURE_HEADER), SIGNATURE_HEADER).trim();
-  const timestampText = requireHeader(header(req, TIMESTAMP_HEADER), TIMESTAMP_HEADER);
-  assertWithinTolerance(
-    requireTimestampHeader(timestampText, TIMESTAMP_HEADER),
-    req.receivedAt,
-    settings.toleranceSeconds,
-  );
-  const signature = BASE64.test(signatureText) ? Buffer.from(signatureText, 'base64') : Buffer.alloc(0);
-  if (signature.length !== 64)
-    throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} is not a base64 Ed25519 signature`);
-  // Security: the timestamp header exactly as received, `|`, then the exact received bytes.
-  const signed = telnyxSignedBytes(timestampText, req.rawBody);
-  if (settings.publicKey.some((key) => verifiesEd25519(key, signed, signature))) return;
-  throw new WebhookVerificationError(
-    'signature_mismatch',
-    `${SIGNATURE_HEADER} does not verify with the configured public key(s)`,
-  );
-}
+/** Parsed settings: the keys (parsed once at start-up) and the timestamp window. */
+export type TelnyxSettings = KeySignatureSettings;
 
 /** Tags first (signed), then the callback URL's query (not signed) for keys the tags did not set. */
 function readOverrides(payload: Record<string, unknown>, query: string): EventOverrides {
@@ -203,47 +180,13 @@ function parse(req: WebhookRequest): EventDraft[] {
 }
 
 /** The Telnyx adapter. */
-export const adapter = defineAdapter<TelnyxSettings, string>({
+export const adapter = defineAdapter({
   name: 'telnyx',
   displayName: 'Telnyx',
   channel: 'sms',
   docsUrl: 'https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks',
-  // batch: an MMS to several recipients yields one event per recipient.
-  supports: { timestamp: true, rotation: true, signsBody: true, signsUrl: false },
   methods: ['POST'],
-  settingsSchema,
+  ...verification,
   eventMap: EVENT_MAP,
-  verify,
   parse,
-  testing: {
-    createCredentials() {
-      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-      return {
-        options: { publicKey: rawEd25519PublicKey(publicKey) },
-        signer: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      };
-    },
-    sign(req: UnsignedRequest, signer: string, now: Date): UnsignedRequest {
-      const timestamp = String(Math.floor(now.getTime() / 1000));
-      const signature = cryptoSign(null, telnyxSignedBytes(timestamp, req.body), createPrivateKey(signer)).toString(
-        'base64',
-      );
-      return {
-        ...req,
-        headers: {
-          ...withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]),
-          [SIGNATURE_HEADER]: signature,
-          [TIMESTAMP_HEADER]: timestamp,
-        },
-      };
-    },
-    sample,
-    stripSignature(req: UnsignedRequest): UnsignedRequest {
-      return { ...req, headers: withoutHeaders(req.headers, [SIGNATURE_HEADER, TIMESTAMP_HEADER]) };
-    },
-    secretKey: 'publicKey',
-    signerFromOptions(): undefined {
-      return undefined; // asymmetric: the private key never appears in the configuration
-    },
-  },
 });

@@ -1,7 +1,7 @@
 /**
  * Shared verification primitives. Adapters compose these; none of them logs or returns a secret.
  */
-import { createHmac, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { WebhookVerificationError } from '../core/errors';
 
 /** A secret that may be rotated: one value, or a list where any entry is accepted. */
@@ -95,5 +95,18 @@ export function publicKeyFromText(
     return der && createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch {
     return null;
+  }
+}
+
+/**
+ * A public-key signature check that never throws: OpenSSL may throw on a signature it cannot
+ * read (bad DER, wrong length), which is a mismatch, never a crash. `digest` null for key types
+ * that fix their own (Ed25519).
+ */
+export function verifiesWithKey(digest: string | null, key: KeyObject, data: Buffer, signature: Buffer): boolean {
+  try {
+    return cryptoVerify(digest, data, key, signature);
+  } catch {
+    return false;
   }
 }

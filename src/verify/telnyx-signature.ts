@@ -3,7 +3,7 @@
  * `telnyx-signature-ed25519` (team-telnyx/telnyx-node `src/lib/webhooks.ts`). Keys are parsed
  * once, at start-up, into KeyObjects.
  */
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { publicKeyFromText } from './primitives';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { AlgorithmIdentifier { 1.3.101.112 }, BIT STRING }. */
@@ -29,13 +29,4 @@ export function rawEd25519PublicKey(key: KeyObject): string {
 /** The exact bytes Telnyx signs: the timestamp header as received, `|`, then the raw body. */
 export function telnyxSignedBytes(timestamp: string, rawBody: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${timestamp}|`, 'utf8'), rawBody]);
-}
-
-/** Ed25519 verification that never throws (a malformed signature is a mismatch). */
-export function verifiesEd25519(key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  try {
-    return cryptoVerify(null, data, key, signature);
-  } catch {
-    return false;
-  }
 }
