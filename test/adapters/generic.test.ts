@@ -3,20 +3,16 @@
  * Svix header names, and the mapping stage forwarding each event's own pair (checked against the
  * registry on arrival) over real HTTP with a real SQLite queue.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/generic';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
-import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, SVIX_HEADERS } from '../../src/verify/standard-webhooks';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/generic';
@@ -269,35 +265,16 @@ describe('testing.sample (simulate)', () => {
 
 describe('over HTTP', () => {
   const secret = generateSigningSecret();
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        queue: { path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret },
-        },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret },
+    }),
+  );
 
   async function post(value: unknown): Promise<Response> {
     const signed = adapter.testing.sign(request(value), secret, new Date());
-    return fetch(`${origin}/webhooks/web-app`, { method: 'POST', headers: signed.headers, body: signed.body });
+    return fetch(`${app.origin}/webhooks/web-app`, { method: 'POST', headers: signed.headers, body: signed.body });
   }
 
   test('a signed batch: registered pairs queued, an unregistered one dead-lettered, a re-post absorbed as duplicates', async () => {
@@ -309,7 +286,7 @@ describe('over HTTP', () => {
     const res = await post(batch);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, deadLettered: 1 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
       expect.objectContaining({ feature: 'page_visit', action: 'viewed', userId: 'u_1', experienceId: 'exp_http' }),
       expect.objectContaining({

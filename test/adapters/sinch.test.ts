@@ -4,8 +4,6 @@
  * configuration, the three callback shapes (batch summary/full, per recipient, inbound), one
  * draft per recipient, and the real HTTP path.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/sinch';
 import { buildConfig } from '../helpers/config';
 import {
@@ -14,13 +12,11 @@ import {
   WebhookVerificationError,
   type VerificationReason,
 } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { computeSinchSignature, validateSinchSignature } from '../../src/verify/sinch-signature';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/sinch';
@@ -46,13 +42,7 @@ function parseError(body: unknown): WebhookParseError {
 }
 
 function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
-  return {
-    distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-    server: { port: 0, host: '127.0.0.1' },
-    queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-    log: { level: 'silent' },
-    sources: { sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } },
-  };
+  return loopbackDocument({ sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } });
 }
 
 describe('configuration', () => {
@@ -412,19 +402,8 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     options: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' },
     signer: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' },
   };
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(sourceDoc(creds.options), {}, null, [adapter]);
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() => buildConfig(sourceDoc(creds.options), {}, null, [adapter]));
 
   const report = {
     type: 'delivery_report_sms',
@@ -438,24 +417,24 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
 
   const signed = (body: string) =>
     adapter.testing.sign(
-      { method: 'POST', url: `${origin}/webhooks/sinch`, headers: { ...JSON_HEADERS }, body: Buffer.from(body) },
+      { method: 'POST', url: `${app.origin}/webhooks/sinch`, headers: { ...JSON_HEADERS }, body: Buffer.from(body) },
       creds.signer,
       new Date(),
     ).headers;
 
   test('a full report signed and with basic auth: two deliveries queued, the Queued one ignored; a re-sent report is all duplicates', async () => {
     const body = JSON.stringify(report);
-    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const res = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
-    const again = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const again = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(await again.json()).toMatchObject({ received: 3, queued: 0, duplicates: 2 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event.phone).sort()).toEqual(['+447700900123', '+447700900124']);
   });
 
   test('without a signature or with wrong credentials: 401 (Sinch does not retry 4xx), never 403', async () => {
-    const none = await fetch(`${origin}/webhooks/sinch`, {
+    const none = await fetch(`${app.origin}/webhooks/sinch`, {
       method: 'POST',
       headers: JSON_HEADERS,
       body: JSON.stringify(report),
@@ -463,7 +442,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ reason: 'missing_signature' });
     const body = JSON.stringify(report);
-    const wrong = await fetch(`${origin}/webhooks/sinch`, {
+    const wrong = await fetch(`${app.origin}/webhooks/sinch`, {
       method: 'POST',
       headers: { ...signed(body), authorization: basicAuthorization('sinch:guess') },
       body,
@@ -481,7 +460,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       body: 'STOP',
       received_at: '2026-04-27T13:39:00Z',
     });
-    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const res = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
   });

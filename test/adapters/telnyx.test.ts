@@ -4,17 +4,13 @@
  * construction against signatures made independently with node:crypto.
  */
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import type { Server } from 'node:http';
 import { adapter } from '../../adapters/telnyx';
-import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, verifiesEd25519 } from '../../src/verify/telnyx-signature';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -265,45 +261,26 @@ describe('parsing', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
-        log: { level: 'silent' },
-        sources: { telnyx: { feature: 'registration_sms', experienceId: 'exp_http', publicKey: RAW_KEY } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      telnyx: { feature: 'registration_sms', experienceId: 'exp_http', publicKey: RAW_KEY },
+    }),
+  );
 
   test('a signed delivery receipt is queued; the same bytes with one changed character get 401', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const req = request(BODY, ts, `${ts}|${BODY}`);
     expect(
-      (await fetch(`${origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status,
+      (await fetch(`${app.origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status,
     ).toBe(200);
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       phone: '+13125550123',
       capturedAt: '2026-04-27T13:35:02.501Z',
       metadata: { providerEventId: 'b301ed3f-1490-491f-995f-6e64e69674d4' },
     });
-    const res = await fetch(`${origin}/webhooks/telnyx`, {
+    const res = await fetch(`${app.origin}/webhooks/telnyx`, {
       method: 'POST',
       headers: req.headers,
       body: BODY.replace('delivered', 'delivereD'),

@@ -5,12 +5,9 @@
  * the JWT helpers against the well-known jwt.io HS256 example.
  */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
 import { adapter, type VonageSigner } from '../../adapters/vonage';
-import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeVonageSmsSignature,
@@ -20,9 +17,8 @@ import {
   vonageSignedString,
   type VonageSignatureMethod,
 } from '../../src/verify/vonage-signature';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -386,37 +382,16 @@ describe('settings and testing helpers', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
-        log: { level: 'silent' },
-        sources: {
-          vonage: {
-            feature: 'registration_sms',
-            experienceId: 'exp_http',
-            signatureSecret: SECRET,
-            signatureMethod: 'sha256',
-          },
-        },
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      vonage: {
+        feature: 'registration_sms',
+        experienceId: 'exp_http',
+        signatureSecret: SECRET,
+        signatureMethod: 'sha256',
       },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+    }),
+  );
 
   test('a GET delivery receipt is verified from its query and queued with its callback-URL override', async () => {
     const now = new Date();
@@ -430,9 +405,9 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       signer(),
       now,
     );
-    const res = await fetch(`${origin}/webhooks/vonage${req.url.slice(req.url.indexOf('?'))}`);
+    const res = await fetch(`${app.origin}/webhooks/vonage${req.url.slice(req.url.indexOf('?'))}`);
     expect(res.status).toBe(200);
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       userId: 'u_get',
@@ -445,10 +420,10 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     const now = new Date();
     const body = MSG_BODY.replace('aaaaaaaa-bbbb-cccc-dddd-0123456789ab', 'aaaaaaaa-bbbb-cccc-dddd-000000000http');
     const signed = messagesRequest(body, { iat: Math.floor(now.getTime() / 1000), payload_hash: hashOf(body) });
-    expect((await fetch(`${origin}/webhooks/vonage`, { method: 'POST', headers: signed.headers, body })).status).toBe(
-      200,
-    );
-    const unsigned = await fetch(`${origin}/webhooks/vonage`, {
+    expect(
+      (await fetch(`${app.origin}/webhooks/vonage`, { method: 'POST', headers: signed.headers, body })).status,
+    ).toBe(200);
+    const unsigned = await fetch(`${app.origin}/webhooks/vonage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
