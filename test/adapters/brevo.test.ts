@@ -5,33 +5,13 @@
  * bearer token through the real HTTP stack.
  */
 import { adapter } from '../../adapters/brevo';
-import { WebhookParseError } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, onlyDraft, parseErrorOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/brevo',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: Record<string, unknown>): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: Record<string, unknown>): EventDraft => onlyDraft(parse(body));
 
 const BASE = { event: 'delivered', email: 'a@example.com', id: 99, 'message-id': '<m1@smtp-relay.mailin.fr>' };
 
@@ -122,14 +102,7 @@ describe('events', () => {
   });
 
   test('a bad element in a batch names its index', () => {
-    let err: unknown;
-    try {
-      parse([BASE, { ...BASE, event: '' }]);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(WebhookParseError);
-    expect((err as WebhookParseError).path).toBe('[1].event');
+    expect(parseErrorOf(() => parse([BASE, { ...BASE, event: '' }])).path).toBe('[1].event');
   });
 });
 

@@ -7,7 +7,7 @@ import { adapter } from '../../adapters/infobip';
 import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookParseError } from '../../src/core/errors';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, parseErrorOf, toWebhookRequest } from '../helpers/fixtures';
 import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -44,21 +44,9 @@ function result(messageId: string, extra: Record<string, unknown> = {}): Record<
   };
 }
 
-function parseRaw(body: string, headers: Record<string, string> = JSON_HEADERS) {
-  return adapter.parse(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from(body) }, NOW));
-}
-
+const parseRaw = bodyParser(adapter, NOW);
 const parseBody = (body: unknown) => parseRaw(JSON.stringify(body));
-
-function parseError(body: string): WebhookParseError {
-  try {
-    parseRaw(body);
-  } catch (err) {
-    if (err instanceof WebhookParseError) return err;
-    throw err;
-  }
-  throw new Error('expected a WebhookParseError');
-}
+const parseError = (body: string): WebhookParseError => parseErrorOf(() => parseRaw(body));
 
 function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
   return loopbackDocument({ infobip: { feature: 'registration_sms', experienceId: 'exp_http', ...options } });

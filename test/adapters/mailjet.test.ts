@@ -8,31 +8,12 @@ import { join } from 'node:path';
 import { adapter } from '../../adapters/mailjet';
 import type { EventDraft } from '../../src/core/normalized-event';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { FIXTURES_DIR, toWebhookRequest } from '../helpers/fixtures';
+import { FIXTURES_DIR, bodyParser, onlyDraft } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/mailjet',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: unknown): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: unknown): EventDraft => onlyDraft(parse(body));
 
 /** The grouped-events sample exactly as Mailjet publishes it (its second MessageID is not a double). */
 const BATCH_TEXT = (

@@ -7,31 +7,12 @@ import { adapter } from '../../adapters/postmark';
 import { WebhookParseError } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, onlyDraft, parseErrorOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/postmark',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: Record<string, unknown>): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: Record<string, unknown>): EventDraft => onlyDraft(parse(body));
 
 const BOUNCE = {
   RecordType: 'Bounce',
@@ -117,14 +98,7 @@ describe('parsing details', () => {
 
   test('a body that is not an object, or has no RecordType, is a parse error naming RecordType', () => {
     expect(() => parse([{ RecordType: 'Delivery' }])).toThrow(/one JSON object per event/);
-    let err: unknown;
-    try {
-      parse({ MessageID: 'm', Recipient: 'a@example.com' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(WebhookParseError);
-    expect((err as WebhookParseError).path).toBe('RecordType');
+    expect(parseErrorOf(() => parse({ MessageID: 'm', Recipient: 'a@example.com' })).path).toBe('RecordType');
   });
 
   test('times: offsets normalized to UTC with the 7 fraction digits kept; absent or garbage → null, never invented', () => {

@@ -6,40 +6,19 @@
  */
 import { adapter } from '../../adapters/sinch';
 import { buildConfig } from '../helpers/config';
-import {
-  ConfigurationError,
-  WebhookParseError,
-  WebhookVerificationError,
-  type VerificationReason,
-} from '../../src/core/errors';
+import { ConfigurationError, WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { computeSinchSignature, validateSinchSignature } from '../../src/verify/sinch-signature';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, parseErrorOf, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/sinch';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function parseBody(body: unknown) {
-  return adapter.parse(
-    toWebhookRequest(
-      { method: 'POST', url: URL_, headers: JSON_HEADERS, body: Buffer.from(JSON.stringify(body)) },
-      NOW,
-    ),
-  );
-}
-
-function parseError(body: unknown): WebhookParseError {
-  try {
-    parseBody(body);
-  } catch (err) {
-    if (err instanceof WebhookParseError) return err;
-    throw err;
-  }
-  throw new Error('expected a WebhookParseError');
-}
+const parseBody = bodyParser(adapter, NOW);
+const parseError = (body: unknown): WebhookParseError => parseErrorOf(() => parseBody(body));
 
 function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
   return loopbackDocument({ sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } });
@@ -106,25 +85,21 @@ describe('verify(): Sinch HMAC signature (signingSecret)', () => {
     'x-sinch-webhook-signature-timestamp': V.timestamp,
     ...overrides,
   });
-  const verdict = async (
+  const verdict = (
     options: Record<string, unknown>,
     headers: Record<string, string>,
     body: string = V.body,
     at = AT,
   ): Promise<VerificationReason | 'ok'> => {
-    try {
-      await adapter.verify(
+    return verdictOf(() =>
+      adapter.verify(
         toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from(body) }, at),
         adapter.settingsSchema.parse(options),
         {
           replayCache: new ReplayCache(1),
         },
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return err.reason;
-      throw err;
-    }
+      ),
+    );
   };
 
   test('the sinch-sdk-java SMS vector verifies, and the signer reproduces it', async () => {
@@ -235,18 +210,12 @@ describe('verify(): basic auth and header token', () => {
     basicAuth: ['old:one', 'sinch:s3cret:with:colons'],
     headerToken: { header: 'X-Sinch-Token', value: 'tok' },
   });
-  const verdict = async (headers: Record<string, string>): Promise<VerificationReason | 'ok'> => {
-    try {
-      await adapter.verify(
-        toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from('{}') }, NOW),
-        settings,
-        { replayCache: new ReplayCache(1) },
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return err.reason;
-      throw err;
-    }
+  const verdict = (headers: Record<string, string>): Promise<VerificationReason | 'ok'> => {
+    return verdictOf(() =>
+      adapter.verify(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from('{}') }, NOW), settings, {
+        replayCache: new ReplayCache(1),
+      }),
+    );
   };
 
   test('both configured credentials are required; a password may contain colons; rotation accepts the old pair', async () => {

@@ -4,28 +4,12 @@
  * bounce_class table, open vs initial_open, timestamps in both forms, and numeric ids kept exact.
  */
 import { adapter } from '../../adapters/sparkpost';
-import { WebhookParseError } from '../../src/core/errors';
-import type { EventDraft } from '../../src/core/normalized-event';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, parseErrorOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/sparkpost',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
+const parse = bodyParser(adapter, NOW);
 
 function event(fields: Record<string, unknown>, eventClass = 'message_event'): unknown {
   return {
@@ -41,15 +25,7 @@ function event(fields: Record<string, unknown>, eventClass = 'message_event'): u
   };
 }
 
-function errorPath(body: unknown): string {
-  try {
-    parse(body);
-  } catch (err) {
-    expect(err).toBeInstanceOf(WebhookParseError);
-    return (err as WebhookParseError).path;
-  }
-  throw new Error('expected a parse error');
-}
+const errorPath = (body: unknown): string => parseErrorOf(() => parse(body)).path;
 
 describe('envelope', () => {
   test('the test batch [{"msys":{}}] and an empty array yield no events', () => {

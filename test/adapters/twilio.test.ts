@@ -11,7 +11,7 @@ import {
 } from 'twilio/lib/webhooks/webhooks';
 import { adapter } from '../../adapters/twilio';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeTwilioSignature,
@@ -21,7 +21,7 @@ import {
   type TwilioParams,
 } from '../../src/verify/twilio-signature';
 import { createTestCredentials, testConfig } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -58,14 +58,10 @@ function request(url: string, body: Buffer, headers: Record<string, string> = FO
   return { method: 'POST', url, headers: { ...headers }, body };
 }
 
-async function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() =>
+    adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) }),
+  );
 }
 
 /** twilio-node's `validateRequest`, with a throw (unparseable URL) read as "not valid". */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { adapter, type VonageSigner } from '../../adapters/vonage';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeVonageSmsSignature,
@@ -17,7 +17,7 @@ import {
   vonageSignedString,
   type VonageSignatureMethod,
 } from '../../src/verify/vonage-signature';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -59,14 +59,8 @@ const signer = (method: VonageSignatureMethod = 'sha256'): VonageSigner => ({
   signatureMethod: method,
 });
 
-async function verifyReason(req: UnsignedRequest, settings: Settings, at = NOW): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(req: UnsignedRequest, settings: Settings, at = NOW): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() => adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) }));
 }
 
 const DLR = {
