@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { freePort } from './app';
 import { sqsClient } from './sqs';
 
 // dynalite ships no types.
@@ -66,12 +67,7 @@ export async function createKeysTable(client: DynamoDBClient, name: string): Pro
 
 /** An endpoint nothing listens on (a port that was free a moment ago). */
 export async function deadEndpoint(): Promise<string> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }
 
 /**

@@ -21,11 +21,10 @@ import {
   waitFor,
   type TestCredentials,
 } from '../helpers/app';
+import { CLI, ROOT } from '../helpers/cli';
 import { startDynalite, type LocalDynamo } from '../helpers/dynamo';
 import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 const PUBLIC = 'https://hooks.example.com';
 
 let dyn: LocalDynamo;

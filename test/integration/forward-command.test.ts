@@ -23,9 +23,9 @@ import {
   waitFor,
   type TestCredentials,
 } from '../helpers/app';
+import { CLI, ROOT } from '../helpers/cli';
 import { createQueuePair, sqsClient } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
 const PUBLIC = 'https://hooks.example.com';
 
 let admin: SQSClient;
@@ -109,7 +109,6 @@ test('two receivers and one forwarder share one SQS queue: every webhook reaches
 });
 
 test('the compiled `forward` command serves /healthz and exits 0 on SIGTERM', async () => {
-  const cli = join(ROOT, 'bin', 'distinct-adapter.js');
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'commands', 'forward.js'))) {
     throw new Error('dist/ lacks the forward command: run `npm run build` (npm test does it first)');
   }
@@ -120,7 +119,7 @@ test('the compiled `forward` command serves /healthz and exits 0 on SIGTERM', as
   // Sources every build has (dist/ may predate adapters added since), and info logs to read the URL.
   const sources = doc.sources as Record<string, unknown>;
   writeFileSync(file, JSON.stringify({ ...doc, log: { level: 'info' }, sources: { twilio: sources.twilio } }));
-  const child = spawn(process.execPath, [cli, 'forward', '--config', file, '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, 'forward', '--config', file, '--port', '0'], {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

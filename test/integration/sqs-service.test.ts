@@ -16,10 +16,9 @@ import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { CLI } from '../helpers/cli';
 import { counts, createQueuePair, sqsClient, within } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 const run = promisify(execFile);
 const creds = createTestCredentials();
 
