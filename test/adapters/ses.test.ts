@@ -27,7 +27,6 @@ import {
 import { createWebhookRequest } from '../../src/body/webhook-request';
 import type { WebhookRequest } from '../../src/core/request';
 import { completeDraft } from '../../src/mapping/normalize';
-import { createQueue } from '../../src/queue/create-queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { httpsGet, type SnsFetcher } from '../../src/verify/sns-certificates';
 import type { SnsSettings, SnsSigner } from '../../src/verify/sns-endpoint';
@@ -38,7 +37,7 @@ import {
   type SnsSignatureVersion,
 } from '../../src/verify/sns-signature';
 import { parseErrorOf, verdictOf } from '../helpers/fixtures';
-import { appOver } from '../helpers/serve';
+import { appOver, memoryOutbox } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
@@ -700,13 +699,7 @@ describe('over real HTTP (express app, memory queue)', () => {
       calls.push(url);
       return { status: url === subscribeUrl ? 200 : 404, body: '' };
     };
-    const queue = createQueue({
-      driver: 'memory',
-      path: '',
-      synchronous: 'full',
-      dedupeWindowMs: config.dedupe.windowMs,
-    });
-    return { server: appOver(config, queue), calls };
+    return { server: appOver(config, memoryOutbox(config.dedupe.windowMs)), calls };
   }
 
   const post = (server: Express, body: Record<string, unknown>): request.Test =>

@@ -120,6 +120,17 @@ export function signBody(
   );
 }
 
+/** signBody for a JSON body (`content-type: application/json`). */
+export function signJson(
+  provider: string,
+  creds: TestCredentials,
+  url: string,
+  body: string | Buffer,
+  now = new Date(),
+): UnsignedRequest {
+  return signBody(provider, creds, url, { 'content-type': 'application/json' }, Buffer.from(body), now);
+}
+
 /** Polls until `predicate` is true or `timeoutMs` passes. */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,

@@ -24,6 +24,11 @@ export function sqliteOutbox(config: AppConfig): Queue {
   });
 }
 
+/** A memory queue (nothing on disk) de-duplicating over `dedupeWindowMs`. */
+export function memoryOutbox(dedupeWindowMs = 60_000): Queue {
+  return createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs });
+}
+
 /** The express app over `queue`: the real pipeline, a fresh metrics registry, silent logs unless `logger`. */
 export function appOver(config: AppConfig, queue: Queue, logger: Logger = silentLogger()): Express {
   const metrics = createMetrics({ defaultMetrics: false });

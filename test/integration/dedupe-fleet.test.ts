@@ -15,7 +15,7 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import {
   createTestCredentials,
-  signBody,
+  signJson,
   tempDir,
   testConfigDocument,
   waitFor,
@@ -74,9 +74,7 @@ function sendgridBatches(count: number, perBatch: number): UnsignedRequest[] {
       );
     }
     const body = Buffer.from(`[${lines.join(',\r\n')}]\r\n`, 'utf8');
-    out.push(
-      signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body, now),
-    );
+    out.push(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body, now));
   }
   return out;
 }
