@@ -1,9 +1,13 @@
-/** The real express app over a real outbox: in process (supertest) or listening on loopback (no forwarder). */
+/**
+ * The real express app over a real outbox: in process (supertest) or listening on loopback (no
+ * forwarder); and the harness of the suites that start the whole service against the sandbox.
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
+import { request as undiciRequest } from 'undici';
 import type { AnyAdapter, UnsignedRequest } from '../../src/core/adapter';
 import { createMetrics } from '../../src/observability/metrics';
 import { silentLogger, type Logger } from '../../src/observability/logger';
@@ -11,7 +15,9 @@ import { Pipeline } from '../../src/pipeline/pipeline';
 import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
 import { createApp } from '../../src/runtime/express-app';
-import { tempDir } from './app';
+import type { Service } from '../../src/runtime/service';
+import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { createTestCredentials, tempDir, type TestCredentials } from './app';
 import { buildConfig, type AppConfig } from './config';
 
 /** The SQLite outbox a serving process opens for `config` (synchronous: full). */
@@ -42,6 +48,13 @@ export function postTo(app: Express, req: UnsignedRequest, path?: string): reque
   for (const [k, v] of Object.entries(req.headers)) r = r.set(k, v);
   // A string, not a Buffer: superagent would JSON-encode a Buffer sent as application/json.
   return r.send(req.body.toString('utf8'));
+}
+
+/** POSTs a signed request to its own URL over real HTTP; resolves with the status (the body is read and dropped). */
+export async function postSigned(req: UnsignedRequest): Promise<number> {
+  const res = await undiciRequest(req.url, { method: 'POST', headers: req.headers, body: req.body });
+  await res.body.text();
+  return res.statusCode;
 }
 
 export interface LoopbackApp {
@@ -101,4 +114,31 @@ export function loopbackDocument(
     log: { level: 'silent' },
     sources,
   };
+}
+
+/**
+ * The service suites' shared set-up (jest hooks registered by the caller's file): before each test
+ * a sandbox as Distinct accepting `apiKey` and fresh credentials for every adapter; after it, the
+ * service the test put in `service` is closed, then the sandbox.
+ */
+export interface ServiceHarness {
+  sandbox: Sandbox;
+  distinctUrl: string;
+  creds: TestCredentials;
+  service?: Service;
+}
+
+export function useServiceHarness(apiKey: string): ServiceHarness {
+  const h = {} as ServiceHarness;
+  beforeEach(async () => {
+    h.sandbox = createSandbox({ apiKey });
+    h.distinctUrl = (await h.sandbox.listen(0, '127.0.0.1')).url;
+    h.creds = createTestCredentials();
+  });
+  afterEach(async () => {
+    await h.service?.close();
+    h.service = undefined;
+    await h.sandbox.close();
+  });
+  return h;
 }
