@@ -11,7 +11,7 @@ import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, SVIX_HEADERS } from '../../src/verify/standard-webhooks';
-import { parseErrorOf, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { parseErrorOf, signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -220,13 +220,12 @@ describe('testing.sample (simulate)', () => {
     ['user_collectible/downloaded', 'user_collectible/downloaded', 'app.event'],
   ])('%s → a signed %s event that verifies and parses', async (type, pair, normalized) => {
     const creds = adapter.testing.createCredentials();
-    const s = adapter.testing.sample({
+    const r = signedOwnSample(adapter, creds.signer, {
       type,
       recipient: '+15017250604',
       now: NOW,
       overrides: { distinct_user_id: 'u_7' },
     });
-    const r = adapter.testing.sign({ method: 'POST', url: URL_, headers: s.headers, body: s.body }, creds.signer, NOW);
     await expect(
       Promise.resolve(
         adapter.verify(toWebhookRequest(r, NOW), adapter.settingsSchema.parse(creds.options), {

@@ -7,11 +7,10 @@ import { adapter } from '../../adapters/infobip';
 import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookParseError } from '../../src/core/errors';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { bodyParser, parseErrorOf, toWebhookRequest } from '../helpers/fixtures';
+import { bodyParser, parseErrorOf } from '../helpers/fixtures';
 import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
-const URL_ = 'https://hooks.example.com/webhooks/infobip';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const HANDSET = {
@@ -150,9 +149,7 @@ describe('parse(): Infobip quirks', () => {
         now: NOW,
         overrides: { distinct_user_id: 'u_9' },
       });
-      const [d] = adapter.parse(
-        toWebhookRequest({ method: 'POST', url: URL_, headers: sample.headers, body: sample.body }, NOW),
-      );
+      const [d] = parseRaw(sample.body, sample.headers);
       expect(d).toMatchObject({
         type,
         phone: '41793026727',

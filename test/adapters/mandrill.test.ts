@@ -11,7 +11,7 @@ import { mandrillForm } from '../../adapters/samples/mandrill';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
-import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -160,13 +160,12 @@ describe('testing.sample (simulate)', () => {
     '%s: a signed sample verifies and parses to that type, echoing overrides in msg.metadata',
     async (type) => {
       const creds = adapter.testing.createCredentials();
-      const s = adapter.testing.sample({
+      const r = signedOwnSample(adapter, creds.signer, {
         type,
         recipient: 'jane@example.com',
         now: NOW,
         overrides: { distinct_user_id: 'u_7' },
       });
-      const r = adapter.testing.sign(req(s.body, s.headers), creds.signer, NOW);
       expect(await verifyReason(r, adapter.settingsSchema.parse(creds.options))).toBe('ok');
       expect(adapter.parse(toWebhookRequest(r, NOW))).toEqual([
         expect.objectContaining({

@@ -350,9 +350,7 @@ describe('parse(): Sinch quirks', () => {
       now: NOW,
       overrides: { userId: 'u_9' },
     });
-    const [d] = adapter.parse(
-      toWebhookRequest({ method: 'POST', url: URL_, headers: sample.headers, body: sample.body }, NOW),
-    );
+    const [d] = parseBody(sample.body, sample.headers);
     expect(d).toMatchObject({
       type: 'sms.failed',
       providerEvent: 'Rejected',

@@ -9,7 +9,7 @@ import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { parseTelnyxPublicKey, rawEd25519PublicKey, verifiesEd25519 } from '../../src/verify/telnyx-signature';
-import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -234,17 +234,12 @@ describe('parsing', () => {
     'sms.received',
   ])('sample %s signs, verifies and parses back', async (type) => {
     const { signer, options } = adapter.testing.createCredentials();
-    const sample = adapter.testing.sample({
+    const req = signedOwnSample(adapter, signer, {
       type,
       recipient: '+13125550123',
       now: NOW,
       overrides: { userId: 'u_sim' },
     });
-    const req = adapter.testing.sign(
-      { method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body },
-      signer,
-      NOW,
-    );
     expect(await verifyReason(req, adapter.settingsSchema.parse(options))).toBe('ok');
     expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
       type,

@@ -17,7 +17,7 @@ import {
   vonageSignedString,
   type VonageSignatureMethod,
 } from '../../src/verify/vonage-signature';
-import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
@@ -354,17 +354,12 @@ describe('settings and testing helpers', () => {
   test.each(['sms.sent', 'sms.delivered', 'sms.failed', 'sms.undelivered', 'sms.queued', 'sms.unknown'])(
     'sample %s signs, verifies and parses back to its type',
     async (type) => {
-      const sample = adapter.testing.sample({
+      const req = signedOwnSample(adapter, signer('md5hash'), {
         type,
         recipient: '+447700900000',
         now: NOW,
         overrides: { distinct_user_id: 'u_sim' },
       });
-      const req = adapter.testing.sign(
-        { method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body },
-        signer('md5hash'),
-        NOW,
-      );
       expect(await verifyReason(req, settingsFor('md5hash'))).toBe('ok');
       expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
         type,

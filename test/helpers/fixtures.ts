@@ -110,7 +110,7 @@ export function toWebhookRequest(req: UnsignedRequest, receivedAt: Date): Webhoo
 
 /**
  * `parse(body)` for one adapter's own tests: `adapter.parse` of a POST received at `now` on
- * `${FIXTURE_BASE_URL}/webhooks/<adapter>`, the body sent as is when a string, JSON otherwise.
+ * `${FIXTURE_BASE_URL}/webhooks/<adapter>`, the body sent as is when a string or Buffer, JSON otherwise.
  */
 export function bodyParser(
   adapter: AnyAdapter,
@@ -123,11 +123,29 @@ export function bodyParser(
           method: 'POST',
           url: `${FIXTURE_BASE_URL}/webhooks/${adapter.name}`,
           headers,
-          body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+          body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
         },
         now,
       ),
     );
+}
+
+/**
+ * What `simulate` sends: `adapter`'s own sample of `type` for `recipient`, signed with `signer` at
+ * `now` as a POST to `${FIXTURE_BASE_URL}/webhooks/<adapter>` (with the sample's query, if any).
+ */
+export function signedOwnSample(
+  adapter: AnyAdapter,
+  signer: unknown,
+  sample: { type: string; recipient: string; overrides: Record<string, string>; now: Date },
+): UnsignedRequest {
+  const s = adapter.testing.sample(sample);
+  const url = `${FIXTURE_BASE_URL}/webhooks/${adapter.name}`;
+  return adapter.testing.sign(
+    { method: 'POST', url: s.query ? `${url}?${s.query}` : url, headers: { ...s.headers }, body: s.body },
+    signer,
+    sample.now,
+  );
 }
 
 /** The one draft of `drafts`, asserting there is exactly one. */
