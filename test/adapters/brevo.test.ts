@@ -4,39 +4,14 @@
  * unique_opened vs proxy opens, SMS / inbound payloads refused, and a batched webhook with a
  * bearer token through the real HTTP stack.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/brevo';
-import { buildConfig } from '../helpers/config';
-import { WebhookParseError } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
-import type { Queue } from '../../src/queue/queue';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { bodyParser, onlyDraft, parseErrorOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/brevo',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: Record<string, unknown>): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: Record<string, unknown>): EventDraft => onlyDraft(parse(body));
 
 const BASE = { event: 'delivered', email: 'a@example.com', id: 99, 'message-id': '<m1@smtp-relay.mailin.fr>' };
 
@@ -127,14 +102,7 @@ describe('events', () => {
   });
 
   test('a bad element in a batch names its index', () => {
-    let err: unknown;
-    try {
-      parse([BASE, { ...BASE, event: '' }]);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(WebhookParseError);
-    expect((err as WebhookParseError).path).toBe('[1].event');
+    expect(parseErrorOf(() => parse([BASE, { ...BASE, event: '' }])).path).toBe('[1].event');
   });
 });
 
@@ -168,37 +136,20 @@ describe('testing.sample', () => {
 });
 
 describe("through the real HTTP stack, with Brevo's bearer-token auth as a header token", () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
+  const app = useLoopbackApp(() =>
+    loopbackConfig(
+      adapter,
       {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          brevo: {
-            feature: 'registration_email',
-            experienceId: 'exp_http',
-            machineOpens: 'ignore',
-            headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' },
-          },
+        brevo: {
+          feature: 'registration_email',
+          experienceId: 'exp_http',
+          machineOpens: 'ignore',
+          headerToken: { header: 'Authorization', value: 'Bearer ${BREVO_TOKEN}' },
         },
       },
-      { BREVO_TOKEN: 'tok-123' },
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+      { env: { BREVO_TOKEN: 'tok-123' } },
+    ),
+  );
 
   const batch = [
     { ...BASE, event: 'request', ts_epoch: 1777296900000, 'X-Mailin-custom': 'distinct_user_id:u_b' },
@@ -209,7 +160,7 @@ describe("through the real HTTP stack, with Brevo's bearer-token auth as a heade
   function post(authorization?: string): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (authorization) headers.authorization = authorization;
-    return fetch(`${origin}/webhooks/brevo`, { method: 'POST', headers, body: JSON.stringify(batch) });
+    return fetch(`${app.origin}/webhooks/brevo`, { method: 'POST', headers, body: JSON.stringify(batch) });
   }
 
   test('a wrong or missing token is 401', async () => {
@@ -221,7 +172,7 @@ describe("through the real HTTP stack, with Brevo's bearer-token auth as a heade
     const res = await post('Bearer tok-123');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
       expect.objectContaining({
         action: 'sent',

@@ -3,20 +3,16 @@
  * Svix header names, and the mapping stage forwarding each event's own pair (checked against the
  * registry on arrival) over real HTTP with a real SQLite queue.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/generic';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
-import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, SVIX_HEADERS } from '../../src/verify/standard-webhooks';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { parseErrorOf, signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/generic';
@@ -36,15 +32,7 @@ function parse(value: unknown) {
   return adapter.parse(toWebhookRequest(request(value), NOW));
 }
 
-function parseError(value: unknown): string {
-  try {
-    parse(value);
-  } catch (err) {
-    expect(err).toBeInstanceOf(WebhookParseError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a parse error');
-}
+const parseError = (value: unknown): string => parseErrorOf(() => parse(value)).message;
 
 describe('validation names the field and the index', () => {
   test.each([
@@ -156,14 +144,10 @@ describe('de-duplication', () => {
 describe('verification', () => {
   const secret = generateSigningSecret();
   const settings = adapter.settingsSchema.parse({ signingSecret: secret });
-  const reason = async (r: UnsignedRequest): Promise<VerificationReason | 'ok'> => {
-    try {
-      await adapter.verify(toWebhookRequest(r, NOW), settings, { replayCache: new ReplayCache(60_000) });
-      return 'ok';
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return err.reason;
-      throw err;
-    }
+  const reason = (r: UnsignedRequest): Promise<VerificationReason | 'ok'> => {
+    return verdictOf(() =>
+      adapter.verify(toWebhookRequest(r, NOW), settings, { replayCache: new ReplayCache(60_000) }),
+    );
   };
 
   test('a request signed by a Svix library (svix-* headers) verifies like webhook-*', async () => {
@@ -236,13 +220,12 @@ describe('testing.sample (simulate)', () => {
     ['user_collectible/downloaded', 'user_collectible/downloaded', 'app.event'],
   ])('%s → a signed %s event that verifies and parses', async (type, pair, normalized) => {
     const creds = adapter.testing.createCredentials();
-    const s = adapter.testing.sample({
+    const r = signedOwnSample(adapter, creds.signer, {
       type,
       recipient: '+15017250604',
       now: NOW,
       overrides: { distinct_user_id: 'u_7' },
     });
-    const r = adapter.testing.sign({ method: 'POST', url: URL_, headers: s.headers, body: s.body }, creds.signer, NOW);
     await expect(
       Promise.resolve(
         adapter.verify(toWebhookRequest(r, NOW), adapter.settingsSchema.parse(creds.options), {
@@ -269,35 +252,16 @@ describe('testing.sample (simulate)', () => {
 
 describe('over HTTP', () => {
   const secret = generateSigningSecret();
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        queue: { path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret },
-        },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      'web-app': { provider: 'generic', feature: 'page_visit', experienceId: 'exp_http', signingSecret: secret },
+    }),
+  );
 
   async function post(value: unknown): Promise<Response> {
     const signed = adapter.testing.sign(request(value), secret, new Date());
-    return fetch(`${origin}/webhooks/web-app`, { method: 'POST', headers: signed.headers, body: signed.body });
+    return fetch(`${app.origin}/webhooks/web-app`, { method: 'POST', headers: signed.headers, body: signed.body });
   }
 
   test('a signed batch: registered pairs queued, an unregistered one dead-lettered, a re-post absorbed as duplicates', async () => {
@@ -309,7 +273,7 @@ describe('over HTTP', () => {
     const res = await post(batch);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, deadLettered: 1 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
       expect.objectContaining({ feature: 'page_visit', action: 'viewed', userId: 'u_1', experienceId: 'exp_http' }),
       expect.objectContaining({

@@ -3,19 +3,14 @@
  * refinement, time formats, batches (all-or-nothing), callbackData overrides, credentials-only
  * configuration and the real HTTP path.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/infobip';
 import { buildConfig } from '../helpers/config';
 import { ConfigurationError, WebhookParseError } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { bodyParser, parseErrorOf } from '../helpers/fixtures';
+import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
-const URL_ = 'https://hooks.example.com/webhooks/infobip';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const HANDSET = {
@@ -48,30 +43,12 @@ function result(messageId: string, extra: Record<string, unknown> = {}): Record<
   };
 }
 
-function parseRaw(body: string, headers: Record<string, string> = JSON_HEADERS) {
-  return adapter.parse(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from(body) }, NOW));
-}
-
+const parseRaw = bodyParser(adapter, NOW);
 const parseBody = (body: unknown) => parseRaw(JSON.stringify(body));
-
-function parseError(body: string): WebhookParseError {
-  try {
-    parseRaw(body);
-  } catch (err) {
-    if (err instanceof WebhookParseError) return err;
-    throw err;
-  }
-  throw new Error('expected a WebhookParseError');
-}
+const parseError = (body: string): WebhookParseError => parseErrorOf(() => parseRaw(body));
 
 function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
-  return {
-    distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-    server: { port: 0, host: '127.0.0.1' },
-    queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-    log: { level: 'silent' },
-    sources: { infobip: { feature: 'registration_sms', experienceId: 'exp_http', ...options } },
-  };
+  return loopbackDocument({ infobip: { feature: 'registration_sms', experienceId: 'exp_http', ...options } });
 }
 
 describe('configuration', () => {
@@ -172,9 +149,7 @@ describe('parse(): Infobip quirks', () => {
         now: NOW,
         overrides: { distinct_user_id: 'u_9' },
       });
-      const [d] = adapter.parse(
-        toWebhookRequest({ method: 'POST', url: URL_, headers: sample.headers, body: sample.body }, NOW),
-      );
+      const [d] = parseRaw(sample.body, sample.headers);
       expect(d).toMatchObject({
         type,
         phone: '41793026727',
@@ -190,19 +165,8 @@ describe('parse(): Infobip quirks', () => {
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
   const creds = adapter.testing.createCredentials();
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(sourceDoc(creds.options), {}, null, [adapter]);
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() => buildConfig(sourceDoc(creds.options), {}, null, [adapter]));
 
   test('a batch with basic auth: each report queued with its own time and action; without credentials 401', async () => {
     const body = JSON.stringify({
@@ -213,10 +177,12 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       ],
     });
     const headers = { ...JSON_HEADERS, authorization: basicAuthorization(String(creds.signer.basicAuth)) };
-    const res = await fetch(`${origin}/webhooks/infobip`, { method: 'POST', headers, body });
+    const res = await fetch(`${app.origin}/webhooks/infobip`, { method: 'POST', headers, body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
-    const events = (await queue.claim(10)).map((l) => l.message.event).sort((a, b) => a.action.localeCompare(b.action));
+    const events = (await app.queue.claim(10))
+      .map((l) => l.message.event)
+      .sort((a, b) => a.action.localeCompare(b.action));
     expect(events).toEqual([
       expect.objectContaining({
         action: 'delivered',
@@ -227,19 +193,19 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       }),
       expect.objectContaining({ action: 'sent', phone: '+41793026834', capturedAt: '2026-04-27T13:35:00.123Z' }),
     ]);
-    const none = await fetch(`${origin}/webhooks/infobip`, { method: 'POST', headers: JSON_HEADERS, body });
+    const none = await fetch(`${app.origin}/webhooks/infobip`, { method: 'POST', headers: JSON_HEADERS, body });
     expect(none.status).toBe(401);
   });
 
   test('a malformed batch is 400 and nothing of it is queued', async () => {
     const headers = { ...JSON_HEADERS, authorization: basicAuthorization(String(creds.signer.basicAuth)) };
-    const res = await fetch(`${origin}/webhooks/infobip`, {
+    const res = await fetch(`${app.origin}/webhooks/infobip`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ results: [result('m9'), { status: HANDSET }] }),
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'ERR_WEBHOOK_PARSE' });
-    expect(await queue.claim(10)).toEqual([]);
+    expect(await app.queue.claim(10)).toEqual([]);
   });
 });

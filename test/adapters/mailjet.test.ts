@@ -4,39 +4,16 @@
  * preference, the greylisting refinement, and the metadata strings (Payload / CustomID).
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { adapter } from '../../adapters/mailjet';
-import { buildConfig } from '../helpers/config';
 import type { EventDraft } from '../../src/core/normalized-event';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { tempDir } from '../helpers/app';
-import { FIXTURES_DIR, toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { FIXTURES_DIR, bodyParser, onlyDraft } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/mailjet',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: unknown): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: unknown): EventDraft => onlyDraft(parse(body));
 
 /** The grouped-events sample exactly as Mailjet publishes it (its second MessageID is not a double). */
 const BATCH_TEXT = (
@@ -160,39 +137,20 @@ describe('testing.sample', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: { mailjet: { feature: 'registration_email', experienceId: 'exp_http', basicAuth: 'mj:pw' } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      mailjet: { feature: 'registration_email', experienceId: 'exp_http', basicAuth: 'mj:pw' },
+    }),
+  );
 
   test('the grouped batch is queued with both exact MessageIDs in the Distinct metadata', async () => {
-    const res = await fetch(`${origin}/webhooks/mailjet`, {
+    const res = await fetch(`${app.origin}/webhooks/mailjet`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basicAuthorization('mj:pw') },
       body: BATCH_TEXT,
     });
     expect(res.status).toBe(200);
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event.metadata?.mailjetMessageId)).toEqual([
       '19421777835146490',
       '19421777835146491',
@@ -201,7 +159,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   });
 
   test("without the URL's basic auth the batch is refused with 401", async () => {
-    const res = await fetch(`${origin}/webhooks/mailjet`, {
+    const res = await fetch(`${app.origin}/webhooks/mailjet`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: BATCH_TEXT,

@@ -5,19 +5,14 @@
  * an independent oracle, alongside a direct node:crypto computation.
  */
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { adapter, mandrillSignature } from '../../adapters/mandrill';
 import { mandrillForm } from '../../adapters/samples/mandrill';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { buildConfig } from '../helpers/config';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const PUBLIC = 'https://hooks.example.com/webhooks/mandrill';
@@ -42,14 +37,8 @@ function signed(body: Buffer, key = KEY, url = PUBLIC): UnsignedRequest {
   return adapter.testing.sign(req(body, FORM, url), key, NOW);
 }
 
-async function verifyReason(r: UnsignedRequest, s: Settings = settings): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(r, NOW), s, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(r: UnsignedRequest, s: Settings = settings): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() => adapter.verify(toWebhookRequest(r, NOW), s, { replayCache: new ReplayCache(60_000) }));
 }
 
 describe('signature', () => {
@@ -171,13 +160,12 @@ describe('testing.sample (simulate)', () => {
     '%s: a signed sample verifies and parses to that type, echoing overrides in msg.metadata',
     async (type) => {
       const creds = adapter.testing.createCredentials();
-      const s = adapter.testing.sample({
+      const r = signedOwnSample(adapter, creds.signer, {
         type,
         recipient: 'jane@example.com',
         now: NOW,
         overrides: { distinct_user_id: 'u_7' },
       });
-      const r = adapter.testing.sign(req(s.body, s.headers), creds.signer, NOW);
       expect(await verifyReason(r, adapter.settingsSchema.parse(creds.options))).toBe('ok');
       expect(adapter.parse(toWebhookRequest(r, NOW))).toEqual([
         expect.objectContaining({
@@ -193,33 +181,16 @@ describe('testing.sample (simulate)', () => {
 });
 
 describe('over HTTP', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        server: { publicUrl: 'https://hooks.example.com' },
-        queue: { path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: { mandrill: { feature: 'registration_email', experienceId: 'exp_http', webhookKey: KEY } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(
+      adapter,
+      { mandrill: { feature: 'registration_email', experienceId: 'exp_http', webhookKey: KEY } },
+      { server: { publicUrl: 'https://hooks.example.com' } },
+    ),
+  );
 
   test("Mandrill's HEAD check gets 200", async () => {
-    expect((await fetch(`${origin}/webhooks/mandrill`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${app.origin}/webhooks/mandrill`, { method: 'HEAD' })).status).toBe(200);
   });
 
   test('a batch signed for the public URL is queued event by event; the same batch unsigned gets 401', async () => {
@@ -227,21 +198,21 @@ describe('over HTTP', () => {
     const sig = mandrillSignature(KEY, PUBLIC, [
       ['mandrill_events', JSON.stringify([SEND, { ...SEND, event: 'hard_bounce' }])],
     ]);
-    const res = await fetch(`${origin}/webhooks/mandrill`, {
+    const res = await fetch(`${app.origin}/webhooks/mandrill`, {
       method: 'POST',
       headers: { ...FORM, 'x-mandrill-signature': sig },
       body,
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 2, queued: 1, ignored: 1 });
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       feature: 'registration_email',
       action: 'sent',
       userId: 'u_1',
       experienceId: 'exp_http',
     });
-    const unsigned = await fetch(`${origin}/webhooks/mandrill`, { method: 'POST', headers: FORM, body });
+    const unsigned = await fetch(`${app.origin}/webhooks/mandrill`, { method: 'POST', headers: FORM, body });
     expect(unsigned.status).toBe(401);
   });
 });

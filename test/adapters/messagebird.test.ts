@@ -5,14 +5,10 @@
  * every verdict, and our signer must reproduce the valid tokens byte for byte.
  */
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/messagebird';
-import { buildConfig } from '../helpers/config';
 import { dedupeKey } from '../../src/mapping/dedupe-key';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   sha256Hex,
@@ -20,9 +16,8 @@ import {
   verifyMessageBirdJwt,
   type MessageBirdJwtAlgorithm,
 } from '../../src/verify/messagebird-jwt';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const SECRET = '36efdd1aace2e26cd490f0d951138253bef2f7c6d34d18981da781555cc4cebb';
 /** The vectors' "timestamp": 2021-07-05T12:00:00+02:00 = nbf 1625479200. */
@@ -434,30 +429,14 @@ describe('parse(): MessageBird quirks', () => {
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
   const PUBLIC = 'https://hooks.example.com';
   const creds = adapter.testing.createCredentials();
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1', publicUrl: PUBLIC },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: { messagebird: { feature: 'registration_sms', experienceId: 'exp_http', ...creds.options } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(
+      adapter,
+      { messagebird: { feature: 'registration_sms', experienceId: 'exp_http', ...creds.options } },
+      { server: { publicUrl: PUBLIC } },
+    ),
+  );
 
   const QUERY =
     'id=e8077d803532c0b5937c639b60216938&reference=distinct_user_id%3Du_http&recipient=31612345678&status=delivered&statusDatetime=2016-05-03T08%3A58%3A10%2B00%3A00';
@@ -468,9 +447,9 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       creds.signer,
       new Date(),
     );
-    const res = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: signed.headers });
+    const res = await fetch(`${app.origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: signed.headers });
     expect(res.status).toBe(200);
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       userId: 'u_http',
@@ -478,21 +457,27 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       capturedAt: '2016-05-03T08:58:10Z',
       experienceId: 'exp_http',
     });
-    const again = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: signed.headers });
+    const again = await fetch(`${app.origin}/webhooks/messagebird?${QUERY}`, {
+      method: 'GET',
+      headers: signed.headers,
+    });
     expect(again.status).toBe(401);
     expect(await again.json()).toMatchObject({ error: 'ERR_WEBHOOK_VERIFICATION', reason: 'replayed' });
   });
 
   test('a token signed for the internal URL gets 401; a POST gets 405', async () => {
     const internal = adapter.testing.sign(
-      { method: 'GET', url: `${origin}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) },
+      { method: 'GET', url: `${app.origin}/webhooks/messagebird?${QUERY}`, headers: {}, body: Buffer.alloc(0) },
       creds.signer,
       new Date(),
     );
-    const res = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, { method: 'GET', headers: internal.headers });
+    const res = await fetch(`${app.origin}/webhooks/messagebird?${QUERY}`, {
+      method: 'GET',
+      headers: internal.headers,
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
-    const post = await fetch(`${origin}/webhooks/messagebird?${QUERY}`, {
+    const post = await fetch(`${app.origin}/webhooks/messagebird?${QUERY}`, {
       method: 'POST',
       headers: internal.headers,
       body: 'x',

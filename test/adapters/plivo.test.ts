@@ -8,12 +8,9 @@
  * is recomputed independently with node:crypto.
  */
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
 import { adapter } from '../../adapters/plivo';
-import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
+import { type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computePlivoV2Signature,
@@ -22,9 +19,8 @@ import {
   plivoV3BaseString,
   validatePlivoV2Signature,
 } from '../../src/verify/plivo-signature';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4OTA';
@@ -49,18 +45,12 @@ function post(url: string, body: string, signature: string, nonce = NONCE): Unsi
   };
 }
 
-async function verifyReason(
+function verifyReason(
   req: UnsignedRequest,
   settings: Settings = settingsFor(),
   replayCache = new ReplayCache(60_000),
 ): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+  return verdictOf(() => adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache }));
 }
 
 const BODY = 'To=14155550123&MessageUUID=5a2c4d2e-6f1b-11ef-9c4b-0242ac120002&Status=delivered';
@@ -298,14 +288,12 @@ describe('parsing', () => {
   test.each(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.undelivered', 'sms.failed', 'sms.unknown'])(
     'sample %s signs, verifies and parses back',
     async (type) => {
-      const sample = adapter.testing.sample({
+      const req = signedOwnSample(adapter, TOKEN, {
         type,
         recipient: '+14155550123',
         now: NOW,
         overrides: { userId: 'u_sim' },
       });
-      const url = `${BASE}?${sample.query}`;
-      const req = adapter.testing.sign({ method: 'POST', url, headers: sample.headers, body: sample.body }, TOKEN, NOW);
       expect(await verifyReason(req)).toBe('ok');
       expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
         type,
@@ -318,30 +306,14 @@ describe('parsing', () => {
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
   const PUBLIC = 'https://hooks.example.com';
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1', publicUrl: PUBLIC },
-        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
-        log: { level: 'silent' },
-        sources: { plivo: { feature: 'registration_sms', experienceId: 'exp_http', authToken: TOKEN } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(
+      adapter,
+      { plivo: { feature: 'registration_sms', experienceId: 'exp_http', authToken: TOKEN } },
+      { server: { publicUrl: PUBLIC } },
+    ),
+  );
 
   test('a callback signed for the public URL is queued with its query override; signed for the internal URL it gets 401', async () => {
     const path = '/webhooks/plivo?distinct_user_id=u_http';
@@ -351,16 +323,16 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       TOKEN,
       NOW,
     );
-    expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
-    const [lease] = await queue.claim(1);
+    expect((await fetch(`${app.origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({ action: 'delivered', userId: 'u_http', phone: '+14155550123' });
 
     const internal = adapter.testing.sign(
-      { method: 'POST', url: `${origin}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
+      { method: 'POST', url: `${app.origin}${path}`, headers: { ...FORM }, body: Buffer.from(body) },
       TOKEN,
       NOW,
     );
-    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: internal.headers, body });
+    const res = await fetch(`${app.origin}${path}`, { method: 'POST', headers: internal.headers, body });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ reason: 'signature_mismatch' });
   });
@@ -375,8 +347,8 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     expect(Object.keys(signed.headers)).toEqual(
       expect.arrayContaining(['x-plivo-signature-v2', 'x-plivo-signature-ma-v2', 'x-plivo-signature-v2-nonce']),
     );
-    expect((await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
-    const forged = await fetch(`${origin}${path}`, {
+    expect((await fetch(`${app.origin}${path}`, { method: 'POST', headers: signed.headers, body })).status).toBe(200);
+    const forged = await fetch(`${app.origin}${path}`, {
       method: 'POST',
       headers: signed.headers,
       body: body.replace('delivered', 'failed'),
@@ -393,7 +365,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       TOKEN,
       NOW,
     );
-    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: signed.headers, body });
+    const res = await fetch(`${app.origin}${path}`, { method: 'POST', headers: signed.headers, body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
   });

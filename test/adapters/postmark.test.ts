@@ -3,40 +3,16 @@
  * SubscriptionChange refinements, inbound payloads refused with a clear 400, and 401 (never 403)
  * through the real HTTP stack.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/postmark';
-import { buildConfig } from '../helpers/config';
 import { WebhookParseError } from '../../src/core/errors';
 import type { EventDraft } from '../../src/core/normalized-event';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { bodyParser, onlyDraft, parseErrorOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/postmark',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
-
-function one(body: Record<string, unknown>): EventDraft {
-  const drafts = parse(body);
-  expect(drafts).toHaveLength(1);
-  return drafts[0]!;
-}
+const parse = bodyParser(adapter, NOW);
+const one = (body: Record<string, unknown>): EventDraft => onlyDraft(parse(body));
 
 const BOUNCE = {
   RecordType: 'Bounce',
@@ -122,14 +98,7 @@ describe('parsing details', () => {
 
   test('a body that is not an object, or has no RecordType, is a parse error naming RecordType', () => {
     expect(() => parse([{ RecordType: 'Delivery' }])).toThrow(/one JSON object per event/);
-    let err: unknown;
-    try {
-      parse({ MessageID: 'm', Recipient: 'a@example.com' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(WebhookParseError);
-    expect((err as WebhookParseError).path).toBe('RecordType');
+    expect(parseErrorOf(() => parse({ MessageID: 'm', Recipient: 'a@example.com' })).path).toBe('RecordType');
   });
 
   test('times: offsets normalized to UTC with the 7 fraction digits kept; absent or garbage → null, never invented', () => {
@@ -209,40 +178,19 @@ describe('testing.sample', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          'postmark-eu': {
-            provider: 'postmark',
-            feature: 'registration_email',
-            experienceId: 'exp_http',
-            basicAuth: ['old:pw-1', 'hook:pw-2'],
-          },
-        },
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      'postmark-eu': {
+        provider: 'postmark',
+        feature: 'registration_email',
+        experienceId: 'exp_http',
+        basicAuth: ['old:pw-1', 'hook:pw-2'],
       },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+    }),
+  );
 
   function post(body: unknown, headers: Record<string, string>): Promise<Response> {
-    return fetch(`${origin}/webhooks/postmark-eu`, {
+    return fetch(`${app.origin}/webhooks/postmark-eu`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
@@ -264,7 +212,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     const missing = await post(delivery, {});
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ reason: 'missing_signature' });
-    expect((await queue.stats()).depth).toBe(0);
+    expect((await app.queue.stats()).depth).toBe(0);
   });
 
   test('the current or the old (rotated) credentials are accepted; the event is queued with the Metadata user', async () => {
@@ -275,7 +223,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       { authorization: basicAuthorization('old:pw-1') },
     );
     expect(again.status).toBe(200);
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event)).toEqual([
       expect.objectContaining({
         action: 'delivered',

@@ -6,11 +6,11 @@
 import { createHmac } from 'node:crypto';
 import { adapter } from '../../adapters/resend';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { generateSigningSecret, signStandardWebhook, WEBHOOK_HEADERS } from '../../src/verify/standard-webhooks';
-import { toWebhookRequest } from '../helpers/fixtures';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL = 'https://hooks.example.com/webhooks/resend';
@@ -34,14 +34,10 @@ const SENT = {
   },
 };
 
-async function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() =>
+    adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) }),
+  );
 }
 
 function parse(raw: Buffer, headers: Record<string, string> = JSON_HEADERS) {
@@ -198,17 +194,12 @@ describe('testing.sample (simulate)', () => {
     'email.rejected',
   ])('%s: a signed sample verifies and parses to that type, echoing overrides as tags', async (type) => {
     const creds = adapter.testing.createCredentials();
-    const s = adapter.testing.sample({
+    const signed = signedOwnSample(adapter, creds.signer, {
       type,
       recipient: 'jane@example.com',
       now: NOW,
       overrides: { distinct_user_id: 'u_7' },
     });
-    const signed = adapter.testing.sign(
-      { method: 'POST', url: URL, headers: s.headers, body: s.body },
-      creds.signer,
-      NOW,
-    );
     expect(await verifyReason(signed, adapter.settingsSchema.parse(creds.options))).toBe('ok');
     const [draft] = parse(signed.body, signed.headers);
     expect(draft).toMatchObject({

@@ -10,15 +10,10 @@ import type { z } from 'zod';
 import { adapter, type SendGridSettings } from '../../adapters/sendgrid';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
-import {
-  ConfigurationError,
-  WebhookParseError,
-  WebhookVerificationError,
-  type VerificationReason,
-} from '../../src/core/errors';
+import { ConfigurationError, WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { ReplayCache } from '../../src/core/replay-cache';
-import { loadFixtures, toWebhookRequest, unsignedRequest } from '../helpers/fixtures';
+import { loadFixtures, parseErrorOf, toWebhookRequest, unsignedRequest, verdictOf } from '../helpers/fixtures';
 
 const SIG = 'x-twilio-email-event-webhook-signature';
 const TS = 'x-twilio-email-event-webhook-timestamp';
@@ -107,29 +102,15 @@ function handSigned(body: string | Buffer, privateKeyPem: string, timestamp: str
   return request(bytes, { [SIG]: sig, [TS]: timestamp });
 }
 
-async function reasonOf(req: UnsignedRequest, s: SendGridSettings, at = NOW): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, at), s, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function reasonOf(req: UnsignedRequest, s: SendGridSettings, at = NOW): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() => adapter.verify(toWebhookRequest(req, at), s, { replayCache: new ReplayCache(60_000) }));
 }
 
 function parse(body: string) {
   return adapter.parse(toWebhookRequest(request(body), NOW));
 }
 
-function parseError(body: string): WebhookParseError {
-  try {
-    parse(body);
-  } catch (err) {
-    if (err instanceof WebhookParseError) return err;
-    throw err;
-  }
-  throw new Error('expected a WebhookParseError');
-}
+const parseError = (body: string): WebhookParseError => parseErrorOf(() => parse(body));
 
 /** SendGrid's byte layout: compact events, CRLF between them and after the closing bracket. */
 function wire(events: unknown[]): string {

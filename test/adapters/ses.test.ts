@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Express } from 'express';
 import request from 'supertest';
 import { adapter } from '../../adapters/ses';
 import { buildConfig } from '../helpers/config';
@@ -26,11 +27,6 @@ import {
 import { createWebhookRequest } from '../../src/body/webhook-request';
 import type { WebhookRequest } from '../../src/core/request';
 import { completeDraft } from '../../src/mapping/normalize';
-import { silentLogger } from '../../src/observability/logger';
-import { createMetrics } from '../../src/observability/metrics';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createQueue } from '../../src/queue/create-queue';
-import { createApp } from '../../src/runtime/express-app';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { httpsGet, type SnsFetcher } from '../../src/verify/sns-certificates';
 import type { SnsSettings, SnsSigner } from '../../src/verify/sns-endpoint';
@@ -40,6 +36,8 @@ import {
   snsUrlProblem,
   type SnsSignatureVersion,
 } from '../../src/verify/sns-signature';
+import { parseErrorOf, verdictOf } from '../helpers/fixtures';
+import { appOver, memoryOutbox } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
@@ -190,17 +188,11 @@ function setup(
   return { settings: { ...adapter.settingsSchema.parse(options), fetcher }, calls };
 }
 
-async function reason(
+function reason(
   body: Record<string, unknown> | Buffer | string,
   settings: SnsSettings,
 ): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toRequest(body), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+  return verdictOf(() => adapter.verify(toRequest(body), settings, { replayCache: new ReplayCache(60_000) }));
 }
 
 async function thrown(promise: Promise<unknown>): Promise<unknown> {
@@ -690,7 +682,7 @@ describe('handshake: SubscriptionConfirmation and UnsubscribeConfirmation', () =
 describe('over real HTTP (express app, memory queue)', () => {
   const subscribeUrl = String(confirmation('SubscriptionConfirmation').SubscribeURL);
 
-  function app(): { server: ReturnType<typeof createApp>; calls: string[] } {
+  function app(): { server: Express; calls: string[] } {
     const config = buildConfig(
       {
         distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
@@ -707,21 +699,10 @@ describe('over real HTTP (express app, memory queue)', () => {
       calls.push(url);
       return { status: url === subscribeUrl ? 200 : 404, body: '' };
     };
-    const queue = createQueue({
-      driver: 'memory',
-      path: '',
-      synchronous: 'full',
-      dedupeWindowMs: config.dedupe.windowMs,
-    });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    return {
-      server: createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) }),
-      calls,
-    };
+    return { server: appOver(config, memoryOutbox(config.dedupe.windowMs)), calls };
   }
 
-  const post = (server: ReturnType<typeof createApp>, body: Record<string, unknown>): request.Test =>
+  const post = (server: Express, body: Record<string, unknown>): request.Test =>
     request(server).post('/webhooks/ses').set('content-type', 'text/plain; charset=UTF-8').send(JSON.stringify(body));
 
   test('the subscription is confirmed with 200; a foreign topic gets 401, not 403', async () => {
@@ -878,14 +859,7 @@ describe('parse: recipients, overrides, times', () => {
     ['Message a JSON array', 'Message', notification({ Message: '[]' })],
     ['neither eventType nor notificationType', 'Message.eventType', notification({}, { mail: {} })],
   ])('%s → WebhookParseError at %s', (_name, path, body) => {
-    let err: unknown;
-    try {
-      adapter.parse(toRequest(body));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(WebhookParseError);
-    expect((err as WebhookParseError).path).toBe(path);
+    expect(parseErrorOf(() => adapter.parse(toRequest(body))).path).toBe(path);
   });
 });
 

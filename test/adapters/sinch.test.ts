@@ -4,55 +4,24 @@
  * configuration, the three callback shapes (batch summary/full, per recipient, inbound), one
  * draft per recipient, and the real HTTP path.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/sinch';
 import { buildConfig } from '../helpers/config';
-import {
-  ConfigurationError,
-  WebhookParseError,
-  WebhookVerificationError,
-  type VerificationReason,
-} from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
+import { ConfigurationError, WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { basicAuthorization } from '../../src/verify/credentials';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { computeSinchSignature, validateSinchSignature } from '../../src/verify/sinch-signature';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { bodyParser, parseErrorOf, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackDocument, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/sinch';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function parseBody(body: unknown) {
-  return adapter.parse(
-    toWebhookRequest(
-      { method: 'POST', url: URL_, headers: JSON_HEADERS, body: Buffer.from(JSON.stringify(body)) },
-      NOW,
-    ),
-  );
-}
-
-function parseError(body: unknown): WebhookParseError {
-  try {
-    parseBody(body);
-  } catch (err) {
-    if (err instanceof WebhookParseError) return err;
-    throw err;
-  }
-  throw new Error('expected a WebhookParseError');
-}
+const parseBody = bodyParser(adapter, NOW);
+const parseError = (body: unknown): WebhookParseError => parseErrorOf(() => parseBody(body));
 
 function sourceDoc(options: Record<string, unknown>): Record<string, unknown> {
-  return {
-    distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-    server: { port: 0, host: '127.0.0.1' },
-    queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-    log: { level: 'silent' },
-    sources: { sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } },
-  };
+  return loopbackDocument({ sinch: { feature: 'registration_sms', experienceId: 'exp_http', ...options } });
 }
 
 describe('configuration', () => {
@@ -116,25 +85,21 @@ describe('verify(): Sinch HMAC signature (signingSecret)', () => {
     'x-sinch-webhook-signature-timestamp': V.timestamp,
     ...overrides,
   });
-  const verdict = async (
+  const verdict = (
     options: Record<string, unknown>,
     headers: Record<string, string>,
     body: string = V.body,
     at = AT,
   ): Promise<VerificationReason | 'ok'> => {
-    try {
-      await adapter.verify(
+    return verdictOf(() =>
+      adapter.verify(
         toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from(body) }, at),
         adapter.settingsSchema.parse(options),
         {
           replayCache: new ReplayCache(1),
         },
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return err.reason;
-      throw err;
-    }
+      ),
+    );
   };
 
   test('the sinch-sdk-java SMS vector verifies, and the signer reproduces it', async () => {
@@ -245,18 +210,12 @@ describe('verify(): basic auth and header token', () => {
     basicAuth: ['old:one', 'sinch:s3cret:with:colons'],
     headerToken: { header: 'X-Sinch-Token', value: 'tok' },
   });
-  const verdict = async (headers: Record<string, string>): Promise<VerificationReason | 'ok'> => {
-    try {
-      await adapter.verify(
-        toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from('{}') }, NOW),
-        settings,
-        { replayCache: new ReplayCache(1) },
-      );
-      return 'ok';
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return err.reason;
-      throw err;
-    }
+  const verdict = (headers: Record<string, string>): Promise<VerificationReason | 'ok'> => {
+    return verdictOf(() =>
+      adapter.verify(toWebhookRequest({ method: 'POST', url: URL_, headers, body: Buffer.from('{}') }, NOW), settings, {
+        replayCache: new ReplayCache(1),
+      }),
+    );
   };
 
   test('both configured credentials are required; a password may contain colons; rotation accepts the old pair', async () => {
@@ -391,9 +350,7 @@ describe('parse(): Sinch quirks', () => {
       now: NOW,
       overrides: { userId: 'u_9' },
     });
-    const [d] = adapter.parse(
-      toWebhookRequest({ method: 'POST', url: URL_, headers: sample.headers, body: sample.body }, NOW),
-    );
+    const [d] = parseBody(sample.body, sample.headers);
     expect(d).toMatchObject({
       type: 'sms.failed',
       providerEvent: 'Rejected',
@@ -412,19 +369,8 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     options: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' },
     signer: { signingSecret: 'http-secret', basicAuth: 'sinch:http-pass' },
   };
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = buildConfig(sourceDoc(creds.options), {}, null, [adapter]);
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() => buildConfig(sourceDoc(creds.options), {}, null, [adapter]));
 
   const report = {
     type: 'delivery_report_sms',
@@ -438,24 +384,24 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
 
   const signed = (body: string) =>
     adapter.testing.sign(
-      { method: 'POST', url: `${origin}/webhooks/sinch`, headers: { ...JSON_HEADERS }, body: Buffer.from(body) },
+      { method: 'POST', url: `${app.origin}/webhooks/sinch`, headers: { ...JSON_HEADERS }, body: Buffer.from(body) },
       creds.signer,
       new Date(),
     ).headers;
 
   test('a full report signed and with basic auth: two deliveries queued, the Queued one ignored; a re-sent report is all duplicates', async () => {
     const body = JSON.stringify(report);
-    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const res = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 3, queued: 2, ignored: 1 });
-    const again = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const again = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(await again.json()).toMatchObject({ received: 3, queued: 0, duplicates: 2 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event.phone).sort()).toEqual(['+447700900123', '+447700900124']);
   });
 
   test('without a signature or with wrong credentials: 401 (Sinch does not retry 4xx), never 403', async () => {
-    const none = await fetch(`${origin}/webhooks/sinch`, {
+    const none = await fetch(`${app.origin}/webhooks/sinch`, {
       method: 'POST',
       headers: JSON_HEADERS,
       body: JSON.stringify(report),
@@ -463,7 +409,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ reason: 'missing_signature' });
     const body = JSON.stringify(report);
-    const wrong = await fetch(`${origin}/webhooks/sinch`, {
+    const wrong = await fetch(`${app.origin}/webhooks/sinch`, {
       method: 'POST',
       headers: { ...signed(body), authorization: basicAuthorization('sinch:guess') },
       body,
@@ -481,7 +427,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       body: 'STOP',
       received_at: '2026-04-27T13:39:00Z',
     });
-    const res = await fetch(`${origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
+    const res = await fetch(`${app.origin}/webhooks/sinch`, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
   });

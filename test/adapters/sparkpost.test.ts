@@ -3,34 +3,13 @@
  * array answered 200 with nothing queued (through the real HTTP stack), the msys envelope, the
  * bounce_class table, open vs initial_open, timestamps in both forms, and numeric ids kept exact.
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter } from '../../adapters/sparkpost';
-import { buildConfig } from '../helpers/config';
-import { WebhookParseError } from '../../src/core/errors';
-import type { EventDraft } from '../../src/core/normalized-event';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { bodyParser, parseErrorOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:35:00Z');
-
-function parse(body: unknown): EventDraft[] {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  return adapter.parse(
-    toWebhookRequest(
-      {
-        method: 'POST',
-        url: 'https://hooks.example.com/webhooks/sparkpost',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.from(raw),
-      },
-      NOW,
-    ),
-  );
-}
+const parse = bodyParser(adapter, NOW);
 
 function event(fields: Record<string, unknown>, eventClass = 'message_event'): unknown {
   return {
@@ -46,15 +25,7 @@ function event(fields: Record<string, unknown>, eventClass = 'message_event'): u
   };
 }
 
-function errorPath(body: unknown): string {
-  try {
-    parse(body);
-  } catch (err) {
-    expect(err).toBeInstanceOf(WebhookParseError);
-    return (err as WebhookParseError).path;
-  }
-  throw new Error('expected a parse error');
-}
+const errorPath = (body: unknown): string => parseErrorOf(() => parse(body)).path;
 
 describe('envelope', () => {
   test('the test batch [{"msys":{}}] and an empty array yield no events', () => {
@@ -189,44 +160,24 @@ describe('testing.sample', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
   const auth = basicAuthorization('sparkpost:pw');
 
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'k', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          sparkpost: {
-            feature: 'registration_email',
-            experienceId: 'exp_http',
-            basicAuth: 'sparkpost:pw',
-            headerToken: { header: 'X-Api-Key', value: 'abcd' },
-          },
-        },
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      sparkpost: {
+        feature: 'registration_email',
+        experienceId: 'exp_http',
+        basicAuth: 'sparkpost:pw',
+        headerToken: { header: 'X-Api-Key', value: 'abcd' },
       },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+    }),
+  );
 
   function post(
     body: unknown,
     headers: Record<string, string> = { authorization: auth, 'x-api-key': 'abcd' },
   ): Promise<Response> {
-    return fetch(`${origin}/webhooks/sparkpost`, {
+    return fetch(`${app.origin}/webhooks/sparkpost`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
@@ -239,7 +190,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ received: 0, queued: 0 });
     }
-    expect((await queue.stats()).depth).toBe(0);
+    expect((await app.queue.stats()).depth).toBe(0);
   });
 
   test('basic auth and the custom header are both required', async () => {
@@ -251,7 +202,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     const batch = [event({ type: 'injection', event_id: '5001' }), event({ type: 'delivery', event_id: '5002' })];
     expect(await (await post(batch)).json()).toMatchObject({ queued: 2, duplicates: 0 });
     expect(await (await post(batch)).json()).toMatchObject({ queued: 0, duplicates: 2 });
-    const leases = await queue.claim(10);
+    const leases = await app.queue.claim(10);
     expect(leases.map((l) => l.message.event.action)).toEqual(['sent', 'delivered']);
   });
 });

@@ -4,18 +4,14 @@
  * construction against signatures made independently with node:crypto.
  */
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import type { Server } from 'node:http';
 import { adapter } from '../../adapters/telnyx';
-import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import { parseTelnyxPublicKey, rawEd25519PublicKey } from '../../src/verify/telnyx-signature';
 import { verifiesWithKey } from '../../src/verify/primitives';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -77,18 +73,12 @@ function request(body: string, timestamp: string, signedText: string, key: KeyOb
   };
 }
 
-async function verifyReason(
+function verifyReason(
   req: UnsignedRequest,
   settings: Settings = settingsFor(),
   at = NOW,
 ): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+  return verdictOf(() => adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) }));
 }
 
 describe('Ed25519 keys: RFC 8032 vectors and the formats Telnyx users paste', () => {
@@ -245,17 +235,12 @@ describe('parsing', () => {
     'sms.received',
   ])('sample %s signs, verifies and parses back', async (type) => {
     const { signer, options } = adapter.testing.createCredentials();
-    const sample = adapter.testing.sample({
+    const req = signedOwnSample(adapter, signer, {
       type,
       recipient: '+13125550123',
       now: NOW,
       overrides: { userId: 'u_sim' },
     });
-    const req = adapter.testing.sign(
-      { method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body },
-      signer,
-      NOW,
-    );
     expect(await verifyReason(req, adapter.settingsSchema.parse(options))).toBe('ok');
     expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
       type,
@@ -266,45 +251,26 @@ describe('parsing', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
-        log: { level: 'silent' },
-        sources: { telnyx: { feature: 'registration_sms', experienceId: 'exp_http', publicKey: RAW_KEY } },
-      },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      telnyx: { feature: 'registration_sms', experienceId: 'exp_http', publicKey: RAW_KEY },
+    }),
+  );
 
   test('a signed delivery receipt is queued; the same bytes with one changed character get 401', async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const req = request(BODY, ts, `${ts}|${BODY}`);
     expect(
-      (await fetch(`${origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status,
+      (await fetch(`${app.origin}/webhooks/telnyx`, { method: 'POST', headers: req.headers, body: BODY })).status,
     ).toBe(200);
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       phone: '+13125550123',
       capturedAt: '2026-04-27T13:35:02.501Z',
       metadata: { providerEventId: 'b301ed3f-1490-491f-995f-6e64e69674d4' },
     });
-    const res = await fetch(`${origin}/webhooks/telnyx`, {
+    const res = await fetch(`${app.origin}/webhooks/telnyx`, {
       method: 'POST',
       headers: req.headers,
       body: BODY.replace('delivered', 'delivereD'),

@@ -11,7 +11,7 @@ import {
 } from 'twilio/lib/webhooks/webhooks';
 import { adapter } from '../../adapters/twilio';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeTwilioSignature,
@@ -20,11 +20,9 @@ import {
   validateTwilioSignatureWithBody,
   type TwilioParams,
 } from '../../src/verify/twilio-signature';
-import type { Server } from 'node:http';
-import type { Queue } from '../../src/queue/queue';
 import { createTestCredentials, testConfig } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -60,14 +58,10 @@ function request(url: string, body: Buffer, headers: Record<string, string> = FO
   return { method: 'POST', url, headers: { ...headers }, body };
 }
 
-async function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(req: UnsignedRequest, settings: Settings): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() =>
+    adapter.verify(toWebhookRequest(req, NOW), settings, { replayCache: new ReplayCache(60_000) }),
+  );
 }
 
 /** twilio-node's `validateRequest`, with a throw (unparseable URL) read as "not valid". */
@@ -760,24 +754,13 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
   const PUBLIC = 'https://hooks.example.com';
   const creds = createTestCredentials();
   const token = creds.twilio!.signer as string;
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
 
-  beforeAll(async () => {
-    const config = testConfig({ creds, publicUrl: PUBLIC });
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() => testConfig({ creds, publicUrl: PUBLIC }));
 
   /** POSTs to our local port a request Twilio signed for the public URL (what a TLS proxy forwards). */
   async function post(publicUrl: string, body: string, headers: Record<string, string>): Promise<Response> {
     const u = new URL(publicUrl);
-    return fetch(`${origin}${u.pathname}${u.search}`, { method: 'POST', headers, body });
+    return fetch(`${app.origin}${u.pathname}${u.search}`, { method: 'POST', headers, body });
   }
 
   test('a status callback signed for the public URL is answered with empty TwiML and queued with its query override', async () => {
@@ -797,7 +780,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
     expect(await res.text()).toBe('<Response/>');
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       userId: 'u_http',
@@ -823,7 +806,7 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     const params = { MessageSid: 'SMint', MessageStatus: 'sent', To: '+15558675310' };
     const res = await post(`${PUBLIC}/webhooks/twilio`, formBody(params).toString(), {
       ...FORM,
-      'x-twilio-signature': getExpectedTwilioSignature(token, `${origin}/webhooks/twilio`, params),
+      'x-twilio-signature': getExpectedTwilioSignature(token, `${app.origin}/webhooks/twilio`, params),
     });
     expect(res.status).toBe(401);
   });

@@ -5,12 +5,9 @@
  * the JWT helpers against the well-known jwt.io HS256 example.
  */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
 import { adapter, type VonageSigner } from '../../adapters/vonage';
-import { buildConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
-import type { Queue } from '../../src/queue/queue';
+import { WebhookParseError, type VerificationReason } from '../../src/core/errors';
 import { ReplayCache } from '../../src/core/replay-cache';
 import {
   computeVonageSmsSignature,
@@ -20,9 +17,8 @@ import {
   vonageSignedString,
   type VonageSignatureMethod,
 } from '../../src/verify/vonage-signature';
-import { tempDir } from '../helpers/app';
-import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { signedOwnSample, toWebhookRequest, verdictOf } from '../helpers/fixtures';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -63,14 +59,8 @@ const signer = (method: VonageSignatureMethod = 'sha256'): VonageSigner => ({
   signatureMethod: method,
 });
 
-async function verifyReason(req: UnsignedRequest, settings: Settings, at = NOW): Promise<VerificationReason | 'ok'> {
-  try {
-    await adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) });
-    return 'ok';
-  } catch (err) {
-    if (err instanceof WebhookVerificationError) return err.reason;
-    throw err;
-  }
+function verifyReason(req: UnsignedRequest, settings: Settings, at = NOW): Promise<VerificationReason | 'ok'> {
+  return verdictOf(() => adapter.verify(toWebhookRequest(req, at), settings, { replayCache: new ReplayCache(60_000) }));
 }
 
 const DLR = {
@@ -364,17 +354,12 @@ describe('settings and testing helpers', () => {
   test.each(['sms.sent', 'sms.delivered', 'sms.failed', 'sms.undelivered', 'sms.queued', 'sms.unknown'])(
     'sample %s signs, verifies and parses back to its type',
     async (type) => {
-      const sample = adapter.testing.sample({
+      const req = signedOwnSample(adapter, signer('md5hash'), {
         type,
         recipient: '+447700900000',
         now: NOW,
         overrides: { distinct_user_id: 'u_sim' },
       });
-      const req = adapter.testing.sign(
-        { method: 'POST', url: URL_BASE, headers: sample.headers, body: sample.body },
-        signer('md5hash'),
-        NOW,
-      );
       expect(await verifyReason(req, settingsFor('md5hash'))).toBe('ok');
       expect(adapter.parse(toWebhookRequest(req, NOW))[0]).toMatchObject({
         type,
@@ -386,37 +371,16 @@ describe('settings and testing helpers', () => {
 });
 
 describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: `${tempDir()}/outbox.db` },
-        log: { level: 'silent' },
-        sources: {
-          vonage: {
-            feature: 'registration_sms',
-            experienceId: 'exp_http',
-            signatureSecret: SECRET,
-            signatureMethod: 'sha256',
-          },
-        },
+  const app = useLoopbackApp(() =>
+    loopbackConfig(adapter, {
+      vonage: {
+        feature: 'registration_sms',
+        experienceId: 'exp_http',
+        signatureSecret: SECRET,
+        signatureMethod: 'sha256',
       },
-      {},
-      null,
-      [adapter],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+    }),
+  );
 
   test('a GET delivery receipt is verified from its query and queued with its callback-URL override', async () => {
     const now = new Date();
@@ -430,9 +394,9 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
       signer(),
       now,
     );
-    const res = await fetch(`${origin}/webhooks/vonage${req.url.slice(req.url.indexOf('?'))}`);
+    const res = await fetch(`${app.origin}/webhooks/vonage${req.url.slice(req.url.indexOf('?'))}`);
     expect(res.status).toBe(200);
-    const [lease] = await queue.claim(1);
+    const [lease] = await app.queue.claim(1);
     expect(lease!.message.event).toMatchObject({
       action: 'delivered',
       userId: 'u_get',
@@ -445,10 +409,10 @@ describe('through the real HTTP stack (express on 127.0.0.1, SQLite outbox)', ()
     const now = new Date();
     const body = MSG_BODY.replace('aaaaaaaa-bbbb-cccc-dddd-0123456789ab', 'aaaaaaaa-bbbb-cccc-dddd-000000000http');
     const signed = messagesRequest(body, { iat: Math.floor(now.getTime() / 1000), payload_hash: hashOf(body) });
-    expect((await fetch(`${origin}/webhooks/vonage`, { method: 'POST', headers: signed.headers, body })).status).toBe(
-      200,
-    );
-    const unsigned = await fetch(`${origin}/webhooks/vonage`, {
+    expect(
+      (await fetch(`${app.origin}/webhooks/vonage`, { method: 'POST', headers: signed.headers, body })).status,
+    ).toBe(200);
+    const unsigned = await fetch(`${app.origin}/webhooks/vonage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,

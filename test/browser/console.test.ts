@@ -8,8 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { request } from 'undici';
-import type { UnsignedRequest } from '../../src/core/adapter';
 import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
@@ -22,6 +20,7 @@ import {
   waitFor,
   type TestCredentials,
 } from '../helpers/app';
+import { postSigned as post } from '../helpers/serve';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -45,12 +44,6 @@ afterEach(async () => {
   await service?.close();
   await sandbox?.close();
 });
-
-async function post(req: UnsignedRequest): Promise<number> {
-  const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  await res.body.text();
-  return res.statusCode;
-}
 
 const cell = (page: Page, source: string, col: string) =>
   page.locator(`[data-testid=sources] tr[data-source="${source}"] td[data-col="${col}"]`);

@@ -1,6 +1,7 @@
 /** Builds real configurations, apps and signed requests for integration tests. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ADAPTERS, getAdapter } from '../../adapters';
 import { buildConfig, type AppConfig } from './config';
@@ -15,6 +16,15 @@ export function createTestCredentials(): TestCredentials {
   const out: TestCredentials = {};
   for (const a of ADAPTERS) out[a.name] = a.testing.createCredentials();
   return out;
+}
+
+/** A port nothing listens on right now (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export function tempDir(prefix = 'dwa-'): string {
@@ -108,6 +118,17 @@ export function signBody(
     creds[provider]!.signer,
     now,
   );
+}
+
+/** signBody for a JSON body (`content-type: application/json`). */
+export function signJson(
+  provider: string,
+  creds: TestCredentials,
+  url: string,
+  body: string | Buffer,
+  now = new Date(),
+): UnsignedRequest {
+  return signBody(provider, creds, url, { 'content-type': 'application/json' }, Buffer.from(body), now);
 }
 
 /** Polls until `predicate` is true or `timeoutMs` passes. */

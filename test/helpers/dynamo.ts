@@ -7,9 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { sqsClient } from './sqs';
+import { freePort } from './app';
+import { useSqsHarness, type SqsHarness } from './sqs';
 
 // dynalite ships no types.
 const dynalite = require('dynalite') as (options: {
@@ -66,41 +65,20 @@ export async function createKeysTable(client: DynamoDBClient, name: string): Pro
 
 /** An endpoint nothing listens on (a port that was free a moment ago). */
 export async function deadEndpoint(): Promise<string> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }
 
-/**
- * The key-store suites' shared set-up: dynalite, an SQS admin client on fauxqs, the sandbox as
- * Distinct, and a cleanup list run after each test (jest hooks registered by the caller's file).
- */
-export interface StoreHarness {
+/** The key-store suites' shared set-up: useSqsHarness and dynalite, started before all tests. */
+export interface StoreHarness extends SqsHarness {
   dyn: LocalDynamo;
-  admin: SQSClient;
-  sandbox: Sandbox;
-  distinctUrl: string;
-  cleanups: Array<() => Promise<unknown> | unknown>;
 }
 
 export function useStoreHarness(): StoreHarness {
-  const h = { cleanups: [] } as unknown as StoreHarness;
+  const h = useSqsHarness() as StoreHarness;
   beforeAll(async () => {
     h.dyn = await startDynalite();
-    h.admin = sqsClient();
-    h.sandbox = createSandbox();
-    h.distinctUrl = (await h.sandbox.listen(0, '127.0.0.1')).url;
-  });
-  afterEach(async () => {
-    while (h.cleanups.length > 0) await h.cleanups.pop()?.();
-    h.sandbox.clear();
   });
   afterAll(async () => {
-    h.admin.destroy();
-    await h.sandbox.close();
     await h.dyn.close();
   });
   return h;

@@ -1,11 +1,14 @@
 /**
  * Loads `fixtures/<provider>/*.json` (STYLE §3.8). Fixtures are stored unsigned; tests sign them
- * at run time with the adapter's `testing` helpers, so no real secret is ever committed.
+ * at run time with the adapter's `testing` helpers, so no real secret is ever committed. Also the
+ * adapter tests' ways to hand a body to `adapter.parse` and read what it throws.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { UnsignedRequest } from '../../src/core/adapter';
+import type { AnyAdapter, UnsignedRequest } from '../../src/core/adapter';
+import type { EventDraft } from '../../src/core/normalized-event';
 import { createWebhookRequest } from '../../src/body/webhook-request';
+import { WebhookParseError, WebhookVerificationError, type VerificationReason } from '../../src/core/errors';
 import type { WebhookRequest } from '../../src/core/request';
 
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
@@ -103,4 +106,72 @@ export function toWebhookRequest(req: UnsignedRequest, receivedAt: Date): Webhoo
     rawBody: req.body,
     receivedAt,
   });
+}
+
+/**
+ * `parse(body)` for one adapter's own tests: `adapter.parse` of a POST received at `now` on
+ * `${FIXTURE_BASE_URL}/webhooks/<adapter>`, the body sent as is when a string or Buffer, JSON otherwise.
+ */
+export function bodyParser(
+  adapter: AnyAdapter,
+  now: Date,
+): (body: unknown, headers?: Record<string, string>) => EventDraft[] {
+  return (body, headers = { 'content-type': 'application/json' }) =>
+    adapter.parse(
+      toWebhookRequest(
+        {
+          method: 'POST',
+          url: `${FIXTURE_BASE_URL}/webhooks/${adapter.name}`,
+          headers,
+          body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+        },
+        now,
+      ),
+    );
+}
+
+/**
+ * What `simulate` sends: `adapter`'s own sample of `type` for `recipient`, signed with `signer` at
+ * `now` as a POST to `${FIXTURE_BASE_URL}/webhooks/<adapter>` (with the sample's query, if any).
+ */
+export function signedOwnSample(
+  adapter: AnyAdapter,
+  signer: unknown,
+  sample: { type: string; recipient: string; overrides: Record<string, string>; now: Date },
+): UnsignedRequest {
+  const s = adapter.testing.sample(sample);
+  const url = `${FIXTURE_BASE_URL}/webhooks/${adapter.name}`;
+  return adapter.testing.sign(
+    { method: 'POST', url: s.query ? `${url}?${s.query}` : url, headers: { ...s.headers }, body: s.body },
+    signer,
+    sample.now,
+  );
+}
+
+/** The one draft of `drafts`, asserting there is exactly one. */
+export function onlyDraft(drafts: EventDraft[]): EventDraft {
+  expect(drafts).toHaveLength(1);
+  return drafts[0]!;
+}
+
+/** The WebhookParseError `parse()` throws; fails the test when it throws anything else, or nothing. */
+export function parseErrorOf(parse: () => unknown): WebhookParseError {
+  try {
+    parse();
+  } catch (err) {
+    expect(err).toBeInstanceOf(WebhookParseError);
+    return err as WebhookParseError;
+  }
+  throw new Error('expected a WebhookParseError');
+}
+
+/** What verifying comes to: 'ok', or the reason of the WebhookVerificationError `verify()` throws or rejects with. */
+export async function verdictOf(verify: () => unknown): Promise<VerificationReason | 'ok'> {
+  try {
+    await verify();
+    return 'ok';
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return err.reason;
+    throw err;
+  }
 }

@@ -23,3 +23,22 @@ export function twilioDelivered(key: string, event: Partial<QueueMessage['event'
     receivedAt: T0,
   };
 }
+
+/** A SendGrid `delivered` for ada@example.com under `key`; `metadata` adds to the Distinct metadata. */
+export function sendgridDelivered(key: string, metadata: Record<string, string | number | boolean> = {}): QueueMessage {
+  return {
+    key,
+    source: 'sendgrid',
+    provider: 'sendgrid',
+    type: 'email.delivered',
+    event: {
+      email: 'ada@example.com',
+      feature: 'registration_email',
+      action: 'delivered',
+      experienceId: 'exp_fixture',
+      capturedAt: '2026-04-27T13:35:00Z',
+      metadata: { provider: 'sendgrid', providerEvent: 'delivered', messageId: `msg-${key}`, ...metadata },
+    },
+    receivedAt: T0,
+  };
+}

@@ -13,6 +13,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { SqsSettings } from '../../src/queue/sqs-queue';
+import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 
 /** The local SQS endpoint; fails loudly when the jest globalSetup did not run. */
 export function sqsEndpoint(): string {
@@ -143,4 +144,34 @@ export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F)
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The SQS suites' shared set-up (jest hooks registered by the caller's file): an admin client on
+ * the local SQS API, the sandbox as Distinct, and a cleanup list run (last in, first out) after each
+ * test, when the sandbox's received events are cleared too.
+ */
+export interface SqsHarness {
+  admin: SQSClient;
+  sandbox: Sandbox;
+  distinctUrl: string;
+  cleanups: Array<() => Promise<unknown> | unknown>;
+}
+
+export function useSqsHarness(): SqsHarness {
+  const h = { cleanups: [] } as unknown as SqsHarness;
+  beforeAll(async () => {
+    h.admin = sqsClient();
+    h.sandbox = createSandbox();
+    h.distinctUrl = (await h.sandbox.listen(0, '127.0.0.1')).url;
+  });
+  afterEach(async () => {
+    while (h.cleanups.length > 0) await h.cleanups.pop()?.();
+    h.sandbox.clear();
+  });
+  afterAll(async () => {
+    h.admin.destroy();
+    await h.sandbox.close();
+  });
+  return h;
 }

@@ -8,14 +8,10 @@ import type { Express } from 'express';
 import { ADAPTERS, getAdapter } from '../../adapters';
 import { readJson } from '../../src/body/read-json';
 import { overridesFrom } from '../../src/core/overrides';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createApp } from '../../src/runtime/express-app';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createTestCredentials, signBody, testConfig, type TestCredentials } from '../helpers/app';
+import { createTestCredentials, signBody, signJson, testConfig, type TestCredentials } from '../helpers/app';
+import { appOver, memoryOutbox, postTo } from '../helpers/serve';
 
 const PUBLIC = 'https://hooks.example.com';
 const BIG = '9007199254740993'; // 2^53 + 1: JSON.parse makes it 9007199254740992
@@ -25,22 +21,15 @@ let app: Express;
 
 beforeEach(() => {
   const config = testConfig({ creds, publicUrl: PUBLIC, driver: 'memory' });
-  queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const logger = silentLogger();
-  app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+  queue = memoryOutbox();
+  app = appOver(config, queue);
 });
 
 afterEach(async () => {
   await queue.close();
 });
 
-function send(req: UnsignedRequest): request.Test {
-  const url = new URL(req.url);
-  let r = request(app).post(url.pathname + url.search);
-  for (const [k, v] of Object.entries(req.headers)) r = r.set(k, v);
-  return r.send(req.body.toString('utf8'));
-}
+const send = (req: UnsignedRequest): request.Test => postTo(app, req);
 
 /** The adapter's own sample with `distinct_user_id` = BIG written as a bare JSON number (also inside nested JSON strings). */
 function sampleWithNumericUserId(name: string): UnsignedRequest | undefined {
@@ -113,15 +102,7 @@ test.each(['sendgrid', 'postmark', 'mailgun', 'generic', 'mailjet', 'ses'])(
 
 test('SendGrid: bare-number message and event ids beyond 2^53 keep their digits in metadata and the de-dup key', async () => {
   const body = `[{"email":"jane@example.com","timestamp":1700000000,"event":"delivered","sg_event_id":${BIG}1,"sg_message_id":${BIG}7,"custom_args":{"distinct_user_id":${BIG}}}]`;
-  const res = await send(
-    signBody(
-      'sendgrid',
-      creds,
-      `${PUBLIC}/webhooks/sendgrid`,
-      { 'content-type': 'application/json' },
-      Buffer.from(body),
-    ),
-  );
+  const res = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body));
   expect(res.status).toBe(200);
   const [lease] = await queue.claim(10);
   expect(lease!.message.event).toMatchObject({ userId: BIG });

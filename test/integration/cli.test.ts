@@ -2,37 +2,15 @@
  * The CLI as a user runs it (compiled, in child processes): validate, registry, serve + simulate
  * against the sandbox, dlq list/replay/purge, and a bad configuration stopping start-up.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { createSandbox } from '../../src/sandbox/sandbox-server';
+import { createTestCredentials, tempDir, testConfigDocument, waitFor, type TestCredentials } from '../helpers/app';
+import { CLI, ROOT, runCli, startServe, useRunningChildren } from '../helpers/cli';
 import type { DeadLetter } from '../../src/queue/queue';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
-
-function cli(args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } })
-    .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({
-      stdout: e.stdout,
-      stderr: e.stderr,
-      code: e.code,
-    }));
-}
-
-let sandbox: Sandbox | undefined;
-let child: ChildProcess | undefined;
-afterEach(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
-  }
-  await sandbox?.close();
-});
+const running = useRunningChildren();
 
 function writeConfig(dir: string, doc: Record<string, unknown>): string {
   const path = join(dir, 'distinct.config.json');
@@ -43,13 +21,13 @@ function writeConfig(dir: string, doc: Record<string, unknown>): string {
 test('validate prints the source → provider event → Distinct pair table; registry the pairs', async () => {
   const dir = tempDir();
   const config = writeConfig(dir, testConfigDocument({ creds: createTestCredentials() }));
-  const v = await cli(['validate', '--config', config], dir);
+  const v = await runCli(['validate', '--config', config], dir);
   expect(v.code).toBe(0);
   expect(v.stdout).toMatch(/configuration OK/);
   expect(v.stdout).toMatch(/sendgrid\s+sendgrid\s+open\s+email\.opened\s+registration_email\/opened/);
   expect(v.stdout).toMatch(/twilio\s+twilio\s+undelivered\s+sms\.undelivered\s+registration_sms\/failed/);
   expect(v.stdout).toMatch(/mailgun\s+mailgun\s+clicked\s+email\.clicked\s+\(ignored\)/);
-  const r = await cli(['registry', '--config', config], dir);
+  const r = await runCli(['registry', '--config', config], dir);
   expect(r.stdout).toMatch(/registration_email: \[delivered, opened, sent\]/);
   expect(r.stdout).toMatch(/registration_sms: \[delivered, failed, sent\]/);
 });
@@ -61,7 +39,7 @@ test('a bad configuration stops start-up and lists every problem by path', async
     server: { port: 'x' },
     sources: { twilio: { feature: 'registration_sms' } },
   });
-  const r = await cli(['serve', '--config', config], dir);
+  const r = await runCli(['serve', '--config', config], dir);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/distinct\.apiKey/);
   expect(r.stderr).toMatch(/server\.port/);
@@ -70,14 +48,15 @@ test('a bad configuration stops start-up and lists every problem by path', async
 
 test('without a configuration file, serve refuses to start unless --dev is given', async () => {
   const dir = tempDir();
-  const r = await cli(['serve'], dir);
+  const r = await runCli(['serve'], dir);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/distinct\.config\.yml: file not found .*--dev/);
 });
 
 test('serve + simulate for each provider: the events reach the sandbox; dlq list, replay and purge', async () => {
   const dir = tempDir();
-  sandbox = createSandbox({ apiKey: 'cli-key' });
+  const sandbox = createSandbox({ apiKey: 'cli-key' });
+  running.sandbox = sandbox;
   const { url } = await sandbox.listen(0, '127.0.0.1');
   const creds = createTestCredentials();
   const doc = testConfigDocument({ creds, baseUrl: url, apiKey: 'cli-key', queuePath: join(dir, 'outbox.db') });
@@ -86,12 +65,8 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   writeFileSync(signerFile, String(creds.sendgrid!.signer));
   (doc.log as Record<string, unknown>).level = 'info';
   const config = writeConfig(dir, doc);
-  child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /listening/.test(out), 15_000);
-  const port = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!;
-  const target = `http://127.0.0.1:${port}`;
+  const { child, url: target } = await startServe(['--config', config], dir);
+  running.child = child;
 
   // plivo and sinch: simulate signs the way they really send (Plivo V2 + Ma-V2, Sinch HMAC).
   for (const [source, event] of [
@@ -102,7 +77,10 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
     ['sinch', 'sms.failed'],
   ]) {
     const extra = source === 'sendgrid' ? ['--signer-file', signerFile] : [];
-    const r = await cli(['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra], dir);
+    const r = await runCli(
+      ['simulate', source!, '--event', event!, '--url', target, '--config', config, ...extra],
+      dir,
+    );
     expect({ source, code: r.code, out: r.stdout }).toMatchObject({
       source,
       code: 0,
@@ -113,7 +91,7 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
       out: expect.stringMatching(/\noutcome: 1 queued for Distinct/),
     });
   }
-  await waitFor(() => sandbox!.received().length === 5);
+  await waitFor(() => sandbox.received().length === 5);
   expect(
     sandbox
       .received()
@@ -129,7 +107,7 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
 
   // A Twilio short code with no user id cannot be sent: it is dead-lettered no_identifier, and
   // simulate says so although Twilio's answer stays the bare TwiML.
-  const dl = await cli(
+  const dl = await runCli(
     ['simulate', 'twilio', '--event', 'sms.sent', '--recipient', '12345', '--url', target, '--config', config],
     dir,
   );
@@ -137,49 +115,64 @@ test('serve + simulate for each provider: the events reach the sandbox; dlq list
   expect(dl.stdout).toMatch(/\n200 <Response\/>\n/);
   expect(dl.stdout).toMatch(/outcome: 1 dead-lettered: no_identifier \(see `distinct-adapter dlq list`\)/);
   // Mailgun clicks map to no action: ignored, and said so.
-  const ig = await cli(['simulate', 'mailgun', '--event', 'email.clicked', '--url', target, '--config', config], dir);
+  const ig = await runCli(
+    ['simulate', 'mailgun', '--event', 'email.clicked', '--url', target, '--config', config],
+    dir,
+  );
   expect(ig.stdout).toMatch(/outcome: 1 ignored \(no Distinct action mapped for email\.clicked/);
   child.kill('SIGTERM');
-  await new Promise((r) => child!.once('exit', r));
+  await new Promise((r) => child.once('exit', r));
   expect(child.exitCode).toBe(0);
 
-  const list = await cli(['dlq', 'list', '--config', config], dir);
+  const list = await runCli(['dlq', 'list', '--config', config], dir);
   expect(list.stdout).toMatch(/no_identifier\s+twilio\s+registration_sms\/sent/);
   expect(list.stdout).toMatch(/1 dead letter\(s\)/);
   // The dead letter keeps what Twilio sent (its recipient masked unless --show-pii).
-  const json = JSON.parse((await cli(['dlq', 'list', '--json', '--config', config], dir)).stdout) as DeadLetter;
+  const json = JSON.parse((await runCli(['dlq', 'list', '--json', '--config', config], dir)).stdout) as DeadLetter;
   expect(json.message.raw).toMatchObject({ MessageStatus: 'sent', To: '*2345' });
   const clear = JSON.parse(
-    (await cli(['dlq', 'list', '--json', '--show-pii', '--config', config], dir)).stdout,
+    (await runCli(['dlq', 'list', '--json', '--show-pii', '--config', config], dir)).stdout,
   ) as DeadLetter;
   expect(clear.message.raw).toMatchObject({ MessageStatus: 'sent', To: '12345' });
-  expect((await cli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
-  expect((await cli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(
+  expect((await runCli(['dlq', 'purge', '--config', config], dir)).code).toBe(2); // refuses without a filter
+  expect((await runCli(['dlq', 'replay', '--reason', 'no_identifier', '--config', config], dir)).stdout).toMatch(
     /replayed 1/,
   );
-  expect((await cli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
+  expect((await runCli(['dlq', 'list', '--config', config], dir)).stdout).toMatch(/0 dead letter\(s\)/);
 });
 
-test('simulate prints the outcome for every provider', async () => {
+/**
+ * `serve --no-forward` (info logs) in a fresh folder on every provider's test credentials, for
+ * `simulate` to target; signerArgs(provider) writes that provider's signer to a file and names it.
+ */
+async function serveForSimulate(): Promise<{
+  dir: string;
+  creds: TestCredentials;
+  config: string;
+  target: string;
+  signerArgs: (provider: string) => string[];
+}> {
   const dir = tempDir();
   const creds = createTestCredentials();
   const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
   (doc.log as Record<string, unknown>).level = 'info';
   const config = writeConfig(dir, doc);
-  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /listening/.test(out), 15_000);
-  const target = `http://127.0.0.1:${/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!}`;
+  const { child, url: target } = await startServe(['--no-forward', '--config', config], dir);
+  running.child = child;
+  const signerArgs = (provider: string): string[] => {
+    const signer = creds[provider]!.signer;
+    const file = join(dir, `${provider}.signer`);
+    writeFileSync(file, typeof signer === 'string' ? signer : JSON.stringify(signer));
+    return ['--signer-file', file];
+  };
+  return { dir, creds, config, target, signerArgs };
+}
+
+test('simulate prints the outcome for every provider', async () => {
+  const { dir, creds, config, target, signerArgs } = await serveForSimulate();
   const outcomes: Record<string, string> = {};
   for (const provider of Object.keys(creds)) {
-    const signer = creds[provider]!.signer;
-    const signerFile = join(dir, `${provider}.signer`);
-    writeFileSync(signerFile, typeof signer === 'string' ? signer : JSON.stringify(signer));
-    const r = await cli(['simulate', provider, '--url', target, '--config', config, '--signer-file', signerFile], dir);
+    const r = await runCli(['simulate', provider, '--url', target, '--config', config, ...signerArgs(provider)], dir);
     outcomes[provider] = /^outcome: .*$/m.exec(r.stdout)?.[0] ?? `${r.code} ${r.stdout} ${r.stderr}`;
   }
   for (const [provider, line] of Object.entries(outcomes)) {
@@ -188,26 +181,8 @@ test('simulate prints the outcome for every provider', async () => {
 });
 
 test('simulate --fixture sends a stored fixture signed (ECDSA, URL-signed form, HMAC, SNS); refuses misuse', async () => {
-  const dir = tempDir();
-  const creds = createTestCredentials();
-  const doc = testConfigDocument({ creds, queuePath: join(dir, 'outbox.db') });
-  (doc.log as Record<string, unknown>).level = 'info';
-  const config = writeConfig(dir, doc);
-  child = spawn(process.execPath, [CLI, 'serve', '--no-forward', '--config', config], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /listening/.test(out), 15_000);
-  const target = `http://127.0.0.1:${/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out)![1]!}`;
+  const { dir, config, target, signerArgs } = await serveForSimulate();
   const fixture = (provider: string, name: string): string => join(ROOT, 'fixtures', provider, `${name}.json`);
-  const signerArgs = (provider: string): string[] => {
-    const signer = creds[provider]!.signer;
-    const file = join(dir, `${provider}.signer`);
-    writeFileSync(file, typeof signer === 'string' ? signer : JSON.stringify(signer));
-    return ['--signer-file', file];
-  };
   const results: Array<{ fixture: string; code: number; status: string | undefined; outcome: string }> = [];
   for (const [provider, name] of [
     ['sendgrid', 'delivered'], // ECDSA over timestamp + raw body
@@ -216,7 +191,7 @@ test('simulate --fixture sends a stored fixture signed (ECDSA, URL-signed form, 
     ['ses', 'delivery'], // SNS-signed envelope
     ['mailgun', 'clicked'], // mapped to no action: ignored
   ] as const) {
-    const r = await cli(
+    const r = await runCli(
       [
         'simulate',
         provider,
@@ -251,7 +226,7 @@ test('simulate --fixture sends a stored fixture signed (ECDSA, URL-signed form, 
     },
   ]);
 
-  const both = await cli(
+  const both = await runCli(
     [
       'simulate',
       'twilio',
@@ -268,7 +243,7 @@ test('simulate --fixture sends a stored fixture signed (ECDSA, URL-signed form, 
   );
   expect(both.code).toBe(2);
   expect(both.stderr).toMatch(/--fixture and --event cannot be used together/);
-  const other = await cli(
+  const other = await runCli(
     ['simulate', 'twilio', '--fixture', fixture('mailgun', 'delivered'), '--url', target, '--config', config],
     dir,
   );
@@ -289,7 +264,7 @@ test("every command's --help shows examples and the environment variables it rea
   expect(paths.length).toBeGreaterThanOrEqual(10);
   const dir = tempDir();
   const helps = await Promise.all(
-    paths.map(async (p) => ({ command: p.join(' '), out: (await cli([...p, '--help'], dir)).stdout })),
+    paths.map(async (p) => ({ command: p.join(' '), out: (await runCli([...p, '--help'], dir)).stdout })),
   );
   for (const { command, out } of helps) {
     expect({
@@ -308,16 +283,17 @@ test('serve --dev --host 0.0.0.0 listens on every interface (containers); the --
   const start = async (extra: string[]): Promise<string> => {
     const dir = tempDir();
     // PORT=0 and another Distinct URL: no fixed ports (the dev sandbox on 4010 is not started).
-    child = spawn(process.execPath, [CLI, 'serve', '--dev', ...extra], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--dev', ...extra], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PORT: '0', DISTINCT_BASE_URL: 'http://127.0.0.1:9' },
     });
+    running.child = child;
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(() => /listening/.test(out), 15_000);
     child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
+    await new Promise((r) => child.once('exit', r));
     return out;
   };
   const wide = await start(['--host', '0.0.0.0']);
@@ -332,7 +308,7 @@ test('a queue.path the process cannot create names the key, the file and the /da
   writeFileSync(blocker, '');
   const doc = testConfigDocument({ creds: createTestCredentials(), queuePath: join(blocker, 'outbox.db') });
   const config = writeConfig(dir, doc);
-  const r = await cli(['serve', '--config', config], dir);
+  const r = await runCli(['serve', '--config', config], dir);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(
     `queue.path: cannot create or write the SQLite outbox ${join(blocker, 'outbox.db')} (EEXIST)`,

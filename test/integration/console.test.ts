@@ -5,47 +5,25 @@
  * updates stream, and a replay from the console reaches the sandbox.
  */
 import { request } from 'undici';
-import type { UnsignedRequest } from '../../src/core/adapter';
 import { ConfigurationError } from '../../src/core/errors';
 import { buildConfig } from '../helpers/config';
 import { silentLogger } from '../../src/observability/logger';
 import { consoleAccess, startService, type Service } from '../../src/runtime/service';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signedSample, testConfigDocument, waitFor, type TestCredentials } from '../helpers/app';
+import { signedSample, testConfigDocument, waitFor } from '../helpers/app';
+import { postSigned as post, useServiceHarness } from '../helpers/serve';
 
-let sandbox: Sandbox;
-let service: Service | undefined;
-let creds: TestCredentials;
-let distinctUrl: string;
+const h = useServiceHarness('console-key');
 const AUTH = `Basic ${Buffer.from('ops:s3cret pass').toString('base64')}`;
 
-beforeEach(async () => {
-  sandbox = createSandbox({ apiKey: 'console-key' });
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-  creds = createTestCredentials();
-});
-
-afterEach(async () => {
-  await service?.close();
-  service = undefined;
-  await sandbox.close();
-});
-
 function configWith(consoleBlock: Record<string, unknown> | undefined) {
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, apiKey: 'console-key' });
+  const doc = testConfigDocument({ creds: h.creds, baseUrl: h.distinctUrl, apiKey: 'console-key' });
   if (consoleBlock) doc.console = consoleBlock;
   return buildConfig(doc);
 }
 
 async function start(consoleBlock: Record<string, unknown> | undefined, dev = false): Promise<Service> {
-  service = await startService(configWith(consoleBlock), { logger: silentLogger(), port: 0, host: '127.0.0.1', dev });
-  return service;
-}
-
-async function post(req: UnsignedRequest): Promise<number> {
-  const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  await res.body.text();
-  return res.statusCode;
+  h.service = await startService(configWith(consoleBlock), { logger: silentLogger(), port: 0, host: '127.0.0.1', dev });
+  return h.service;
 }
 
 async function get(
@@ -149,14 +127,14 @@ test('dead letters: list masked, look at one, replay it to the sandbox and watch
   const twilio = `${s.url}/webhooks/twilio`;
   const bad = { distinct_feature: 'not_registered' };
   for (const recipient of ['+15017250601', '+15017250602']) {
-    expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient, overrides: bad }))).toBe(
+    expect(await post(signedSample('twilio', h.creds, twilio, { type: 'sms.sent', recipient, overrides: bad }))).toBe(
       200,
     );
   }
-  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' }))).toBe(
-    200,
-  );
-  await waitFor(() => sandbox.received().length === 1);
+  expect(
+    await post(signedSample('twilio', h.creds, twilio, { type: 'sms.delivered', recipient: '+15017250603' })),
+  ).toBe(200);
+  await waitFor(() => h.sandbox.received().length === 1);
 
   const auth = { authorization: AUTH };
   const list = JSON.parse(
@@ -241,7 +219,7 @@ test('live updates stream as Server-Sent Events, and an open stream does not hol
   const second = await request(`${s.url}/console/api/events`, { headers: { authorization: AUTH } });
   const started = Date.now();
   await s.close();
-  service = undefined;
+  h.service = undefined;
   expect(Date.now() - started).toBeLessThan(3000);
   await second.body.text().catch(() => undefined);
 });

@@ -6,63 +6,14 @@
  *
  * Runs the compiled CLI (`npm test` builds first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { createSandbox } from '../../src/sandbox/sandbox-server';
+import { createTestCredentials, freePort, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { ROOT, startServe, useRunningChildren } from '../helpers/cli';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the CLI and resolves with its base URL once it logs that it listens. */
-function startChild(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`child did not start:\n${out}\n${err}`)), 15_000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*listening/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code}:\n${out}\n${err}`));
-    });
-  });
-}
-
-let sandbox: Sandbox | undefined;
-let running: ChildProcess | undefined;
-
-afterEach(async () => {
-  if (running && running.exitCode === null) {
-    running.kill('SIGTERM');
-    await new Promise((r) => running!.once('exit', r));
-  }
-  await sandbox?.close();
-});
+const running = useRunningChildren();
 
 test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly once', async () => {
   const dir = tempDir('dwa-crash-');
@@ -81,8 +32,8 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(doc));
 
-  const first = await startChild(configPath);
-  running = first.child;
+  const first = await startServe(['--config', configPath], ROOT);
+  running.child = first.child;
   const TOTAL = 120;
   const requests = Array.from({ length: TOTAL }, () =>
     signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, { type: 'sms.delivered' }),
@@ -123,10 +74,11 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
   expect(acked.size).toBeLessThan(TOTAL); // the kill really happened mid-stream
 
   // Distinct comes back; the service restarts on the same outbox.
-  sandbox = createSandbox({ apiKey: 'crash-key' });
+  const sandbox = createSandbox({ apiKey: 'crash-key' });
+  running.sandbox = sandbox;
   await sandbox.listen(distinctPort, '127.0.0.1');
-  const second = await startChild(configPath);
-  running = second.child;
+  const second = await startServe(['--config', configPath], ROOT);
+  running.child = second.child;
 
   // The provider re-sends everything it did not get a 200 for, and (at-least-once) some it did.
   const base = second.url;
@@ -138,7 +90,7 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
     expect(res.statusCode).toBe(200);
   }
 
-  await waitFor(() => sandbox!.received().length >= TOTAL, 20_000);
+  await waitFor(() => sandbox.received().length >= TOTAL, 20_000);
   await new Promise((r) => setTimeout(r, 300));
   const received = sandbox.received();
   const sids = received.map((e) => (e.event.metadata as Record<string, string>).messageId);
@@ -151,7 +103,8 @@ test('SIGKILL mid-stream loses no acknowledged event and forwards each exactly o
 test('SIGTERM drains gracefully: exit 0, in-flight POSTs finish, the rest waits in the outbox', async () => {
   const dir = tempDir('dwa-term-');
   const creds = createTestCredentials();
-  sandbox = createSandbox({ apiKey: 'term-key', responseDelayMs: 50 });
+  const sandbox = createSandbox({ apiKey: 'term-key', responseDelayMs: 50 });
+  running.sandbox = sandbox;
   const { url: distinctUrl } = await sandbox.listen(0, '127.0.0.1');
   const PUBLIC = 'https://hooks.example.com';
   const doc = testConfigDocument({
@@ -166,8 +119,8 @@ test('SIGTERM drains gracefully: exit 0, in-flight POSTs finish, the rest waits 
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(doc));
 
-  const first = await startChild(configPath);
-  running = first.child;
+  const first = await startServe(['--config', configPath], ROOT);
+  running.child = first.child;
   const TOTAL = 40;
   for (let i = 0; i < TOTAL; i += 1) {
     const r = signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, { type: 'sms.sent' });
@@ -181,9 +134,9 @@ test('SIGTERM drains gracefully: exit 0, in-flight POSTs finish, the rest waits 
   const deliveredBeforeRestart = sandbox.received().length;
   expect(deliveredBeforeRestart).toBeLessThan(TOTAL);
 
-  const second = await startChild(configPath);
-  running = second.child;
-  await waitFor(() => sandbox!.received().length >= TOTAL, 20_000);
+  const second = await startServe(['--config', configPath], ROOT);
+  running.child = second.child;
+  await waitFor(() => sandbox.received().length >= TOTAL, 20_000);
   await new Promise((r) => setTimeout(r, 300));
   expect(sandbox.received()).toHaveLength(TOTAL);
   expect(sandbox.stats().duplicates).toBe(0);

@@ -9,49 +9,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { getAdapter } from '../../adapters';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import {
-  createTestCredentials,
-  signBody,
-  tempDir,
-  testConfigDocument,
-  waitFor,
-  type TestCredentials,
-} from '../helpers/app';
-import { startDynalite, type LocalDynamo } from '../helpers/dynamo';
-import { counts, createQueuePair, sqsClient } from '../helpers/sqs';
+import { createTestCredentials, signJson, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { CLI, ROOT } from '../helpers/cli';
+import { useStoreHarness } from '../helpers/dynamo';
+import { counts, createQueuePair } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 const PUBLIC = 'https://hooks.example.com';
 
-let dyn: LocalDynamo;
-let admin: SQSClient;
-let sandbox: Sandbox;
-let distinctUrl: string;
-let creds: TestCredentials;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'src', 'dedupe', 'deduped-queue.js'))) {
     throw new Error('dist/ lacks the key store: run `npm run build` (npm test does it first)');
   }
-  dyn = await startDynalite();
-  admin = sqsClient();
-  sandbox = createSandbox();
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-  creds = createTestCredentials();
 });
-
-afterAll(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  admin.destroy();
-  await sandbox.close();
-  await dyn.close();
-});
+const h = useStoreHarness();
+const creds = createTestCredentials();
 
 /** `count` SendGrid batches of `perBatch` events, each event its own sg_event_id, signed. */
 function sendgridBatches(count: number, perBatch: number): UnsignedRequest[] {
@@ -75,9 +48,7 @@ function sendgridBatches(count: number, perBatch: number): UnsignedRequest[] {
       );
     }
     const body = Buffer.from(`[${lines.join(',\r\n')}]\r\n`, 'utf8');
-    out.push(
-      signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body, now),
-    );
+    out.push(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body, now));
   }
   return out;
 }
@@ -93,7 +64,7 @@ async function serve(file: string): Promise<Proc> {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+  h.cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -130,10 +101,10 @@ async function deliver(
 
 test('three `serve` processes, the same four SendGrid batches to each: Distinct gets each of the 100 events once', async () => {
   const dir = tempDir('dwa-fleet-');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const sqs = await createQueuePair(admin);
-  const table = await dyn.createTable();
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, publicUrl: PUBLIC });
+  h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const sqs = await createQueuePair(h.admin);
+  const table = await h.dyn.createTable();
+  const doc = testConfigDocument({ creds, baseUrl: h.distinctUrl, publicUrl: PUBLIC });
   const sources = doc.sources as Record<string, unknown>;
   const file = join(dir, 'distinct.config.json');
   writeFileSync(
@@ -142,7 +113,7 @@ test('three `serve` processes, the same four SendGrid batches to each: Distinct 
       ...doc,
       log: { level: 'info' },
       queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } },
-      dedupe: { store: { driver: 'dynamodb', table, endpoint: dyn.endpoint, region: 'us-east-1' } },
+      dedupe: { store: { driver: 'dynamodb', table, endpoint: h.dyn.endpoint, region: 'us-east-1' } },
       sources: { sendgrid: sources.sendgrid },
     }),
   );
@@ -171,15 +142,15 @@ test('three `serve` processes, the same four SendGrid batches to each: Distinct 
   expect(third.every((r) => r.status === 200 && (r.body.queued ?? 0) === 0)).toBe(true);
 
   await waitFor(
-    async () => sandbox.received().length >= 100 && (await counts(admin, sqs.queueUrl)).visible === 0,
+    async () => h.sandbox.received().length >= 100 && (await counts(h.admin, sqs.queueUrl)).visible === 0,
     30_000,
   );
   await new Promise((r) => setTimeout(r, 1_000)); // anything late would show up now
-  const keys = sandbox.received().map((e) => e.idempotencyKey);
+  const keys = h.sandbox.received().map((e) => e.idempotencyKey);
   expect(keys).toHaveLength(100);
   expect(new Set(keys).size).toBe(100);
-  expect(sandbox.stats().duplicates).toBe(0);
-  expect(await counts(admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
+  expect(h.sandbox.stats().duplicates).toBe(0);
+  expect(await counts(h.admin, sqs.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
 
   const metrics = await (await fetch(`${second.url}/metrics`)).text();
   // Counted per decision: a request answered 503 (some keys still claimed) counts its duplicates too.

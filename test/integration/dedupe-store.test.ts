@@ -291,15 +291,7 @@ test('forwarders with an unreachable store send nothing and keep every message q
   // Down after start: the received message goes back (visible again after the backoff), unsent.
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createStoredQueue({
-    driver: 'sqs',
-    path: '',
-    synchronous: 'full',
-    dedupeWindowMs: WEEK_MS,
-    sqs,
-    store: storeSettings(table, local.endpoint),
-  }) as DedupedQueue;
-  h.cleanups.push(() => q.close());
+  const q = storeQueue(sqs, table, { endpoint: local.endpoint });
   await q.start();
   await local.close();
   await expect(q.claim(10)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -314,15 +306,7 @@ test('a forwarder keeps the message while the store is down and delivers it once
   await plain.close();
   const local = await startDynalite();
   const table = await local.createTable();
-  const q = createStoredQueue({
-    driver: 'sqs',
-    path: '',
-    synchronous: 'full',
-    dedupeWindowMs: WEEK_MS,
-    sqs,
-    store: storeSettings(table, local.endpoint),
-  }) as DedupedQueue;
-  h.cleanups.push(() => q.close());
+  const q = storeQueue(sqs, table, { endpoint: local.endpoint });
   await q.start();
   await local.close();
   forwarder(q).start();

@@ -3,41 +3,16 @@
  * creates a queue, names the file it read, resolves queue.path against the configuration file's
  * folder from any directory, counts per reason, and `replay --wait` follows a running serve.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { DeadLetterReason } from '../../src/core/distinct-event';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { createSandbox } from '../../src/sandbox/sandbox-server';
 import { SqliteQueue } from '../../src/queue/sqlite-queue';
-import { createTestCredentials, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { createTestCredentials, tempDir, testConfigDocument } from '../helpers/app';
+import { runCli, startServe, useRunningChildren } from '../helpers/cli';
 import { twilioDelivered } from '../helpers/queue-message';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
-
-function cli(args: string[], cwd: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } })
-    .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({
-      stdout: e.stdout,
-      stderr: e.stderr,
-      code: e.code,
-    }));
-}
-
-let sandbox: Sandbox | undefined;
-let child: ChildProcess | undefined;
-afterEach(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
-  }
-  child = undefined;
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const running = useRunningChildren();
 
 /** A config folder whose file says `queue.path: ./data/outbox.db` (relative). */
 function configFolder(baseUrl = 'http://127.0.0.1:9'): { dir: string; config: string; queueFile: string } {
@@ -69,7 +44,7 @@ test('dlq never creates a queue: it names the file it looked for and exits non-z
   const { dir, config, queueFile } = configFolder();
   const elsewhere = tempDir();
   for (const verb of [['list'], ['replay', '--all'], ['purge', '--all']]) {
-    const r = await cli(['dlq', ...verb, '--config', config], elsewhere);
+    const r = await runCli(['dlq', ...verb, '--config', config], elsewhere);
     expect({ verb, code: r.code }).toEqual({ verb, code: 1 });
     expect(r.stderr).toContain(`ERR_QUEUE_NOT_FOUND: no queue at ${queueFile}`);
     expect(r.stderr).toContain(config);
@@ -77,7 +52,7 @@ test('dlq never creates a queue: it names the file it looked for and exits non-z
   expect(readdirSync(elsewhere)).toEqual([]);
   expect(readdirSync(dir)).toEqual(['distinct.config.json']);
   // --dev without a file: no queue and no dev credentials written either.
-  const dev = await cli(['dlq', 'list', '--dev'], elsewhere);
+  const dev = await runCli(['dlq', 'list', '--dev'], elsewhere);
   expect(dev.code).toBe(1);
   expect(dev.stderr).toContain(join(elsewhere, 'data', 'outbox.db'));
   expect(readdirSync(elsewhere)).toEqual([]);
@@ -93,23 +68,23 @@ test('queue.path is relative to the config file, from any folder; list shows "sh
     { key: 'e', reason: 'invalid_pair' },
   ]);
   const elsewhere = tempDir();
-  const all = await cli(['dlq', 'list', '--config', config], elsewhere);
+  const all = await runCli(['dlq', 'list', '--config', config], elsewhere);
   expect(all.code).toBe(0);
   expect(all.stdout).toContain(`queue: ${queueFile}`);
   expect(all.stdout).toMatch(/^5 dead letter\(s\)$/m);
   expect(all.stdout).toContain('by reason (whole queue): invalid_pair 2, no_identifier 3');
 
-  const cut = await cli(['dlq', 'list', '--limit', '2', '--config', config], elsewhere);
+  const cut = await runCli(['dlq', 'list', '--limit', '2', '--config', config], elsewhere);
   expect(cut.stdout).toContain('showing 2 of 5');
   expect(cut.stdout.match(/registration_sms\/delivered/g)).toHaveLength(2);
 
-  const byReason = await cli(
+  const byReason = await runCli(
     ['dlq', 'list', '--reason', 'no_identifier', '--limit', '1', '--config', config],
     elsewhere,
   );
   expect(byReason.stdout).toContain('showing 1 of 3');
 
-  const json = await cli(['dlq', 'list', '--json', '--limit', '2', '--config', config], elsewhere);
+  const json = await runCli(['dlq', 'list', '--json', '--limit', '2', '--config', config], elsewhere);
   expect(
     json.stdout
       .trim()
@@ -118,16 +93,17 @@ test('queue.path is relative to the config file, from any folder; list shows "sh
   ).toEqual(['invalid_pair', 'invalid_pair']);
   expect(json.stderr).toContain('showing 2 of 5');
 
-  const typo = await cli(['dlq', 'list', '--reason', 'invalid_pari', '--config', config], elsewhere);
+  const typo = await runCli(['dlq', 'list', '--reason', 'invalid_pari', '--config', config], elsewhere);
   expect(typo.stderr).toMatch(/warning: "invalid_pari" is not a dead-letter reason; did you mean "invalid_pair"\?/);
   expect(typo.stdout).toMatch(/^0 dead letter\(s\)$/m);
 
-  expect((await cli(['dlq', 'list', '--limit', 'ten', '--config', config], elsewhere)).code).toBe(2);
+  expect((await runCli(['dlq', 'list', '--limit', 'ten', '--config', config], elsewhere)).code).toBe(2);
   expect(readdirSync(elsewhere)).toEqual([]);
 });
 
 test('dlq replay --wait follows a running serve until each event is delivered or dead again', async () => {
-  sandbox = createSandbox({ apiKey: 'dlq-key' });
+  const sandbox = createSandbox({ apiKey: 'dlq-key' });
+  running.sandbox = sandbox;
   const { url } = await sandbox.listen(0, '127.0.0.1');
   const { dir, config, queueFile } = configFolder(url);
   await seedDeadLetters(queueFile, [
@@ -136,16 +112,9 @@ test('dlq replay --wait follows a running serve until each event is delivered or
     { key: 'bad', reason: 'max_attempts', action: 'teleported' }, // not registered: Invalid feature/action.
     { key: 'other', reason: 'no_identifier' },
   ]);
-  child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /listening/.test(out), 15_000);
+  running.child = (await startServe(['--config', config], dir, { ...process.env, LOG_LEVEL: 'info' })).child;
 
-  const r = await cli(
+  const r = await runCli(
     ['dlq', 'replay', '--reason', 'max_attempts', '--wait', '--timeout', '30', '--interval', '100', '--config', config],
     tempDir(),
   );
@@ -158,14 +127,14 @@ test('dlq replay --wait follows a running serve until each event is delivered or
       .map((e) => e.idempotencyKey)
       .sort(),
   ).toEqual(['ok1', 'ok2']);
-  const list = await cli(['dlq', 'list', '--config', config], tempDir());
+  const list = await runCli(['dlq', 'list', '--config', config], tempDir());
   expect(list.stdout).toContain('by reason (whole queue): invalid_pair 1, no_identifier 1');
 });
 
 test('dlq replay --wait without a running forwarder warns and times out non-zero', async () => {
   const { config, queueFile } = configFolder();
   await seedDeadLetters(queueFile, [{ key: 'x', reason: 'max_age' }]);
-  const r = await cli(
+  const r = await runCli(
     ['dlq', 'replay', '--id', '1', '--wait', '--timeout', '1', '--interval', '100', '--config', config],
     tempDir(),
   );

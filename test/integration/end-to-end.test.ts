@@ -10,7 +10,7 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { loadFixtures } from '../helpers/fixtures';
 import {
   createTestCredentials,
-  signBody,
+  signJson,
   signedSample,
   testConfig,
   waitFor,
@@ -48,9 +48,9 @@ async function post(req: UnsignedRequest): Promise<{ status: number; body: Recor
 test('a SendGrid batch posted twice reaches Distinct once per event, in the contract shape', async () => {
   const body = loadFixtures('sendgrid').find((f) => f.name === 'events-batch')!.request.body;
   const url = `${service.url}/webhooks/sendgrid`;
-  const first = await post(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body));
+  const first = await post(signJson('sendgrid', creds, url, body));
   expect(first.status).toBe(200);
-  const second = await post(signBody('sendgrid', creds, url, { 'content-type': 'application/json' }, body));
+  const second = await post(signJson('sendgrid', creds, url, body));
   expect(second.body.queued).toBe(0);
   await waitFor(() => sandbox.received().length >= first.body.queued!);
   await new Promise((r) => setTimeout(r, 200)); // nothing more may arrive

@@ -7,53 +7,24 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildConfig, type AppConfig } from '../helpers/config';
 import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startForwardService } from '../../src/runtime/forward-service';
 import { startService, type Service } from '../../src/runtime/service';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import type { SqsSettings } from '../../src/queue/sqs-queue';
-import {
-  createTestCredentials,
-  signedSample,
-  tempDir,
-  testConfigDocument,
-  waitFor,
-  type TestCredentials,
-} from '../helpers/app';
-import { createQueuePair, sqsClient } from '../helpers/sqs';
+import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { CLI, ROOT } from '../helpers/cli';
+import { createQueuePair, useSqsHarness } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
 const PUBLIC = 'https://hooks.example.com';
 
-let admin: SQSClient;
-let creds: TestCredentials;
-let sandbox: Sandbox;
-let distinctUrl: string;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-beforeAll(async () => {
-  admin = sqsClient();
-  creds = createTestCredentials();
-  sandbox = createSandbox();
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-});
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  sandbox.clear();
-});
-
-afterAll(async () => {
-  admin.destroy();
-  await sandbox.close();
-});
+const h = useSqsHarness();
+const creds = createTestCredentials();
 
 /** The shared configuration: every test source, the queue pair, Distinct = the sandbox. */
 function configDocument(sqs: SqsSettings): Record<string, unknown> {
-  const doc = testConfigDocument({ creds, baseUrl: distinctUrl, publicUrl: PUBLIC });
+  const doc = testConfigDocument({ creds, baseUrl: h.distinctUrl, publicUrl: PUBLIC });
   // A short long-poll keeps shutdown quick; production keeps the default 20 s.
   return { ...doc, queue: { driver: 'sqs', sqs: { ...sqs, waitTimeSeconds: 1 } } };
 }
@@ -68,16 +39,16 @@ async function post(baseUrl: string, req: UnsignedRequest): Promise<Response> {
 }
 
 test('two receivers and one forwarder share one SQS queue: every webhook reaches Distinct once', async () => {
-  const config: AppConfig = buildConfig(configDocument(await createQueuePair(admin)), {});
+  const config: AppConfig = buildConfig(configDocument(await createQueuePair(h.admin)), {});
   const logger = silentLogger();
   const receivers: Service[] = [];
   for (let i = 0; i < 2; i += 1) {
     const service = await startService(config, { logger, forward: false, port: 0, host: '127.0.0.1' });
-    cleanups.push(() => service.close());
+    h.cleanups.push(() => service.close());
     receivers.push(service);
   }
   const forwarder = await startForwardService(config, { logger, port: 0, host: '127.0.0.1' });
-  cleanups.push(() => forwarder.close());
+  h.cleanups.push(() => forwarder.close());
 
   const requests = [
     signedSample('twilio', creds, `${PUBLIC}/webhooks/twilio`, { recipient: '+15017250601' }),
@@ -88,12 +59,12 @@ test('two receivers and one forwarder share one SQS queue: every webhook reaches
   const statuses = await Promise.all(requests.map((req, i) => post(receivers[i % 2]!.url, req).then((r) => r.status)));
   expect(statuses).toEqual([200, 200, 200, 200]);
 
-  await waitFor(() => sandbox.received().length >= 4, 15_000);
-  const got = sandbox.received().map((r) => r.event.phone ?? r.event.email);
+  await waitFor(() => h.sandbox.received().length >= 4, 15_000);
+  const got = h.sandbox.received().map((r) => r.event.phone ?? r.event.email);
   expect(got.sort()).toEqual(['+15017250601', '+15017250602', 'a@example.com', 'b@example.com']);
-  expect(sandbox.stats().duplicates).toBe(0);
+  expect(h.sandbox.stats().duplicates).toBe(0);
   // Every POST carries its de-duplication key as the Idempotency-Key header, one key per event.
-  const keys = sandbox.received().map((r) => r.idempotencyKey);
+  const keys = h.sandbox.received().map((r) => r.idempotencyKey);
   expect(keys.every((k) => typeof k === 'string' && k.length > 0)).toBe(true);
   expect(new Set(keys).size).toBe(4);
 
@@ -109,22 +80,21 @@ test('two receivers and one forwarder share one SQS queue: every webhook reaches
 });
 
 test('the compiled `forward` command serves /healthz and exits 0 on SIGTERM', async () => {
-  const cli = join(ROOT, 'bin', 'distinct-adapter.js');
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'commands', 'forward.js'))) {
     throw new Error('dist/ lacks the forward command: run `npm run build` (npm test does it first)');
   }
   const dir = tempDir('dwa-forward-');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'distinct.config.json');
-  const doc = configDocument(await createQueuePair(admin));
+  const doc = configDocument(await createQueuePair(h.admin));
   // Sources every build has (dist/ may predate adapters added since), and info logs to read the URL.
   const sources = doc.sources as Record<string, unknown>;
   writeFileSync(file, JSON.stringify({ ...doc, log: { level: 'info' }, sources: { twilio: sources.twilio } }));
-  const child = spawn(process.execPath, [cli, 'forward', '--config', file, '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, 'forward', '--config', file, '--port', '0'], {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+  h.cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

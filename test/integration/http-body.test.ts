@@ -10,13 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createApp } from '../../src/runtime/express-app';
 import { rawBody } from '../../src/runtime/raw-body';
-import { createQueue } from '../../src/queue/create-queue';
 import { createTestCredentials, signedSample, testConfig } from '../helpers/app';
+import { appOver, memoryOutbox, postTo } from '../helpers/serve';
 
 const LIMIT = 1024;
 
@@ -153,23 +149,11 @@ describe('webhook responses', () => {
   test('Twilio is answered an empty TwiML document as text/xml; charset=utf-8, with no ETag', async () => {
     const creds = createTestCredentials();
     const config = testConfig({ creds, publicUrl: 'https://hooks.example.com', driver: 'memory' });
-    const queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
-    const metrics = createMetrics({ defaultMetrics: false });
-    const logger = silentLogger();
-    const app = createApp({
-      config,
-      queue,
-      metrics,
-      logger,
-      pipeline: new Pipeline({ config, queue, logger, metrics }),
-    });
+    const app = appOver(config, memoryOutbox());
     const signed = signedSample('twilio', creds, 'https://hooks.example.com/webhooks/twilio', {
       type: 'sms.delivered',
     });
-    const url = new URL(signed.url);
-    let r = request(app).post(url.pathname + url.search);
-    for (const [k, v] of Object.entries(signed.headers)) r = r.set(k, v);
-    const res = await r.send(signed.body.toString('utf8'));
+    const res = await postTo(app, signed);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
     expect(res.headers['content-length']).toBe('11');

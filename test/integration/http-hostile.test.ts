@@ -8,14 +8,11 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type { Express } from 'express';
 import { ADAPTERS } from '../../adapters';
-import { createMetrics } from '../../src/observability/metrics';
 import { createLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createApp } from '../../src/runtime/express-app';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createTestCredentials, signBody, signedSample, testConfig, type TestCredentials } from '../helpers/app';
+import { createTestCredentials, signJson, signedSample, testConfig, type TestCredentials } from '../helpers/app';
+import { appOver, memoryOutbox, postTo } from '../helpers/serve';
 
 const PUBLIC = 'https://hooks.example.com';
 let creds: TestCredentials;
@@ -26,28 +23,21 @@ let logged = '';
 beforeAll(() => {
   creds = createTestCredentials();
   const config = testConfig({ creds, publicUrl: PUBLIC, driver: 'memory' });
-  queue = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
-  const metrics = createMetrics({ defaultMetrics: false });
+  queue = memoryOutbox();
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
       logged += chunk.toString();
       cb();
     },
   });
-  const logger = createLogger({ level: 'debug', destination });
-  app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+  app = appOver(config, queue, createLogger({ level: 'debug', destination }));
 });
 
 afterAll(async () => {
   await queue.close();
 });
 
-function send(req: UnsignedRequest): request.Test {
-  const url = new URL(req.url);
-  let r = request(app).post(url.pathname + url.search);
-  for (const [k, v] of Object.entries(req.headers)) r = r.set(k, v);
-  return r.send(req.body.toString('utf8'));
-}
+const send = (req: UnsignedRequest): request.Test => postTo(app, req);
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t = performance.now();
@@ -150,15 +140,7 @@ describe('deep nesting never crashes a reader (found by test/property)', () => {
   test('SendGrid: a category nested 20,000 arrays deep is no 500', async () => {
     const depth = 20_000;
     const body = `[{"email":"jane@example.com","timestamp":1700000000,"event":"delivered","sg_event_id":"e1","category":${'['.repeat(depth)}"x"${']'.repeat(depth)}}]`;
-    const res = await send(
-      signBody(
-        'sendgrid',
-        creds,
-        `${PUBLIC}/webhooks/sendgrid`,
-        { 'content-type': 'application/json' },
-        Buffer.from(body),
-      ),
-    );
+    const res = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ received: 1 });
   });
@@ -170,7 +152,7 @@ describe('deep nesting never crashes a reader (found by test/property)', () => {
       const body = Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`);
       let signed: UnsignedRequest;
       try {
-        signed = signBody(name, creds, `${PUBLIC}/webhooks/${name}`, { 'content-type': 'application/json' }, body);
+        signed = signJson(name, creds, `${PUBLIC}/webhooks/${name}`, body);
       } catch {
         signed = {
           method: 'POST',
@@ -188,9 +170,7 @@ describe('deep nesting never crashes a reader (found by test/property)', () => {
 test('a 400 that names a 40,000-character payload key stays short (item 12)', async () => {
   const key = 'k'.repeat(40_000);
   const body = `[{"feature":"page_visit","action":"viewed","userId":"u1","capturedAt":"2026-04-27T13:35:00Z","${key}":1}]`;
-  const res = await send(
-    signBody('generic', creds, `${PUBLIC}/webhooks/generic`, { 'content-type': 'application/json' }, Buffer.from(body)),
-  );
+  const res = await send(signJson('generic', creds, `${PUBLIC}/webhooks/generic`, body));
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
   expect(res.text.length).toBeLessThan(400);

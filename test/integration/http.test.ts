@@ -4,14 +4,10 @@
  */
 import request from 'supertest';
 import type { Express } from 'express';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { Pipeline } from '../../src/pipeline/pipeline';
-import { createApp } from '../../src/runtime/express-app';
-import { createQueue } from '../../src/queue/create-queue';
 import type { Queue } from '../../src/queue/queue';
 import type { UnsignedRequest } from '../../src/core/adapter';
-import { createTestCredentials, signBody, signedSample, testConfig, type TestCredentials } from '../helpers/app';
+import { createTestCredentials, signJson, signedSample, testConfig, type TestCredentials } from '../helpers/app';
+import { appOver, memoryOutbox, postTo, sqliteOutbox } from '../helpers/serve';
 import { loadFixtures } from '../helpers/fixtures';
 
 const PUBLIC = 'https://hooks.example.com';
@@ -22,35 +18,21 @@ let app: Express;
 beforeEach(() => {
   creds = createTestCredentials();
   const config = testConfig({ creds, publicUrl: PUBLIC, bodyLimit: '64kb' });
-  queue = createQueue({
-    driver: 'sqlite',
-    path: config.queue.path,
-    synchronous: 'full',
-    dedupeWindowMs: config.dedupe.windowMs,
-  });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const logger = silentLogger();
-  app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
+  queue = sqliteOutbox(config);
+  app = appOver(config, queue);
 });
 
 afterEach(async () => {
   await queue.close().catch(() => undefined);
 });
 
-function send(req: UnsignedRequest, path = new URL(req.url).pathname + new URL(req.url).search): request.Test {
-  let r = request(app).post(path);
-  for (const [k, v] of Object.entries(req.headers)) r = r.set(k, v);
-  // A string, not a Buffer: superagent would JSON-encode a Buffer sent as application/json.
-  return r.send(req.body.toString('utf8'));
-}
+const send = (req: UnsignedRequest, path?: string): request.Test => postTo(app, req, path);
 
 const sendgridBatch = (): Buffer => loadFixtures('sendgrid').find((f) => f.name === 'events-batch')!.request.body;
 
 test('a signed SendGrid batch is acknowledged with 200 only after its events are queued', async () => {
   const body = sendgridBatch();
-  const res = await send(
-    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
-  );
+  const res = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body));
   expect(res.status).toBe(200);
   expect(res.body.received).toBeGreaterThan(1);
   const stats = await queue.stats();
@@ -61,12 +43,8 @@ test('a signed SendGrid batch is acknowledged with 200 only after its events are
 
 test('the same SendGrid batch posted twice is queued once', async () => {
   const body = sendgridBatch();
-  const first = await send(
-    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
-  );
-  const second = await send(
-    signBody('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, { 'content-type': 'application/json' }, body),
-  );
+  const first = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body));
+  const second = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, body));
   expect(first.status).toBe(200);
   expect(second.status).toBe(200);
   expect(second.body.queued).toBe(0);
@@ -75,13 +53,7 @@ test('the same SendGrid batch posted twice is queued once', async () => {
 });
 
 test('a body changed by one byte gets 401 and nothing is queued', async () => {
-  const signed = signBody(
-    'sendgrid',
-    creds,
-    `${PUBLIC}/webhooks/sendgrid`,
-    { 'content-type': 'application/json' },
-    sendgridBatch(),
-  );
+  const signed = signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, sendgridBatch());
   const body = Buffer.from(signed.body);
   const i = body.indexOf('example@test.com');
   body[i] = 'E'.charCodeAt(0);
@@ -102,15 +74,7 @@ test('a missing signature gets 401, never 403', async () => {
 });
 
 test('a signed but malformed SendGrid body gets 400 with a reason naming the problem', async () => {
-  const res = await send(
-    signBody(
-      'sendgrid',
-      creds,
-      `${PUBLIC}/webhooks/sendgrid`,
-      { 'content-type': 'application/json' },
-      Buffer.from('{"not":"an array"}'),
-    ),
-  );
+  const res = await send(signJson('sendgrid', creds, `${PUBLIC}/webhooks/sendgrid`, '{"not":"an array"}'));
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('ERR_WEBHOOK_PARSE');
   expect(res.body.message.length).toBeGreaterThan(5);
@@ -188,16 +152,8 @@ test('health, readiness and metrics', async () => {
 
 test('an insecure source accepts unauthenticated requests (and only because it was marked so)', async () => {
   const config = testConfig({ creds, sourceExtras: { postmark: { insecure: true, basicAuth: undefined } } });
-  const q = createQueue({ driver: 'memory', path: '', synchronous: 'full', dedupeWindowMs: 60_000 });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const logger = silentLogger();
-  const insecureApp = createApp({
-    config,
-    queue: q,
-    metrics,
-    logger,
-    pipeline: new Pipeline({ config, queue: q, logger, metrics }),
-  });
+  const q = memoryOutbox();
+  const insecureApp = appOver(config, q);
   const delivery = loadFixtures('postmark')
     .find((f) => f.name === 'delivery')!
     .request.body.toString();

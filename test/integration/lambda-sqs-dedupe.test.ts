@@ -7,8 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
 import { buildConfig } from '../helpers/config';
 import { StoreUnavailableError } from '../../src/core/errors';
@@ -22,6 +20,7 @@ import { createSqsForwarderHandler, type SqsForwarderHandler } from '../../src/r
 import { deadEndpoint, useStoreHarness } from '../helpers/dynamo';
 import { twilioDelivered } from '../helpers/queue-message';
 import { counts, createQueuePair } from '../helpers/sqs';
+import { receiveEvent, settleLikeLambda } from '../helpers/sqs-event';
 
 const WEEK_MS = 7 * 86_400_000;
 const twilio = getAdapter('twilio')!.testing.createCredentials();
@@ -72,88 +71,29 @@ async function twoCopies(settings: SqsSettings, key: string): Promise<void> {
   }
 }
 
-async function receiveEvent(settings: SqsSettings, n: number): Promise<SQSEvent> {
-  const messages: Message[] = [];
-  while (messages.length < n) {
-    const out = await fx.admin.send(
-      new ReceiveMessageCommand({
-        QueueUrl: settings.queueUrl,
-        MaxNumberOfMessages: n - messages.length,
-        WaitTimeSeconds: 5,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (!out.Messages?.length) throw new Error(`expected ${n} message(s), got ${messages.length}`);
-    messages.push(...out.Messages);
-  }
-  return { Records: messages.map((m) => toRecord(m)) };
-}
-
-function toRecord(m: Message): SQSRecord {
-  const messageAttributes: SQSRecord['messageAttributes'] = {};
-  for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      stringValue: value.StringValue,
-      stringListValues: [],
-      binaryListValues: [],
-      dataType: value.DataType ?? 'String',
-    };
-  }
-  const attrs = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: {
-      ApproximateReceiveCount: attrs.ApproximateReceiveCount!,
-      SentTimestamp: attrs.SentTimestamp!,
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? attrs.SentTimestamp!,
-    },
-    messageAttributes,
-    md5OfBody: m.MD5OfBody!,
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:test',
-    awsRegion: 'us-east-1',
-  };
-}
-
-async function settleLikeLambda(settings: SqsSettings, event: SQSEvent, response: SQSBatchResponse): Promise<void> {
-  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  const done = event.Records.filter((r) => !failed.has(r.messageId));
-  if (done.length === 0) return;
-  await fx.admin.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: settings.queueUrl,
-      Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })),
-    }),
-  );
-}
-
 test('two copies of one event in one batch and in a later batch: one POST, every copy settled as done', async () => {
   const h = await setup();
   await twoCopies(h.settings, 'evt-lambda');
-  const event = await receiveEvent(h.settings, 2);
+  const event = await receiveEvent(fx.admin, h.settings, 2);
   const response = await h.handle(event);
   // concurrency 2: the copies race; the loser either sees `delivered` (done) or a live lease (failed, looked at again soon).
-  await settleLikeLambda(h.settings, event, response);
+  await settleLikeLambda(fx.admin, h.settings, event, response);
   if (response.batchItemFailures.length > 0) {
     expect(response.batchItemFailures).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 5_200));
-    const retry = await receiveEvent(h.settings, 1);
+    const retry = await receiveEvent(fx.admin, h.settings, 1);
     const again = await h.handle(retry);
     expect(again).toEqual({ batchItemFailures: [] });
-    await settleLikeLambda(h.settings, retry, again);
+    await settleLikeLambda(fx.admin, h.settings, retry, again);
   }
   expect(fx.sandbox.received().map((e) => e.idempotencyKey)).toEqual(['evt-lambda']);
   expect(await counts(fx.admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 0 });
 
   // An SQS re-delivery after the event was delivered: dropped without a POST, reported done.
   await twoCopies(h.settings, 'evt-lambda');
-  const later = await receiveEvent(h.settings, 2);
+  const later = await receiveEvent(fx.admin, h.settings, 2);
   expect(await h.handle(later)).toEqual({ batchItemFailures: [] });
-  await settleLikeLambda(h.settings, later, { batchItemFailures: [] });
+  await settleLikeLambda(fx.admin, h.settings, later, { batchItemFailures: [] });
   expect(fx.sandbox.received()).toHaveLength(1);
   expect(fx.sandbox.stats().duplicates).toBe(0);
 });
@@ -161,7 +101,7 @@ test('two copies of one event in one batch and in a later batch: one POST, every
 test('an unreachable store: nothing is POSTed and the batch fails, so every record comes back', async () => {
   const h = await setup(await deadEndpoint(), 'distinct-adapter-keys');
   await twoCopies(h.settings, 'evt-store-down');
-  const event = await receiveEvent(h.settings, 2);
+  const event = await receiveEvent(fx.admin, h.settings, 2);
   await expect(h.handle(event)).rejects.toBeInstanceOf(StoreUnavailableError);
   expect(fx.sandbox.received()).toHaveLength(0);
   expect(await counts(fx.admin, h.settings.queueUrl)).toEqual({ visible: 0, notVisible: 2 });

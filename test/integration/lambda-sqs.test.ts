@@ -5,10 +5,10 @@
  * on 127.0.0.1. After each invocation the test does what Lambda does with the answer: it deletes
  * the records not listed in batchItemFailures.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getAdapter } from '../../adapters';
 import { buildConfig, type AppConfig } from '../helpers/config';
@@ -22,12 +22,9 @@ import { createSqsForwarderHandler, handler, type SqsForwarderHandler } from '..
 import { DEFAULT_REGISTRY } from '../../src/mapping/default-actions';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox-server';
 import { counts, createQueuePair, peek, sqsClient, type RecordedCall } from '../helpers/sqs';
+import { receiveEvent, settleLikeLambda, SQS_EVENT_EXAMPLE } from '../helpers/sqs-event';
 import { twilioDelivered } from '../helpers/queue-message';
 
-const FIXTURE = JSON.parse(readFileSync(join(__dirname, '../../fixtures/aws/sqs-event.json'), 'utf8')) as {
-  event: SQSEvent;
-};
-const TEMPLATE = FIXTURE.event.Records[0]!;
 const twilio = getAdapter('twilio')!.testing.createCredentials();
 
 function message(key: string, event: Partial<QueueMessage['event']> = {}): QueueMessage {
@@ -94,72 +91,10 @@ async function setup(sandboxOptions: SandboxOptions = {}): Promise<Harness> {
   return { sandbox, settings, queue, calls, handle, config };
 }
 
-/** What Lambda's poller does: long-polls the queue until `n` messages arrived, as one SQSEvent. */
-async function receiveEvent(settings: SqsSettings, n: number): Promise<SQSEvent> {
-  const messages: Message[] = [];
-  while (messages.length < n) {
-    const out = await admin.send(
-      new ReceiveMessageCommand({
-        QueueUrl: settings.queueUrl,
-        MaxNumberOfMessages: Math.min(10, n - messages.length),
-        WaitTimeSeconds: 10,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (!out.Messages?.length) throw new Error(`expected ${n} message(s), got ${messages.length}`);
-    messages.push(...out.Messages);
-  }
-  return { Records: messages.map((m) => toRecord(m, settings)) };
-}
-
-/** The documented record shape with a received message's fields. */
-function toRecord(m: Message, settings: SqsSettings): SQSRecord {
-  const attrs = m.Attributes ?? {};
-  const messageAttributes: SQSRecord['messageAttributes'] = {};
-  for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      stringValue: value.StringValue,
-      stringListValues: [],
-      binaryListValues: [],
-      dataType: value.DataType ?? 'String',
-    };
-  }
-  return {
-    ...TEMPLATE,
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: {
-      ...TEMPLATE.attributes,
-      ApproximateReceiveCount: attrs.ApproximateReceiveCount!,
-      SentTimestamp: attrs.SentTimestamp!,
-      ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? attrs.SentTimestamp!,
-    },
-    messageAttributes,
-    md5OfBody: m.MD5OfBody!,
-    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${settings.queueUrl.split('/').pop()}`,
-    awsRegion: 'us-east-1',
-  };
-}
-
-/** What Lambda does with the answer: deletes every record not reported as failed. */
-async function settleLikeLambda(settings: SqsSettings, event: SQSEvent, response: SQSBatchResponse): Promise<void> {
-  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  const done = event.Records.filter((r) => !failed.has(r.messageId));
-  if (done.length === 0) return;
-  await admin.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: settings.queueUrl,
-      Entries: done.map((r, i) => ({ Id: `r${i}`, ReceiptHandle: r.receiptHandle })),
-    }),
-  );
-}
-
 async function invoke(h: Harness, n: number): Promise<{ event: SQSEvent; response: SQSBatchResponse }> {
-  const event = await receiveEvent(h.settings, n);
+  const event = await receiveEvent(admin, h.settings, n);
   const response = await h.handle(event);
-  await settleLikeLambda(h.settings, event, response);
+  await settleLikeLambda(admin, h.settings, event, response);
   return { event, response };
 }
 
@@ -269,7 +204,7 @@ test('401: every record stays queued (reported failed, hidden for the probe inte
 
 test('the documented example event as it is: bodies that are not queue messages go to the DLQ verbatim', async () => {
   const h = await setup();
-  const response = await h.handle(FIXTURE.event);
+  const response = await h.handle(SQS_EVENT_EXAMPLE);
 
   expect(response).toEqual({ batchItemFailures: [] });
   expect(h.sandbox.stats().requests).toBe(0);
@@ -362,12 +297,12 @@ describe('configuration from the environment', () => {
     const producer = new SqsQueue({ sqs: settings, dedupeWindowMs: 1000 });
     cleanups.push(() => producer.close());
     await producer.enqueue([{ message: message('a') }]);
-    const first = await receiveEvent(settings, 1);
+    const first = await receiveEvent(admin, settings, 1);
     await expect(handler(first)).resolves.toEqual({ batchItemFailures: [] });
     // The configuration file is read once: removing it does not matter to the next invocation.
     rmSync(join(dir, 'distinct.config.yml'));
     await producer.enqueue([{ message: message('b') }]);
-    await expect(handler(await receiveEvent(settings, 1))).resolves.toEqual({ batchItemFailures: [] });
+    await expect(handler(await receiveEvent(admin, settings, 1))).resolves.toEqual({ batchItemFailures: [] });
     expect(sandbox.received().map((r) => r.idempotencyKey)).toEqual(['a', 'b']);
   });
 });

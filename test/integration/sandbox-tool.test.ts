@@ -2,15 +2,11 @@
  * The sandbox as a tool: `distinct-adapter sandbox fault` against a running sandbox (real CLI
  * processes, real HTTP), and its page updating in a real browser without reloading.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { runCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const CLI = join(__dirname, '..', '..', 'bin', 'distinct-adapter.js');
 const VALID = {
   email: 'jane@example.com',
   feature: 'registration_email',
@@ -19,16 +15,6 @@ const VALID = {
   capturedAt: '2026-04-27T13:35:00Z',
   metadata: { provider: 'sendgrid', note: 'y'.repeat(400) },
 };
-
-function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } })
-    .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({
-      stdout: e.stdout,
-      stderr: e.stderr,
-      code: e.code,
-    }));
-}
 
 let sandbox: Sandbox;
 let url: string;
@@ -51,15 +37,15 @@ async function post(body: unknown, key = 'k'): Promise<number> {
 }
 
 test('sandbox fault: --status/--times, --latency, --drop, --list and --clear drive the running sandbox', async () => {
-  const q = await cli(['sandbox', 'fault', '--url', url, '--status', '500', '--times', '3']);
+  const q = await runCli(['sandbox', 'fault', '--url', url, '--status', '500', '--times', '3']);
   expect(q).toMatchObject({
     code: 0,
     stdout: expect.stringContaining('queued: 500 Internal server error. × 3 (pending now: 3)'),
   });
-  expect((await cli(['sandbox', 'fault', '--url', url, '--latency', '200'])).stdout).toContain(
+  expect((await runCli(['sandbox', 'fault', '--url', url, '--latency', '200'])).stdout).toContain(
     '+200 ms, then answer normally',
   );
-  expect((await cli(['sandbox', 'fault', '--url', url, '--drop'])).stdout).toContain('drop the connection');
+  expect((await runCli(['sandbox', 'fault', '--url', url, '--drop'])).stdout).toContain('drop the connection');
   expect(sandbox.pendingFaults()).toHaveLength(5);
 
   for (let i = 0; i < 3; i += 1) expect(await post(VALID)).toBe(500);
@@ -69,19 +55,19 @@ test('sandbox fault: --status/--times, --latency, --drop, --list and --clear dri
   await expect(post(VALID)).rejects.toThrow();
   expect(await post(VALID)).toBe(200);
 
-  const list = await cli(['sandbox', 'fault', '--url', url, '--list']);
+  const list = await runCli(['sandbox', 'fault', '--url', url, '--list']);
   expect(list.stdout).toMatch(/pending at .*: none/);
   expect(list.stdout).toMatch(
     /500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*500 Internal server error\.\n[^\n]*\+200 ms, then answered normally\n[^\n]*connection dropped/,
   );
 
-  await cli(['sandbox', 'fault', '--url', url, '--status', '429', '--retry-after', '5', '--times', '2']);
-  expect((await cli(['sandbox', 'fault', '--url', url, '--clear'])).stdout).toContain('cleared');
+  await runCli(['sandbox', 'fault', '--url', url, '--status', '429', '--retry-after', '5', '--times', '2']);
+  expect((await runCli(['sandbox', 'fault', '--url', url, '--clear'])).stdout).toContain('cleared');
   expect(sandbox.pendingFaults()).toEqual([]);
 
-  expect((await cli(['sandbox', 'fault', '--url', url])).code).toBe(2); // nothing to do
-  expect((await cli(['sandbox', 'fault', '--url', url, '--status', '42'])).code).toBe(2);
-  const down = await cli(['sandbox', 'fault', '--url', 'http://127.0.0.1:1', '--status', '500']);
+  expect((await runCli(['sandbox', 'fault', '--url', url])).code).toBe(2); // nothing to do
+  expect((await runCli(['sandbox', 'fault', '--url', url, '--status', '42'])).code).toBe(2);
+  const down = await runCli(['sandbox', 'fault', '--url', 'http://127.0.0.1:1', '--status', '500']);
   expect(down.code).toBe(1);
   expect(down.stderr).toMatch(/no sandbox at http:\/\/127\.0\.0\.1:1 .*start one with `distinct-adapter sandbox`/);
 });

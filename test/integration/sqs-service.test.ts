@@ -11,15 +11,14 @@ import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { buildConfig } from '../helpers/config';
-import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startService, type Service } from '../../src/runtime/service';
 import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { postSigned as post } from '../helpers/serve';
+import { CLI } from '../helpers/cli';
 import { counts, createQueuePair, sqsClient, within } from '../helpers/sqs';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
 const run = promisify(execFile);
 const creds = createTestCredentials();
 
@@ -48,12 +47,6 @@ async function start(): Promise<{
   doc.queue = { driver: 'sqs', sqs: { ...settings, waitTimeSeconds: 20 } };
   service = await startService(buildConfig(doc, {}), { logger: silentLogger(), port: 0, host: '127.0.0.1' });
   return { doc, settings };
-}
-
-async function post(req: UnsignedRequest): Promise<number> {
-  const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  await res.body.text();
-  return res.statusCode;
 }
 
 test('a webhook is acknowledged after SQS has it, forwarded through SQS, and retried through visibility after a 500', async () => {

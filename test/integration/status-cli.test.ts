@@ -3,56 +3,26 @@
  * service through `server.port` (`$PORT` wins), `--json` prints the `/status` document, and with
  * nothing running it reads the queue file read-only — never creating one.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { createSandbox } from '../../src/sandbox/sandbox-server';
+import { createTestCredentials, freePort, signedSample, tempDir, testConfigDocument, waitFor } from '../helpers/app';
+import { CLI, runCli, useRunningChildren, type CliResult } from '../helpers/cli';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'distinct-adapter.js');
-
-function cli(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
+/** The CLI with logs silenced and without this process's $PORT, unless `env` sets one. */
+function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...env };
   if (!('PORT' in env)) delete childEnv.PORT;
-  return run(process.execPath, [CLI, ...args], { cwd, env: childEnv })
-    .then((r) => ({ ...r, code: 0 }))
-    .catch((e: { stdout: string; stderr: string; code: number }) => ({
-      stdout: e.stdout,
-      stderr: e.stderr,
-      code: e.code,
-    }));
+  return runCli(args, cwd, childEnv);
 }
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-let sandbox: Sandbox | undefined;
-let child: ChildProcess | undefined;
-afterEach(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
-  }
-  await sandbox?.close();
-});
+const running = useRunningChildren();
 
 test('status asks the running service (server.port, $PORT wins), then reads the queue file when none runs', async () => {
   const dir = tempDir();
-  sandbox = createSandbox({ apiKey: 'cli-key' });
+  const sandbox = createSandbox({ apiKey: 'cli-key' });
+  running.sandbox = sandbox;
   const { url } = await sandbox.listen(0, '127.0.0.1');
   const creds = createTestCredentials();
   const port = await freePort();
@@ -62,11 +32,12 @@ test('status asks the running service (server.port, $PORT wins), then reads the 
   writeFileSync(config, JSON.stringify(doc));
   const env = { ...process.env };
   delete env.PORT;
-  child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
     cwd: dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.child = child;
   const base = `http://127.0.0.1:${port}`;
   await waitFor(
     () =>
@@ -91,7 +62,7 @@ test('status asks the running service (server.port, $PORT wins), then reads the 
   ]) {
     expect((await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })).status).toBe(200);
   }
-  await waitFor(() => sandbox!.received().length === 1);
+  await waitFor(() => sandbox.received().length === 1);
   await waitFor(async () => ((await (await fetch(`${base}/status`)).json()) as { forwarded: number }).forwarded === 1);
 
   const json = await cli(['status', '--config', config, '--json'], dir);
@@ -125,7 +96,7 @@ test('status asks the running service (server.port, $PORT wins), then reads the 
   });
 
   child.kill('SIGTERM');
-  await new Promise((r) => child!.once('exit', r));
+  await new Promise((r) => child.once('exit', r));
 
   const offline = await cli(['status', '--config', config, '--json'], dir);
   expect(offline.code).toBe(0);
@@ -159,12 +130,14 @@ test('status with no service and no queue file names the file, exits non-zero an
 
 test('serve --dev turns the console on without credentials (loopback) and the banner prints its URL; status --dev finds it', async () => {
   const dir = tempDir();
-  sandbox = createSandbox({ apiKey: 'sandbox' });
+  const sandbox = createSandbox({ apiKey: 'sandbox' });
+  running.sandbox = sandbox;
   const { url } = await sandbox.listen(0, '127.0.0.1');
   const port = await freePort();
   // DISTINCT_BASE_URL elsewhere than :4010 keeps serve --dev from starting its own sandbox there.
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DISTINCT_BASE_URL: url, LOG_LEVEL: 'info' };
-  child = spawn(process.execPath, [CLI, 'serve', '--dev'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--dev'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.child = child;
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => /operator console/.test(out), 15_000);

@@ -4,36 +4,14 @@
  * totals — through the real service, a real SQLite outbox and the project's sandbox as Distinct.
  */
 import { request } from 'undici';
-import type { UnsignedRequest } from '../../src/core/adapter';
 import { silentLogger } from '../../src/observability/logger';
 import { startForwardService } from '../../src/runtime/forward-service';
-import { startService, type Service } from '../../src/runtime/service';
+import { startService } from '../../src/runtime/service';
 import type { StatusDocument } from '../../src/observability/status-document';
-import { createSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { createTestCredentials, signedSample, testConfig, waitFor, type TestCredentials } from '../helpers/app';
+import { signedSample, testConfig, waitFor } from '../helpers/app';
+import { postSigned as post, useServiceHarness } from '../helpers/serve';
 
-let sandbox: Sandbox;
-let service: Service | undefined;
-let creds: TestCredentials;
-let distinctUrl: string;
-
-beforeEach(async () => {
-  sandbox = createSandbox({ apiKey: 'status-key' });
-  distinctUrl = (await sandbox.listen(0, '127.0.0.1')).url;
-  creds = createTestCredentials();
-});
-
-afterEach(async () => {
-  await service?.close();
-  service = undefined;
-  await sandbox.close();
-});
-
-async function post(req: UnsignedRequest): Promise<number> {
-  const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  await res.body.text();
-  return res.statusCode;
-}
+const h = useServiceHarness('status-key');
 
 async function getJson(
   url: string,
@@ -46,17 +24,17 @@ const status = async (base: string): Promise<StatusDocument> =>
   (await getJson(`${base}/status`)).body as unknown as StatusDocument;
 
 test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status and the gauge report the open circuit', async () => {
-  service = await startService(
-    testConfig({ creds, baseUrl: distinctUrl, apiKey: 'wrong-key', circuit: { probeIntervalMs: 60_000 } }),
+  h.service = await startService(
+    testConfig({ creds: h.creds, baseUrl: h.distinctUrl, apiKey: 'wrong-key', circuit: { probeIntervalMs: 60_000 } }),
     {
       logger: silentLogger(),
       port: 0,
       host: '127.0.0.1',
     },
   );
-  const base = service.url;
-  expect(await post(signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(200);
-  await waitFor(() => service!.forwarder!.isCircuitOpen());
+  const base = h.service.url;
+  expect(await post(signedSample('twilio', h.creds, `${base}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(200);
+  await waitFor(() => h.service!.forwarder!.isCircuitOpen());
 
   const ready = await getJson(`${base}/readyz`);
   expect(ready.status).toBe(200);
@@ -70,7 +48,7 @@ test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status
   // A load balancer following the advice keeps sending, and the receiver keeps queuing.
   expect(
     await post(
-      signedSample('twilio', creds, `${base}/webhooks/twilio`, { type: 'sms.delivered', recipient: '+15017250699' }),
+      signedSample('twilio', h.creds, `${base}/webhooks/twilio`, { type: 'sms.delivered', recipient: '+15017250699' }),
     ),
   ).toBe(200);
 
@@ -92,33 +70,33 @@ test('Distinct rejecting the key: /readyz stays 200 (ingestion goes on), /status
 });
 
 test('/status counts per source what came in and what became of it; no personal data', async () => {
-  service = await startService(testConfig({ creds, baseUrl: distinctUrl, apiKey: 'status-key' }), {
+  h.service = await startService(testConfig({ creds: h.creds, baseUrl: h.distinctUrl, apiKey: 'status-key' }), {
     logger: silentLogger(),
     port: 0,
     host: '127.0.0.1',
   });
-  const base = service.url;
+  const base = h.service.url;
   const twilio = `${base}/webhooks/twilio`;
-  const sent = signedSample('twilio', creds, twilio, { type: 'sms.sent', recipient: '+15017250601' });
+  const sent = signedSample('twilio', h.creds, twilio, { type: 'sms.sent', recipient: '+15017250601' });
   expect(await post(sent)).toBe(200);
   expect(await post(sent)).toBe(200); // a provider re-delivery: duplicate
-  expect(await post(signedSample('twilio', creds, twilio, { type: 'sms.delivered', recipient: '+15017250602' }))).toBe(
-    200,
-  );
+  expect(
+    await post(signedSample('twilio', h.creds, twilio, { type: 'sms.delivered', recipient: '+15017250602' })),
+  ).toBe(200);
   // A per-message override naming an unregistered pair: dead-lettered at ingest.
   expect(
     await post(
-      signedSample('twilio', creds, twilio, {
+      signedSample('twilio', h.creds, twilio, {
         type: 'sms.sent',
         recipient: '+15017250603',
         overrides: { distinct_feature: 'not_registered' },
       }),
     ),
   ).toBe(200);
-  const bad = signedSample('twilio', creds, twilio, { type: 'sms.sent' });
+  const bad = signedSample('twilio', h.creds, twilio, { type: 'sms.sent' });
   expect(await post({ ...bad, headers: { ...bad.headers, 'x-twilio-signature': 'AAAA' } })).toBe(401);
-  expect(await post(signedSample('mailgun', creds, `${base}/webhooks/mailgun`, { type: 'email.clicked' }))).toBe(200); // no action: ignored
-  await waitFor(() => sandbox.received().length === 2);
+  expect(await post(signedSample('mailgun', h.creds, `${base}/webhooks/mailgun`, { type: 'email.clicked' }))).toBe(200); // no action: ignored
+  await waitFor(() => h.sandbox.received().length === 2);
   await waitFor(async () => (await status(base)).forwarded === 2);
 
   const res = await getJson(`${base}/status`);
@@ -163,10 +141,10 @@ test('/status counts per source what came in and what became of it; no personal 
 });
 
 test('`forward` serves /status with the circuit and the forwarded count', async () => {
-  const config = testConfig({ creds, baseUrl: distinctUrl, apiKey: 'status-key' });
+  const config = testConfig({ creds: h.creds, baseUrl: h.distinctUrl, apiKey: 'status-key' });
   const receiver = await startService(config, { logger: silentLogger(), port: 0, host: '127.0.0.1', forward: false });
   try {
-    expect(await post(signedSample('twilio', creds, `${receiver.url}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(
+    expect(await post(signedSample('twilio', h.creds, `${receiver.url}/webhooks/twilio`, { type: 'sms.sent' }))).toBe(
       200,
     );
     const before = await status(receiver.url);
@@ -182,7 +160,7 @@ test('`forward` serves /status with the circuit and the forwarded count', async 
   }
   const forwarder = await startForwardService(config, { logger: silentLogger(), port: 0, host: '127.0.0.1' });
   try {
-    await waitFor(() => sandbox.received().length === 1);
+    await waitFor(() => h.sandbox.received().length === 1);
     await waitFor(async () => (await status(forwarder.url)).forwarded === 1);
     const doc = await status(forwarder.url);
     expect(doc).toMatchObject({

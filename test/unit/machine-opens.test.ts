@@ -4,8 +4,6 @@
  * `machineOpens: forward | ignore` (default forward) decides whether they are sent to Distinct.
  * Each provider's flag is the one its own documentation states (docs/providers/<p>.md).
  */
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { adapter as brevo } from '../../adapters/brevo';
 import { adapter as mailgun } from '../../adapters/mailgun';
 import { adapter as mandrill } from '../../adapters/mandrill';
@@ -17,11 +15,9 @@ import type { AnyAdapter } from '../../src/core/adapter';
 import { ConfigurationError } from '../../src/core/errors';
 import { completeDraft } from '../../src/mapping/normalize';
 import { toDistinct } from '../../src/mapping/to-distinct';
-import type { Queue } from '../../src/queue/queue';
 import { basicAuthorization } from '../../src/verify/credentials';
-import { tempDir } from '../helpers/app';
 import { toWebhookRequest } from '../helpers/fixtures';
-import { serveOnLoopback } from '../helpers/serve';
+import { loopbackConfig, useLoopbackApp } from '../helpers/serve';
 
 const NOW = new Date('2026-04-27T13:40:00Z');
 const URL_ = 'https://hooks.example.com/webhooks/x';
@@ -209,37 +205,11 @@ describe('Mandrill: user_agent_parsed.type "robot"', () => {
 });
 
 describe('through the real HTTP stack: an authentic request whose only event is an ignored machine open', () => {
-  let queue: Queue;
-  let server: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const config = buildConfig(
-      {
-        distinct: { apiKey: 'test', baseUrl: 'http://127.0.0.1:9' },
-        server: { port: 0, host: '127.0.0.1' },
-        queue: { driver: 'sqlite', path: join(tempDir(), 'outbox.db') },
-        log: { level: 'silent' },
-        sources: {
-          brevo: {
-            feature: 'registration_email',
-            experienceId: 'exp',
-            basicAuth: 'brevo:s3cret',
-            machineOpens: 'ignore',
-          },
-        },
-      },
-      {},
-      null,
-      [brevo],
-    );
-    ({ queue, server, origin } = await serveOnLoopback(config));
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await queue.close();
-  });
+  const app = useLoopbackApp(() =>
+    loopbackConfig(brevo, {
+      brevo: { feature: 'registration_email', experienceId: 'exp', basicAuth: 'brevo:s3cret', machineOpens: 'ignore' },
+    }),
+  );
 
   test('is answered 200, counted ignored, and nothing is queued (never 401/403)', async () => {
     const body = JSON.stringify({
@@ -248,13 +218,13 @@ describe('through the real HTTP stack: an authentic request whose only event is 
       'message-id': '<p@x>',
       ts_epoch: 1604933654,
     });
-    const res = await fetch(`${origin}/webhooks/brevo`, {
+    const res = await fetch(`${app.origin}/webhooks/brevo`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basicAuthorization('brevo:s3cret') },
       body,
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ received: 1, queued: 0, ignored: 1 });
-    expect(await queue.claim(10)).toEqual([]);
+    expect(await app.queue.claim(10)).toEqual([]);
   });
 });

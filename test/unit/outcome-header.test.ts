@@ -4,30 +4,16 @@
  */
 import request from 'supertest';
 import { describeOutcome } from '../../src/cli/commands/simulate';
-import { createMetrics } from '../../src/observability/metrics';
-import { silentLogger } from '../../src/observability/logger';
-import { OUTCOME_HEADER, Pipeline, parseOutcomeHeader } from '../../src/pipeline/pipeline';
-import { createApp } from '../../src/runtime/express-app';
-import { createQueue } from '../../src/queue/create-queue';
+import { OUTCOME_HEADER, parseOutcomeHeader } from '../../src/pipeline/pipeline';
 import { createTestCredentials, signedSample, testConfig } from '../helpers/app';
+import { appOver, postTo, sqliteOutbox } from '../helpers/serve';
 
 test('Twilio keeps its bare <Response/>; the header says queued, then duplicate, then dead-lettered with the reason', async () => {
   const creds = createTestCredentials();
   const config = testConfig({ creds, publicUrl: 'https://hooks.example.com' });
-  const queue = createQueue({
-    driver: 'sqlite',
-    path: config.queue.path,
-    synchronous: 'full',
-    dedupeWindowMs: config.dedupe.windowMs,
-  });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const logger = silentLogger();
-  const app = createApp({ config, queue, metrics, logger, pipeline: new Pipeline({ config, queue, logger, metrics }) });
-  const post = (req: ReturnType<typeof signedSample>): request.Test => {
-    let r = request(app).post(new URL(req.url).pathname + new URL(req.url).search);
-    for (const [k, v] of Object.entries(req.headers)) r = r.set(k, v);
-    return r.send(req.body.toString('utf8'));
-  };
+  const queue = sqliteOutbox(config);
+  const app = appOver(config, queue);
+  const post = (req: ReturnType<typeof signedSample>): request.Test => postTo(app, req);
   try {
     const url = 'https://hooks.example.com/webhooks/twilio';
     const delivered = signedSample('twilio', creds, url);

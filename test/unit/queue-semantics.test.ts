@@ -12,9 +12,9 @@ import { MemoryQueue } from '../../src/queue/memory-queue';
 import type { EnqueueItem, Lease, Queue, QueueMessage } from '../../src/queue/queue';
 import { SqliteQueue } from '../../src/queue/sqlite-queue';
 import { SqsQueue } from '../../src/queue/sqs-queue';
+import { sendgridDelivered, T0 } from '../helpers/queue-message';
 import { createQueuePair, sqsClient } from '../helpers/sqs';
 
-const T0 = Date.UTC(2026, 3, 27, 13, 35, 0);
 const WEEK_MS = 7 * 24 * 3_600_000;
 
 interface OpenOptions {
@@ -71,29 +71,9 @@ const GATED: Record<string, Record<string, string>> = {
   },
 };
 
+/** A SendGrid delivery whose metadata also holds a boolean and a number; `overrides` patch the message. */
 function message(key: string, overrides: Partial<QueueMessage> = {}): QueueMessage {
-  return {
-    key,
-    source: 'sendgrid',
-    provider: 'sendgrid',
-    type: 'email.delivered',
-    event: {
-      email: 'ada@example.com',
-      feature: 'registration_email',
-      action: 'delivered',
-      experienceId: 'exp_fixture',
-      capturedAt: '2026-04-27T13:35:00Z',
-      metadata: {
-        provider: 'sendgrid',
-        providerEvent: 'delivered',
-        messageId: `msg-${key}`,
-        machineOpen: false,
-        code: 250,
-      },
-    },
-    receivedAt: T0,
-    ...overrides,
-  };
+  return { ...sendgridDelivered(key, { machineOpen: false, code: 250 }), ...overrides };
 }
 
 const item = (key: string): EnqueueItem => ({ message: message(key) });

@@ -15,6 +15,7 @@ import type { EnqueueItem, Lease, QueueMessage } from '../../src/queue/queue';
 import { SqsQueue, type SqsQueueOptions, type SqsSettings } from '../../src/queue/sqs-queue';
 import { SQS_MAX_BATCH_BYTES } from '../../src/queue/sqs-wire';
 import { createTestCredentials } from '../helpers/app';
+import { sendgridDelivered } from '../helpers/queue-message';
 import {
   counts,
   createQueuePair,
@@ -29,23 +30,7 @@ import {
 const REPO = path.resolve(__dirname, '../..');
 const WEEK_MS = 7 * 24 * 3_600_000;
 
-function message(key: string, metadata: Record<string, string | number | boolean> = {}): QueueMessage {
-  return {
-    key,
-    source: 'sendgrid',
-    provider: 'sendgrid',
-    type: 'email.delivered',
-    event: {
-      email: 'ada@example.com',
-      feature: 'registration_email',
-      action: 'delivered',
-      experienceId: 'exp_fixture',
-      capturedAt: '2026-04-27T13:35:00Z',
-      metadata: { provider: 'sendgrid', providerEvent: 'delivered', messageId: `msg-${key}`, ...metadata },
-    },
-    receivedAt: Date.UTC(2026, 3, 27, 13, 35, 0),
-  };
-}
+const message = sendgridDelivered;
 const item = (key: string): EnqueueItem => ({ message: message(key) });
 const keysOf = (leases: readonly Lease[]): string[] => leases.map((l) => l.message.key).sort();
 const sendBatchCalls = (calls: RecordedCall[]): RecordedCall[] =>
