@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { freePort } from './app';
 import { useSqsHarness, type SqsHarness } from './sqs';
 
@@ -61,6 +61,14 @@ export async function createKeysTable(client: DynamoDBClient, name: string): Pro
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // dynalite answers CreateTable with CREATING and turns the table ACTIVE on a later tick; an item
+  // call before that is ResourceNotFoundException. Wait for ACTIVE, as operators' tooling does.
+  for (let i = 0; i < 200; i += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${name} did not become ACTIVE within 2 s`);
 }
 
 /** An endpoint nothing listens on (a port that was free a moment ago). */
