@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { isObject } from '../src/body/read-json';
 import { defineAdapter } from '../src/core/adapter';
 import { WebhookParseError } from '../src/core/errors';
+import { DISTINCT_EVENT_FIELDS } from '../src/core/distinct-event';
 import { mapEventType, type EventMap } from '../src/core/event-types';
 import type { EventDetails, EventDraft, EventOverrides } from '../src/core/normalized-event';
 import type { WebhookRequest } from '../src/core/request';
@@ -50,18 +51,8 @@ const EVENT_MAP = {
 /** At most this many events per request, like the largest provider batches (Mandrill). */
 const MAX_BATCH = 1000;
 const MAX_METADATA_KEYS = 50;
-/** The fields an event may carry; anything else is refused. */
-const FIELDS = [
-  'id',
-  'userId',
-  'email',
-  'phone',
-  'feature',
-  'action',
-  'experienceId',
-  'capturedAt',
-  'metadata',
-] as const;
+/** The fields an event may carry: its own `id` and Distinct's; anything else is refused. */
+const FIELDS = ['id', ...DISTINCT_EVENT_FIELDS] as const;
 /** Metadata keys the service itself writes (src/mapping/to-distinct.ts); a sender may not set them. */
 const RESERVED_METADATA = new Set([
   'provider',

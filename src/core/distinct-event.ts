@@ -17,6 +17,18 @@ export interface DistinctEvent {
   metadata?: Record<string, string | number | boolean>;
 }
 
+/** Every field of a {@link DistinctEvent}, in the order Distinct documents them (DESIGN §6). */
+export const DISTINCT_EVENT_FIELDS = [
+  'userId',
+  'email',
+  'phone',
+  'feature',
+  'action',
+  'experienceId',
+  'capturedAt',
+  'metadata',
+] as const satisfies ReadonlyArray<keyof DistinctEvent>;
+
 /** Why an event was dead-lettered. Stable: operators filter on these (`dlq list --reason`). */
 export const DEAD_LETTER_REASONS = {
   no_identifier: 'no userId, valid e-mail or E.164 phone could be derived; never sent to fail at Distinct',

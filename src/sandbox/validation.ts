@@ -3,6 +3,7 @@
  * (core/distinct-api.ts) where DESIGN §6 lists them; the format errors are ours.
  */
 import { DISTINCT_MESSAGES } from '../core/distinct-api';
+import { DISTINCT_EVENT_FIELDS } from '../core/distinct-event';
 import type { Registry } from '../mapping/registry';
 
 /** The outcome of validating one analytics request body. */
@@ -14,16 +15,7 @@ export interface ValidationContext {
   knownUserIds?: ReadonlySet<string>;
 }
 
-const ALLOWED_FIELDS = new Set([
-  'userId',
-  'email',
-  'phone',
-  'feature',
-  'action',
-  'experienceId',
-  'capturedAt',
-  'metadata',
-]);
+const ALLOWED_FIELDS: ReadonlySet<string> = new Set(DISTINCT_EVENT_FIELDS);
 const OPTIONAL_FIELDS = ['userId', 'email', 'phone', 'metadata'] as const;
 const E164 = /^\+[1-9]\d{1,14}$/;
 const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[^\s@"<>(),;:\\[\]]+\.[A-Za-z]{2,63}$/;
