@@ -324,18 +324,7 @@ export function maskedEvent(event: DistinctEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(event)) {
     if ((k === 'email' || k === 'phone' || k === 'userId') && typeof v === 'string') out[k] = maskValue(v);
-    else out[k] = redactDeep(v, 0);
-  }
-  return out;
-}
-
-function redactDeep(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return redactPii(value);
-  if (value === null || typeof value !== 'object' || depth > 6) return value;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = typeof v === 'string' && RECIPIENT_KEYS.test(k) ? maskValue(v) : redactDeep(v, depth + 1);
+    else out[k] = maskDeep(v, null, 0);
   }
   return out;
 }
@@ -346,19 +335,27 @@ const PERSONAL_KEYS = /^(ip|ip_?address|client_?ip|user_?agent)$/i;
 /**
  * A copy of a provider's event (kept with an ingest-time dead letter) safe to show an operator:
  * recipient fields masked as {@link maskValue} does, IP addresses and user agents replaced by
- * `[masked]`, e-mail addresses and phone numbers masked in every other string. Below a depth of
- * 8 it is copied; deeper parts become their masked JSON text, so nothing escapes the masking.
+ * `[masked]`, e-mail addresses and phone numbers masked in every other string.
  */
-export function maskedProviderEvent(raw: unknown, depth = 0): unknown {
-  if (typeof raw === 'string') return redactPii(raw);
-  if (raw === null || typeof raw !== 'object') return raw;
-  if (depth > 8) return redactPii(JSON.stringify(raw) ?? '');
-  if (Array.isArray(raw)) return raw.map((v) => maskedProviderEvent(v, depth + 1));
+export function maskedProviderEvent(raw: unknown): unknown {
+  return maskDeep(raw, PERSONAL_KEYS, 0);
+}
+
+/**
+ * The walk both views share: strings redacted, recipient fields masked, fields matching
+ * `personal` replaced by `[masked]`. Below a depth of 8 it is copied; deeper parts become their
+ * masked JSON text, so nothing escapes the masking.
+ */
+function maskDeep(value: unknown, personal: RegExp | null, depth: number): unknown {
+  if (typeof value === 'string') return redactPii(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return redactPii(JSON.stringify(value) ?? '');
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, personal, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (PERSONAL_KEYS.test(k) && v !== null && v !== '') out[k] = '[masked]';
+  for (const [k, v] of Object.entries(value)) {
+    if (personal !== null && personal.test(k) && v !== null && v !== '') out[k] = '[masked]';
     else if (typeof v === 'string' && RECIPIENT_KEYS.test(k)) out[k] = maskValue(v);
-    else out[k] = maskedProviderEvent(v, depth + 1);
+    else out[k] = maskDeep(v, personal, depth + 1);
   }
   return out;
 }
